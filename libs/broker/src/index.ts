@@ -1,0 +1,1 @@
+export { InMemoryBroker, type InMemoryBrokerOptions } from './inmemory-broker.js';

@@ -1,0 +1,137 @@
+import { errorMessage, type Broker, type Delivery, type Message, type MessageHandler, type SubscribeOptions, type Subscription } from '@tork/domain';
+
+const DEFAULT_MAX_DELIVERIES = 5;
+
+interface Envelope {
+  readonly message: Message;
+  readonly attempt: number;
+}
+
+interface Consumer {
+  readonly handler: MessageHandler;
+  readonly options: SubscribeOptions;
+  readonly inFlight: Set<Promise<void>>;
+  closed: boolean;
+}
+
+class MemoryQueue {
+  readonly backlog: Envelope[] = [];
+  readonly consumers: Consumer[] = [];
+  private next = 0;
+
+  /** Round-robin over consumers with a free slot. */
+  pickConsumer(): Consumer | undefined {
+    for (let i = 0; i < this.consumers.length; i++) {
+      const consumer = this.consumers[(this.next + i) % this.consumers.length];
+      if (consumer !== undefined && !consumer.closed && consumer.inFlight.size < consumer.options.concurrency) {
+        this.next = (this.next + i + 1) % this.consumers.length;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+}
+
+export interface InMemoryBrokerOptions {
+  /** Told of handler failures and give-ups, which the broker otherwise keeps to itself. */
+  readonly onError?: (queue: string, message: Message, error: unknown) => void;
+}
+
+/**
+ * A broker within one process, for standalone mode and tests. Messages are copied through JSON
+ * as they would be on the wire; unacknowledged messages are delivered again up to `maxDeliveries`.
+ * Nothing survives a restart.
+ */
+export class InMemoryBroker implements Broker {
+  private readonly queues = new Map<string, MemoryQueue>();
+  private closed = false;
+
+  constructor(private readonly options: InMemoryBrokerOptions = {}) {}
+
+  publish(queue: string, message: Message): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('broker is closed'));
+    const copy = JSON.parse(JSON.stringify(message)) as Message;
+    this.queue(queue).backlog.push({ message: copy, attempt: 1 });
+    this.dispatch(queue);
+    return Promise.resolve();
+  }
+
+  subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {
+    if (this.closed) return Promise.reject(new Error('broker is closed'));
+    if (options.concurrency < 1) return Promise.reject(new RangeError('concurrency must be at least 1'));
+    const memoryQueue = this.queue(queue);
+    const consumer: Consumer = { handler, options, inFlight: new Set(), closed: false };
+    memoryQueue.consumers.push(consumer);
+    this.dispatch(queue);
+    return Promise.resolve({
+      close: async () => {
+        consumer.closed = true;
+        const index = memoryQueue.consumers.indexOf(consumer);
+        if (index >= 0) memoryQueue.consumers.splice(index, 1);
+        await Promise.allSettled([...consumer.inFlight]);
+        if (options.exclusive === true) this.queues.delete(queue);
+      },
+    });
+  }
+
+  healthCheck(): Promise<void> {
+    return this.closed ? Promise.reject(new Error('broker is closed')) : Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const consumers = [...this.queues.values()].flatMap((queue) => queue.consumers);
+    for (const consumer of consumers) consumer.closed = true;
+    await Promise.allSettled(consumers.flatMap((consumer) => [...consumer.inFlight]));
+  }
+
+  /** Messages waiting in a queue, not yet taken by a consumer. */
+  depth(queue: string): number {
+    return this.queues.get(queue)?.backlog.length ?? 0;
+  }
+
+  private queue(name: string): MemoryQueue {
+    let queue = this.queues.get(name);
+    if (queue === undefined) {
+      queue = new MemoryQueue();
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private dispatch(name: string): void {
+    const queue = this.queues.get(name);
+    if (queue === undefined) return;
+    while (queue.backlog.length > 0) {
+      const consumer = queue.pickConsumer();
+      if (consumer === undefined) return;
+      const envelope = queue.backlog.shift();
+      if (envelope === undefined) return;
+      const run = this.deliver(name, consumer, envelope).finally(() => {
+        consumer.inFlight.delete(run);
+        // Let the next message go on a later tick so one busy queue cannot starve the event loop.
+        setImmediate(() => {
+          this.dispatch(name);
+        });
+      });
+      consumer.inFlight.add(run);
+    }
+  }
+
+  private async deliver(name: string, consumer: Consumer, envelope: Envelope): Promise<void> {
+    const delivery: Delivery = { attempt: envelope.attempt };
+    try {
+      await consumer.handler(envelope.message, delivery);
+    } catch (error) {
+      this.options.onError?.(name, envelope.message, error);
+      const maxDeliveries = consumer.options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+      if (envelope.attempt < maxDeliveries && !this.closed) {
+        this.queue(name).backlog.push({ message: envelope.message, attempt: envelope.attempt + 1 });
+        return;
+      }
+      await consumer.options.onGiveUp?.(envelope.message, error).catch((giveUpError: unknown) => {
+        this.options.onError?.(name, envelope.message, new Error(`giving up failed: ${errorMessage(giveUpError)}`));
+      });
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { InMemoryDatastore } from './inmemory-datastore.js';

@@ -1,0 +1,16 @@
+export * from './duration.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './job-flow.js';
+export * from './job-spec.js';
+export * from './job-spec.schema.js';
+export * from './job.js';
+export * from './messages.js';
+export * from './node.js';
+export * from './queues.js';
+export * from './size.js';
+export * from './task.js';
+export * from './transitions.js';
+export type * from './ports/broker.js';
+export type * from './ports/datastore.js';
+export type * from './ports/runtime.js';

@@ -1,0 +1,53 @@
+import { newId } from './ids.js';
+import type { JobSpec } from './job-spec.schema.js';
+import type { Job } from './job.js';
+import { DEFAULT_QUEUE } from './queues.js';
+import type { Task } from './task.js';
+
+/**
+ * Pure decisions about how a job moves forward. Scheduler handlers load state, ask these
+ * functions what follows, persist it with compare-and-set, and publish the messages.
+ */
+
+export function newJob(spec: JobSpec, now: string): Job {
+  return {
+    id: newId(),
+    ...(spec.name === undefined ? {} : { name: spec.name }),
+    state: 'PENDING',
+    tasks: spec.tasks,
+    position: 0,
+    createdAt: now,
+  };
+}
+
+/** A fresh PENDING execution of the job's task at `position`. */
+export function newTask(job: Job, position: number, attempt: number, now: string): Task {
+  const spec = job.tasks[position];
+  if (spec === undefined) throw new RangeError(`job ${job.id} has no task at position ${position}`);
+  return {
+    id: newId(),
+    jobId: job.id,
+    position,
+    attempt,
+    state: 'PENDING',
+    spec,
+    queue: spec.queue ?? DEFAULT_QUEUE,
+    createdAt: now,
+  };
+}
+
+export type AfterCompleted = { readonly kind: 'next'; readonly position: number } | { readonly kind: 'complete'; readonly result?: string };
+
+/** After a task completes: run the next task, or complete the job with the last task's result. */
+export function afterTaskCompleted(job: Job, task: Task): AfterCompleted {
+  const next = task.position + 1;
+  if (next < job.tasks.length) return { kind: 'next', position: next };
+  return task.result === undefined ? { kind: 'complete' } : { kind: 'complete', result: task.result };
+}
+
+export type AfterFailed = { readonly kind: 'fail'; readonly error: string };
+
+/** After a task fails, the job fails with the task's error and no later task starts. */
+export function afterTaskFailed(task: Task): AfterFailed {
+  return { kind: 'fail', error: task.error ?? 'task failed' };
+}

@@ -1,0 +1,26 @@
+/** The queues the engine itself uses. Task queues may not take these names. */
+export const QUEUE = {
+  jobs: 'jobs',
+  pending: 'pending',
+  started: 'started',
+  completed: 'completed',
+  error: 'error',
+  heartbeat: 'heartbeat',
+} as const;
+
+export type CoordinatorQueue = (typeof QUEUE)[keyof typeof QUEUE];
+
+export const DEFAULT_QUEUE = 'default';
+
+const RESERVED = new Set<string>(Object.values(QUEUE));
+
+/** The queue each worker consumes for commands addressed to it (cancellation). */
+export function workerQueue(nodeId: string): string {
+  return `x-${nodeId}`;
+}
+
+export function isReservedQueue(name: string): boolean {
+  return RESERVED.has(name) || name.startsWith('x-');
+}
+
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;

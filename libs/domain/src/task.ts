@@ -1,0 +1,63 @@
+import type { AuxTaskSpec, TaskSpec } from './job-spec.schema.js';
+
+export const TASK_STATES = ['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** One execution (attempt) of a job's task. A retry is a new Task with the next `attempt`. */
+export interface Task {
+  readonly id: string;
+  readonly jobId: string;
+  /** 0-based index of the task's definition in the job's `tasks`. */
+  readonly position: number;
+  /** 1-based attempt number; retries create attempt 2, 3, ... */
+  readonly attempt: number;
+  readonly state: TaskState;
+  readonly spec: TaskSpec;
+  /** The queue the task is routed to (the spec's `queue`, else `default`). */
+  readonly queue: string;
+  readonly nodeId?: string;
+  readonly result?: string;
+  readonly error?: string;
+  readonly createdAt: string;
+  readonly scheduledAt?: string;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+  readonly failedAt?: string;
+  readonly cancelledAt?: string;
+}
+
+export function isTaskActive(state: TaskState): boolean {
+  return state === 'PENDING' || state === 'SCHEDULED' || state === 'RUNNING';
+}
+
+/** What a worker needs to run a task: everything travels in the message, workers never read the datastore. */
+export interface TaskRun {
+  readonly id: string;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly queue: string;
+  readonly spec: TaskSpec;
+}
+
+export type StepKind = 'pre' | 'main' | 'post';
+
+export interface TaskStep {
+  readonly kind: StepKind;
+  readonly index: number;
+  readonly spec: AuxTaskSpec;
+}
+
+/** The steps of a task in execution order: pre[0..], the task itself, post[0..]. */
+export function taskSteps(spec: TaskSpec): TaskStep[] {
+  const main: AuxTaskSpec = {
+    image: spec.image,
+    ...(spec.name === undefined ? {} : { name: spec.name }),
+    ...(spec.run === undefined ? {} : { run: spec.run }),
+    ...(spec.env === undefined ? {} : { env: spec.env }),
+  };
+  return [
+    ...(spec.pre ?? []).map((step, index) => ({ kind: 'pre' as const, index, spec: step })),
+    { kind: 'main', index: 0, spec: main },
+    ...(spec.post ?? []).map((step, index) => ({ kind: 'post' as const, index, spec: step })),
+  ];
+}
