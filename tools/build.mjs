@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const projectRoot = process.cwd();
 const rootManifest = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8'));
-const external = Object.keys(rootManifest.dependencies ?? {}).flatMap((name) => [name, `${name}/*`]);
+const packages = [
+  ...Object.keys(rootManifest.dependencies ?? {}),
+  ...Object.keys(rootManifest.devDependencies ?? {}),
+];
+const external = packages.flatMap((name) => [name, `${name}/*`]);
 const entry = existsSync(join(projectRoot, 'src/main.ts')) ? 'src/main.ts' : 'src/index.ts';
 
 await build({
@@ -25,6 +29,8 @@ await build({
   external,
   tsconfig: join(workspaceRoot, 'tsconfig.base.json'),
   // Bundled CommonJS dependencies may call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __torkCreateRequire } from 'node:module'; const require = __torkCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __torkCreateRequire } from 'node:module'; const require = __torkCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -1,4 +1,12 @@
-import { errorMessage, type Broker, type Delivery, type Message, type MessageHandler, type SubscribeOptions, type Subscription } from '@tork/domain';
+import {
+  errorMessage,
+  type Broker,
+  type Delivery,
+  type Message,
+  type MessageHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from '@tork/domain';
 
 const DEFAULT_MAX_DELIVERIES = 5;
 
@@ -23,7 +31,11 @@ class MemoryQueue {
   pickConsumer(): Consumer | undefined {
     for (let i = 0; i < this.consumers.length; i++) {
       const consumer = this.consumers[(this.next + i) % this.consumers.length];
-      if (consumer !== undefined && !consumer.closed && consumer.inFlight.size < consumer.options.concurrency) {
+      if (
+        consumer !== undefined &&
+        !consumer.closed &&
+        consumer.inFlight.size < consumer.options.concurrency
+      ) {
         this.next = (this.next + i + 1) % this.consumers.length;
         return consumer;
       }
@@ -130,7 +142,11 @@ export class InMemoryBroker implements Broker {
         return;
       }
       await consumer.options.onGiveUp?.(envelope.message, error).catch((giveUpError: unknown) => {
-        this.options.onError?.(name, envelope.message, new Error(`giving up failed: ${errorMessage(giveUpError)}`));
+        this.options.onError?.(
+          name,
+          envelope.message,
+          new Error(`giving up failed: ${errorMessage(giveUpError)}`),
+        );
       });
     }
   }

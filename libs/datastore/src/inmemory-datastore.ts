@@ -1,4 +1,13 @@
-import { applyChange, type Datastore, type Job, type JobChange, type Page, type PageQuery, type Task, type TaskChange } from '@tork/domain';
+import {
+  applyChange,
+  type Datastore,
+  type Job,
+  type JobChange,
+  type Page,
+  type PageQuery,
+  type Task,
+  type TaskChange,
+} from '@tork/domain';
 
 /**
  * A datastore within one process, for standalone mode and tests. Records are copied in and
@@ -10,93 +19,93 @@ export class InMemoryDatastore implements Datastore {
   /** Newest last: listing walks it backwards. */
   private readonly jobOrder: string[] = [];
   private readonly tasks = new Map<string, Task>();
-  private readonly tasksByJob = new Map<string, Task[]>();
+  private readonly taskIdsByJob = new Map<string, string[]>();
   private readonly executionKeys = new Map<string, string>();
   private closed = false;
 
   createJob(job: Job): Promise<void> {
-    this.ensureOpen();
-    if (this.jobs.has(job.id)) return Promise.reject(new Error(`job ${job.id} already exists`));
-    this.jobs.set(job.id, structuredClone(job));
-    this.jobOrder.push(job.id);
-    return Promise.resolve();
+    return this.run(() => {
+      if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already exists`);
+      this.jobs.set(job.id, structuredClone(job));
+      this.jobOrder.push(job.id);
+    });
   }
 
   getJob(id: string): Promise<Job | undefined> {
-    this.ensureOpen();
-    const job = this.jobs.get(id);
-    return Promise.resolve(job === undefined ? undefined : structuredClone(job));
+    return this.run(() => copy(this.jobs.get(id)));
   }
 
   listJobs(query: PageQuery): Promise<Page<Job>> {
-    this.ensureOpen();
-    const totalItems = this.jobOrder.length;
-    const end = totalItems - (query.page - 1) * query.size;
-    const start = Math.max(0, end - query.size);
-    const items = this.jobOrder
-      .slice(start, Math.max(0, end))
-      .reverse()
-      .flatMap((id) => {
-        const job = this.jobs.get(id);
-        return job === undefined ? [] : [structuredClone(job)];
-      });
-    return Promise.resolve({
-      items,
-      number: query.page,
-      size: query.size,
-      totalPages: Math.ceil(totalItems / query.size),
-      totalItems,
+    return this.run(() => {
+      const totalItems = this.jobOrder.length;
+      const end = Math.max(0, totalItems - (query.page - 1) * query.size);
+      const start = Math.max(0, end - query.size);
+      const items = this.jobOrder
+        .slice(start, end)
+        .reverse()
+        .flatMap((id) => {
+          const job = this.jobs.get(id);
+          return job === undefined ? [] : [structuredClone(job)];
+        });
+      return {
+        items,
+        number: query.page,
+        size: query.size,
+        totalPages: Math.ceil(totalItems / query.size),
+        totalItems,
+      };
     });
   }
 
   updateJob(id: string, change: JobChange): Promise<Job | undefined> {
-    this.ensureOpen();
-    const job = this.jobs.get(id);
-    const updated = job === undefined ? undefined : applyChange(job, change);
-    if (updated === undefined) return Promise.resolve(undefined);
-    this.jobs.set(id, updated);
-    return Promise.resolve(structuredClone(updated));
+    return this.run(() => {
+      const job = this.jobs.get(id);
+      const updated = job === undefined ? undefined : applyChange(job, change);
+      if (updated !== undefined) this.jobs.set(id, updated);
+      return copy(updated);
+    });
   }
 
   createTask(task: Task): Promise<Task> {
-    this.ensureOpen();
-    const key = `${task.jobId}/${task.position}/${task.attempt}`;
-    const existingId = this.executionKeys.get(key);
-    const existing = existingId === undefined ? undefined : this.tasks.get(existingId);
-    if (existing !== undefined) return Promise.resolve(structuredClone(existing));
-    const stored = structuredClone(task);
-    this.tasks.set(task.id, stored);
-    this.executionKeys.set(key, task.id);
-    const list = this.tasksByJob.get(task.jobId) ?? [];
-    list.push(stored);
-    this.tasksByJob.set(task.jobId, list);
-    return Promise.resolve(structuredClone(stored));
+    return this.run(() => {
+      const key = `${task.jobId}/${task.position}/${task.attempt}`;
+      const existingId = this.executionKeys.get(key);
+      const existing = existingId === undefined ? undefined : this.tasks.get(existingId);
+      if (existing !== undefined) return structuredClone(existing);
+      this.tasks.set(task.id, structuredClone(task));
+      this.executionKeys.set(key, task.id);
+      const ids = this.taskIdsByJob.get(task.jobId) ?? [];
+      ids.push(task.id);
+      this.taskIdsByJob.set(task.jobId, ids);
+      return structuredClone(task);
+    });
   }
 
   getTask(id: string): Promise<Task | undefined> {
-    this.ensureOpen();
-    const task = this.tasks.get(id);
-    return Promise.resolve(task === undefined ? undefined : structuredClone(task));
+    return this.run(() => copy(this.tasks.get(id)));
   }
 
   listTasks(jobId: string): Promise<Task[]> {
-    this.ensureOpen();
-    const tasks = (this.tasksByJob.get(jobId) ?? []).map((task) => this.tasks.get(task.id) ?? task);
-    tasks.sort((a, b) => a.position - b.position || a.attempt - b.attempt);
-    return Promise.resolve(structuredClone(tasks));
+    return this.run(() => {
+      const tasks = (this.taskIdsByJob.get(jobId) ?? []).flatMap((id) => {
+        const task = this.tasks.get(id);
+        return task === undefined ? [] : [structuredClone(task)];
+      });
+      return tasks.sort((a, b) => a.position - b.position || a.attempt - b.attempt);
+    });
   }
 
   updateTask(id: string, change: TaskChange): Promise<Task | undefined> {
-    this.ensureOpen();
-    const task = this.tasks.get(id);
-    const updated = task === undefined ? undefined : applyChange(task, change);
-    if (updated === undefined) return Promise.resolve(undefined);
-    this.tasks.set(id, updated);
-    return Promise.resolve(structuredClone(updated));
+    return this.run(() => {
+      const task = this.tasks.get(id);
+      const updated = task === undefined ? undefined : applyChange(task, change);
+      if (updated !== undefined) this.tasks.set(id, updated);
+      return copy(updated);
+    });
   }
 
   healthCheck(): Promise<void> {
-    return this.closed ? Promise.reject(new Error('datastore is closed')) : Promise.resolve();
+    return this.run(() => undefined);
   }
 
   close(): Promise<void> {
@@ -104,7 +113,17 @@ export class InMemoryDatastore implements Datastore {
     return Promise.resolve();
   }
 
-  private ensureOpen(): void {
-    if (this.closed) throw new Error('datastore is closed');
+  /** Runs an operation as a database call would: failures, such as a closed store, reject. */
+  private run<T>(operation: () => T): Promise<T> {
+    try {
+      if (this.closed) throw new Error('datastore is closed');
+      return Promise.resolve(operation());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
+}
+
+function copy<T>(record: T | undefined): T | undefined {
+  return record === undefined ? undefined : structuredClone(record);
 }

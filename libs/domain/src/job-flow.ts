@@ -36,7 +36,9 @@ export function newTask(job: Job, position: number, attempt: number, now: string
   };
 }
 
-export type AfterCompleted = { readonly kind: 'next'; readonly position: number } | { readonly kind: 'complete'; readonly result?: string };
+export type AfterCompleted =
+  | { readonly kind: 'next'; readonly position: number }
+  | { readonly kind: 'complete'; readonly result?: string };
 
 /** After a task completes: run the next task, or complete the job with the last task's result. */
 export function afterTaskCompleted(job: Job, task: Task): AfterCompleted {

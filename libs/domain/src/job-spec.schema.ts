@@ -8,7 +8,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const EnvSchema = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-  description: 'Environment variables for the container. Values of keys containing SECRET, PASSWORD or ACCESS_KEY are redacted.',
+  description:
+    'Environment variables for the container. Values of keys containing SECRET, PASSWORD or ACCESS_KEY are redacted.',
 });
 
 export const RetrySpecSchema = Type.Object(
@@ -18,7 +19,9 @@ export const RetrySpecSchema = Type.Object(
       nullable(Type.String({ description: 'Delay before the first retry, e.g. `5s` (default 1s, max 5m).' })),
     ),
     scalingFactor: Type.Optional(
-      nullable(Type.Number({ description: 'Multiplier of the delay for each further retry (default 2, max 10).' })),
+      nullable(
+        Type.Number({ description: 'Multiplier of the delay for each further retry (default 2, max 10).' }),
+      ),
     ),
   },
   { additionalProperties: false },
@@ -26,8 +29,12 @@ export const RetrySpecSchema = Type.Object(
 
 export const LimitsSpecSchema = Type.Object(
   {
-    cpus: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'CPUs, e.g. `.5` or `2`.' })),
-    memory: Type.Optional(Type.String({ description: 'Memory with a unit suffix b, k, m or g, e.g. `10m`.' })),
+    cpus: Type.Optional(
+      Type.Union([Type.String(), Type.Number()], { description: 'CPUs, e.g. `.5` or `2`.' }),
+    ),
+    memory: Type.Optional(
+      Type.String({ description: 'Memory with a unit suffix b, k, m or g, e.g. `10m`.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -49,14 +56,24 @@ export const TaskSpecSchema = Type.Object(
     image: Type.String({ minLength: 1, description: 'The Docker image to execute the task with.' }),
     run: Type.Optional(Type.String({ description: 'The script to run in the container, with `sh -c`.' })),
     env: Type.Optional(EnvSchema),
-    queue: Type.Optional(Type.String({ minLength: 1, description: 'The queue to route the task to (default `default`).' })),
-    pre: Type.Optional(Type.Array(AuxTaskSpecSchema, { description: 'Tasks run before the task, on the same worker.' })),
-    post: Type.Optional(Type.Array(AuxTaskSpecSchema, { description: 'Tasks run after the task, on the same worker.' })),
+    queue: Type.Optional(
+      Type.String({ minLength: 1, description: 'The queue to route the task to (default `default`).' }),
+    ),
+    pre: Type.Optional(
+      Type.Array(AuxTaskSpecSchema, { description: 'Tasks run before the task, on the same worker.' }),
+    ),
+    post: Type.Optional(
+      Type.Array(AuxTaskSpecSchema, { description: 'Tasks run after the task, on the same worker.' }),
+    ),
     volumes: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), { description: 'Temporary volumes shared by the task and its pre/post tasks.' }),
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Temporary volumes shared by the task and its pre/post tasks.',
+      }),
     ),
     retry: Type.Optional(RetrySpecSchema),
-    timeout: Type.Optional(Type.String({ description: 'How long the task may run, e.g. `300ms`, `45m`, `1h`.' })),
+    timeout: Type.Optional(
+      Type.String({ description: 'How long the task may run, e.g. `300ms`, `45m`, `1h`.' }),
+    ),
     limits: Type.Optional(LimitsSpecSchema),
   },
   { additionalProperties: false },

@@ -32,7 +32,8 @@ function decode(text: string, format: JobSpecFormat): unknown {
   try {
     return loadYaml(text);
   } catch (error) {
-    const reason = error instanceof YAMLException ? error.message.split('\n')[0] ?? error.message : String(error);
+    const reason =
+      error instanceof YAMLException ? (error.message.split('\n')[0] ?? error.message) : String(error);
     throw TorkError.invalid([{ path: 'body', message: `malformed YAML: ${reason}` }]);
   }
 }
@@ -62,12 +63,11 @@ function toProblem(error: ErrorObject): Problem[] {
     case 'anyOf':
       return []; // each branch already reported its own type error; keep the clearer one below
     case 'minItems':
-      return [{ path: path || 'body', message: `must have at least ${String(error.params['limit'])} item(s)` }];
+      return [
+        { path: path || 'body', message: `must have at least ${String(error.params['limit'])} item(s)` },
+      ];
     case 'minLength':
       return [{ path: path || 'body', message: 'must not be empty' }];
-    case 'minimum':
-    case 'maximum':
-      return [{ path: path || 'body', message: `must be ${String(error.message)}` }];
     default:
       return [{ path: path || 'body', message: error.message ?? 'invalid' }];
   }
@@ -80,13 +80,19 @@ function toPath(pointer: string): string {
     .slice(1)
     .split('/')
     .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`), '');
+    .reduce(
+      (path, segment) =>
+        /^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`,
+      '',
+    );
 }
 
 function describeType(type: unknown): string {
   const names = Array.isArray(type) ? type.map(String) : [String(type)];
-  return names.map((name) => (name === 'integer' ? 'an integer' : `a ${name}`)).join(' or ');
+  return names.map((name) => (/^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`)).join(' or ');
 }
+
+const TYPE_MESSAGE = /^must be an? /;
 
 /** Merges duplicate paths from union branches into one problem per path and message. */
 function dedupe(problems: readonly Problem[]): Problem[] {
@@ -95,8 +101,11 @@ function dedupe(problems: readonly Problem[]): Problem[] {
     const existing = byPath.get(problem.path);
     if (existing === undefined) {
       byPath.set(problem.path, problem);
-    } else if (existing.message.startsWith('must be a ') && problem.message.startsWith('must be a ')) {
-      byPath.set(problem.path, { path: problem.path, message: `${existing.message} or ${problem.message.slice(8)}` });
+    } else if (TYPE_MESSAGE.test(existing.message) && TYPE_MESSAGE.test(problem.message)) {
+      byPath.set(problem.path, {
+        path: problem.path,
+        message: `${existing.message} or ${problem.message.slice(8)}`,
+      });
     } else if (existing.message !== problem.message) {
       byPath.set(`${problem.path}\u0000${problem.message}`, problem);
     }
@@ -125,7 +134,11 @@ function checkTask(task: Record<string, unknown>, path: string): Problem[] {
     const delay = retry['initialDelay'];
     if (typeof delay === 'string') {
       const ms = parseDuration(delay);
-      if (ms === undefined) problems.push({ path: `${path}.retry.initialDelay`, message: `"${delay}" is not a duration (e.g. 5s)` });
+      if (ms === undefined)
+        problems.push({
+          path: `${path}.retry.initialDelay`,
+          message: `"${delay}" is not a duration (e.g. 5s)`,
+        });
       else if (ms > MAX_RETRY_INITIAL_DELAY_MS || ms <= 0)
         problems.push({ path: `${path}.retry.initialDelay`, message: 'must be more than 0 and at most 5m' });
     }
@@ -138,18 +151,27 @@ function checkTask(task: Record<string, unknown>, path: string): Problem[] {
   if (isRecord(limits)) {
     const cpus = limits['cpus'];
     if ((typeof cpus === 'string' || typeof cpus === 'number') && parseCpus(cpus) === undefined) {
-      problems.push({ path: `${path}.limits.cpus`, message: `"${String(cpus)}" is not a positive number of CPUs (e.g. .5)` });
+      problems.push({
+        path: `${path}.limits.cpus`,
+        message: `"${String(cpus)}" is not a positive number of CPUs (e.g. .5)`,
+      });
     }
     const memory = limits['memory'];
     if (typeof memory === 'string' && parseSize(memory) === undefined) {
-      problems.push({ path: `${path}.limits.memory`, message: `"${memory}" is not a size (a positive integer with b, k, m or g, e.g. 10m)` });
+      problems.push({
+        path: `${path}.limits.memory`,
+        message: `"${memory}" is not a size (a positive integer with b, k, m or g, e.g. 10m)`,
+      });
     }
   }
   const volumes = task['volumes'];
   if (Array.isArray(volumes)) {
     volumes.forEach((volume: unknown, index) => {
       if (typeof volume === 'string' && volume !== '' && !/^\/[-/.0-9a-zA-Z_= ]*$/.test(volume)) {
-        problems.push({ path: `${path}.volumes[${index}]`, message: 'must be an absolute path of letters, digits and -/._=' });
+        problems.push({
+          path: `${path}.volumes[${index}]`,
+          message: 'must be an absolute path of letters, digits and -/._=',
+        });
       }
     });
   }
@@ -169,7 +191,11 @@ function checkCommon(task: Record<string, unknown>, path: string): Problem[] {
   const timeout = task['timeout'];
   if (typeof timeout === 'string') {
     const ms = parseDuration(timeout);
-    if (ms === undefined) problems.push({ path: `${path}.timeout`, message: `"${timeout}" is not a duration (e.g. 300ms, 45m, 1h)` });
+    if (ms === undefined)
+      problems.push({
+        path: `${path}.timeout`,
+        message: `"${timeout}" is not a duration (e.g. 300ms, 45m, 1h)`,
+      });
     else if (ms <= 0) problems.push({ path: `${path}.timeout`, message: 'must be more than 0' });
   }
   const env = task['env'];
@@ -192,9 +218,14 @@ function normalize(spec: JobSpec): JobSpec {
 
 function normalizeTask<T extends TaskSpec | AuxTaskSpec>(task: T): T {
   const copy: T = { ...task };
-  if (task.env !== undefined) copy.env = Object.fromEntries(Object.entries(task.env as Record<string, string | number | boolean>).map(([k, v]) => [k, String(v)]));
-  if ('pre' in task && task.pre !== undefined) (copy as TaskSpec).pre = task.pre.map((step) => normalizeTask(step));
-  if ('post' in task && task.post !== undefined) (copy as TaskSpec).post = task.post.map((step) => normalizeTask(step));
+  if (task.env !== undefined)
+    copy.env = Object.fromEntries(
+      Object.entries(task.env as Record<string, string | number | boolean>).map(([k, v]) => [k, String(v)]),
+    );
+  if ('pre' in task && task.pre !== undefined)
+    (copy as TaskSpec).pre = task.pre.map((step) => normalizeTask(step));
+  if ('post' in task && task.post !== undefined)
+    (copy as TaskSpec).post = task.post.map((step) => normalizeTask(step));
   return copy;
 }
 

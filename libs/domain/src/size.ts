@@ -35,6 +35,7 @@ export function formatSize(bytes: number): string {
  * positive finite number.
  */
 export function parseCpus(value: string | number): number | undefined {
-  const cpus = typeof value === 'number' ? value : /^(\d+(\.\d*)?|\.\d+)$/.test(value.trim()) ? Number(value) : NaN;
+  const cpus =
+    typeof value === 'number' ? value : /^(\d+(\.\d*)?|\.\d+)$/.test(value.trim()) ? Number(value) : NaN;
   return Number.isFinite(cpus) && cpus > 0 ? cpus : undefined;
 }

@@ -39,7 +39,10 @@ export interface Change<S extends string, T> {
   readonly patch: Mutable<T>;
 }
 
-export type TaskChange = Change<TaskState, Omit<Task, 'id' | 'jobId' | 'position' | 'attempt' | 'spec' | 'createdAt'>>;
+export type TaskChange = Change<
+  TaskState,
+  Omit<Task, 'id' | 'jobId' | 'position' | 'attempt' | 'spec' | 'createdAt'>
+>;
 export type JobChange = Change<JobState, Omit<Job, 'id' | 'tasks' | 'createdAt'>>;
 
 export function taskChange(event: TaskEvent, at: string, fields: TaskChange['patch'] = {}): TaskChange {

@@ -1,0 +1,59 @@
+import { InMemoryBroker } from '@tork/broker';
+import { InMemoryDatastore } from '@tork/datastore';
+import type { Message } from '@tork/domain';
+import type { FastifyInstance } from 'fastify';
+import { buildApi, type ApiDeps } from './api.js';
+
+/** Test support: the API on in-memory adapters, driven with `inject`. */
+export interface TestApi {
+  readonly app: FastifyInstance;
+  readonly datastore: InMemoryDatastore;
+  readonly broker: InMemoryBroker;
+}
+
+export async function startTestApi(overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
+  const datastore = new InMemoryDatastore();
+  const broker = new InMemoryBroker();
+  const app = await buildApi({ datastore, broker, version: '1.2.3', ...overrides });
+  return { app, datastore, broker };
+}
+
+/** The seed's hello.yaml, byte for byte. */
+export const HELLO_YAML = `# hello.yaml
+---
+name: hello job
+tasks:
+  - name: say hello
+    image: ubuntu:mantic
+    run: |
+      echo -n hello world
+`;
+
+/** The seed's JSON example. */
+export const SAMPLE_JSON = `{"name":"sample job","tasks":[{
+       "name": "sample task",
+       "image": "ubuntu:mantic",
+       "run": "echo hello world"
+     }]}`;
+
+/** Collects what is published to a queue. */
+export async function collect(broker: InMemoryBroker, queue: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  await broker.subscribe(
+    queue,
+    (message) => {
+      messages.push(message);
+      return Promise.resolve();
+    },
+    { concurrency: 1 },
+  );
+  return messages;
+}
+
+/** Parses a JSON response body as an object. */
+export function json(body: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(body);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`not a JSON object: ${body}`);
+  return value as Record<string, unknown>;
+}

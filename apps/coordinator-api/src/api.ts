@@ -1,0 +1,46 @@
+import type { Broker, Datastore } from '@tork/domain';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerErrorHandlers } from './errors.js';
+import { registerOpenApi } from './openapi.js';
+import { healthRoutes } from './routes/health.routes.js';
+import { jobsRoutes } from './routes/jobs.routes.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ApiDeps {
+  readonly datastore: Datastore;
+  readonly broker: Broker;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  readonly bodyLimit?: number;
+  /** A pino logger for the API's own messages (errors); none by default. */
+  readonly logger?: FastifyBaseLogger;
+  /** Shown by /health and in the OpenAPI document. */
+  readonly version?: string;
+  /** Extra readiness for /health, e.g. rejecting while the process drains. */
+  readonly readiness?: () => Promise<void>;
+}
+
+/** Builds the REST API on the given adapters without listening; tests drive it with `inject`. */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const version = deps.version ?? '0.0.0-dev';
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
+    // One line per request would dominate the log at any real load; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // List every querystring problem, not only the first.
+    ajv: { customOptions: { allErrors: true } },
+  });
+  registerErrorHandlers(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await registerOpenApi(app, version);
+  await app.register(jobsRoutes, { datastore: deps.datastore, broker: deps.broker });
+  await app.register(healthRoutes, {
+    datastore: deps.datastore,
+    broker: deps.broker,
+    version,
+    ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }),
+  });
+  return app;
+}

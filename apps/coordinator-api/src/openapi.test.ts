@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startTestApi, type TestApi } from './api.fixture.js';
+
+let api: TestApi;
+let doc: Record<string, unknown>;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const response = await api.app.inject({ method: 'GET', url: '/openapi.json' });
+  expect(response.statusCode).toBe(200);
+  doc = json(response.body);
+});
+
+afterAll(async () => {
+  await api.app.close();
+});
+
+type Node = Record<string, unknown>;
+
+const at = (node: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>(
+    (value, key) => (typeof value === 'object' && value !== null ? (value as Node)[key] : undefined),
+    node,
+  );
+
+/** Every `$ref` in the document, with where it is. */
+function refs(node: unknown, where = '#'): [string, string][] {
+  if (Array.isArray(node)) return node.flatMap((item, index) => refs(item, `${where}/${index}`));
+  if (typeof node !== 'object' || node === null) return [];
+  return Object.entries(node).flatMap(([key, value]): [string, string][] =>
+    key === '$ref' && typeof value === 'string' ? [[where, value]] : refs(value, `${where}/${key}`),
+  );
+}
+
+describe('GET /openapi.json', () => {
+  it('is an OpenAPI 3 document about Tork', () => {
+    expect(doc['openapi']).toMatch(/^3\.\d+\.\d+$/);
+    expect(at(doc, 'info', 'title')).toBe('Tork');
+    expect(at(doc, 'info', 'version')).toBe('1.2.3');
+  });
+
+  it('documents the API paths, and not its own plumbing', () => {
+    const paths = Object.keys(at(doc, 'paths') as Node).sort();
+
+    expect(paths).toEqual(['/health', '/job', '/job/{id}', '/jobs', '/jobs/{id}']);
+    expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);
+  });
+
+  it('gives every operation responses, and every path parameter a definition', () => {
+    for (const [path, item] of Object.entries(at(doc, 'paths') as Node)) {
+      for (const operation of Object.values(item as Node)) {
+        expect(Object.keys(at(operation, 'responses') as Node).length, path).toBeGreaterThan(0);
+        for (const name of path.match(/\{(\w+)\}/g) ?? []) {
+          const parameters = at(operation, 'parameters') as { in: string; name: string }[];
+          expect(parameters, path).toContainEqual(
+            expect.objectContaining({ in: 'path', name: name.slice(1, -1) }),
+          );
+        }
+      }
+    }
+  });
+
+  it('has the job spec, with image required, as the body of POST /job in JSON and YAML', () => {
+    const content = at(doc, 'paths', '/job', 'post', 'requestBody', 'content') as Node;
+    expect(Object.keys(content).sort()).toEqual(['application/json', 'application/x-yaml', 'text/yaml']);
+    expect(at(content, 'text/yaml', 'schema', '$ref')).toBe('#/components/schemas/JobSpec');
+
+    const jobSpec = at(doc, 'components', 'schemas', 'JobSpec');
+    expect(at(jobSpec, 'required')).toEqual(['tasks']);
+    expect(at(jobSpec, 'properties', 'tasks', 'items', 'required')).toEqual(['image']);
+    expect(at(jobSpec, 'properties', 'tasks', 'items', 'properties', 'pre', 'items', 'required')).toEqual([
+      'image',
+    ]);
+  });
+
+  it('describes the responses with named schemas', () => {
+    const schemas = at(doc, 'components', 'schemas') as Node;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'JobSpec',
+        'Job',
+        'JobSummary',
+        'JobPage',
+        'TaskExecution',
+        'SubmittedJob',
+        'Error',
+        'Health',
+      ]),
+    );
+    expect(
+      at(
+        doc,
+        'paths',
+        '/job/{id}',
+        'get',
+        'responses',
+        '200',
+        'content',
+        'application/json',
+        'schema',
+        '$ref',
+      ),
+    ).toBe('#/components/schemas/Job');
+    expect(
+      at(
+        doc,
+        'paths',
+        '/job/{id}',
+        'get',
+        'responses',
+        '404',
+        'content',
+        'application/json',
+        'schema',
+        '$ref',
+      ),
+    ).toBe('#/components/schemas/Error');
+    expect(Object.keys(at(schemas, 'TaskExecution', 'properties') as Node)).toEqual(
+      expect.arrayContaining([
+        'id',
+        'jobId',
+        'state',
+        'image',
+        'result',
+        'error',
+        'nodeId',
+        'env',
+        'pre',
+        'post',
+        'startedAt',
+      ]),
+    );
+  });
+
+  it('resolves every $ref to a component', () => {
+    const found = refs(doc);
+    expect(found.length).toBeGreaterThan(0);
+    for (const [where, ref] of found) {
+      expect(ref, where).toMatch(/^#\/components\/schemas\/\w+$/);
+      expect(
+        at(doc, 'components', 'schemas', ref.split('/').at(-1) ?? ''),
+        `${where} → ${ref}`,
+      ).toBeDefined();
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves Swagger UI', async () => {
+    const response = await api.app.inject({ method: 'GET', url: '/docs' });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.body).toContain('swagger');
+  });
+});

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { json, startTestApi, type TestApi } from '../api.fixture.js';
+
+let api: TestApi | undefined;
+
+afterEach(async () => {
+  await api?.app.close();
+  api = undefined;
+});
+
+describe('GET /health', () => {
+  it('is UP with the version when the datastore and the broker answer', async () => {
+    api = await startTestApi();
+
+    const response = await api.app.inject({ method: 'GET', url: '/health' });
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)).toEqual({ status: 'UP', version: '1.2.3' });
+  });
+
+  it('is DOWN with 503 when the datastore is closed', async () => {
+    api = await startTestApi();
+    await api.datastore.close();
+
+    const response = await api.app.inject({ method: 'GET', url: '/health' });
+
+    expect(response.statusCode).toBe(503);
+    expect(json(response.body)).toEqual({ status: 'DOWN', error: 'datastore: datastore is closed' });
+  });
+
+  it('is DOWN with 503 when the broker is closed', async () => {
+    api = await startTestApi();
+    await api.broker.close();
+
+    const response = await api.app.inject({ method: 'GET', url: '/health' });
+
+    expect(response.statusCode).toBe(503);
+    expect(json(response.body)).toEqual({ status: 'DOWN', error: 'broker: broker is closed' });
+  });
+
+  it('names every dependency that is down', async () => {
+    api = await startTestApi({ readiness: () => Promise.reject(new Error('shutting down')) });
+    await api.datastore.close();
+
+    const response = await api.app.inject({ method: 'GET', url: '/health' });
+
+    expect(response.statusCode).toBe(503);
+    expect(json(response.body)['error']).toBe('datastore: datastore is closed; readiness: shutting down');
+  });
+
+  it('is UP when the readiness check passes', async () => {
+    api = await startTestApi({ readiness: () => Promise.resolve() });
+
+    const response = await api.app.inject({ method: 'GET', url: '/health' });
+
+    expect(response.statusCode).toBe(200);
+  });
+});

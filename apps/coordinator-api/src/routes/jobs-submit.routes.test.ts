@@ -1,0 +1,371 @@
+import { newTask, REDACTED } from '@tork/domain';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { collect, HELLO_YAML, json, SAMPLE_JSON, startTestApi, type TestApi } from '../api.fixture.js';
+
+const ID = /^[0-9a-f]{32}$/;
+
+let api: TestApi;
+
+beforeEach(async () => {
+  api = await startTestApi();
+});
+
+afterEach(async () => {
+  await api.app.close();
+});
+
+function submit(body: string, contentType?: string, url = '/job') {
+  return api.app.inject({
+    method: 'POST',
+    url,
+    payload: body,
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+  });
+}
+
+async function expectStillHealthy(): Promise<void> {
+  const health = await api.app.inject({ method: 'GET', url: '/health' });
+  expect(health.statusCode).toBe(200);
+}
+
+describe('POST /job', () => {
+  it("accepts the seed's hello.yaml, stores the job and queues it", async () => {
+    const submitted = await collect(api.broker, 'jobs');
+    const response = await submit(HELLO_YAML, 'text/yaml');
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const body = json(response.body);
+    expect(Object.keys(body).sort()).toEqual(['createdAt', 'id', 'name', 'state', 'tasks']);
+    expect(body['id']).toMatch(ID);
+    expect(body).toMatchObject({
+      name: 'hello job',
+      state: 'PENDING',
+      tasks: [{ name: 'say hello', image: 'ubuntu:mantic', run: 'echo -n hello world\n' }],
+    });
+    expect(new Date(String(body['createdAt'])).toISOString()).toBe(body['createdAt']);
+
+    const id = String(body['id']);
+    const stored = await api.datastore.getJob(id);
+    expect(stored).toMatchObject({ id, name: 'hello job', state: 'PENDING', position: 0 });
+    await vi.waitFor(() => {
+      expect(submitted).toEqual([{ type: 'job.submitted', jobId: id }]);
+    });
+  });
+
+  it("accepts the seed's JSON example", async () => {
+    const response = await submit(SAMPLE_JSON, 'application/json');
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)).toMatchObject({
+      name: 'sample job',
+      state: 'PENDING',
+      tasks: [{ name: 'sample task', image: 'ubuntu:mantic', run: 'echo hello world' }],
+    });
+  });
+
+  it("accepts the seed's YAML example, trailing comma in the image included", async () => {
+    const yaml =
+      '\nname: sample job\ntasks:\n  - name: sample task\n    image: ubuntu:mantic,\n    run: echo hello world\n';
+    const response = await submit(yaml, 'text/yaml');
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)).toMatchObject({
+      tasks: [{ name: 'sample task', image: 'ubuntu:mantic,', run: 'echo hello world' }],
+    });
+  });
+
+  it.each(['application/x-yaml', 'text/yaml; charset=utf-8', 'application/x-yaml; charset=UTF-8'])(
+    'accepts YAML as %s',
+    async (contentType) => {
+      const response = await submit(HELLO_YAML, contentType);
+
+      expect(response.statusCode).toBe(200);
+      expect(json(response.body)['name']).toBe('hello job');
+    },
+  );
+
+  it('accepts JSON with a charset', async () => {
+    const response = await submit(SAMPLE_JSON, 'application/json; charset=utf-8');
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('is also served at POST /jobs', async () => {
+    const response = await submit(HELLO_YAML, 'text/yaml', '/jobs');
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)['id']).toMatch(ID);
+  });
+
+  it('keeps every field of a full task spec', async () => {
+    const spec = {
+      name: 'convert',
+      tasks: [
+        {
+          name: 'convert a video',
+          image: 'jrottenberg/ffmpeg:3.4-alpine',
+          run: 'ffmpeg -i /tmp/input.ogv -t 5 /tmp/output.mp4',
+          env: { INTRO: 'hello' },
+          queue: 'transcoding',
+          volumes: ['/tmp'],
+          retry: { limit: 2, initialDelay: '5s', scalingFactor: 2 },
+          timeout: '1h',
+          limits: { cpus: '.5', memory: '10m' },
+          pre: [{ name: 'download', image: 'alpine:3.18.3', run: 'wget x', env: { A: 'b' }, timeout: '5m' }],
+          post: [{ name: 'upload', image: 'alpine:3.18.3', run: 'wget y' }],
+        },
+      ],
+    };
+    const response = await submit(JSON.stringify(spec), 'application/json');
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)['tasks']).toEqual(spec.tasks);
+  });
+
+  describe('rejects an invalid job with every problem and its path', () => {
+    afterEach(expectStillHealthy);
+
+    it('a task without an image', async () => {
+      const response = await submit('name: x\ntasks:\n  - name: no image\n    run: echo hi\n', 'text/yaml');
+
+      expect(response.statusCode).toBe(400);
+      expect(json(response.body)).toEqual({
+        error: 'invalid job: tasks[0].image: required',
+        problems: [{ path: 'tasks[0].image', message: 'required' }],
+      });
+    });
+
+    it('unknown fields, at any depth', async () => {
+      const body = {
+        name: 'x',
+        colour: 'red',
+        tasks: [{ image: 'alpine', imagee: 'typo', pre: [{ image: 'alpine', queue: 'q' }] }],
+      };
+      const response = await submit(JSON.stringify(body), 'application/json');
+
+      expect(response.statusCode).toBe(400);
+      expect(json(response.body)['problems']).toEqual(
+        expect.arrayContaining([
+          { path: 'colour', message: 'unknown field' },
+          { path: 'tasks[0].imagee', message: 'unknown field' },
+          { path: 'tasks[0].pre[0].queue', message: 'unknown field' },
+        ]),
+      );
+      expect(json(response.body)['problems']).toHaveLength(3);
+    });
+
+    it('wrong types', async () => {
+      const body = {
+        name: 5,
+        tasks: [{ image: 42, run: ['echo'], volumes: '/tmp', retry: { limit: 'twice' } }],
+      };
+      const response = await submit(JSON.stringify(body), 'application/json');
+
+      expect(response.statusCode).toBe(400);
+      const problems = json(response.body)['problems'] as { path: string }[];
+      expect(problems.map((problem) => problem.path).sort()).toEqual([
+        'name',
+        'tasks[0].image',
+        'tasks[0].retry.limit',
+        'tasks[0].run',
+        'tasks[0].volumes',
+      ]);
+      expect(String(json(response.body)['error'])).toMatch(/^invalid job: /);
+    });
+
+    it('a job without tasks', async () => {
+      const response = await submit('name: nothing to do\n', 'text/yaml');
+
+      expect(response.statusCode).toBe(400);
+      expect(json(response.body)['problems']).toEqual([{ path: 'tasks', message: 'required' }]);
+    });
+
+    it('malformed YAML', async () => {
+      const response = await submit('name: x\ntasks:\n  - image: [unclosed\n', 'text/yaml');
+
+      expect(response.statusCode).toBe(400);
+      const problems = json(response.body)['problems'] as { path: string; message: string }[];
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({
+        path: 'body',
+        message: expect.stringMatching(/^malformed YAML: /) as unknown,
+      });
+    });
+
+    it('malformed JSON', async () => {
+      const response = await submit('{"name": "x", "tasks": [', 'application/json');
+
+      expect(response.statusCode).toBe(400);
+      const problems = json(response.body)['problems'] as { path: string; message: string }[];
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({
+        path: 'body',
+        message: expect.stringMatching(/^malformed JSON: /) as unknown,
+      });
+    });
+
+    it('an empty body', async () => {
+      for (const contentType of ['application/json', 'text/yaml']) {
+        const response = await submit('', contentType);
+
+        expect(response.statusCode).toBe(400);
+        expect(json(response.body)['problems']).toEqual([
+          { path: 'body', message: 'required: the request body is empty' },
+        ]);
+      }
+    });
+
+    it('a body that is not an object', async () => {
+      const response = await submit('[1, 2]', 'application/json');
+
+      expect(response.statusCode).toBe(400);
+      expect(json(response.body)['problems']).toEqual([
+        { path: 'body', message: 'must be an object with `tasks`' },
+      ]);
+    });
+
+    it('stores and queues nothing', async () => {
+      const submitted = await collect(api.broker, 'jobs');
+      await submit('tasks:\n  - name: no image\n', 'text/yaml');
+
+      expect((await api.datastore.listJobs({ page: 1, size: 10 })).totalItems).toBe(0);
+      expect(submitted).toEqual([]);
+    });
+  });
+
+  describe('rejects other media types with 415', () => {
+    afterEach(expectStillHealthy);
+
+    it('text/plain', async () => {
+      const response = await submit(HELLO_YAML, 'text/plain');
+
+      expect(response.statusCode).toBe(415);
+      expect(json(response.body)).toEqual({
+        error: 'unsupported content type "text/plain": use application/json, text/yaml or application/x-yaml',
+      });
+    });
+
+    it('a form, as curl -d sends without -H', async () => {
+      const response = await submit('name=x', 'application/x-www-form-urlencoded');
+
+      expect(response.statusCode).toBe(415);
+      expect(json(response.body)['error']).toMatch(
+        /^unsupported content type "application\/x-www-form-urlencoded"/,
+      );
+    });
+
+    it('no content type', async () => {
+      const response = await submit(HELLO_YAML);
+
+      expect(response.statusCode).toBe(415);
+      expect(json(response.body)).toEqual({
+        error: 'missing content type: use application/json, text/yaml or application/x-yaml',
+      });
+    });
+
+    it('no content type and no body', async () => {
+      const response = await api.app.inject({ method: 'POST', url: '/job' });
+
+      expect(response.statusCode).toBe(415);
+    });
+  });
+
+  describe('rejects a body over the limit with 413', () => {
+    it('the configured limit', async () => {
+      await api.app.close();
+      api = await startTestApi({ bodyLimit: 1024 });
+      const big = `${HELLO_YAML}# ${'x'.repeat(2048)}\n`;
+
+      const response = await submit(big, 'text/yaml');
+
+      expect(response.statusCode).toBe(413);
+      expect(json(response.body)).toEqual({ error: 'request body is larger than 1024 bytes' });
+      await expectStillHealthy();
+      expect((await submit(HELLO_YAML, 'text/yaml')).statusCode).toBe(200);
+    });
+
+    it('1 MiB by default', async () => {
+      const big = `${HELLO_YAML}# ${'x'.repeat(1024 * 1024)}\n`;
+
+      const response = await submit(big, 'text/yaml');
+
+      expect(response.statusCode).toBe(413);
+      expect(json(response.body)).toEqual({ error: 'request body is larger than 1048576 bytes' });
+      await expectStillHealthy();
+    });
+  });
+
+  it('answers 503 when the job was stored but could not be queued', async () => {
+    await api.broker.close();
+
+    const response = await submit(HELLO_YAML, 'text/yaml');
+
+    expect(response.statusCode).toBe(503);
+    const error = String(json(response.body)['error']);
+    expect(error).toMatch(/^job [0-9a-f]{32} was stored but could not be queued: broker is closed$/);
+    const id = /job ([0-9a-f]{32})/.exec(error)?.[1] ?? '';
+    expect(await api.datastore.getJob(id)).toMatchObject({ state: 'PENDING' });
+  });
+
+  it('answers 500 without details when the datastore fails', async () => {
+    await api.datastore.close();
+
+    const response = await submit(HELLO_YAML, 'text/yaml');
+
+    expect(response.statusCode).toBe(500);
+    expect(json(response.body)).toEqual({ error: 'internal server error' });
+  });
+});
+
+describe('secrets', () => {
+  const secrets = ['s3cr3t-main', 'pa55-pre', 'AKIA-post'];
+  const spec = {
+    name: 'with secrets',
+    tasks: [
+      {
+        image: 'alpine',
+        run: 'echo $MY_SECRET',
+        env: { MY_SECRET: secrets[0], PLAIN: 'visible' },
+        pre: [{ image: 'alpine', env: { db_password: secrets[1] } }],
+        post: [{ image: 'alpine', env: { AWS_ACCESS_KEY_ID: secrets[2] } }],
+      },
+    ],
+  };
+
+  function expectNoSecret(body: string): void {
+    for (const secret of secrets) expect(body).not.toContain(secret);
+    expect(body).toContain(REDACTED);
+  }
+
+  it('never appear in a response, even when a task prints them', async () => {
+    const submitted = await submit(JSON.stringify(spec), 'application/json');
+    expect(submitted.statusCode).toBe(200);
+    expectNoSecret(submitted.body);
+    expect(json(submitted.body)['tasks']).toMatchObject([{ env: { MY_SECRET: REDACTED, PLAIN: 'visible' } }]);
+
+    const id = String(json(submitted.body)['id']);
+    const job = await api.datastore.getJob(id);
+    expect(job?.tasks[0]?.env?.['MY_SECRET']).toBe(secrets[0]);
+    const task = await api.datastore.createTask(newTask(job!, 0, 1, new Date().toISOString()));
+    await api.datastore.updateTask(task.id, {
+      from: ['PENDING'],
+      patch: { state: 'FAILED', result: `printed ${secrets[0]}`, error: `failed with ${secrets[1]}` },
+    });
+    await api.datastore.updateJob(id, {
+      from: ['PENDING'],
+      patch: { state: 'FAILED', error: `job failed: ${secrets[2]}` },
+    });
+
+    for (const url of [`/job/${id}`, `/jobs/${id}`, '/jobs']) {
+      const response = await api.app.inject({ method: 'GET', url });
+      expect(response.statusCode).toBe(200);
+      expectNoSecret(response.body);
+    }
+    const view = json((await api.app.inject({ method: 'GET', url: `/job/${id}` })).body);
+    expect(view['error']).toBe(`job failed: ${REDACTED}`);
+    expect(view['execution']).toMatchObject([
+      { result: `printed ${REDACTED}`, error: `failed with ${REDACTED}` },
+    ]);
+  });
+});

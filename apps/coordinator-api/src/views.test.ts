@@ -1,0 +1,102 @@
+import { REDACTED, type Job, type Task } from '@tork/domain';
+import { describe, expect, it } from 'vitest';
+import { toJobSummary, toJobView, toSubmittedJob, toTaskView } from './views.js';
+
+const job: Job = {
+  id: 'a'.repeat(32),
+  name: 'hello job',
+  state: 'PENDING',
+  tasks: [
+    {
+      name: 'say hello',
+      image: 'ubuntu:mantic',
+      run: 'echo -n hello world',
+      env: { API_SECRET: 'xyz', GREETING: 'hi' },
+    },
+  ],
+  position: 0,
+  createdAt: '2024-01-01T00:00:00.000Z',
+};
+
+const task: Task = {
+  id: 'b'.repeat(32),
+  jobId: job.id,
+  position: 0,
+  attempt: 1,
+  state: 'COMPLETED',
+  spec: job.tasks[0]!,
+  queue: 'default',
+  result: 'hello world xyz',
+  createdAt: '2024-01-01T00:00:01.000Z',
+  completedAt: '2024-01-01T00:00:02.000Z',
+};
+
+describe('views', () => {
+  it("answer a submission in the seed's shape", () => {
+    expect(toSubmittedJob(job)).toEqual({
+      id: job.id,
+      name: 'hello job',
+      state: 'PENDING',
+      createdAt: job.createdAt,
+      tasks: [
+        {
+          name: 'say hello',
+          image: 'ubuntu:mantic',
+          run: 'echo -n hello world',
+          env: { API_SECRET: REDACTED, GREETING: 'hi' },
+        },
+      ],
+    });
+  });
+
+  it('summarize a job without a name and with nothing else set', () => {
+    const unnamed: Job = {
+      id: job.id,
+      state: 'PENDING',
+      tasks: job.tasks,
+      position: 0,
+      createdAt: job.createdAt,
+    };
+
+    expect(Object.keys(toJobSummary(unnamed))).toEqual([
+      'id',
+      'state',
+      'createdAt',
+      'position',
+      'taskCount',
+      'tasks',
+    ]);
+  });
+
+  it('flatten an execution with its spec, redacting secrets in env and output', () => {
+    expect(toTaskView(task)).toEqual({
+      id: task.id,
+      jobId: job.id,
+      position: 0,
+      attempt: 1,
+      name: 'say hello',
+      state: 'COMPLETED',
+      image: 'ubuntu:mantic',
+      run: 'echo -n hello world',
+      env: { API_SECRET: REDACTED, GREETING: 'hi' },
+      queue: 'default',
+      result: `hello world ${REDACTED}`,
+      createdAt: task.createdAt,
+      completedAt: task.completedAt,
+    });
+  });
+
+  it('show a job with its executions in order', () => {
+    const view = toJobView(job, [task, { ...task, id: 'c'.repeat(32), attempt: 2 }]);
+
+    expect(view.execution.map((execution) => execution.attempt)).toEqual([1, 2]);
+    expect(view.taskCount).toBe(1);
+    expect(JSON.stringify(view)).not.toContain('xyz');
+  });
+
+  it('leave the job untouched', () => {
+    toJobView(job, [task]);
+
+    expect(job.tasks[0]?.env?.['API_SECRET']).toBe('xyz');
+  });
+});

@@ -1,0 +1,86 @@
+import { redactTaskSpec, redactText, secretValues, type Job, type Task } from '@tork/domain';
+import type { JobSummary, JobView, SubmittedJob, TaskView } from './schemas.js';
+
+/**
+ * What the API shows of jobs and tasks. Pure: no I/O. Secret env values are redacted everywhere,
+ * and a secret value that shows up in a result or an error is replaced there too.
+ */
+
+/** The reply to a submission, in the seed's shape: id, name, state, createdAt, tasks. */
+export function toSubmittedJob(job: Job): SubmittedJob {
+  return withoutUndefined({
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    createdAt: job.createdAt,
+    tasks: job.tasks.map((spec) => redactTaskSpec(spec)),
+  });
+}
+
+/** A job as listed: everything but its executions. */
+export function toJobSummary(job: Job): JobSummary {
+  const secrets = job.tasks.flatMap((spec) => secretValues(spec));
+  return withoutUndefined({
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    createdAt: job.createdAt,
+    scheduledAt: job.scheduledAt,
+    startedAt: job.startedAt,
+    completedAt: job.completedAt,
+    failedAt: job.failedAt,
+    cancelledAt: job.cancelledAt,
+    position: job.position,
+    taskCount: job.tasks.length,
+    result: redactOptional(job.result, secrets),
+    error: redactOptional(job.error, secrets),
+    tasks: job.tasks.map((spec) => redactTaskSpec(spec)),
+  });
+}
+
+/** A job with its task executions, as `GET /job/{id}` shows it. */
+export function toJobView(job: Job, executions: readonly Task[]): JobView {
+  return { ...toJobSummary(job), execution: executions.map((task) => toTaskView(task)) };
+}
+
+/** One task execution, its spec flattened into it. */
+export function toTaskView(task: Task): TaskView {
+  const secrets = secretValues(task.spec);
+  const spec = redactTaskSpec(task.spec);
+  return withoutUndefined({
+    id: task.id,
+    jobId: task.jobId,
+    position: task.position,
+    attempt: task.attempt,
+    name: spec.name,
+    state: task.state,
+    image: spec.image,
+    run: spec.run,
+    env: spec.env,
+    queue: task.queue,
+    pre: spec.pre,
+    post: spec.post,
+    volumes: spec.volumes,
+    retry: spec.retry,
+    timeout: spec.timeout,
+    limits: spec.limits,
+    nodeId: task.nodeId,
+    result: redactOptional(task.result, secrets),
+    error: redactOptional(task.error, secrets),
+    createdAt: task.createdAt,
+    scheduledAt: task.scheduledAt,
+    startedAt: task.startedAt,
+    completedAt: task.completedAt,
+    failedAt: task.failedAt,
+    cancelledAt: task.cancelledAt,
+  });
+}
+
+function redactOptional(text: string | undefined, secrets: readonly string[]): string | undefined {
+  return text === undefined ? undefined : redactText(text, secrets);
+}
+
+/** Absent fields are left out of responses rather than sent as null. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}

@@ -1,0 +1,24 @@
+import { isJobActive, QUEUE, taskChange, type Task, type TaskPending } from '@tork/domain';
+import type { SchedulerContext } from '../scheduler-context.js';
+
+/** Handles the `pending` queue: a task is marked SCHEDULED and routed to its work queue. */
+export async function handlePending(ctx: SchedulerContext, message: TaskPending): Promise<void> {
+  const job = await ctx.datastore.getJob(message.jobId);
+  if (job === undefined || !isJobActive(job.state)) {
+    // The job ended (cancelled or failed) while this task waited: it never runs.
+    await ctx.datastore.updateTask(message.taskId, taskChange('cancel', ctx.now()));
+    return;
+  }
+  const task = await ctx.datastore.updateTask(message.taskId, taskChange('schedule', ctx.now()));
+  if (task === undefined) return; // already scheduled by an earlier delivery, or no longer pending
+  await ctx.broker.publish(task.queue, {
+    type: 'task.run',
+    task: { id: task.id, jobId: task.jobId, attempt: task.attempt, queue: task.queue, spec: task.spec },
+  });
+}
+
+/** Sends a task to `pending` unless an earlier delivery already moved it on. */
+export async function enqueueIfPending(ctx: SchedulerContext, task: Task): Promise<void> {
+  if (task.state !== 'PENDING') return;
+  await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
+}

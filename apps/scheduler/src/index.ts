@@ -1,0 +1,2 @@
+export { startScheduler, type RunningScheduler, type SchedulerOptions } from './scheduler.js';
+export type { SchedulerContext } from './scheduler-context.js';

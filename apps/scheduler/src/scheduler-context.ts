@@ -1,0 +1,10 @@
+import type { Broker, Datastore, Logger } from '@tork/domain';
+
+/** What every scheduler handler works with. */
+export interface SchedulerContext {
+  readonly datastore: Datastore;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** The current time as an ISO-8601 string; tests may fix it. */
+  readonly now: () => string;
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_QUEUE_CONCURRENCY, loadConfig, redactConfig } from './config.js';
+import { UsageError } from './flags.js';
+
+describe('loadConfig', () => {
+  it('defaults to standalone on port 3000 with in-memory adapters and the default queue', () => {
+    const config = loadConfig([], {});
+    expect(config).toMatchObject({
+      mode: 'standalone',
+      broker: 'inmemory',
+      datastore: 'inmemory',
+      port: 3000,
+    });
+    expect(config.queues).toEqual({ default: DEFAULT_QUEUE_CONCURRENCY });
+  });
+
+  it('takes flags with one or two dashes, spaced or with =', () => {
+    const config = loadConfig(
+      ['-mode', 'worker', '--broker=rabbitmq', '-rabbitmq-url=amqp://u:p@h:5672', '--port', '8080'],
+      {},
+    );
+    expect(config).toMatchObject({
+      mode: 'worker',
+      broker: 'rabbitmq',
+      rabbitmqUrl: 'amqp://u:p@h:5672',
+      port: 8080,
+    });
+  });
+
+  it('collects repeated -queue flags as the seed writes them', () => {
+    const config = loadConfig(['-mode', 'worker', '-queue', 'transcoding:3', '-queue', 'default:10'], {});
+    expect(config.queues).toEqual({ transcoding: 3, default: 10 });
+  });
+
+  it('parses worker limits', () => {
+    const config = loadConfig(
+      ['--default-cpus-limit=1.5', '--default-memory-limit', '512m', '--temp-dir', '/var/tmp'],
+      {},
+    );
+    expect(config.defaultCpusLimit).toBe(1.5);
+    expect(config.defaultMemoryLimit).toBe(512 * 1024 * 1024);
+    expect(config.tempDir).toBe('/var/tmp');
+  });
+
+  it.each([
+    [['-nope', 'x'], 'unknown flag "-nope"'],
+    [['-mode'], 'flag -mode needs a value'],
+    [['-mode', 'sideways'], '-mode must be one of'],
+    [['-port', 'eighty'], '-port must be a port number'],
+    [['-queue', 'transcoding'], '-queue must be NAME:N'],
+    [['-queue', 'transcoding:0'], '-queue must be NAME:N'],
+    [['-queue', 'jobs:2'], 'not a usable queue name'],
+    [['-queue', 'a:1', '-queue', 'a:2'], 'given more than once'],
+    [['-mode', 'worker', '-mode', 'api'], 'given more than once'],
+    [['--default-memory-limit', '10x'], 'is not a size'],
+    [['--default-cpus-limit', '-1'], 'is not a positive number'],
+    [['standalone'], 'unexpected argument'],
+  ])('rejects %j with a usage error', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(UsageError);
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it('takes the Docker engine address from DOCKER_HOST unless a flag names one', () => {
+    expect(loadConfig([], { DOCKER_HOST: 'tcp://127.0.0.1:2375' }).dockerHost).toBe('tcp://127.0.0.1:2375');
+    expect(loadConfig(['-docker-host', 'unix:///x.sock'], { DOCKER_HOST: 'tcp://h:1' }).dockerHost).toBe(
+      'unix:///x.sock',
+    );
+  });
+
+  it('masks passwords before the config is logged', () => {
+    const config = loadConfig(
+      [
+        '-rabbitmq-url',
+        'amqp://guest:s3cret@localhost:5672',
+        '-postgres-dsn',
+        'host=localhost user=tork password=hunter2 dbname=tork',
+      ],
+      {},
+    );
+    const logged = JSON.stringify(redactConfig(config));
+    expect(logged).not.toContain('s3cret');
+    expect(logged).not.toContain('hunter2');
+    expect(logged).toContain('amqp://guest:[REDACTED]@localhost:5672');
+  });
+});

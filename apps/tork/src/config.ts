@@ -1,0 +1,160 @@
+import { availableParallelism } from 'node:os';
+import { DEFAULT_QUEUE, isReservedQueue, parseCpus, parseSize, QUEUE_NAME_PATTERN } from '@tork/domain';
+import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
+
+export const MODES = ['standalone', 'coordinator', 'api', 'scheduler', 'worker', 'migration'] as const;
+export const BROKERS = ['inmemory', 'rabbitmq'] as const;
+export const DATASTORES = ['inmemory', 'postgres'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export type Mode = (typeof MODES)[number];
+export type BrokerKind = (typeof BROKERS)[number];
+export type DatastoreKind = (typeof DATASTORES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A worker with no -queue flag serves `default` with this many tasks at once. */
+export const DEFAULT_QUEUE_CONCURRENCY = Math.max(2, availableParallelism());
+
+/** Every setting of a tork process, parsed once at start-up. */
+export interface TorkConfig {
+  readonly mode: Mode;
+  readonly broker: BrokerKind;
+  readonly datastore: DatastoreKind;
+  readonly rabbitmqUrl: string;
+  readonly postgresDsn: string;
+  readonly host: string;
+  readonly port: number;
+  readonly bodyLimit: number;
+  /** Queue name → concurrency, for workers. */
+  readonly queues: Readonly<Record<string, number>>;
+  readonly defaultCpusLimit?: number;
+  readonly defaultMemoryLimit?: number;
+  readonly tempDir?: string;
+  readonly dockerHost?: string;
+  readonly logLevel: LogLevel;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'mode', value: MODES.join('|'), help: 'what this process runs', default: 'standalone' },
+  { name: 'broker', value: BROKERS.join('|'), help: 'the message broker', default: 'inmemory' },
+  {
+    name: 'rabbitmq-url',
+    value: 'URL',
+    help: 'RabbitMQ address',
+    default: 'amqp://guest:guest@localhost:5672',
+  },
+  {
+    name: 'datastore',
+    value: DATASTORES.join('|'),
+    help: 'where jobs and tasks are kept',
+    default: 'inmemory',
+  },
+  {
+    name: 'postgres-dsn',
+    value: 'DSN',
+    help: 'PostgreSQL, as "host=... user=... dbname=..." or a postgres:// URL',
+    default: 'host=localhost user=tork password=tork dbname=tork port=5432 sslmode=disable',
+  },
+  { name: 'host', value: 'ADDRESS', help: 'address the REST API listens on', default: '0.0.0.0' },
+  { name: 'port', value: 'N', help: 'port of the REST API', default: '3000' },
+  { name: 'body-limit', value: 'SIZE', help: 'largest job submission accepted, e.g. 1m', default: '1m' },
+  {
+    name: 'queue',
+    value: 'NAME:N',
+    help: `a work queue and its concurrency for a worker; without it: ${DEFAULT_QUEUE}:${DEFAULT_QUEUE_CONCURRENCY}`,
+    repeatable: true,
+  },
+  { name: 'default-cpus-limit', value: 'CPUS', help: 'CPU limit of tasks that set none, e.g. 1.5' },
+  { name: 'default-memory-limit', value: 'SIZE', help: 'memory limit of tasks that set none, e.g. 512m' },
+  { name: 'temp-dir', value: 'DIR', help: 'directory for host-side scratch files of the runtime' },
+  {
+    name: 'docker-host',
+    value: 'URL',
+    help: 'Docker engine, e.g. unix:///var/run/docker.sock (default $DOCKER_HOST or the local socket)',
+  },
+  { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
+];
+
+/** Parses argv (without node and script) and the environment into a config, or throws UsageError. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): TorkConfig {
+  const flags = parseFlags(argv, FLAGS);
+  const get = (name: string): string | undefined =>
+    flags.get(name)?.at(-1) ?? FLAGS.find((f) => f.name === name)?.default;
+  const mode = oneOf(get('mode'), MODES, 'mode');
+  const broker = oneOf(get('broker'), BROKERS, 'broker');
+  const datastore = oneOf(get('datastore'), DATASTORES, 'datastore');
+  const cpus = get('default-cpus-limit');
+  const memory = get('default-memory-limit');
+  const defaultCpusLimit = cpus === undefined ? undefined : parseCpus(cpus);
+  if (cpus !== undefined && defaultCpusLimit === undefined)
+    throw new UsageError(`-default-cpus-limit "${cpus}" is not a positive number of CPUs`);
+  const defaultMemoryLimit = memory === undefined ? undefined : parseSize(memory);
+  if (memory !== undefined && defaultMemoryLimit === undefined) {
+    throw new UsageError(
+      `-default-memory-limit "${memory}" is not a size (a positive integer with b, k, m or g)`,
+    );
+  }
+  const bodyLimit = parseSize(get('body-limit') ?? '1m');
+  if (bodyLimit === undefined) throw new UsageError(`-body-limit "${get('body-limit') ?? ''}" is not a size`);
+  const tempDir = get('temp-dir');
+  const dockerHost = get('docker-host') ?? env['DOCKER_HOST'];
+  return {
+    mode,
+    broker,
+    datastore,
+    rabbitmqUrl: get('rabbitmq-url') ?? '',
+    postgresDsn: get('postgres-dsn') ?? '',
+    host: get('host') ?? '0.0.0.0',
+    port: parsePort(get('port') ?? '3000'),
+    bodyLimit,
+    queues: parseQueues(flags),
+    ...(defaultCpusLimit === undefined ? {} : { defaultCpusLimit }),
+    ...(defaultMemoryLimit === undefined ? {} : { defaultMemoryLimit }),
+    ...(tempDir === undefined ? {} : { tempDir }),
+    ...(dockerHost === undefined || dockerHost === '' ? {} : { dockerHost }),
+    logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
+  };
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T {
+  const found = allowed.find((candidate) => candidate === value);
+  if (found === undefined)
+    throw new UsageError(`-${flag} must be one of ${allowed.join(', ')}; got "${value ?? ''}"`);
+  return found;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 0 || port > 65_535)
+    throw new UsageError(`-port must be a port number; got "${text}"`);
+  return port;
+}
+
+function parseQueues(flags: ParsedFlags): Record<string, number> {
+  const given = flags.get('queue') ?? [];
+  if (given.length === 0) return { [DEFAULT_QUEUE]: DEFAULT_QUEUE_CONCURRENCY };
+  const queues: Record<string, number> = {};
+  for (const entry of given) {
+    const match = /^([^:]+):(\d+)$/.exec(entry);
+    const name = match?.[1] ?? '';
+    const concurrency = Number(match?.[2]);
+    if (match === null || concurrency < 1)
+      throw new UsageError(`-queue must be NAME:N with N >= 1; got "${entry}"`);
+    if (!QUEUE_NAME_PATTERN.test(name) || isReservedQueue(name))
+      throw new UsageError(`-queue "${name}" is not a usable queue name`);
+    if (name in queues) throw new UsageError(`-queue "${name}" given more than once`);
+    queues[name] = concurrency;
+  }
+  return queues;
+}
+
+/** The config with secrets masked, for logging. */
+export function redactConfig(config: TorkConfig): Record<string, unknown> {
+  return {
+    ...config,
+    rabbitmqUrl: config.rabbitmqUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
+    postgresDsn: config.postgresDsn
+      .replace(/(password=)\S+/, '$1[REDACTED]')
+      .replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
+  };
+}

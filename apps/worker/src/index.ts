@@ -1,0 +1,2 @@
+export { startWorker, type RunningWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
+export { runTask, effectiveLimits, TaskAbort, type DefaultLimits, type TaskOutcome } from './task-runner.js';

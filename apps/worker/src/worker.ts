@@ -1,0 +1,142 @@
+import { hostname } from 'node:os';
+import {
+  errorMessage,
+  newId,
+  QUEUE,
+  workerQueue,
+  type Broker,
+  type Logger,
+  type Message,
+  type Runtime,
+  type Subscription,
+  type TaskRun,
+} from '@tork/domain';
+import { runTask, TaskAbort, type DefaultLimits } from './task-runner.js';
+
+export interface WorkerDeps {
+  readonly broker: Broker;
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly now?: () => string;
+}
+
+export interface WorkerOptions {
+  /** Queue name → how many of its tasks this worker runs at once. */
+  readonly queues: Readonly<Record<string, number>>;
+  readonly nodeId?: string;
+  readonly defaultLimits?: DefaultLimits;
+}
+
+export interface RunningWorker {
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly startedAt: string;
+  /** Tasks running now. */
+  runningTasks(): number;
+  /** Stops taking tasks. Tasks in flight finish, unless `abort` is set: then they are stopped. */
+  stop(options?: { abort?: boolean }): Promise<void>;
+}
+
+/** Subscribes to the work queues and runs each task it receives through the runtime. */
+export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Promise<RunningWorker> {
+  const nodeId = options.nodeId ?? newId();
+  const now = deps.now ?? (() => new Date().toISOString());
+  const logger = deps.logger.child({ nodeId });
+  const running = new Map<string, AbortController>();
+  const defaults = options.defaultLimits ?? {};
+
+  const execute = async (task: TaskRun): Promise<void> => {
+    if (running.has(task.id)) return; // the same delivery twice on one worker
+    const controller = new AbortController();
+    running.set(task.id, controller);
+    const ids = { jobId: task.jobId, taskId: task.id, nodeId };
+    try {
+      await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, at: now() });
+      logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
+      const outcome = await runTask(deps.runtime, task, defaults, controller.signal);
+      if (outcome.ok) {
+        await deps.broker.publish(QUEUE.completed, {
+          type: 'task.completed',
+          ...ids,
+          result: outcome.result,
+          at: now(),
+        });
+        logger.info({ taskId: task.id }, 'task completed');
+      } else {
+        await deps.broker.publish(QUEUE.error, {
+          type: 'task.failed',
+          ...ids,
+          error: outcome.error,
+          at: now(),
+        });
+        logger.info({ taskId: task.id, error: outcome.error }, 'task failed');
+      }
+    } catch (error) {
+      if (error instanceof TaskAbort && error.kind === 'cancelled') {
+        logger.info({ taskId: task.id }, 'task cancelled');
+        return;
+      }
+      throw error;
+    } finally {
+      running.delete(task.id);
+    }
+  };
+
+  const onMessage = async (message: Message): Promise<void> => {
+    if (message.type !== 'task.run') {
+      logger.warn({ type: message.type }, 'message of an unexpected type on a work queue; dropping it');
+      return;
+    }
+    await execute(message.task);
+  };
+
+  const onCommand = (message: Message): Promise<void> => {
+    if (message.type === 'task.cancel') {
+      running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
+    }
+    return Promise.resolve();
+  };
+
+  const subscriptions: Subscription[] = [];
+  subscriptions.push(
+    await deps.broker.subscribe(workerQueue(nodeId), onCommand, { concurrency: 1, exclusive: true }),
+  );
+  for (const [queue, concurrency] of Object.entries(options.queues)) {
+    subscriptions.push(
+      await deps.broker.subscribe(queue, onMessage, {
+        concurrency,
+        onGiveUp: async (message, error) => {
+          if (message.type !== 'task.run') return;
+          const reason = `the worker could not run the task: ${errorMessage(error)}`;
+          await deps.broker.publish(QUEUE.error, {
+            type: 'task.failed',
+            jobId: message.task.jobId,
+            taskId: message.task.id,
+            nodeId,
+            error: reason,
+            at: now(),
+          });
+        },
+      }),
+    );
+  }
+  const startedAt = now();
+  logger.info({ queues: options.queues }, 'worker started');
+
+  return {
+    nodeId,
+    hostname: hostname(),
+    startedAt,
+    runningTasks: () => running.size,
+    stop: async (stopOptions = {}) => {
+      const [commands, ...work] = subscriptions;
+      if (stopOptions.abort === true) {
+        for (const controller of running.values())
+          controller.abort(new TaskAbort('shutdown', 'worker shutting down'));
+      }
+      await Promise.all(work.map((subscription) => subscription.close()));
+      await commands?.close();
+      logger.info({}, 'worker stopped');
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { isId } from './ids.js';
+import { afterTaskCompleted, afterTaskFailed, newJob, newTask } from './job-flow.js';
+import type { JobSpec } from './job-spec.schema.js';
+import type { Task } from './task.js';
+
+const NOW = '2024-01-01T12:00:00.000Z';
+
+const spec: JobSpec = {
+  name: 'two steps',
+  tasks: [
+    { name: 'first', image: 'busybox', run: 'echo one' },
+    { name: 'second', image: 'busybox', run: 'echo two', queue: 'transcoding' },
+  ],
+};
+
+describe('newJob', () => {
+  it('starts PENDING at the first task, with the spec as submitted', () => {
+    const job = newJob(spec, NOW);
+
+    expect(job).toEqual({
+      id: job.id,
+      name: 'two steps',
+      state: 'PENDING',
+      tasks: spec.tasks,
+      position: 0,
+      createdAt: NOW,
+    });
+    expect(isId(job.id)).toBe(true);
+  });
+
+  it('gives each job its own id', () => {
+    expect(newJob(spec, NOW).id).not.toBe(newJob(spec, NOW).id);
+  });
+
+  it('has no name when the spec has none', () => {
+    const job = newJob({ tasks: [{ image: 'busybox' }] }, NOW);
+
+    expect(job.name).toBeUndefined();
+    expect('name' in job).toBe(false);
+  });
+});
+
+describe('newTask', () => {
+  const job = newJob(spec, NOW);
+
+  it('creates a PENDING execution of the task at a position, on the default queue unless the spec names one', () => {
+    const first = newTask(job, 0, 1, NOW);
+    const second = newTask(job, 1, 3, NOW);
+
+    expect(first).toEqual({
+      id: first.id,
+      jobId: job.id,
+      position: 0,
+      attempt: 1,
+      state: 'PENDING',
+      spec: spec.tasks[0],
+      queue: 'default',
+      createdAt: NOW,
+    });
+    expect(second).toMatchObject({ position: 1, attempt: 3, queue: 'transcoding', spec: spec.tasks[1] });
+    expect(isId(first.id)).toBe(true);
+    expect(first.id).not.toBe(second.id);
+  });
+
+  it('refuses a position the job does not have', () => {
+    expect(() => newTask(job, 2, 1, NOW)).toThrow(RangeError);
+    expect(() => newTask(job, 2, 1, NOW)).toThrow(`job ${job.id} has no task at position 2`);
+    expect(() => newTask(job, -1, 1, NOW)).toThrow(RangeError);
+  });
+});
+
+describe('afterTaskCompleted', () => {
+  const job = newJob(spec, NOW);
+  const completed = (position: number, result?: string): Task => ({
+    ...newTask(job, position, 1, NOW),
+    state: 'COMPLETED',
+    ...(result === undefined ? {} : { result }),
+  });
+
+  it('moves on to the next task', () => {
+    expect(afterTaskCompleted(job, completed(0, 'one'))).toEqual({ kind: 'next', position: 1 });
+  });
+
+  it("completes the job after the last task, with that task's result", () => {
+    expect(afterTaskCompleted(job, completed(1, 'hello world'))).toEqual({
+      kind: 'complete',
+      result: 'hello world',
+    });
+  });
+
+  it('completes the job without a result when the last task left none', () => {
+    expect(afterTaskCompleted(job, completed(1))).toEqual({ kind: 'complete' });
+  });
+
+  it('completes a one-task job after its only task', () => {
+    const single = newJob({ tasks: [{ image: 'busybox' }] }, NOW);
+    expect(
+      afterTaskCompleted(single, { ...newTask(single, 0, 2, NOW), state: 'COMPLETED', result: '' }),
+    ).toEqual({ kind: 'complete', result: '' });
+  });
+});
+
+describe('afterTaskFailed', () => {
+  const job = newJob(spec, NOW);
+
+  it("fails the job with the task's error", () => {
+    expect(afterTaskFailed({ ...newTask(job, 0, 1, NOW), state: 'FAILED', error: 'exit code 1' })).toEqual({
+      kind: 'fail',
+      error: 'exit code 1',
+    });
+  });
+
+  it('fails the job with a generic error when the task gave none', () => {
+    expect(afterTaskFailed({ ...newTask(job, 0, 1, NOW), state: 'FAILED' })).toEqual({
+      kind: 'fail',
+      error: 'task failed',
+    });
+  });
+});

@@ -1,0 +1,411 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblem, TorkError } from './errors.js';
+import { parseJobSpec, parseJobSpecText, type JobSpecFormat } from './job-spec.js';
+
+/** The problems a rejected body is reported with, as `path: message`; fails the test when it is accepted. */
+function problemsOf(parse: () => unknown): string[] {
+  try {
+    parse();
+  } catch (error) {
+    expect(error).toBeInstanceOf(TorkError);
+    const torkError = error as TorkError;
+    expect(torkError.code).toBe('INVALID_INPUT');
+    const problems = torkError.problems.map(formatProblem);
+    // The one error message names every problem too, for callers that only show the message.
+    for (const problem of problems) expect(torkError.message).toContain(problem);
+    return problems;
+  }
+  throw new Error('expected the job spec to be rejected');
+}
+
+const problemsOfText = (text: string, format: JobSpecFormat): string[] =>
+  problemsOf(() => parseJobSpecText(text, format));
+const problemsOfBody = (body: unknown): string[] => problemsOf(() => parseJobSpec(body));
+
+/** A body with one task: a valid one changed by `fields`. */
+const oneTask = (fields: Record<string, unknown>): unknown => ({ tasks: [{ image: 'busybox', ...fields }] });
+
+describe('parseJobSpecText: the seed README examples', () => {
+  it('accepts hello.yaml', () => {
+    const text = [
+      '# hello.yaml',
+      '---',
+      'name: hello job',
+      'tasks:',
+      '  - name: say hello',
+      '    image: ubuntu:mantic',
+      '    run: |',
+      '      echo -n hello world',
+      '',
+    ].join('\n');
+
+    expect(parseJobSpecText(text, 'yaml')).toEqual({
+      name: 'hello job',
+      tasks: [{ name: 'say hello', image: 'ubuntu:mantic', run: 'echo -n hello world\n' }],
+    });
+  });
+
+  it('accepts the JSON example', () => {
+    const text =
+      '{"name":"sample job","tasks":[{\n  "name": "sample task",\n  "image": "ubuntu:mantic",\n  "run": "echo hello world"\n}]}';
+
+    expect(parseJobSpecText(text, 'json')).toEqual({
+      name: 'sample job',
+      tasks: [{ name: 'sample task', image: 'ubuntu:mantic', run: 'echo hello world' }],
+    });
+  });
+
+  it('accepts the YAML example as written, trailing comma in the image included', () => {
+    const text =
+      '\nname: sample job\ntasks:\n  - name: sample task\n    image: ubuntu:mantic,\n    run: echo hello world\n';
+
+    expect(parseJobSpecText(text, 'yaml')).toEqual({
+      name: 'sample job',
+      tasks: [{ name: 'sample task', image: 'ubuntu:mantic,', run: 'echo hello world' }],
+    });
+  });
+
+  it('accepts convert.yaml with its volume and pre and post tasks', () => {
+    const text = `# convert.yaml
+---
+name: convert a video
+tasks:
+  - name: convert the first 5 seconds of a video
+    image: jrottenberg/ffmpeg:3.4-alpine
+    run: |
+      ffmpeg -i /tmp/input.ogv -t 5 /tmp/output.mp4
+    volumes:
+      - /tmp
+    pre:
+      - name: download the remote file
+        image: alpine:3.18.3
+        run: |
+          wget \\
+          https://upload.wikimedia.org/wikipedia/commons/1/18/Big_Buck_Bunny_Trailer_1080p.ogv \\
+          -O /tmp/input.ogv
+    post:
+      - name: upload the converted file
+        image: alpine:3.18.3
+        run: |
+          wget \\
+          --post-file=/tmp/output.mp4 \\
+          https://devnull-as-a-service.com/dev/null
+`;
+    const spec = parseJobSpecText(text, 'yaml');
+
+    expect(spec.name).toBe('convert a video');
+    expect(spec.tasks).toHaveLength(1);
+    const task = spec.tasks[0]!;
+    expect(task.volumes).toEqual(['/tmp']);
+    expect(task.pre).toEqual([
+      {
+        name: 'download the remote file',
+        image: 'alpine:3.18.3',
+        run: 'wget \\\nhttps://upload.wikimedia.org/wikipedia/commons/1/18/Big_Buck_Bunny_Trailer_1080p.ogv \\\n-O /tmp/input.ogv\n',
+      },
+    ]);
+    expect(task.post?.map((step) => step.name)).toEqual(['upload the converted file']);
+  });
+
+  it('accepts the retry example, whose scalingFactor is left empty (null)', () => {
+    const text = `tasks:
+  - image: ubuntu:mantic
+    retry:
+      limit: 5 # will retry up to 5 times
+      initialDelay: 5s # optional: default 1s (max: 5m)
+      scalingFactor: # optional: default 2 (max: 10)
+`;
+
+    expect(parseJobSpecText(text, 'yaml').tasks[0]?.retry).toEqual({
+      limit: 5,
+      initialDelay: '5s',
+      scalingFactor: null,
+    });
+  });
+
+  it('accepts the queue, env and limits examples, with env values as strings', () => {
+    const text = `name: examples
+tasks:
+  - name: transcode a video
+    queue: transcoding
+    image: jrottenberg/ffmpeg:3.4-alpine
+    run: ffmpeg -i input.ogv output.mp4
+  - name: print a message
+    image: ubuntu:mantic
+    env:
+      INTRO: hello world
+      OUTRO: bye world
+      COUNT: 3
+      VERBOSE: true
+    run: |
+      echo $INTRO
+  - name: some task
+    image: ubuntu:mantic
+    run: sleep 10
+    timeout: 1h30m
+    limits:
+      cpus: .5
+      memory: 10m
+`;
+    const [transcode, print, limited] = parseJobSpecText(text, 'yaml').tasks;
+
+    expect(transcode?.queue).toBe('transcoding');
+    expect(print?.env).toEqual({ INTRO: 'hello world', OUTRO: 'bye world', COUNT: '3', VERBOSE: 'true' });
+    expect(limited?.limits).toEqual({ cpus: 0.5, memory: '10m' });
+    expect(limited?.timeout).toBe('1h30m');
+  });
+});
+
+describe('parseJobSpec: bad input lists every problem with its path', () => {
+  it('reports a missing image and an unknown field of the same task together', () => {
+    expect(problemsOfBody({ tasks: [{ name: 'no image', foo: 1 }] })).toEqual([
+      'tasks[0].image: required',
+      'tasks[0].foo: unknown field',
+    ]);
+  });
+
+  it('reports problems in different tasks and at the top level in one error', () => {
+    const problems = problemsOfBody({
+      name: 7,
+      owner: 'me',
+      tasks: [{ image: 'ok' }, { run: 'no image' }, { image: 'b', timeout: 'soon' }],
+    });
+
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'name: must be a string',
+        'owner: unknown field',
+        'tasks[1].image: required',
+        'tasks[2].timeout: "soon" is not a duration (e.g. 300ms, 45m, 1h)',
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('reports wrong types with the expected type', () => {
+    const problems = problemsOfBody(
+      oneTask({
+        image: 5,
+        run: ['echo'],
+        env: { A: { nested: true } },
+        volumes: '/tmp',
+        pre: {},
+        limits: { cpus: true, memory: 10 },
+      }),
+    );
+
+    expect(problems).toEqual([
+      'tasks[0].image: must be a string',
+      'tasks[0].run: must be a string',
+      'tasks[0].env.A: must be a string or a number or a boolean',
+      'tasks[0].pre: must be an array',
+      'tasks[0].volumes: must be an array',
+      'tasks[0].limits.cpus: must be a string or a number',
+      'tasks[0].limits.memory: must be a string',
+    ]);
+  });
+
+  it('reports tasks that are not objects, and tasks that are not a list', () => {
+    expect(problemsOfBody({ tasks: ['busybox', null] })).toEqual([
+      'tasks[0]: must be an object',
+      'tasks[1]: must be an object',
+    ]);
+    expect(problemsOfBody({ tasks: 'busybox' })).toEqual(['tasks: must be an array']);
+  });
+
+  it('requires at least one task', () => {
+    expect(problemsOfBody({ name: 'empty', tasks: [] })).toEqual(['tasks: must have at least 1 item(s)']);
+    expect(problemsOfBody({ name: 'none' })).toEqual(['tasks: required']);
+  });
+
+  it('requires a non-empty image and queue name', () => {
+    expect(problemsOfBody({ tasks: [{ image: '' }, { image: 'b', queue: '' }] })).toEqual([
+      'tasks[0].image: must not be empty',
+      'tasks[1].queue: must not be empty',
+    ]);
+  });
+
+  it.each([
+    ['an array', [{ image: 'busybox' }]],
+    ['a string', 'tasks: []'],
+    ['a number', 42],
+    ['null', null],
+    ['nothing', undefined],
+  ])('rejects a body that is %s', (_kind, body) => {
+    expect(problemsOfBody(body)).toEqual(['body: must be an object with `tasks`']);
+  });
+
+  it.each([
+    ['YAML', 'yaml', 'name: [unclosed\ntasks: []', /^body: malformed YAML: .+/],
+    ['YAML', 'yaml', 'tasks:\n  - image: a\n   run: bad indent', /^body: malformed YAML: .+/],
+    ['JSON', 'json', '{"tasks": [', /^body: malformed JSON: .+/],
+    ['JSON', 'json', "{'tasks': []}", /^body: malformed JSON: .+/],
+  ] as const)('reports malformed %s as one problem of the body', (_kind, format, text, expected) => {
+    const problems = problemsOfText(text, format);
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  it('rejects a YAML or JSON document that is not a mapping', () => {
+    expect(problemsOfText('just some text', 'yaml')).toEqual(['body: must be an object with `tasks`']);
+    expect(problemsOfText('', 'yaml')).toEqual(['body: must be an object with `tasks`']);
+    expect(problemsOfText('[1, 2]', 'json')).toEqual(['body: must be an object with `tasks`']);
+  });
+
+  it('reports bad durations, sizes and CPU counts', () => {
+    const problems = problemsOfBody({
+      tasks: [
+        { image: 'a', timeout: '10 minutes', limits: { cpus: 'two', memory: '10mb' } },
+        { image: 'b', timeout: '0s', limits: { cpus: 0, memory: '0m' } },
+        { image: 'c', timeout: '-5s', limits: { cpus: '-1', memory: '1.5g' } },
+      ],
+    });
+
+    expect(problems).toEqual([
+      'tasks[0].timeout: "10 minutes" is not a duration (e.g. 300ms, 45m, 1h)',
+      'tasks[0].limits.cpus: "two" is not a positive number of CPUs (e.g. .5)',
+      'tasks[0].limits.memory: "10mb" is not a size (a positive integer with b, k, m or g, e.g. 10m)',
+      'tasks[1].timeout: must be more than 0',
+      'tasks[1].limits.cpus: "0" is not a positive number of CPUs (e.g. .5)',
+      'tasks[1].limits.memory: "0m" is not a size (a positive integer with b, k, m or g, e.g. 10m)',
+      'tasks[2].timeout: "-5s" is not a duration (e.g. 300ms, 45m, 1h)',
+      'tasks[2].limits.cpus: "-1" is not a positive number of CPUs (e.g. .5)',
+      'tasks[2].limits.memory: "1.5g" is not a size (a positive integer with b, k, m or g, e.g. 10m)',
+    ]);
+  });
+
+  it('reports retry settings out of range', () => {
+    const problems = problemsOfBody({
+      tasks: [
+        { image: 'a', retry: { limit: 11, initialDelay: '6m', scalingFactor: 11 } },
+        { image: 'b', retry: { limit: -1, initialDelay: '0s', scalingFactor: 0.5 } },
+        { image: 'c', retry: { limit: 1.5, initialDelay: 'later' } },
+        { image: 'd', retry: { initialDelay: '1s' } },
+      ],
+    });
+
+    expect(problems).toEqual([
+      'tasks[0].retry.limit: must be <= 10',
+      'tasks[1].retry.limit: must be >= 0',
+      'tasks[2].retry.limit: must be an integer',
+      'tasks[3].retry.limit: required',
+      'tasks[0].retry.initialDelay: must be more than 0 and at most 5m',
+      'tasks[0].retry.scalingFactor: must be between 1 and 10',
+      'tasks[1].retry.initialDelay: must be more than 0 and at most 5m',
+      'tasks[1].retry.scalingFactor: must be between 1 and 10',
+      'tasks[2].retry.initialDelay: "later" is not a duration (e.g. 5s)',
+    ]);
+  });
+
+  it('accepts retry settings at their limits', () => {
+    const spec = parseJobSpec(oneTask({ retry: { limit: 10, initialDelay: '5m', scalingFactor: 10 } }));
+
+    expect(spec.tasks[0]?.retry).toEqual({ limit: 10, initialDelay: '5m', scalingFactor: 10 });
+  });
+
+  it('rejects the queue names the engine uses and names with other characters', () => {
+    const problems = problemsOfBody({
+      tasks: [
+        { image: 'a', queue: 'jobs' },
+        { image: 'b', queue: 'x-foo' },
+        { image: 'c', queue: 'heartbeat' },
+        { image: 'd', queue: 'bad queue!' },
+        { image: 'e', queue: 'transcoding' },
+      ],
+    });
+
+    expect(problems).toEqual([
+      'tasks[0].queue: "jobs" is reserved by the engine',
+      'tasks[1].queue: "x-foo" is reserved by the engine',
+      'tasks[2].queue: "heartbeat" is reserved by the engine',
+      'tasks[3].queue: may contain only letters, digits, "_", "." and "-"',
+    ]);
+  });
+
+  it('rejects environment variable names a shell cannot use', () => {
+    expect(
+      problemsOfBody(oneTask({ env: { GOOD_NAME: 'ok', 'BAD-KEY': 'x', '1ST': 'y', 'WITH SPACE': 'z' } })),
+    ).toEqual([
+      'tasks[0].env.BAD-KEY: is not a valid environment variable name',
+      'tasks[0].env.1ST: is not a valid environment variable name',
+      'tasks[0].env.WITH SPACE: is not a valid environment variable name',
+    ]);
+  });
+
+  it('rejects volumes that are not absolute paths', () => {
+    expect(problemsOfBody(oneTask({ volumes: ['/data1', 'relative/dir', '/tmp;rm -rf', ''] }))).toEqual([
+      'tasks[0].volumes[3]: must not be empty',
+      'tasks[0].volumes[1]: must be an absolute path of letters, digits and -/._=',
+      'tasks[0].volumes[2]: must be an absolute path of letters, digits and -/._=',
+    ]);
+  });
+
+  it('reports problems of pre and post tasks with their paths', () => {
+    const problems = problemsOfBody(
+      oneTask({
+        pre: [{ image: 'ok' }, { name: 'no image', queue: 'q' }],
+        post: [
+          { image: 'p', timeout: 'x', env: { 'BAD KEY': 'v' } },
+          { image: 'q', retry: { limit: 1 } },
+        ],
+      }),
+    );
+
+    expect(problems).toEqual([
+      'tasks[0].pre[1].image: required',
+      'tasks[0].pre[1].queue: unknown field',
+      'tasks[0].post[1].retry: unknown field',
+      'tasks[0].post[0].timeout: "x" is not a duration (e.g. 300ms, 45m, 1h)',
+      'tasks[0].post[0].env.BAD KEY: is not a valid environment variable name',
+    ]);
+  });
+});
+
+describe('parseJobSpec: what a valid spec becomes', () => {
+  it('keeps every field it was given and adds none', () => {
+    const body = {
+      name: 'everything',
+      tasks: [
+        {
+          name: 'main',
+          image: 'busybox',
+          run: 'echo hi',
+          env: { A: 'a' },
+          queue: 'default',
+          pre: [{ name: 'before', image: 'busybox', run: 'true', env: { B: 'b' }, timeout: '1m' }],
+          post: [{ image: 'busybox' }],
+          volumes: ['/data'],
+          retry: { limit: 2, initialDelay: '1s', scalingFactor: 2 },
+          timeout: '300ms',
+          limits: { cpus: '1.5', memory: '1g' },
+        },
+      ],
+    };
+
+    expect(parseJobSpec(structuredClone(body))).toEqual(body);
+  });
+
+  it('turns number and boolean env values into strings, in pre and post tasks as well', () => {
+    const spec = parseJobSpec(
+      oneTask({
+        env: { N: 5, B: false },
+        pre: [{ image: 'a', env: { P: 1.5 } }],
+        post: [{ image: 'b', env: { Q: true } }],
+      }),
+    );
+    const task = spec.tasks[0]!;
+
+    expect(task.env).toEqual({ N: '5', B: 'false' });
+    expect(task.pre?.[0]?.env).toEqual({ P: '1.5' });
+    expect(task.post?.[0]?.env).toEqual({ Q: 'true' });
+  });
+
+  it('leaves the body it was given unchanged', () => {
+    const body = oneTask({ env: { N: 5 } });
+    const before = structuredClone(body);
+    parseJobSpec(body);
+
+    expect(body).toEqual(before);
+  });
+});

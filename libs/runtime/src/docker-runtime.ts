@@ -1,0 +1,437 @@
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import Docker from 'dockerode';
+import type { Container, ContainerCreateOptions, DockerOptions } from 'dockerode';
+import { TorkError } from '@tork/domain';
+import type { ContainerOutcome, ContainerSpec, OutputChunk, Runtime } from '@tork/domain';
+import { createTar, readFirstFile } from './tar.js';
+import type { TarEntry } from './tar.js';
+
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+export interface DockerRuntimeOptions {
+  /** Path of the engine's unix socket; defaults to DOCKER_HOST or /var/run/docker.sock. */
+  readonly socketPath?: string;
+  /** Engine address over TCP: `tcp://host:2375`, `http://host:port` or a bare host name. */
+  readonly host?: string;
+  /** When to pull an image: only when it is not present locally (default), always, or never. */
+  readonly pullPolicy?: PullPolicy;
+  /** Docker network mode of task containers (default `none`: tasks get no network). */
+  readonly network?: string;
+  /** Largest result kept, in bytes (default 1 MiB); longer results end with a truncation marker. */
+  readonly maxResultBytes?: number;
+  /** Accepted for the CLI's `--temp-dir`; the script travels by `putArchive`, so nothing is staged on the host. */
+  readonly tempDir?: string;
+  readonly logger?: (msg: string) => void;
+}
+
+/** Where the script and the result file live inside every task container. */
+const TORK_DIR = '/tork';
+const ENTRYPOINT_PATH = `${TORK_DIR}/entrypoint`;
+const OUTPUT_PATH = `${TORK_DIR}/output`;
+const RUN_LABEL = 'tork.run';
+const TAIL_LINES = 20;
+/** How much combined output is kept to cut the tail from; bounds memory for output without newlines. */
+const TAIL_WINDOW_CHARS = 16_384;
+/** The attach stream may close slightly after wait() returns; give it this long to drain. */
+const OUTPUT_DRAIN_MS = 5_000;
+
+export class DockerRuntime implements Runtime {
+  private readonly docker: Docker;
+  private readonly pullPolicy: PullPolicy;
+  private readonly network: string;
+  private readonly maxResultBytes: number;
+  private readonly log: (msg: string) => void;
+  /** In-flight pulls by image name, so concurrent runs of one missing image pull it once. */
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.docker = new Docker(dockerOptions(options));
+    this.pullPolicy = options.pullPolicy ?? 'missing';
+    this.network = options.network ?? 'none';
+    this.maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
+    this.log = options.logger ?? (() => undefined);
+    if (!Number.isSafeInteger(this.maxResultBytes) || this.maxResultBytes <= 0) {
+      throw new RangeError(`maxResultBytes must be a positive integer, got ${this.maxResultBytes}`);
+    }
+  }
+
+  async run(spec: ContainerSpec, signal: AbortSignal): Promise<ContainerOutcome> {
+    signal.throwIfAborted();
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the port promises the signal's own reason, whatever its type
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    // The race below is the only consumer; this keeps an abort after completion from being "unhandled".
+    aborted.catch(() => undefined);
+    const untilAborted = <T>(work: Promise<T>): Promise<T> => Promise.race([work, aborted]);
+
+    const collector = new OutputCollector(this.maxResultBytes, spec.onOutput, this.log);
+    let creating: Promise<Container> | undefined;
+    try {
+      await untilAborted(this.ensureImage(spec.image));
+      creating = this.docker.createContainer(this.createOptions(spec));
+      const container = await untilAborted(creating);
+      await untilAborted(container.putArchive(this.scriptArchive(spec.script), { path: '/' }));
+
+      // Attach before start, like `docker run`, so no early output is lost.
+      const stream = await untilAborted(container.attach({ stream: true, stdout: true, stderr: true }));
+      const drained = drainInto(this.docker, stream, collector);
+
+      await untilAborted(container.start());
+      const exitCode = parseExitCode(await untilAborted(container.wait()));
+      if (!(await untilAborted(withTimeout(drained, OUTPUT_DRAIN_MS)))) {
+        this.log(`container ${spec.name}: output stream still open ${OUTPUT_DRAIN_MS} ms after exit`);
+      }
+      collector.end();
+
+      const info = await untilAborted(container.inspect());
+      const fileResult = await untilAborted(this.readResultFile(container));
+      return {
+        exitCode,
+        result: fileResult ?? collector.stdout(),
+        tail: collector.tail(),
+        oomKilled: info.State.OOMKilled,
+      };
+    } catch (error) {
+      if (signal.aborted && error === signal.reason) throw error;
+      throw asTorkError(error, `container ${spec.name}`);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      // Output that trails an abort or error must not reach the caller after run() has settled.
+      collector.close();
+      if (creating !== undefined) await this.removeContainer(spec.name, creating);
+    }
+  }
+
+  async createVolume(name: string): Promise<string> {
+    try {
+      await this.docker.createVolume({ Name: name, Driver: 'local', Labels: { tork: 'true' } });
+      return name;
+    } catch (error) {
+      throw asTorkError(error, `volume ${name}`);
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (error) {
+      // Removal is idempotent: a volume that is already gone is the desired end state.
+      if (statusCodeOf(error) === 404) return;
+      throw asTorkError(error, `volume ${name}`);
+    }
+  }
+
+  async healthCheck(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (error) {
+      throw new TorkError('UNAVAILABLE', `docker engine unreachable: ${engineMessage(error)}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    // dockerode keeps no pooled connections or timers, so there is nothing to release.
+    await Promise.resolve();
+  }
+
+  private createOptions(spec: ContainerSpec): ContainerCreateOptions {
+    const env = Object.entries(spec.env)
+      .filter(([key]) => key !== 'TORK_OUTPUT')
+      .map(([key, value]) => `${key}=${value}`);
+    env.push(`TORK_OUTPUT=${OUTPUT_PATH}`);
+    const hasScript = spec.script !== undefined && spec.script !== '';
+    return {
+      name: containerName(spec.name),
+      Image: spec.image,
+      Env: env,
+      Labels: { ...spec.labels, [RUN_LABEL]: spec.name },
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      OpenStdin: false,
+      // Executing the file through sh honours a shebang and falls back to sh for plain scripts.
+      ...(hasScript ? { Entrypoint: ['sh', '-c'], Cmd: [ENTRYPOINT_PATH] } : {}),
+      HostConfig: {
+        NetworkMode: this.network,
+        Mounts: spec.mounts.map((mount) => ({
+          Type: 'volume' as const,
+          Source: mount.volume,
+          Target: mount.target,
+        })),
+        ...(spec.cpus !== undefined ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+        // Swap equal to memory makes the limit real instead of spilling into swap.
+        ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
+      },
+    };
+  }
+
+  /** /tork is created even without a script so that every task can write $TORK_OUTPUT. */
+  private scriptArchive(script: string | undefined): Buffer {
+    const entries: TarEntry[] = [{ name: 'tork/', type: 'directory', mode: 0o1777 }];
+    if (script !== undefined && script !== '') {
+      entries.push({ name: 'tork/entrypoint', type: 'file', mode: 0o755, data: Buffer.from(script, 'utf8') });
+    }
+    return createTar(entries);
+  }
+
+  private async readResultFile(container: Container): Promise<string | undefined> {
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await container.getArchive({ path: OUTPUT_PATH });
+    } catch (error) {
+      // 404: the task did not write $TORK_OUTPUT, so stdout is the result.
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+    const file = await readFirstFile(archive, this.maxResultBytes);
+    if (file === undefined) return undefined;
+    return capText(file.data, file.size > this.maxResultBytes, this.maxResultBytes);
+  }
+
+  private async ensureImage(image: string): Promise<void> {
+    if (this.pullPolicy !== 'always' && (await this.imageExists(image))) return;
+    if (this.pullPolicy === 'never') {
+      throw new TorkError('NOT_FOUND', `image ${image}: not found locally and the pull policy is 'never'`);
+    }
+    let pulling = this.pulls.get(image);
+    if (pulling === undefined) {
+      pulling = this.pull(image).finally(() => this.pulls.delete(image));
+      this.pulls.set(image, pulling);
+    }
+    try {
+      await pulling;
+    } catch (error) {
+      const what = this.pullPolicy === 'always' ? 'pull failed' : 'not found locally and pull failed';
+      throw new TorkError('NOT_FOUND', `image ${image}: ${what}: ${engineMessage(error)}`, { cause: error });
+    }
+  }
+
+  private async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  private async pull(image: string): Promise<void> {
+    this.log(`pulling image ${image}`);
+    const stream = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      let failure: string | undefined;
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => {
+          if (error !== null) reject(error);
+          // The engine reports some failures inside a 200 response, as a progress event.
+          else if (failure !== undefined) reject(new Error(failure));
+          else resolve();
+        },
+        (event: unknown) => {
+          if (isRecord(event) && typeof event['error'] === 'string') failure = event['error'];
+        },
+      );
+    });
+    this.log(`pulled image ${image}`);
+  }
+
+  /** Force-removal kills a running container first: one call covers exit, error and abort. */
+  private async removeContainer(name: string, creating: Promise<Container>): Promise<void> {
+    let container: Container;
+    try {
+      container = await creating;
+    } catch {
+      return; // never created
+    }
+    try {
+      await container.remove({ force: true, v: true });
+    } catch (error) {
+      const status = statusCodeOf(error);
+      // 404: already gone; 409: a removal is already in progress.
+      if (status === 404 || status === 409) return;
+      this.log(`container ${name}: remove failed: ${engineMessage(error)}`);
+    }
+  }
+}
+
+/** Collects a run's output: every chunk to onOutput, stdout up to the cap, and a tail of both streams. */
+class OutputCollector {
+  private readonly stdoutChunks: Buffer[] = [];
+  private stdoutBytes = 0;
+  private stdoutTruncated = false;
+  private tailText = '';
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onOutput: ((chunk: OutputChunk) => void) | undefined,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  private closed = false;
+
+  write(stream: OutputChunk['stream'], chunk: Buffer): void {
+    if (this.closed) return;
+    if (stream === 'stdout') this.keepStdout(chunk);
+    this.emit(stream, this.decoders[stream].write(chunk));
+  }
+
+  end(): void {
+    this.emit('stdout', this.decoders.stdout.end());
+    this.emit('stderr', this.decoders.stderr.end());
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  stdout(): string {
+    return capText(Buffer.concat(this.stdoutChunks), this.stdoutTruncated, this.maxBytes);
+  }
+
+  tail(): string {
+    const lines = this.tailText.replace(/\n+$/, '').split('\n');
+    return lines.slice(-TAIL_LINES).join('\n');
+  }
+
+  private keepStdout(chunk: Buffer): void {
+    const room = this.maxBytes - this.stdoutBytes;
+    if (chunk.length > room) this.stdoutTruncated = true;
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.stdoutChunks.push(kept);
+    this.stdoutBytes += kept.length;
+  }
+
+  private emit(stream: OutputChunk['stream'], text: string): void {
+    if (text === '') return;
+    this.tailText += text;
+    if (this.tailText.length > TAIL_WINDOW_CHARS * 2) this.tailText = this.tailText.slice(-TAIL_WINDOW_CHARS);
+    try {
+      this.onOutput?.({ stream, text });
+    } catch (error) {
+      // A faulty listener must not break the run whose output it watches.
+      this.log(`onOutput listener failed: ${engineMessage(error)}`);
+    }
+  }
+}
+
+/** Demultiplexes the attach stream into the collector; resolves when the stream ends. */
+function drainInto(docker: Docker, stream: NodeJS.ReadableStream, collector: OutputCollector): Promise<void> {
+  const sink = (name: OutputChunk['stream']): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        collector.write(name, chunk);
+        callback();
+      },
+    });
+  return new Promise<void>((resolve) => {
+    // Errors end the output too: the exit code and inspect decide the outcome, not the log stream.
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => {
+      resolve();
+    });
+    docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
+  });
+}
+
+const TRUNCATION_MARKER = (max: number): string => `\n[truncated: output exceeded ${max} bytes]`;
+
+/** Decodes without flushing, so a multi-byte character cut by the cap is dropped rather than garbled. */
+function capText(bytes: Buffer, truncated: boolean, max: number): string {
+  if (!truncated) return bytes.toString('utf8');
+  return new StringDecoder('utf8').write(bytes.subarray(0, max)) + TRUNCATION_MARKER(max);
+}
+
+/** Resolves true when `work` settles in time, false on timeout. */
+async function withTimeout(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function parseExitCode(waited: unknown): number {
+  if (isRecord(waited) && typeof waited['StatusCode'] === 'number') return waited['StatusCode'];
+  throw new Error(`unexpected wait response: ${JSON.stringify(waited)}`);
+}
+
+/** Docker names allow [a-zA-Z0-9_.-]; the run name stays intact in the label. */
+function containerName(runName: string): string {
+  return `tork-${runName.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
+}
+
+function dockerOptions(options: DockerRuntimeOptions): DockerOptions {
+  // host: undefined keeps a tcp DOCKER_HOST from overriding the socket asked for.
+  if (options.socketPath !== undefined) return { socketPath: options.socketPath, host: undefined };
+  if (options.host === undefined) return {};
+  if (options.host.startsWith('unix://'))
+    return { socketPath: options.host.slice('unix://'.length), host: undefined };
+  const url = new URL(/^[a-z]+:\/\//.test(options.host) ? options.host : `tcp://${options.host}`);
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  return { protocol, host: url.hostname, port: url.port === '' ? 2375 : Number(url.port) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function statusCodeOf(error: unknown): number | undefined {
+  return isRecord(error) && typeof error['statusCode'] === 'number' ? error['statusCode'] : undefined;
+}
+
+/** dockerode wraps the engine's own words in `json.message`; prefer them over the HTTP summary. */
+function engineMessage(error: unknown): string {
+  if (isRecord(error)) {
+    const json = error['json'];
+    if (isRecord(json) && typeof json['message'] === 'string') return json['message'].trim();
+    if (typeof json === 'string' && json.trim() !== '') return json.trim();
+  }
+  // Without a JSON body dockerode prefixes the engine's text with its own HTTP summary.
+  if (error instanceof Error) return error.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  return String(error);
+}
+
+function asTorkError(error: unknown, subject: string): TorkError {
+  if (error instanceof TorkError) return error;
+  const status = statusCodeOf(error);
+  const message = `${subject}: ${engineMessage(error)}`;
+  if (status === 404) return new TorkError('NOT_FOUND', message, { cause: error });
+  if (status === 409) return new TorkError('CONFLICT', message, { cause: error });
+  if (isConnectionError(error))
+    return new TorkError('UNAVAILABLE', message, { cause: error, retryable: true });
+  return new TorkError('INTERNAL', message, { cause: error });
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+
+/** The engine was not reached at all: worth retrying later, unlike an engine that said no. */
+function isConnectionError(error: unknown): boolean {
+  return isRecord(error) && typeof error['code'] === 'string' && CONNECTION_ERRORS.has(error['code']);
+}

@@ -1,0 +1,2 @@
+export { DockerRuntime } from './docker-runtime.js';
+export type { DockerRuntimeOptions, PullPolicy } from './docker-runtime.js';

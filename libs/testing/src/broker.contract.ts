@@ -1,0 +1,405 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorMessage, type Broker, type Delivery, type Message, type MessageHandler } from '@tork/domain';
+import { jobMessage } from './fixtures.js';
+import { deferred, sleep, waitUntil } from './wait.js';
+
+export interface BrokerContractContext {
+  /** Every queue name the test used, for adapters whose queues outlive the connection. */
+  readonly queues: readonly string[];
+}
+
+/** How long a test watches for a delivery that must not happen. */
+const QUIET_MS = 300;
+
+/**
+ * Registers the broker contract for one adapter. `create` is called before each test and must
+ * return an open broker; every test uses queues of its own (a random prefix), so adapters may
+ * share a server. The broker is closed after each test, then `cleanup` runs (e.g. to delete the
+ * queues left on a server).
+ */
+export function brokerContract(
+  name: string,
+  create: () => Promise<Broker>,
+  cleanup?: (context: BrokerContractContext) => Promise<void>,
+): void {
+  describe(`${name} (broker contract)`, () => {
+    let broker: Broker;
+    let closed: boolean;
+    let prefix: string;
+    let queues: string[];
+
+    /** A queue name no other test, run or process uses. */
+    const queueName = (suffix: string): string => {
+      const queue = `${prefix}.${suffix}`;
+      queues.push(queue);
+      return queue;
+    };
+
+    const closeBroker = async (): Promise<void> => {
+      closed = true;
+      await broker.close();
+    };
+
+    beforeEach(async () => {
+      prefix = `contract-${randomUUID().slice(0, 8)}`;
+      queues = [];
+      closed = false;
+      broker = await create();
+    });
+
+    afterEach(async () => {
+      if (!closed) await closeBroker();
+      await cleanup?.({ queues: [...queues] });
+    });
+
+    it('delivers a published message to its subscriber with the JSON intact', async () => {
+      const queue = queueName('round-trip');
+      const received: Message[] = [];
+      const attempts: number[] = [];
+      await broker.subscribe(queue, collect(received, attempts), { concurrency: 1 });
+      const message: Message = {
+        type: 'task.run',
+        task: {
+          id: 'a1b2',
+          jobId: 'c3d4',
+          attempt: 2,
+          queue: 'default',
+          spec: {
+            name: 'say hello',
+            image: 'ubuntu:mantic',
+            run: 'echo -n "hello world" \\\n  && echo ünïcødé ✓',
+            env: { INTRO: 'hello world', EMPTY: '' },
+            volumes: ['/tmp'],
+            retry: { limit: 3, initialDelay: '5s', scalingFactor: null },
+            limits: { cpus: 0.5, memory: '10m' },
+            pre: [{ image: 'alpine:3.18.3', run: 'true' }],
+            post: [],
+          },
+        },
+      };
+      await broker.publish(queue, message);
+
+      await waitUntil('the message', () => received.length === 1);
+      expect(received[0]).toEqual(message);
+      expect(attempts).toEqual([1]);
+    });
+
+    it('delivers a message published before anyone subscribed, once a subscriber comes', async () => {
+      const queue = queueName('early');
+      await broker.publish(queue, jobMessage(1));
+      await broker.publish(queue, jobMessage(2));
+      await broker.publish(queue, jobMessage(3));
+
+      const received: Message[] = [];
+      await broker.subscribe(queue, collect(received), { concurrency: 1 });
+      await waitUntil('three messages', () => received.length >= 3);
+      await sleep(QUIET_MS);
+
+      expect(sortedIds(received)).toEqual(['job-1', 'job-2', 'job-3']);
+    });
+
+    it('delivers only to the subscribers of the queue a message was published to', async () => {
+      const queueA = queueName('a');
+      const queueB = queueName('b');
+      const receivedA: Message[] = [];
+      const receivedB: Message[] = [];
+      await broker.subscribe(queueA, collect(receivedA), { concurrency: 1 });
+      await broker.subscribe(queueB, collect(receivedB), { concurrency: 1 });
+
+      await broker.publish(queueB, jobMessage('for-b'));
+      await waitUntil('the message on b', () => receivedB.length === 1);
+      await sleep(QUIET_MS);
+
+      expect(receivedA).toEqual([]);
+      expect(receivedB).toEqual([jobMessage('for-b')]);
+    });
+
+    it('gives each message to exactly one of several competing consumers', async () => {
+      const queue = queueName('competing');
+      const first: Message[] = [];
+      const second: Message[] = [];
+      const slowly =
+        (into: Message[]): MessageHandler =>
+        async (message) => {
+          into.push(message);
+          await sleep(5);
+        };
+      await broker.subscribe(queue, slowly(first), { concurrency: 2 });
+      await broker.subscribe(queue, slowly(second), { concurrency: 2 });
+
+      const published = Array.from({ length: 20 }, (_, n) => jobMessage(n));
+      for (const message of published) await broker.publish(queue, message);
+      await waitUntil('20 deliveries', () => first.length + second.length >= 20);
+      await sleep(QUIET_MS);
+
+      expect(sortedIds([...first, ...second])).toEqual(sortedIds(published));
+      expect(first.length).toBeGreaterThan(0);
+      expect(second.length).toBeGreaterThan(0);
+    });
+
+    it('never runs more handlers of a subscription at once than its concurrency', async () => {
+      const queue = queueName('concurrency');
+      for (let n = 0; n < 12; n++) await broker.publish(queue, jobMessage(n));
+      let running = 0;
+      let mostAtOnce = 0;
+      const done: Message[] = [];
+      await broker.subscribe(
+        queue,
+        async (message) => {
+          running++;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await sleep(25);
+          running--;
+          done.push(message);
+        },
+        { concurrency: 3 },
+      );
+
+      await waitUntil('12 handled messages', () => done.length >= 12);
+
+      expect(mostAtOnce).toBe(3);
+      expect(done).toHaveLength(12);
+    });
+
+    it('delivers a message again after its handler rejects, counting the attempts', async () => {
+      const queue = queueName('retry-once');
+      const attempts: number[] = [];
+      const handled: Message[] = [];
+      const givenUp: Message[] = [];
+      await broker.subscribe(
+        queue,
+        (message, delivery) => {
+          attempts.push(delivery.attempt);
+          if (delivery.attempt === 1) return Promise.reject(new Error('transient failure'));
+          handled.push(message);
+          return Promise.resolve();
+        },
+        {
+          concurrency: 1,
+          maxDeliveries: 3,
+          onGiveUp: (message) => {
+            givenUp.push(message);
+            return Promise.resolve();
+          },
+        },
+      );
+
+      await broker.publish(queue, jobMessage('flaky'));
+      await waitUntil('the message handled', () => handled.length === 1);
+      await sleep(QUIET_MS);
+
+      expect(handled).toEqual([jobMessage('flaky')]);
+      expect(attempts).toEqual([1, 2]);
+      expect(givenUp).toEqual([]);
+    });
+
+    it('gives up after maxDeliveries failed handlings: onGiveUp hears of it once and the message is gone', async () => {
+      const queue = queueName('give-up');
+      const attempts: number[] = [];
+      const givenUp: { message: Message; error: string }[] = [];
+      await broker.subscribe(
+        queue,
+        (_message, delivery) => {
+          attempts.push(delivery.attempt);
+          return Promise.reject(new Error(`attempt ${delivery.attempt} failed`));
+        },
+        {
+          concurrency: 1,
+          maxDeliveries: 3,
+          onGiveUp: (message, error) => {
+            givenUp.push({ message, error: errorMessage(error) });
+            return Promise.resolve();
+          },
+        },
+      );
+
+      await broker.publish(queue, jobMessage('poison'));
+      await waitUntil('the give-up', () => givenUp.length > 0);
+      await sleep(QUIET_MS);
+
+      expect(attempts).toEqual([1, 2, 3]);
+      expect(givenUp).toEqual([{ message: jobMessage('poison'), error: 'attempt 3 failed' }]);
+    });
+
+    it('delivers a failing message five times when maxDeliveries is not given', async () => {
+      const queue = queueName('default-deliveries');
+      const attempts: number[] = [];
+      const givenUp: Message[] = [];
+      await broker.subscribe(
+        queue,
+        (_message, delivery) => {
+          attempts.push(delivery.attempt);
+          return Promise.reject(new Error('always fails'));
+        },
+        {
+          concurrency: 1,
+          onGiveUp: (message) => {
+            givenUp.push(message);
+            return Promise.resolve();
+          },
+        },
+      );
+
+      await broker.publish(queue, jobMessage('poison'));
+      await waitUntil('the give-up', () => givenUp.length > 0);
+      await sleep(QUIET_MS);
+
+      expect(attempts).toEqual([1, 2, 3, 4, 5]);
+      expect(givenUp).toEqual([jobMessage('poison')]);
+    });
+
+    it('keeps other messages flowing while one is being retried', async () => {
+      const queue = queueName('retry-isolated');
+      const handled: Message[] = [];
+      const givenUp: Message[] = [];
+      await broker.subscribe(
+        queue,
+        (message) => {
+          if (message.type === 'job.submitted' && message.jobId === 'job-poison')
+            return Promise.reject(new Error('poison'));
+          handled.push(message);
+          return Promise.resolve();
+        },
+        {
+          concurrency: 1,
+          maxDeliveries: 2,
+          onGiveUp: (message) => {
+            givenUp.push(message);
+            return Promise.resolve();
+          },
+        },
+      );
+
+      await broker.publish(queue, jobMessage('poison'));
+      await broker.publish(queue, jobMessage('good'));
+      await waitUntil('the good message and the give-up', () => handled.length === 1 && givenUp.length === 1);
+      await sleep(QUIET_MS);
+
+      expect(handled).toEqual([jobMessage('good')]);
+      expect(givenUp).toEqual([jobMessage('poison')]);
+    });
+
+    it('closing a subscription waits for its handlers in flight, then stops deliveries', async () => {
+      const queue = queueName('close-subscription');
+      const gate = deferred();
+      const received: Message[] = [];
+      const finished: Message[] = [];
+      const subscription = await broker.subscribe(
+        queue,
+        async (message) => {
+          received.push(message);
+          await gate.promise;
+          finished.push(message);
+        },
+        { concurrency: 1 },
+      );
+      await broker.publish(queue, jobMessage(1));
+      await waitUntil('the handler to start', () => received.length === 1);
+
+      let closeResolved = false;
+      const closing = subscription.close().then(() => {
+        closeResolved = true;
+      });
+      await sleep(100);
+      expect(closeResolved).toBe(false);
+
+      gate.resolve();
+      await closing;
+      expect(finished).toEqual([jobMessage(1)]);
+
+      await broker.publish(queue, jobMessage(2));
+      await sleep(QUIET_MS);
+      expect(received).toEqual([jobMessage(1)]);
+
+      // The handled message was acknowledged; the one published after the close waits for the next subscriber.
+      const later: Message[] = [];
+      await broker.subscribe(queue, collect(later), { concurrency: 1 });
+      await waitUntil('the message published after the close', () => later.length === 1);
+      await sleep(QUIET_MS);
+      expect(later).toEqual([jobMessage(2)]);
+    });
+
+    it('closing the broker waits for handlers in flight', async () => {
+      const queue = queueName('close-broker');
+      const gate = deferred();
+      const received: Message[] = [];
+      const finished: Message[] = [];
+      await broker.subscribe(
+        queue,
+        async (message) => {
+          received.push(message);
+          await gate.promise;
+          finished.push(message);
+        },
+        { concurrency: 1 },
+      );
+      await broker.publish(queue, jobMessage(1));
+      await waitUntil('the handler to start', () => received.length === 1);
+
+      let closeResolved = false;
+      const closing = closeBroker().then(() => {
+        closeResolved = true;
+      });
+      await sleep(100);
+      expect(closeResolved).toBe(false);
+
+      gate.resolve();
+      await closing;
+      expect(finished).toEqual([jobMessage(1)]);
+    });
+
+    it('an exclusive subscription receives its queue, and the queue goes away with it', async () => {
+      const queue = queueName('x-worker');
+      const gate = deferred();
+      const received: Message[] = [];
+      const subscription = await broker.subscribe(
+        queue,
+        async (message) => {
+          received.push(message);
+          await gate.promise;
+        },
+        { concurrency: 1, exclusive: true },
+      );
+      await broker.publish(queue, jobMessage('handled'));
+      await broker.publish(queue, jobMessage('left-behind'));
+      await waitUntil('the first message', () => received.length === 1);
+
+      const closing = subscription.close();
+      await sleep(100);
+      gate.resolve();
+      await closing;
+      expect(received).toEqual([jobMessage('handled')]);
+
+      // A new subscriber under the same name starts from an empty queue: what was left went with the old one.
+      const later: Message[] = [];
+      await broker.subscribe(queue, collect(later), { concurrency: 1 });
+      await sleep(QUIET_MS);
+      expect(later).toEqual([]);
+    });
+
+    it('reports healthy while open; after close, healthCheck, publish and subscribe reject', async () => {
+      const queue = queueName('closed');
+      await expect(broker.healthCheck()).resolves.toBeUndefined();
+
+      await closeBroker();
+
+      await expect(broker.healthCheck()).rejects.toThrow();
+      await expect(broker.publish(queue, jobMessage(1))).rejects.toThrow();
+      await expect(broker.subscribe(queue, collect([]), { concurrency: 1 })).rejects.toThrow();
+    });
+  });
+}
+
+/** A handler that records each message (and the attempt it came with) and succeeds. */
+function collect(into: Message[], attempts: number[] = []): MessageHandler {
+  return (message: Message, delivery: Delivery) => {
+    into.push(message);
+    attempts.push(delivery.attempt);
+    return Promise.resolve();
+  };
+}
+
+function sortedIds(messages: readonly Message[]): string[] {
+  return messages.map((message) => ('jobId' in message ? message.jobId : message.type)).sort();
+}
