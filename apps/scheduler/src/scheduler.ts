@@ -59,6 +59,7 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
     case 'task.run':
     case 'task.cancel':
     case 'node.heartbeat':
+    case 'task.log':
       ctx.logger.warn({ queue, type: message.type }, 'message of an unexpected type; dropping it');
       return;
   }

@@ -3,10 +3,14 @@ import {
   type Datastore,
   type Job,
   type JobChange,
+  type JobQuery,
+  type NodeInfo,
   type Page,
   type PageQuery,
   type Task,
   type TaskChange,
+  type TaskLogEntry,
+  type TaskQuery,
 } from '@tork/domain';
 
 /**
@@ -21,6 +25,8 @@ export class InMemoryDatastore implements Datastore {
   private readonly tasks = new Map<string, Task>();
   private readonly taskIdsByJob = new Map<string, string[]>();
   private readonly executionKeys = new Map<string, string>();
+  private readonly logs = new Map<string, Map<number, TaskLogEntry>>();
+  private readonly nodes = new Map<string, NodeInfo>();
   private closed = false;
 
   createJob(job: Job): Promise<void> {
@@ -55,6 +61,19 @@ export class InMemoryDatastore implements Datastore {
         totalItems,
       };
     });
+  }
+
+  findJobs(query: JobQuery): Promise<Job[]> {
+    return this.run(() =>
+      this.jobOrder
+        .flatMap((id) => {
+          const job = this.jobs.get(id);
+          return job !== undefined && query.states.includes(job.state) && job.createdAt <= query.createdBefore
+            ? [structuredClone(job)]
+            : [];
+        })
+        .slice(0, query.limit),
+    );
   }
 
   updateJob(id: string, change: JobChange): Promise<Job | undefined> {
@@ -95,6 +114,24 @@ export class InMemoryDatastore implements Datastore {
     });
   }
 
+  findTasks(query: TaskQuery): Promise<Task[]> {
+    return this.run(() =>
+      [...this.tasks.values()]
+        .filter(
+          (task) =>
+            query.states.includes(task.state) &&
+            (query.nodeIds === undefined ||
+              (task.nodeId !== undefined && query.nodeIds.includes(task.nodeId))) &&
+            (query.dueBy === undefined || (task.runAt ?? task.createdAt) <= query.dueBy) &&
+            (query.deadlineBy === undefined ||
+              (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)),
+        )
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(0, query.limit)
+        .map((task) => structuredClone(task)),
+    );
+  }
+
   updateTask(id: string, change: TaskChange): Promise<Task | undefined> {
     return this.run(() => {
       const task = this.tasks.get(id);
@@ -102,6 +139,46 @@ export class InMemoryDatastore implements Datastore {
       if (updated !== undefined) this.tasks.set(id, updated);
       return copy(updated);
     });
+  }
+
+  appendLogs(entries: readonly TaskLogEntry[]): Promise<void> {
+    return this.run(() => {
+      for (const entry of entries) {
+        const log = this.logs.get(entry.taskId) ?? new Map<number, TaskLogEntry>();
+        if (!log.has(entry.number)) log.set(entry.number, structuredClone(entry));
+        this.logs.set(entry.taskId, log);
+      }
+    });
+  }
+
+  getLogs(taskId: string, query: PageQuery): Promise<Page<TaskLogEntry>> {
+    return this.run(() => {
+      const all = [...(this.logs.get(taskId)?.values() ?? [])].sort((a, b) => a.number - b.number);
+      const start = (query.page - 1) * query.size;
+      return {
+        items: all.slice(start, start + query.size).map((entry) => structuredClone(entry)),
+        number: query.page,
+        size: query.size,
+        totalPages: Math.ceil(all.length / query.size),
+        totalItems: all.length,
+      };
+    });
+  }
+
+  upsertNode(node: NodeInfo): Promise<void> {
+    return this.run(() => {
+      const stored = this.nodes.get(node.id);
+      if (stored === undefined || stored.lastHeartbeatAt <= node.lastHeartbeatAt)
+        this.nodes.set(node.id, structuredClone(node));
+    });
+  }
+
+  listNodes(): Promise<NodeInfo[]> {
+    return this.run(() =>
+      [...this.nodes.values()]
+        .sort((a, b) => b.lastHeartbeatAt.localeCompare(a.lastHeartbeatAt))
+        .map((node) => structuredClone(node)),
+    );
   }
 
   healthCheck(): Promise<void> {

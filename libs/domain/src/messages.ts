@@ -1,5 +1,5 @@
 import type { NodeInfo } from './node.js';
-import type { TaskRun } from './task.js';
+import type { StepReport, TaskLogEntry, TaskRun } from './task.js';
 
 /**
  * The message catalog: what travels on each queue. Every message is JSON with a `type`.
@@ -13,6 +13,7 @@ import type { TaskRun } from './task.js';
  * | completed     | worker            | scheduler | task.completed                |
  * | error         | worker            | scheduler | task.failed                   |
  * | heartbeat     | worker            | scheduler | node.heartbeat                |
+ * | logs          | worker            | scheduler | task.log                      |
  * | x-<worker id> | scheduler         | worker    | task.cancel                   |
  */
 
@@ -51,6 +52,7 @@ export interface TaskCompleted {
   readonly taskId: string;
   readonly nodeId: string;
   readonly result: string;
+  readonly steps?: readonly StepReport[];
   readonly at: string;
 }
 
@@ -60,12 +62,20 @@ export interface TaskFailed {
   readonly taskId: string;
   readonly nodeId: string;
   readonly error: string;
+  readonly steps?: readonly StepReport[];
   readonly at: string;
 }
 
 export interface NodeHeartbeat {
   readonly type: 'node.heartbeat';
   readonly node: NodeInfo;
+}
+
+export interface TaskLog {
+  readonly type: 'task.log';
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly entries: readonly TaskLogEntry[];
 }
 
 export interface TaskCancel {
@@ -75,5 +85,6 @@ export interface TaskCancel {
 
 export type JobsMessage = JobSubmitted | JobCancel;
 export type WorkerMessage = TaskStarted | TaskCompleted | TaskFailed;
-export type Message = JobsMessage | TaskPending | TaskRunMessage | WorkerMessage | NodeHeartbeat | TaskCancel;
+export type Message =
+  JobsMessage | TaskPending | TaskRunMessage | WorkerMessage | NodeHeartbeat | TaskLog | TaskCancel;
 export type MessageType = Message['type'];

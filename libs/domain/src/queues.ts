@@ -6,6 +6,7 @@ export const QUEUE = {
   completed: 'completed',
   error: 'error',
   heartbeat: 'heartbeat',
+  logs: 'logs',
 } as const;
 
 export type CoordinatorQueue = (typeof QUEUE)[keyof typeof QUEUE];

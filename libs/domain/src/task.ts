@@ -24,6 +24,35 @@ export interface Task {
   readonly completedAt?: string;
   readonly failedAt?: string;
   readonly cancelledAt?: string;
+  /** A PENDING retry waits until this time before it is scheduled. */
+  readonly runAt?: string;
+  /** A RUNNING task with a timeout must have ended by this time; the scheduler enforces it too. */
+  readonly deadlineAt?: string;
+  /** What happened to each step (pre, main, post), as the worker reported it. */
+  readonly steps?: readonly StepReport[];
+}
+
+export type StepState = 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+/** The outcome of one step of a task execution. */
+export interface StepReport {
+  readonly kind: StepKind;
+  readonly index: number;
+  readonly name?: string;
+  readonly image: string;
+  readonly state: StepState;
+  readonly error?: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+}
+
+/** A piece of a task's output, numbered in order per task execution. */
+export interface TaskLogEntry {
+  readonly taskId: string;
+  readonly number: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+  readonly at: string;
 }
 
 export function isTaskActive(state: TaskState): boolean {

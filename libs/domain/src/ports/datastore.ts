@@ -1,17 +1,21 @@
-import type { Job } from '../job.js';
-import type { Task } from '../task.js';
+import type { Job, JobState } from '../job.js';
+import type { NodeInfo } from '../node.js';
+import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
 
 /**
- * Keeps jobs and task executions. Adapters: InMemoryDatastore, PostgresDatastore; both pass the
- * datastore contract suite. Updates are compare-and-set: a change names the states it may be
- * applied from, and is applied at most once however many processes race to apply it.
+ * Keeps jobs, task executions, task logs and workers. Adapters: InMemoryDatastore,
+ * PostgresDatastore; both pass the datastore contract suite. Updates are compare-and-set: a
+ * change names the states it may be applied from, and is applied at most once however many
+ * processes race to apply it.
  */
 export interface Datastore {
   createJob(job: Job): Promise<void>;
   getJob(id: string): Promise<Job | undefined>;
   /** Newest first. */
   listJobs(query: PageQuery): Promise<Page<Job>>;
+  /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
+  findJobs(query: JobQuery): Promise<Job[]>;
   /** Applies the change when the job is in one of `change.from`; the updated job, or undefined when it was not. */
   updateJob(id: string, change: JobChange): Promise<Job | undefined>;
 
@@ -23,7 +27,19 @@ export interface Datastore {
   getTask(id: string): Promise<Task | undefined>;
   /** A job's executions by position, then attempt. */
   listTasks(jobId: string): Promise<Task[]>;
+  /** Tasks matching every given criterion, oldest first: for sweeps. */
+  findTasks(query: TaskQuery): Promise<Task[]>;
   updateTask(id: string, change: TaskChange): Promise<Task | undefined>;
+
+  /** Appends log entries; an entry whose (taskId, number) is already stored is ignored. */
+  appendLogs(entries: readonly TaskLogEntry[]): Promise<void>;
+  /** A task's log entries by number, oldest first. */
+  getLogs(taskId: string, query: PageQuery): Promise<Page<TaskLogEntry>>;
+
+  /** Records a worker's heartbeat; a heartbeat older than the one stored changes nothing. */
+  upsertNode(node: NodeInfo): Promise<void>;
+  /** Workers by last heartbeat, newest first. */
+  listNodes(): Promise<NodeInfo[]>;
 
   healthCheck(): Promise<void>;
   close(): Promise<void>;
@@ -41,4 +57,21 @@ export interface Page<T> {
   readonly size: number;
   readonly totalPages: number;
   readonly totalItems: number;
+}
+
+export interface JobQuery {
+  readonly states: readonly JobState[];
+  readonly createdBefore: string;
+  readonly limit: number;
+}
+
+export interface TaskQuery {
+  readonly states: readonly TaskState[];
+  /** Only tasks last reported by one of these workers. */
+  readonly nodeIds?: readonly string[];
+  /** Only tasks due by then: `runAt`, or `createdAt` when it has none, at or before it. */
+  readonly dueBy?: string;
+  /** Only tasks whose `deadlineAt` is at or before it. */
+  readonly deadlineBy?: string;
+  readonly limit: number;
 }
