@@ -4,6 +4,7 @@ import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
+import { tasksRoutes } from './routes/tasks.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -36,6 +37,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await registerOpenApi(app, version);
   await app.register(jobsRoutes, { datastore: deps.datastore, broker: deps.broker });
+  await app.register(tasksRoutes, { datastore: deps.datastore, broker: deps.broker });
   await app.register(healthRoutes, {
     datastore: deps.datastore,
     broker: deps.broker,

@@ -9,8 +9,9 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
-  // Nothing answers 409 yet: cancelling a task that is not running is INVALID_INPUT (400), as the seed shows.
   CONFLICT: 409,
+  // The seed answers 400 to cancelling a task that is not running.
+  INVALID_STATE: 400,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -42,7 +42,23 @@ describe('GET /openapi.json', () => {
   it('documents the API paths, and not its own plumbing', () => {
     const paths = Object.keys(at(doc, 'paths') as Node).sort();
 
-    expect(paths).toEqual(['/health', '/job', '/job/{id}', '/jobs', '/jobs/{id}']);
+    expect(paths).toEqual(
+      [
+        '/health',
+        '/job',
+        '/job/{id}',
+        '/job/{id}/cancel',
+        '/jobs',
+        '/jobs/{id}',
+        '/jobs/{id}/cancel',
+        '/task/{id}',
+        '/task/{id}/cancel',
+        '/task/{id}/log',
+        '/tasks/{id}',
+        '/tasks/{id}/cancel',
+        '/tasks/{id}/log',
+      ].sort(),
+    );
     expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);
   });
 

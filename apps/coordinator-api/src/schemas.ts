@@ -49,6 +49,20 @@ const stamps = {
 
 const spec = TaskSpecSchema.properties;
 
+export const StepSchema = Type.Object({
+  kind: Type.Unsafe<'pre' | 'main' | 'post'>({ type: 'string', enum: ['pre', 'main', 'post'] }),
+  index: Type.Integer({ description: 'Index among the steps of its kind.' }),
+  name: Type.Optional(Type.String()),
+  image: Type.String(),
+  state: Type.Unsafe<'COMPLETED' | 'FAILED' | 'CANCELLED'>({
+    type: 'string',
+    enum: ['COMPLETED', 'FAILED', 'CANCELLED'],
+  }),
+  error: Type.Optional(Type.String()),
+  startedAt: timestamp('When the step started'),
+  endedAt: timestamp('When the step ended'),
+});
+
 export const TaskViewSchema = Type.Object(
   {
     id: Type.String({ description: 'The execution id: 32 lowercase hex digits.' }),
@@ -71,6 +85,12 @@ export const TaskViewSchema = Type.Object(
     result: Type.Optional(Type.String({ description: 'The output of a completed task.' })),
     error: Type.Optional(Type.String({ description: 'Why the task failed.' })),
     ...stamps,
+    runAt: optionalTimestamp('When a waiting retry runs'),
+    steps: Type.Optional(
+      Type.Array(StepSchema, {
+        description: 'What happened to each step: pre tasks, the task itself, post tasks.',
+      }),
+    ),
   },
   { $id: 'TaskExecution', description: 'One execution (attempt) of a task.' },
 );
@@ -144,6 +164,38 @@ export const JobIdParamsSchema = Type.Object({
   id: Type.String({ description: 'The job id.' }),
 });
 
+export const TaskIdParamsSchema = Type.Object({
+  id: Type.String({ description: 'The task execution id.' }),
+});
+
+export const StatusSchema = Type.Object({ status: Type.Literal('OK') }, { $id: 'Status' });
+
+export const LogPageSchema = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object({
+        number: Type.Integer({ description: 'Order of the entry in the task output, from 1.' }),
+        stream: Type.Unsafe<'stdout' | 'stderr'>({ type: 'string', enum: ['stdout', 'stderr'] }),
+        text: Type.String({ description: 'The output, secrets masked.' }),
+        at: timestamp('When the output was produced'),
+      }),
+      { description: 'Oldest first.' },
+    ),
+    number: Type.Integer(),
+    size: Type.Integer(),
+    totalPages: Type.Integer(),
+    totalItems: Type.Integer(),
+  },
+  { $id: 'LogPage' },
+);
+
+export const LogQuerySchema = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'The page number, from 1.' })),
+  size: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 25, description: 'Entries per page, 1 to 100.' }),
+  ),
+});
+
 /** Schemas registered with `addSchema`: each becomes a named component of the OpenAPI document. */
 export const SHARED_SCHEMAS = [
   JobSpecSchema,
@@ -154,6 +206,8 @@ export const SHARED_SCHEMAS = [
   SubmittedJobSchema,
   JobPageSchema,
   HealthSchema,
+  StatusSchema,
+  LogPageSchema,
 ];
 
 /** References to the shared schemas for route schemas; the description is the response's, in the OpenAPI document. */
@@ -164,6 +218,9 @@ export const refs = {
   jobPage: ref(JobPageSchema, 'One page of jobs, newest first.'),
   submittedJob: ref(SubmittedJobSchema, 'The job, stored as PENDING and queued for scheduling.'),
   health: (description: string) => ref(HealthSchema, description),
+  task: ref(TaskViewSchema, 'The task execution.'),
+  status: ref(StatusSchema, 'Done.'),
+  logPage: ref(LogPageSchema, "One page of the task's output, oldest first."),
 };
 
 export type ErrorBody = Static<typeof ErrorSchema>;
@@ -174,3 +231,6 @@ export type SubmittedJob = Static<typeof SubmittedJobSchema>;
 export type JobPage = Static<typeof JobPageSchema>;
 export type Health = Static<typeof HealthSchema>;
 export type PageQueryString = Static<typeof PageQuerySchema>;
+export type LogPage = Static<typeof LogPageSchema>;
+export type LogQueryString = Static<typeof LogQuerySchema>;
+export type Status = Static<typeof StatusSchema>;

@@ -1,5 +1,13 @@
-import { redactTaskSpec, redactText, secretValues, type Job, type Task } from '@tork/domain';
-import type { JobSummary, JobView, SubmittedJob, TaskView } from './schemas.js';
+import {
+  redactTaskSpec,
+  redactText,
+  secretValues,
+  type Job,
+  type Page,
+  type Task,
+  type TaskLogEntry,
+} from '@tork/domain';
+import type { JobSummary, JobView, LogPage, SubmittedJob, TaskView } from './schemas.js';
 
 /**
  * What the API shows of jobs and tasks. Pure: no I/O. Secret env values are redacted everywhere,
@@ -73,7 +81,25 @@ export function toTaskView(task: Task): TaskView {
     completedAt: task.completedAt,
     failedAt: task.failedAt,
     cancelledAt: task.cancelledAt,
+    runAt: task.runAt,
+    steps: task.steps?.map((step) =>
+      withoutUndefined({ ...step, error: redactOptional(step.error, secrets) }),
+    ),
   });
+}
+
+/** A page of a task's output, secrets masked again on the way out. */
+export function toLogPage(task: Task, page: Page<TaskLogEntry>): LogPage {
+  const secrets = secretValues(task.spec);
+  return {
+    ...page,
+    items: page.items.map((entry) => ({
+      number: entry.number,
+      stream: entry.stream,
+      text: redactText(entry.text, secrets),
+      at: entry.at,
+    })),
+  };
 }
 
 function redactOptional(text: string | undefined, secrets: readonly string[]): string | undefined {

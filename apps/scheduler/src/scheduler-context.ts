@@ -1,4 +1,5 @@
 import type { Broker, Datastore, Logger } from '@tork/domain';
+import type { RetryTimers } from './retry-timers.js';
 
 /** What every scheduler handler works with. */
 export interface SchedulerContext {
@@ -7,4 +8,5 @@ export interface SchedulerContext {
   readonly logger: Logger;
   /** The current time as an ISO-8601 string; tests may fix it. */
   readonly now: () => string;
+  readonly retryTimers: RetryTimers;
 }

@@ -24,12 +24,10 @@ describe('scheduler', () => {
     datastore = new InMemoryDatastore();
     broker = new InMemoryBroker();
     runs = [];
-    scheduler = await startScheduler({
-      datastore,
-      broker,
-      logger: silentLogger,
-      now: () => new Date().toISOString(),
-    });
+    scheduler = await startScheduler(
+      { datastore, broker, logger: silentLogger },
+      { sweep: { intervalMs: 100, lostAfterMs: 500, batchSize: 100 } },
+    );
   });
 
   afterEach(async () => {
@@ -173,6 +171,104 @@ describe('scheduler', () => {
     await waitFor(() => commands.length === 1);
     expect(commands).toEqual([{ type: 'task.cancel', taskId: run.id }]);
     expect((await datastore.getTask(run.id))?.state).toBe('CANCELLED');
+  });
+
+  it('retries a failed task after its delay, as a new attempt, then completes the job', async () => {
+    await workerAnswering((run) =>
+      run.attempt < 3
+        ? [started(run), failed(run, `attempt ${run.attempt} failed`)]
+        : [started(run), completed(run, 'third time lucky')],
+    );
+    const job = await submit([
+      { name: 'flaky', image: 'busybox', retry: { limit: 2, initialDelay: '100ms', scalingFactor: 2 } },
+    ]);
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.result).toBe('third time lucky');
+    const tasks = await datastore.listTasks(job.id);
+    expect(tasks.map((task) => [task.attempt, task.state, task.error])).toEqual([
+      [1, 'FAILED', 'attempt 1 failed'],
+      [2, 'FAILED', 'attempt 2 failed'],
+      [3, 'COMPLETED', undefined],
+    ]);
+    // attempt n waits initialDelay × scalingFactor^(n-1): 100ms, then 200ms
+    const gap = (a: number, b: number): number =>
+      Date.parse(tasks[b]!.startedAt!) - Date.parse(tasks[a]!.failedAt!);
+    expect(gap(0, 1)).toBeGreaterThanOrEqual(100);
+    expect(gap(1, 2)).toBeGreaterThanOrEqual(200);
+  });
+
+  it('fails the job once the retry limit is used up', async () => {
+    await workerAnswering((run) => [started(run), failed(run, `failure ${run.attempt}`)]);
+    const job = await submit([
+      { image: 'busybox', retry: { limit: 2, initialDelay: '10ms' } },
+      { image: 'busybox' },
+    ]);
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    await settle();
+    expect(done.state).toBe('FAILED');
+    expect(done.error).toBe('failure 3');
+    expect(
+      (await datastore.listTasks(job.id)).map((task) => [task.position, task.attempt, task.state]),
+    ).toEqual([
+      [0, 1, 'FAILED'],
+      [0, 2, 'FAILED'],
+      [0, 3, 'FAILED'],
+    ]);
+  });
+
+  it('cancels a running job: its task is cancelled and its worker told to stop', async () => {
+    const commands: Message[] = [];
+    await broker.subscribe(`x-${NODE}`, (message) => Promise.resolve(void commands.push(message)), {
+      concurrency: 1,
+    });
+    await workerAnswering((run) => [started(run)]);
+    const job = await submit([{ image: 'busybox' }, { image: 'busybox' }]);
+    await until(job.id, ['RUNNING']);
+    await broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: job.id });
+    await until(job.id, ['CANCELLED']);
+    await waitFor(() => commands.length === 1);
+    const [task] = await datastore.listTasks(job.id);
+    expect(task?.state).toBe('CANCELLED');
+    expect(commands).toEqual([{ type: 'task.cancel', taskId: task?.id }]);
+    // a completion arriving after the cancel changes nothing and starts nothing
+    await broker.publish(QUEUE.completed, completed(runs[0]!, 'too late'));
+    await settle();
+    expect((await datastore.getJob(job.id))?.state).toBe('CANCELLED');
+    expect(await datastore.listTasks(job.id)).toHaveLength(1);
+  });
+
+  it('sends again a job whose submission message was lost', async () => {
+    await workerAnswering((run) => [started(run), completed(run, 'recovered')]);
+    const job = newJob(
+      parseJobSpec({ tasks: [{ image: 'busybox' }] }),
+      new Date(Date.now() - 1000).toISOString(),
+    );
+    await datastore.createJob(job); // stored, but never published: the sweeper must notice
+    const done = await until(job.id, ['COMPLETED']);
+    expect(done.result).toBe('recovered');
+  });
+
+  it("fails a running task past its deadline when its worker never reports, and applies the task's retry", async () => {
+    await workerAnswering((run) =>
+      run.attempt === 1 ? [started(run)] : [started(run), completed(run, 'second attempt')],
+    );
+    const job = await submit([
+      { image: 'busybox', timeout: '50ms', retry: { limit: 1, initialDelay: '10ms' } },
+    ]);
+    const [first] = await datastore.listTasks(job.id);
+    await waitFor(() => runs.length === 1);
+    await until(job.id, ['RUNNING']);
+    // the scheduler's deadline is the timeout plus a grace for the worker; bring it forward for the test
+    await datastore.updateTask(first!.id, {
+      from: ['RUNNING'],
+      patch: { deadlineAt: new Date(Date.now() - 1).toISOString() },
+    });
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    expect(done.state).toBe('COMPLETED');
+    const tasks = await datastore.listTasks(job.id);
+    expect(tasks[0]?.state).toBe('FAILED');
+    expect(tasks[0]?.error).toContain('timed out after 50ms');
   });
 });
 

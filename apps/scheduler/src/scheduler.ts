@@ -2,13 +2,24 @@ import { errorMessage, jobChange, QUEUE, taskChange, type Message, type Subscrip
 import { handleCompleted } from './handlers/completed.js';
 import { handleError } from './handlers/error.js';
 import { handleJobs } from './handlers/jobs.js';
+import { handleLogs } from './handlers/logs.js';
 import { handlePending } from './handlers/pending.js';
 import { handleStarted } from './handlers/started.js';
+import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
+import { DEFAULT_SWEEP_OPTIONS, startSweeper, type SweepOptions } from './sweeper.js';
+
+export interface SchedulerDeps {
+  readonly datastore: SchedulerContext['datastore'];
+  readonly broker: SchedulerContext['broker'];
+  readonly logger: SchedulerContext['logger'];
+  readonly now?: () => string;
+}
 
 export interface SchedulerOptions {
   /** Messages of each coordinator queue handled at once by this process. */
   readonly concurrency?: number;
+  readonly sweep?: Partial<SweepOptions>;
 }
 
 export interface RunningScheduler {
@@ -18,15 +29,23 @@ export interface RunningScheduler {
 
 const DEFAULT_CONCURRENCY = 16;
 
-/** Subscribes the scheduler's handlers to the coordinator queues. */
+const QUEUES = [QUEUE.jobs, QUEUE.pending, QUEUE.started, QUEUE.completed, QUEUE.error, QUEUE.logs] as const;
+
+/** Subscribes the scheduler's handlers to the coordinator queues and starts the sweeper. */
 export async function startScheduler(
-  ctx: SchedulerContext,
+  deps: SchedulerDeps,
   options: SchedulerOptions = {},
 ): Promise<RunningScheduler> {
+  const ctx: SchedulerContext = {
+    datastore: deps.datastore,
+    broker: deps.broker,
+    logger: deps.logger,
+    now: deps.now ?? (() => new Date().toISOString()),
+    retryTimers: new RetryTimers(deps.broker, deps.logger),
+  };
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const queues = [QUEUE.jobs, QUEUE.pending, QUEUE.started, QUEUE.completed, QUEUE.error] as const;
   const subscriptions: Subscription[] = [];
-  for (const queue of queues) {
+  for (const queue of QUEUES) {
     subscriptions.push(
       await ctx.broker.subscribe(queue, (message) => dispatch(ctx, queue, message), {
         concurrency,
@@ -34,9 +53,12 @@ export async function startScheduler(
       }),
     );
   }
-  ctx.logger.info({ queues, concurrency }, 'scheduler started');
+  const sweeper = startSweeper(ctx, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
+  ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
+      await sweeper.stop();
+      ctx.retryTimers.stop();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
       ctx.logger.info({}, 'scheduler stopped');
     },
@@ -56,10 +78,11 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
       return handleCompleted(ctx, message);
     case 'task.failed':
       return handleError(ctx, message);
+    case 'task.log':
+      return handleLogs(ctx, message);
     case 'task.run':
     case 'task.cancel':
     case 'node.heartbeat':
-    case 'task.log':
       ctx.logger.warn({ queue, type: message.type }, 'message of an unexpected type; dropping it');
       return;
   }
@@ -67,11 +90,12 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
 
 /**
  * A message whose handler kept failing: rather than lose it silently, its task and job fail
- * with the reason, where users look.
+ * with the reason, where users look. Logs are the exception: losing a log part fails nothing.
  */
 async function giveUp(ctx: SchedulerContext, queue: string, message: Message, error: unknown): Promise<void> {
   const reason = `the scheduler could not handle a ${message.type} message: ${errorMessage(error)}`;
-  ctx.logger.error({ queue, message, err: errorMessage(error) }, 'giving up on a message');
+  ctx.logger.error({ queue, type: message.type, err: errorMessage(error) }, 'giving up on a message');
+  if (message.type === 'task.log') return;
   const at = ctx.now();
   if ('taskId' in message)
     await ctx.datastore.updateTask(message.taskId, taskChange('fail', at, { error: reason }));

@@ -7,7 +7,9 @@ import {
   parseSize,
   taskSteps,
   type ContainerOutcome,
+  type OutputChunk,
   type Runtime,
+  type StepReport,
   type TaskRun,
   type TaskStep,
   type VolumeMount,
@@ -20,7 +22,8 @@ export interface DefaultLimits {
 }
 
 export type TaskOutcome =
-  { readonly ok: true; readonly result: string } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly result: string; readonly steps: readonly StepReport[] }
+  | { readonly ok: false; readonly error: string; readonly steps: readonly StepReport[] };
 
 /** Why a run was aborted: the reason travels as the AbortSignal's reason. */
 export class TaskAbort extends Error {
@@ -32,22 +35,29 @@ export class TaskAbort extends Error {
   }
 }
 
+export interface RunTaskOptions {
+  readonly defaults: DefaultLimits;
+  readonly signal: AbortSignal;
+  /** Receives every step's output as it is produced. */
+  readonly onOutput?: (chunk: OutputChunk) => void;
+}
+
 /**
  * Runs a task's steps in order (pre → main → post) on one runtime, sharing the task's volumes.
- * A failing step ends the task; the volumes are removed on every path.
+ * A failing step ends the task and later steps never run; the volumes are removed on every path.
+ * Rejects with a TaskAbort when cancelled or shut down; a timeout is an ordinary failure.
  */
 export async function runTask(
   runtime: Runtime,
   task: TaskRun,
-  defaults: DefaultLimits,
-  signal: AbortSignal,
+  options: RunTaskOptions,
 ): Promise<TaskOutcome> {
   const timeoutMs = task.spec.timeout === undefined ? undefined : parseDuration(task.spec.timeout);
   const controller = new AbortController();
   const abort = (): void => {
-    controller.abort(signal.reason);
+    controller.abort(options.signal.reason);
   };
-  signal.addEventListener('abort', abort, { once: true });
+  options.signal.addEventListener('abort', abort, { once: true });
   const timer =
     timeoutMs === undefined
       ? undefined
@@ -55,6 +65,7 @@ export async function runTask(
           controller.abort(new TaskAbort('timeout', `timed out after ${formatDuration(timeoutMs)}`));
         }, timeoutMs);
   const volumes: string[] = [];
+  const steps: StepReport[] = [];
   try {
     const mounts: VolumeMount[] = [];
     for (const [index, target] of (task.spec.volumes ?? []).entries()) {
@@ -64,20 +75,44 @@ export async function runTask(
     }
     let result = '';
     for (const step of taskSteps(task.spec)) {
-      const outcome = await runStep(runtime, task, step, mounts, defaults, controller.signal);
-      if (outcome.exitCode !== 0) return { ok: false, error: describeFailure(step, outcome, task, defaults) };
+      const startedAt = new Date().toISOString();
+      const report = (state: StepReport['state'], error?: string): void => {
+        steps.push({
+          kind: step.kind,
+          index: step.index,
+          ...(step.spec.name === undefined ? {} : { name: step.spec.name }),
+          image: step.spec.image,
+          state,
+          ...(error === undefined ? {} : { error }),
+          startedAt,
+          endedAt: new Date().toISOString(),
+        });
+      };
+      let outcome: ContainerOutcome;
+      try {
+        outcome = await runStep(runtime, task, step, mounts, options, controller.signal);
+      } catch (error) {
+        report(
+          error instanceof TaskAbort && error.kind !== 'timeout' ? 'CANCELLED' : 'FAILED',
+          errorMessage(error),
+        );
+        throw error;
+      }
+      if (outcome.exitCode !== 0) {
+        const error = describeFailure(step, outcome, effectiveLimits(task, options.defaults));
+        report('FAILED', error);
+        return { ok: false, error, steps };
+      }
+      report('COMPLETED');
       if (step.kind === 'main') result = outcome.result;
     }
-    return { ok: true, result };
+    return { ok: true, result, steps };
   } catch (error) {
-    if (error instanceof TaskAbort) {
-      if (error.kind === 'timeout') return { ok: false, error: error.message };
-      throw error;
-    }
-    return { ok: false, error: errorMessage(error) };
+    if (error instanceof TaskAbort && error.kind !== 'timeout') throw error;
+    return { ok: false, error: errorMessage(error), steps };
   } finally {
     clearTimeout(timer);
-    signal.removeEventListener('abort', abort);
+    options.signal.removeEventListener('abort', abort);
     await Promise.allSettled(volumes.map((volume) => runtime.removeVolume(volume)));
   }
 }
@@ -87,10 +122,10 @@ async function runStep(
   task: TaskRun,
   step: TaskStep,
   mounts: readonly VolumeMount[],
-  defaults: DefaultLimits,
+  options: RunTaskOptions,
   signal: AbortSignal,
 ): Promise<ContainerOutcome> {
-  const limits = effectiveLimits(task, defaults);
+  const limits = effectiveLimits(task, options.defaults);
   const stepTimeoutMs =
     step.kind === 'main' || step.spec.timeout === undefined ? undefined : parseDuration(step.spec.timeout);
   const stepSignal =
@@ -110,6 +145,7 @@ async function runStep(
       ...(limits.cpus === undefined ? {} : { cpus: limits.cpus }),
       ...(limits.memoryBytes === undefined ? {} : { memoryBytes: limits.memoryBytes }),
       labels: { 'tork.task': task.id, 'tork.job': task.jobId, 'tork.step': `${step.kind}-${step.index}` },
+      ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
     },
     stepSignal,
   );
@@ -123,6 +159,7 @@ function timeoutSignal(ms: number, message: string): AbortSignal {
   return controller.signal;
 }
 
+/** The task's own limits, else the worker's defaults. */
 export function effectiveLimits(task: TaskRun, defaults: DefaultLimits): DefaultLimits {
   const cpus = task.spec.limits?.cpus === undefined ? defaults.cpus : parseCpus(task.spec.limits.cpus);
   const memoryBytes =
@@ -133,16 +170,10 @@ export function effectiveLimits(task: TaskRun, defaults: DefaultLimits): Default
   };
 }
 
-function describeFailure(
-  step: TaskStep,
-  outcome: ContainerOutcome,
-  task: TaskRun,
-  defaults: DefaultLimits,
-): string {
+function describeFailure(step: TaskStep, outcome: ContainerOutcome, limits: DefaultLimits): string {
   const prefix = step.kind === 'main' ? '' : `${stepLabel(step)} failed: `;
-  const memoryBytes = effectiveLimits(task, defaults).memoryBytes;
   if (outcome.oomKilled) {
-    const limit = memoryBytes === undefined ? '' : ` of ${formatSize(memoryBytes)}`;
+    const limit = limits.memoryBytes === undefined ? '' : ` of ${formatSize(limits.memoryBytes)}`;
     return `${prefix}out of memory: the container exceeded its memory limit${limit} and was killed (exit code ${outcome.exitCode})`;
   }
   const tail = outcome.tail.trim();

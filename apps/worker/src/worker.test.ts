@@ -21,7 +21,7 @@ describeWithService(
   beforeEach(async () => {
     broker = new InMemoryBroker();
     reports = [];
-    for (const queue of [QUEUE.started, QUEUE.completed, QUEUE.error]) {
+    for (const queue of [QUEUE.started, QUEUE.completed, QUEUE.error, QUEUE.logs]) {
       await broker.subscribe(queue, (message) => Promise.resolve(void reports.push(message)), {
         concurrency: 1,
       });
@@ -104,7 +104,112 @@ describeWithService(
     );
     expect(Math.max(...overlaps)).toBe(2);
   });
+
+  it("runs pre, the task and post in order, sharing the task's volumes (the seed's convert.yaml shape)", async () => {
+    await start({ default: 1 });
+    const task = await submit({
+      name: 'convert',
+      image: IMAGE,
+      run: "tr 'a-z' 'A-Z' < /tmp/input.txt > /tmp/output.txt && echo -n converted",
+      volumes: ['/tmp'],
+      pre: [{ name: 'download', image: IMAGE, run: 'echo hello volumes > /tmp/input.txt' }],
+      post: [{ name: 'upload', image: IMAGE, run: 'cat /tmp/output.txt; test -s /tmp/output.txt' }],
+    });
+    const result = await outcomeOf(task.id);
+    expect(result).toMatchObject({ type: 'task.completed', result: 'converted' });
+    if (result.type !== 'task.completed') return;
+    expect(result.steps?.map((step) => [step.kind, step.name, step.state])).toEqual([
+      ['pre', 'download', 'COMPLETED'],
+      ['main', 'convert', 'COMPLETED'],
+      ['post', 'upload', 'COMPLETED'],
+    ]);
+    await waitFor(() => logText(task.id).includes('HELLO VOLUMES'));
+  });
+
+  it('fails the task when a pre step fails, and never runs the task itself', async () => {
+    await start({ default: 1 });
+    const task = await submit({
+      image: IMAGE,
+      run: 'echo main ran',
+      pre: [{ name: 'setup', image: IMAGE, run: 'echo cannot set up; exit 4' }],
+    });
+    const result = await outcomeOf(task.id);
+    expect(result.type).toBe('task.failed');
+    if (result.type !== 'task.failed') return;
+    expect(result.error).toBe('pre[0] (setup) failed: exit code 4: cannot set up');
+    expect(result.steps?.map((step) => [step.kind, step.state])).toEqual([['pre', 'FAILED']]);
+    expect(logText(task.id)).not.toContain('main ran');
+  });
+
+  it('stops a task at its timeout and fails it with "timed out after"', async () => {
+    await start({ default: 1 });
+    const begin = Date.now();
+    const task = await submit({ image: IMAGE, run: 'sleep 30', timeout: '1s' });
+    const result = await outcomeOf(task.id);
+    expect(Date.now() - begin).toBeLessThan(10_000);
+    expect(result).toMatchObject({ type: 'task.failed', error: 'timed out after 1s' });
+  });
+
+  it('fails a task killed for exceeding its memory limit, naming the limit', async () => {
+    await start({ default: 1 });
+    const task = await submit({
+      image: IMAGE,
+      run: 'head -c 67108864 /dev/zero | tail',
+      limits: { memory: '10m' },
+    });
+    const result = await outcomeOf(task.id);
+    expect(result.type).toBe('task.failed');
+    if (result.type !== 'task.failed') return;
+    expect(result.error).toContain('out of memory');
+    expect(result.error).toContain('10m');
+  });
+
+  it('stops a running task when told on its own x-<id> queue, reporting neither success nor failure', async () => {
+    const running = await start({ default: 1 });
+    const task = await submit({ image: IMAGE, run: 'sleep 30' });
+    await waitFor(() => reports.some((m) => m.type === 'task.started' && m.taskId === task.id));
+    await waitFor(() => leftovers('ps', `label=tork.task=${task.id}`).length === 1);
+    const begin = Date.now();
+    await broker.publish(`x-${running.nodeId}`, { type: 'task.cancel', taskId: task.id });
+    await waitFor(() => leftovers('ps', `label=tork.task=${task.id}`).length === 0);
+    expect(Date.now() - begin).toBeLessThan(3000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(outcome(task.id)).toBeUndefined();
+    expect(running.runningTasks()).toBe(0);
+  });
+
+  it('ships task output to the logs queue with secrets masked, but passes the secret to the container', async () => {
+    await start({ default: 1 });
+    const task = await submit({
+      image: IMAGE,
+      env: { DB_PASSWORD: 'hunter2-secret', GREETING: 'hi' },
+      run: 'echo "$GREETING, the password is $DB_PASSWORD"; echo "$DB_PASSWORD" > $TORK_OUTPUT; echo "oops $DB_PASSWORD" >&2; exit 1',
+    });
+    const result = await outcomeOf(task.id);
+    expect(result.type).toBe('task.failed');
+    await waitFor(() => logText(task.id).includes('the password is'));
+    expect(logText(task.id)).toContain('hi, the password is [REDACTED]');
+    expect(logText(task.id)).not.toContain('hunter2-secret');
+    expect(JSON.stringify(result)).not.toContain('hunter2-secret');
+    expect(JSON.stringify(result)).toContain('oops [REDACTED]');
+  });
+
+  function logText(taskId: string): string {
+    return reports
+      .flatMap((m) => (m.type === 'task.log' && m.taskId === taskId ? m.entries : []))
+      .sort((a, b) => a.number - b.number)
+      .map((entry) => entry.text)
+      .join('');
+  }
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function leftovers(kind: 'ps' | 'volume', filter: string): string[] {
   const args =

@@ -3,6 +3,8 @@ import {
   errorMessage,
   newId,
   QUEUE,
+  redactText,
+  secretValues,
   workerQueue,
   type Broker,
   type Logger,
@@ -11,7 +13,8 @@ import {
   type Subscription,
   type TaskRun,
 } from '@tork/domain';
-import { runTask, TaskAbort, type DefaultLimits } from './task-runner.js';
+import { LogShipper, type LogShipperOptions } from './log-shipper.js';
+import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task-runner.js';
 
 export interface WorkerDeps {
   readonly broker: Broker;
@@ -25,6 +28,7 @@ export interface WorkerOptions {
   readonly queues: Readonly<Record<string, number>>;
   readonly nodeId?: string;
   readonly defaultLimits?: DefaultLimits;
+  readonly logs?: LogShipperOptions;
 }
 
 export interface RunningWorker {
@@ -53,23 +57,37 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     try {
       await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, at: now() });
       logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
-      const outcome = await runTask(deps.runtime, task, defaults, controller.signal);
+      const secrets = secretValues(task.spec);
+      const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);
+      let outcome: TaskOutcome;
+      try {
+        outcome = await runTask(deps.runtime, task, {
+          defaults,
+          signal: controller.signal,
+          onOutput: (chunk) => {
+            shipper.write(chunk);
+          },
+        });
+      } finally {
+        await shipper.close();
+      }
+      // Errors carry the task's last output lines, which may print a secret.
+      const steps = outcome.steps.map((step) =>
+        step.error === undefined ? step : { ...step, error: redactText(step.error, secrets) },
+      );
       if (outcome.ok) {
         await deps.broker.publish(QUEUE.completed, {
           type: 'task.completed',
           ...ids,
           result: outcome.result,
+          steps,
           at: now(),
         });
         logger.info({ taskId: task.id }, 'task completed');
       } else {
-        await deps.broker.publish(QUEUE.error, {
-          type: 'task.failed',
-          ...ids,
-          error: outcome.error,
-          at: now(),
-        });
-        logger.info({ taskId: task.id, error: outcome.error }, 'task failed');
+        const error = redactText(outcome.error, secrets);
+        await deps.broker.publish(QUEUE.error, { type: 'task.failed', ...ids, error, steps, at: now() });
+        logger.info({ taskId: task.id, error }, 'task failed');
       }
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {

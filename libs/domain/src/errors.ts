@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'CONFLICT'
+  /** The request does not fit the resource's current state, e.g. cancelling a task that is not running. */
+  | 'INVALID_STATE'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 

@@ -1,6 +1,7 @@
+import { parseJobSpec } from './job-spec.js';
 import { describe, expect, it } from 'vitest';
 import { isId } from './ids.js';
-import { afterTaskCompleted, afterTaskFailed, newJob, newTask } from './job-flow.js';
+import { afterTaskCompleted, afterTaskFailed, newJob, newTask, retryDelayMs } from './job-flow.js';
 import type { JobSpec } from './job-spec.schema.js';
 import type { Task } from './task.js';
 
@@ -105,16 +106,43 @@ describe('afterTaskFailed', () => {
   const job = newJob(spec, NOW);
 
   it("fails the job with the task's error", () => {
-    expect(afterTaskFailed({ ...newTask(job, 0, 1, NOW), state: 'FAILED', error: 'exit code 1' })).toEqual({
+    expect(afterTaskFailed(job, { ...newTask(job, 0, 1, NOW), state: 'FAILED', error: 'exit code 1' }, NOW)).toEqual({
       kind: 'fail',
       error: 'exit code 1',
     });
   });
 
   it('fails the job with a generic error when the task gave none', () => {
-    expect(afterTaskFailed({ ...newTask(job, 0, 1, NOW), state: 'FAILED' })).toEqual({
+    expect(afterTaskFailed(job, { ...newTask(job, 0, 1, NOW), state: 'FAILED' }, NOW)).toEqual({
       kind: 'fail',
       error: 'task failed',
     });
+  });
+
+  const retrying = newJob(parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 2, initialDelay: '2s', scalingFactor: 3 } }] }), NOW);
+
+  it('retries while the limit allows, each attempt waiting initialDelay × scalingFactor^(n-1)', () => {
+    const first = afterTaskFailed(retrying, { ...newTask(retrying, 0, 1, NOW), state: 'FAILED', error: 'boom' }, NOW);
+    expect(first.kind).toBe('retry');
+    if (first.kind !== 'retry') return;
+    expect(first.delayMs).toBe(2000);
+    expect(first.task).toMatchObject({ position: 0, attempt: 2, state: 'PENDING', runAt: new Date(Date.parse(NOW) + 2000).toISOString() });
+    const second = afterTaskFailed(retrying, { ...first.task, state: 'FAILED', error: 'boom' }, NOW);
+    expect(second.kind === 'retry' && second.delayMs).toBe(6000);
+    if (second.kind !== 'retry') return;
+    expect(afterTaskFailed(retrying, { ...second.task, state: 'FAILED', error: 'boom again' }, NOW)).toEqual({
+      kind: 'fail',
+      error: 'boom again',
+    });
+  });
+
+  it('uses the defaults 1s and 2 when the retry sets only a limit (or nulls)', () => {
+    expect(retryDelayMs({ limit: 3 }, 1)).toBe(1000);
+    expect(retryDelayMs({ limit: 3, initialDelay: null, scalingFactor: null }, 3)).toBe(4000);
+  });
+
+  it('does not retry with limit 0', () => {
+    const none = newJob(parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 0 } }] }), NOW);
+    expect(afterTaskFailed(none, { ...newTask(none, 0, 1, NOW), state: 'FAILED', error: 'x' }, NOW).kind).toBe('fail');
   });
 });

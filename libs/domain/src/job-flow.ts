@@ -1,5 +1,7 @@
 import { newId } from './ids.js';
-import type { JobSpec } from './job-spec.schema.js';
+import { parseDuration } from './duration.js';
+import { DEFAULT_RETRY_INITIAL_DELAY_MS, DEFAULT_RETRY_SCALING_FACTOR } from './job-spec.js';
+import type { JobSpec, RetrySpec } from './job-spec.schema.js';
 import type { Job } from './job.js';
 import { DEFAULT_QUEUE } from './queues.js';
 import type { Task } from './task.js';
@@ -47,9 +49,26 @@ export function afterTaskCompleted(job: Job, task: Task): AfterCompleted {
   return task.result === undefined ? { kind: 'complete' } : { kind: 'complete', result: task.result };
 }
 
-export type AfterFailed = { readonly kind: 'fail'; readonly error: string };
+export type AfterFailed =
+  | { readonly kind: 'retry'; readonly task: Task; readonly delayMs: number }
+  | { readonly kind: 'fail'; readonly error: string };
 
-/** After a task fails, the job fails with the task's error and no later task starts. */
-export function afterTaskFailed(task: Task): AfterFailed {
-  return { kind: 'fail', error: task.error ?? 'task failed' };
+/**
+ * After a task fails: while its retry limit allows, a new attempt waits `retryDelayMs` and
+ * runs; otherwise the job fails with the task's error and no later task starts.
+ */
+export function afterTaskFailed(job: Job, task: Task, now: string): AfterFailed {
+  const retry = task.spec.retry;
+  const retriesDone = task.attempt - 1;
+  if (retry === undefined || retriesDone >= retry.limit) return { kind: 'fail', error: task.error ?? 'task failed' };
+  const delayMs = retryDelayMs(retry, task.attempt);
+  const next = newTask(job, task.position, task.attempt + 1, now);
+  return { kind: 'retry', delayMs, task: { ...next, runAt: new Date(Date.parse(now) + delayMs).toISOString() } };
+}
+
+/** The wait before retry n (n = 1 after the first attempt failed): initialDelay × scalingFactor^(n-1). */
+export function retryDelayMs(retry: RetrySpec, retryNumber: number): number {
+  const initial = retry.initialDelay == null ? DEFAULT_RETRY_INITIAL_DELAY_MS : (parseDuration(retry.initialDelay) ?? DEFAULT_RETRY_INITIAL_DELAY_MS);
+  const factor = retry.scalingFactor ?? DEFAULT_RETRY_SCALING_FACTOR;
+  return Math.round(initial * factor ** (retryNumber - 1));
 }

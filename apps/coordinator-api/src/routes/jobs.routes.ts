@@ -1,6 +1,7 @@
 import {
   errorMessage,
   isId,
+  isJobActive,
   newJob,
   parseJobSpecText,
   QUEUE,
@@ -18,6 +19,7 @@ import {
   type JobPage,
   type JobView,
   type PageQueryString,
+  type Status,
   type SubmittedJob,
 } from '../schemas.js';
 import { toJobSummary, toJobView, toSubmittedJob } from '../views.js';
@@ -56,6 +58,19 @@ const getSchema: FastifySchema = {
   tags: ['jobs'],
   params: JobIdParamsSchema,
   response: { 200: refs.job, 404: refs.error('No job has this id.') },
+};
+
+const cancelSchema: FastifySchema = {
+  summary: 'Cancel a job',
+  description:
+    'Stops its running task and removes its container; no later task starts. The job becomes CANCELLED.',
+  tags: ['jobs'],
+  params: JobIdParamsSchema,
+  response: {
+    200: refs.status,
+    400: refs.error('The job has already ended.'),
+    404: refs.error('No job has this id.'),
+  },
 };
 
 const listSchema: FastifySchema = {
@@ -114,6 +129,22 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
       const job = isId(id) ? await datastore.getJob(id) : undefined;
       if (job === undefined) throw TorkError.notFound('job', id);
       return toJobView(job, await datastore.listTasks(id));
+    });
+  }
+
+  for (const url of ['/job/:id/cancel', '/jobs/:id/cancel']) {
+    app.put<{ Params: { id: string } }>(url, { schema: cancelSchema }, async (request): Promise<Status> => {
+      const { id } = request.params;
+      const job = isId(id) ? await datastore.getJob(id) : undefined;
+      if (job === undefined) throw TorkError.notFound('job', id);
+      if (!isJobActive(job.state)) {
+        throw new TorkError(
+          'INVALID_STATE',
+          `job is ${job.state}: only a pending, scheduled or running job can be cancelled`,
+        );
+      }
+      await broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: id });
+      return { status: 'OK' };
     });
   }
 

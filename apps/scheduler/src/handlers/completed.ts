@@ -13,7 +13,11 @@ import { enqueueIfPending } from './pending.js';
 export async function handleCompleted(ctx: SchedulerContext, message: TaskCompleted): Promise<void> {
   const completed = await ctx.datastore.updateTask(
     message.taskId,
-    taskChange('complete', message.at, { result: message.result, nodeId: message.nodeId }),
+    taskChange('complete', message.at, {
+      result: message.result,
+      nodeId: message.nodeId,
+      ...(message.steps === undefined ? {} : { steps: message.steps }),
+    }),
   );
   const task = completed ?? (await ctx.datastore.getTask(message.taskId));
   // A duplicate of a completion already applied still advances the job: every step below is

@@ -1,14 +1,42 @@
 import { afterTaskFailed, jobChange, taskChange, type TaskFailed } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
 
-/** Handles the `error` queue: the task is FAILED, and its job fails with the task's error. */
+/**
+ * Handles the `error` queue: the task is FAILED; then a retry waits its delay, or the job
+ * fails with the task's error.
+ */
 export async function handleError(ctx: SchedulerContext, message: TaskFailed): Promise<void> {
   const failed = await ctx.datastore.updateTask(
     message.taskId,
-    taskChange('fail', message.at, { error: message.error, nodeId: message.nodeId }),
+    taskChange('fail', message.at, {
+      error: message.error,
+      nodeId: message.nodeId,
+      ...(message.steps === undefined ? {} : { steps: message.steps }),
+    }),
   );
   const task = failed ?? (await ctx.datastore.getTask(message.taskId));
   if (task?.state !== 'FAILED') return;
-  const next = afterTaskFailed(task);
-  await ctx.datastore.updateJob(task.jobId, jobChange('fail', ctx.now(), { error: next.error }));
+  await failTask(ctx, task.jobId, task.id);
+}
+
+/** What follows a FAILED task; idempotent, so a redelivered failure finishes what the first began. */
+export async function failTask(ctx: SchedulerContext, jobId: string, taskId: string): Promise<void> {
+  const [job, task] = await Promise.all([ctx.datastore.getJob(jobId), ctx.datastore.getTask(taskId)]);
+  if (job === undefined || task?.state !== 'FAILED') return;
+  const next = afterTaskFailed(job, task, ctx.now());
+  switch (next.kind) {
+    case 'retry': {
+      if (job.state !== 'SCHEDULED' && job.state !== 'RUNNING') return; // cancelled meanwhile: no retry
+      const retry = await ctx.datastore.createTask(next.task);
+      if (retry.state === 'PENDING') ctx.retryTimers.schedule(retry);
+      ctx.logger.info(
+        { jobId, taskId, retryTaskId: retry.id, attempt: retry.attempt, delayMs: next.delayMs },
+        'task failed; retrying',
+      );
+      return;
+    }
+    case 'fail':
+      await ctx.datastore.updateJob(jobId, jobChange('fail', ctx.now(), { error: next.error }));
+      return;
+  }
 }

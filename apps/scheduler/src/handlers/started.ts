@@ -1,16 +1,29 @@
-import { jobChange, taskChange, workerQueue, type TaskStarted } from '@tork/domain';
+import { jobChange, parseDuration, taskChange, workerQueue, type TaskStarted } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
+
+/** The worker enforces a timeout itself; the scheduler steps in this much later, if the worker died. */
+export const DEADLINE_GRACE_MS = 10_000;
 
 /** Handles the `started` queue: the task and its job are RUNNING. */
 export async function handleStarted(ctx: SchedulerContext, message: TaskStarted): Promise<void> {
+  const current = await ctx.datastore.getTask(message.taskId);
+  if (current === undefined) return;
+  const timeoutMs = current.spec.timeout === undefined ? undefined : parseDuration(current.spec.timeout);
+  const deadlineAt =
+    timeoutMs === undefined
+      ? undefined
+      : new Date(Date.parse(message.at) + timeoutMs + DEADLINE_GRACE_MS).toISOString();
   const task = await ctx.datastore.updateTask(
     message.taskId,
-    taskChange('start', message.at, { nodeId: message.nodeId }),
+    taskChange('start', message.at, {
+      nodeId: message.nodeId,
+      ...(deadlineAt === undefined ? {} : { deadlineAt }),
+    }),
   );
   if (task === undefined) {
-    const current = await ctx.datastore.getTask(message.taskId);
+    const now = await ctx.datastore.getTask(message.taskId);
     // A task cancelled before its worker picked it up must not keep running there.
-    if (current?.state === 'CANCELLED') {
+    if (now?.state === 'CANCELLED') {
       await ctx.broker.publish(workerQueue(message.nodeId), { type: 'task.cancel', taskId: message.taskId });
     }
     return;

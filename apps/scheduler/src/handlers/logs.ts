@@ -1,0 +1,7 @@
+import type { TaskLog } from '@tork/domain';
+import type { SchedulerContext } from '../scheduler-context.js';
+
+/** Handles the `logs` queue: a task's output is kept, in order, once per entry. */
+export async function handleLogs(ctx: SchedulerContext, message: TaskLog): Promise<void> {
+  await ctx.datastore.appendLogs(message.entries);
+}

@@ -1,0 +1,93 @@
+import {
+  errorMessage,
+  formatDuration,
+  parseDuration,
+  QUEUE,
+  taskChange,
+  workerQueue,
+  type Task,
+} from '@tork/domain';
+import { failTask } from './handlers/error.js';
+import type { SchedulerContext } from './scheduler-context.js';
+
+export interface SweepOptions {
+  /** How often the sweeps run. */
+  readonly intervalMs: number;
+  /** A PENDING job or task this much past due is taken as lost in transit and sent again. */
+  readonly lostAfterMs: number;
+  /** Records handled per sweep, so one sweep stays short. */
+  readonly batchSize: number;
+}
+
+export const DEFAULT_SWEEP_OPTIONS: SweepOptions = { intervalMs: 1000, lostAfterMs: 30_000, batchSize: 500 };
+
+/**
+ * Periodic repairs that make the engine's timing durable: everything they act on lives in the
+ * datastore, so they make good what a crashed process left undone.
+ * - a retry whose delay has passed (its timer died with its process) is scheduled;
+ * - a job or task whose message was lost is sent again (handlers are idempotent, so a duplicate is harmless);
+ * - a RUNNING task past its deadline (its worker died or hung) fails with `timed out after <d>`.
+ */
+export async function sweep(ctx: SchedulerContext, options: SweepOptions): Promise<void> {
+  const now = Date.now();
+  const lostBefore = new Date(now - options.lostAfterMs).toISOString();
+  const nowIso = new Date(now).toISOString();
+
+  // A retry's own timer publishes it on time; one a second late lost its timer.
+  const late = new Date(now - 1000).toISOString();
+  const pending = await ctx.datastore.findTasks({
+    states: ['PENDING'],
+    dueBy: late,
+    limit: options.batchSize,
+  });
+  for (const task of pending) {
+    if (task.runAt !== undefined || task.createdAt <= lostBefore) {
+      await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
+    }
+  }
+
+  const lostJobs = await ctx.datastore.findJobs({
+    states: ['PENDING'],
+    createdBefore: lostBefore,
+    limit: options.batchSize,
+  });
+  for (const job of lostJobs) {
+    await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
+  }
+
+  const overdue = await ctx.datastore.findTasks({
+    states: ['RUNNING'],
+    deadlineBy: nowIso,
+    limit: options.batchSize,
+  });
+  for (const task of overdue) await timeOut(ctx, task);
+}
+
+async function timeOut(ctx: SchedulerContext, task: Task): Promise<void> {
+  const timeoutMs = task.spec.timeout === undefined ? undefined : parseDuration(task.spec.timeout);
+  const error = `timed out after ${timeoutMs === undefined ? 'its deadline' : formatDuration(timeoutMs)} (its worker did not report back)`;
+  const failed = await ctx.datastore.updateTask(task.id, taskChange('fail', ctx.now(), { error }));
+  if (failed === undefined) return;
+  ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'task overdue; failed by the scheduler');
+  if (task.nodeId !== undefined)
+    await ctx.broker.publish(workerQueue(task.nodeId), { type: 'task.cancel', taskId: task.id });
+  await failTask(ctx, task.jobId, task.id);
+}
+
+/** Runs `sweep` every interval until stopped; a failing sweep is logged and tried again next time. */
+export function startSweeper(ctx: SchedulerContext, options: SweepOptions): { stop: () => Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      sweep(ctx, options).catch((error: unknown) => {
+        ctx.logger.warn({ err: errorMessage(error) }, 'sweep failed; trying again');
+      }),
+    );
+  }, options.intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import {
+  errorMessage,
+  QUEUE,
+  redactText,
+  type Broker,
+  type Logger,
+  type OutputChunk,
+  type TaskLogEntry,
+  type TaskRun,
+} from '@tork/domain';
+
+export interface LogShipperOptions {
+  /** Output kept per task execution; past it one marker entry says what was dropped. */
+  readonly maxBytes: number;
+  /** Buffered output is sent at least this often while a task runs. */
+  readonly flushIntervalMs: number;
+  /** Buffered output past this size is sent at once. */
+  readonly flushBytes: number;
+}
+
+export const DEFAULT_LOG_OPTIONS: LogShipperOptions = {
+  maxBytes: 1024 * 1024,
+  flushIntervalMs: 500,
+  flushBytes: 64 * 1024,
+};
+
+/**
+ * Ships one task execution's output to the `logs` queue: numbered in order, secrets masked
+ * before anything leaves the worker, bounded in size, batched so a chatty task costs few messages.
+ */
+export class LogShipper {
+  private buffer: TaskLogEntry[] = [];
+  private bufferedBytes = 0;
+  private shippedBytes = 0;
+  private number = 0;
+  private truncated = false;
+  private sending: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly task: TaskRun,
+    private readonly secrets: readonly string[],
+    private readonly logger: Logger,
+    private readonly options: LogShipperOptions = DEFAULT_LOG_OPTIONS,
+  ) {
+    this.timer = setInterval(() => {
+      this.flush();
+    }, options.flushIntervalMs);
+  }
+
+  write(chunk: OutputChunk): void {
+    if (this.truncated) return;
+    const text = redactText(chunk.text, this.secrets);
+    const bytes = Buffer.byteLength(text);
+    if (this.shippedBytes + this.bufferedBytes + bytes > this.options.maxBytes) {
+      this.truncated = true;
+      this.push('stderr', `[log truncated: this task's output exceeded ${this.options.maxBytes} bytes]\n`);
+      return;
+    }
+    this.push(chunk.stream, text);
+    if (this.bufferedBytes >= this.options.flushBytes) this.flush();
+  }
+
+  /** Sends what is buffered and stops the timer; resolves once everything was sent. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    await this.sending;
+  }
+
+  private push(stream: OutputChunk['stream'], text: string): void {
+    this.buffer.push({
+      taskId: this.task.id,
+      number: ++this.number,
+      stream,
+      text,
+      at: new Date().toISOString(),
+    });
+    this.bufferedBytes += Buffer.byteLength(text);
+  }
+
+  private flush(): void {
+    if (this.buffer.length === 0) return;
+    const entries = this.buffer;
+    this.shippedBytes += this.bufferedBytes;
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    // One send at a time keeps the entries in order.
+    this.sending = this.sending.then(() =>
+      this.broker
+        .publish(QUEUE.logs, { type: 'task.log', jobId: this.task.jobId, taskId: this.task.id, entries })
+        .catch((error: unknown) => {
+          this.logger.warn({ taskId: this.task.id, err: errorMessage(error) }, 'could not ship task output');
+        }),
+    );
+  }
+}
