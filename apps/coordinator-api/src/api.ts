@@ -4,6 +4,7 @@ import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
+import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
@@ -34,10 +35,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true } },
   });
   registerErrorHandlers(app);
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
   await registerOpenApi(app, version);
   await app.register(jobsRoutes, { datastore: deps.datastore, broker: deps.broker });
   await app.register(tasksRoutes, { datastore: deps.datastore, broker: deps.broker });
+  await app.register(nodesRoutes, { datastore: deps.datastore });
   await app.register(healthRoutes, {
     datastore: deps.datastore,
     broker: deps.broker,

@@ -51,6 +51,7 @@ describe('GET /openapi.json', () => {
         '/jobs',
         '/jobs/{id}',
         '/jobs/{id}/cancel',
+        '/nodes',
         '/task/{id}',
         '/task/{id}/cancel',
         '/task/{id}/log',

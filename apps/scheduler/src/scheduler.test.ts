@@ -26,7 +26,7 @@ describe('scheduler', () => {
     runs = [];
     scheduler = await startScheduler(
       { datastore, broker, logger: silentLogger },
-      { sweep: { intervalMs: 100, lostAfterMs: 500, batchSize: 100 } },
+      { sweep: { intervalMs: 100, lostAfterMs: 500, batchSize: 100, deadAfterMs: 400 } },
     );
   });
 
@@ -269,6 +269,57 @@ describe('scheduler', () => {
     const tasks = await datastore.listTasks(job.id);
     expect(tasks[0]?.state).toBe('FAILED');
     expect(tasks[0]?.error).toContain('timed out after 50ms');
+  });
+
+  it('runs again the task of a worker that stopped sending heartbeats, and tells survivors to clean up', async () => {
+    const heartbeat = (id: string): Message => ({
+      type: 'node.heartbeat',
+      node: {
+        id,
+        hostname: 'h',
+        queues: { default: 1 },
+        runningTasks: 0,
+        startedAt: new Date().toISOString(),
+        lastHeartbeatAt: new Date().toISOString(),
+      },
+    });
+    const survivorCommands: Message[] = [];
+    await broker.subscribe('x-node2', (message) => Promise.resolve(void survivorCommands.push(message)), {
+      concurrency: 1,
+    });
+    // node1 takes the task and goes silent; node2 keeps beating and runs the second attempt.
+    await workerAnswering((run) =>
+      run.attempt === 1
+        ? [started(run)]
+        : [
+            { ...started(run), nodeId: 'node2' },
+            { ...completed(run, 'rescued'), nodeId: 'node2' },
+          ],
+    );
+    await broker.publish(QUEUE.heartbeat, heartbeat(NODE));
+    const beating = setInterval(() => void broker.publish(QUEUE.heartbeat, heartbeat('node2')), 100);
+    try {
+      const job = await submit([{ name: 'long', image: 'busybox' }]);
+      const done = await until(job.id, ['COMPLETED', 'FAILED']);
+      expect(done.state).toBe('COMPLETED');
+      const tasks = await datastore.listTasks(job.id);
+      expect(tasks.map((task) => [task.attempt, task.state, task.nodeId])).toEqual([
+        [1, 'FAILED', NODE],
+        [2, 'COMPLETED', 'node2'],
+      ]);
+      expect(tasks[0]?.error).toContain(`worker ${NODE} stopped responding`);
+      await waitFor(() => survivorCommands.length > 0);
+      expect(survivorCommands).toContainEqual({ type: 'node.lost', nodeId: NODE });
+      // A late completion from the worker presumed dead changes nothing.
+      await broker.publish(QUEUE.completed, completed(runs[0]!, 'zombie'));
+      await settle();
+      expect((await datastore.getTask(tasks[0]!.id))?.state).toBe('FAILED');
+      expect((await datastore.getJob(job.id))?.result).toBe('rescued');
+      const nodes = await datastore.listNodes();
+      expect(nodes.map((node) => node.id).sort()).toEqual([NODE, 'node2']);
+    } finally {
+      clearInterval(beating);
+    }
   });
 });
 

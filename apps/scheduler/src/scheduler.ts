@@ -1,6 +1,7 @@
 import { errorMessage, jobChange, QUEUE, taskChange, type Message, type Subscription } from '@tork/domain';
 import { handleCompleted } from './handlers/completed.js';
 import { handleError } from './handlers/error.js';
+import { handleHeartbeat } from './handlers/heartbeat.js';
 import { handleJobs } from './handlers/jobs.js';
 import { handleLogs } from './handlers/logs.js';
 import { handlePending } from './handlers/pending.js';
@@ -29,7 +30,15 @@ export interface RunningScheduler {
 
 const DEFAULT_CONCURRENCY = 16;
 
-const QUEUES = [QUEUE.jobs, QUEUE.pending, QUEUE.started, QUEUE.completed, QUEUE.error, QUEUE.logs] as const;
+const QUEUES = [
+  QUEUE.jobs,
+  QUEUE.pending,
+  QUEUE.started,
+  QUEUE.completed,
+  QUEUE.error,
+  QUEUE.logs,
+  QUEUE.heartbeat,
+] as const;
 
 /** Subscribes the scheduler's handlers to the coordinator queues and starts the sweeper. */
 export async function startScheduler(
@@ -80,9 +89,11 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
       return handleError(ctx, message);
     case 'task.log':
       return handleLogs(ctx, message);
+    case 'node.heartbeat':
+      return handleHeartbeat(ctx, message);
     case 'task.run':
     case 'task.cancel':
-    case 'node.heartbeat':
+    case 'node.lost':
       ctx.logger.warn({ queue, type: message.type }, 'message of an unexpected type; dropping it');
       return;
   }
@@ -95,7 +106,7 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
 async function giveUp(ctx: SchedulerContext, queue: string, message: Message, error: unknown): Promise<void> {
   const reason = `the scheduler could not handle a ${message.type} message: ${errorMessage(error)}`;
   ctx.logger.error({ queue, type: message.type, err: errorMessage(error) }, 'giving up on a message');
-  if (message.type === 'task.log') return;
+  if (message.type === 'task.log' || message.type === 'node.heartbeat') return;
   const at = ctx.now();
   if ('taskId' in message)
     await ctx.datastore.updateTask(message.taskId, taskChange('fail', at, { error: reason }));

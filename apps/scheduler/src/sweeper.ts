@@ -1,6 +1,9 @@
 import {
+  afterWorkerLost,
   errorMessage,
   formatDuration,
+  NODE_DEAD_AFTER_MS,
+  nodeStatus,
   parseDuration,
   QUEUE,
   taskChange,
@@ -17,9 +20,16 @@ export interface SweepOptions {
   readonly lostAfterMs: number;
   /** Records handled per sweep, so one sweep stays short. */
   readonly batchSize: number;
+  /** A worker silent this long is taken as dead. */
+  readonly deadAfterMs: number;
 }
 
-export const DEFAULT_SWEEP_OPTIONS: SweepOptions = { intervalMs: 1000, lostAfterMs: 30_000, batchSize: 500 };
+export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
+  intervalMs: 1000,
+  lostAfterMs: 30_000,
+  batchSize: 500,
+  deadAfterMs: NODE_DEAD_AFTER_MS,
+};
 
 /**
  * Periodic repairs that make the engine's timing durable: everything they act on lives in the
@@ -61,6 +71,44 @@ export async function sweep(ctx: SchedulerContext, options: SweepOptions): Promi
     limit: options.batchSize,
   });
   for (const task of overdue) await timeOut(ctx, task);
+
+  await recoverFromDeadWorkers(ctx, now, options);
+}
+
+/**
+ * A worker silent for `deadAfterMs` is dead: its RUNNING tasks fail with the reason and run again
+ * on another worker (afterWorkerLost), and live workers remove any container it left running.
+ * A late message from the dead worker then changes nothing: its tasks are no longer RUNNING.
+ */
+async function recoverFromDeadWorkers(
+  ctx: SchedulerContext,
+  now: number,
+  options: SweepOptions,
+): Promise<void> {
+  const nodes = await ctx.datastore.listNodes();
+  const dead = nodes.filter((node) => nodeStatus(node, now, options.deadAfterMs) === 'OFFLINE');
+  if (dead.length === 0) return;
+  const orphaned = await ctx.datastore.findTasks({
+    states: ['RUNNING'],
+    nodeIds: dead.map((node) => node.id),
+    limit: options.batchSize,
+  });
+  const lostNodes = new Set<string>();
+  for (const task of orphaned) {
+    const node = dead.find((candidate) => candidate.id === task.nodeId);
+    const error = `worker ${task.nodeId ?? '?'} stopped responding (last heartbeat ${node?.lastHeartbeatAt ?? 'never'})`;
+    const failed = await ctx.datastore.updateTask(task.id, taskChange('fail', ctx.now(), { error }));
+    if (failed === undefined) continue;
+    ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'worker presumed dead; running its task again');
+    if (task.nodeId !== undefined) lostNodes.add(task.nodeId);
+    await failTask(ctx, task.jobId, task.id, afterWorkerLost);
+  }
+  const alive = nodes.filter((node) => nodeStatus(node, now, options.deadAfterMs) === 'UP');
+  for (const nodeId of lostNodes) {
+    for (const survivor of alive) {
+      await ctx.broker.publish(workerQueue(survivor.id), { type: 'node.lost', nodeId });
+    }
+  }
 }
 
 async function timeOut(ctx: SchedulerContext, task: Task): Promise<void> {

@@ -37,6 +37,8 @@ export class TaskAbort extends Error {
 
 export interface RunTaskOptions {
   readonly defaults: DefaultLimits;
+  /** Labels every container of the task carries, e.g. the worker's id. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
   /** Receives every step's output as it is produced. */
   readonly onOutput?: (chunk: OutputChunk) => void;
@@ -144,7 +146,12 @@ async function runStep(
       mounts,
       ...(limits.cpus === undefined ? {} : { cpus: limits.cpus }),
       ...(limits.memoryBytes === undefined ? {} : { memoryBytes: limits.memoryBytes }),
-      labels: { 'tork.task': task.id, 'tork.job': task.jobId, 'tork.step': `${step.kind}-${step.index}` },
+      labels: {
+        ...options.labels,
+        'tork.task': task.id,
+        'tork.job': task.jobId,
+        'tork.step': `${step.kind}-${step.index}`,
+      },
       ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
     },
     stepSignal,

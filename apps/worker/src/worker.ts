@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   errorMessage,
   newId,
+  HEARTBEAT_INTERVAL_MS,
   QUEUE,
   redactText,
   secretValues,
@@ -29,7 +30,11 @@ export interface WorkerOptions {
   readonly nodeId?: string;
   readonly defaultLimits?: DefaultLimits;
   readonly logs?: LogShipperOptions;
+  readonly heartbeatIntervalMs?: number;
 }
+
+/** The label that ties a task container to the worker that runs it, so survivors can clean up after a dead worker. */
+export const NODE_LABEL = 'tork.node';
 
 export interface RunningWorker {
   readonly nodeId: string;
@@ -63,6 +68,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       try {
         outcome = await runTask(deps.runtime, task, {
           defaults,
+          labels: { [NODE_LABEL]: nodeId },
           signal: controller.signal,
           onOutput: (chunk) => {
             shipper.write(chunk);
@@ -108,11 +114,23 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     await execute(message.task);
   };
 
-  const onCommand = (message: Message): Promise<void> => {
-    if (message.type === 'task.cancel') {
-      running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
+  const onCommand = async (message: Message): Promise<void> => {
+    switch (message.type) {
+      case 'task.cancel':
+        running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
+        return;
+      case 'node.lost': {
+        const removed = await deps.runtime.removeContainers({ [NODE_LABEL]: message.nodeId });
+        if (removed > 0)
+          logger.info(
+            { deadNodeId: message.nodeId, removed },
+            'removed containers a dead worker left behind',
+          );
+        return;
+      }
+      default:
+        logger.warn({ type: message.type }, 'message of an unexpected type on the worker queue; dropping it');
     }
-    return Promise.resolve();
   };
 
   const subscriptions: Subscription[] = [];
@@ -139,6 +157,25 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     );
   }
   const startedAt = now();
+  const heartbeat = (): Promise<void> =>
+    deps.broker.publish(QUEUE.heartbeat, {
+      type: 'node.heartbeat',
+      node: {
+        id: nodeId,
+        hostname: hostname(),
+        queues: options.queues,
+        runningTasks: running.size,
+        startedAt,
+        lastHeartbeatAt: now(),
+      },
+    });
+  const beat = (): void => {
+    heartbeat().catch((error: unknown) => {
+      logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
+    });
+  };
+  beat();
+  const heartbeats = setInterval(beat, options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
   logger.info({ queues: options.queues }, 'worker started');
 
   return {
@@ -147,6 +184,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     startedAt,
     runningTasks: () => running.size,
     stop: async (stopOptions = {}) => {
+      clearInterval(heartbeats);
       const [commands, ...work] = subscriptions;
       if (stopOptions.abort === true) {
         for (const controller of running.values())

@@ -1,7 +1,14 @@
 import { parseJobSpec } from './job-spec.js';
 import { describe, expect, it } from 'vitest';
 import { isId } from './ids.js';
-import { afterTaskCompleted, afterTaskFailed, newJob, newTask, retryDelayMs } from './job-flow.js';
+import {
+  afterTaskCompleted,
+  afterTaskFailed,
+  afterWorkerLost,
+  newJob,
+  newTask,
+  retryDelayMs,
+} from './job-flow.js';
 import type { JobSpec } from './job-spec.schema.js';
 import type { Task } from './task.js';
 
@@ -106,7 +113,9 @@ describe('afterTaskFailed', () => {
   const job = newJob(spec, NOW);
 
   it("fails the job with the task's error", () => {
-    expect(afterTaskFailed(job, { ...newTask(job, 0, 1, NOW), state: 'FAILED', error: 'exit code 1' }, NOW)).toEqual({
+    expect(
+      afterTaskFailed(job, { ...newTask(job, 0, 1, NOW), state: 'FAILED', error: 'exit code 1' }, NOW),
+    ).toEqual({
       kind: 'fail',
       error: 'exit code 1',
     });
@@ -119,14 +128,28 @@ describe('afterTaskFailed', () => {
     });
   });
 
-  const retrying = newJob(parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 2, initialDelay: '2s', scalingFactor: 3 } }] }), NOW);
+  const retrying = newJob(
+    parseJobSpec({
+      tasks: [{ image: 'busybox', retry: { limit: 2, initialDelay: '2s', scalingFactor: 3 } }],
+    }),
+    NOW,
+  );
 
   it('retries while the limit allows, each attempt waiting initialDelay × scalingFactor^(n-1)', () => {
-    const first = afterTaskFailed(retrying, { ...newTask(retrying, 0, 1, NOW), state: 'FAILED', error: 'boom' }, NOW);
+    const first = afterTaskFailed(
+      retrying,
+      { ...newTask(retrying, 0, 1, NOW), state: 'FAILED', error: 'boom' },
+      NOW,
+    );
     expect(first.kind).toBe('retry');
     if (first.kind !== 'retry') return;
     expect(first.delayMs).toBe(2000);
-    expect(first.task).toMatchObject({ position: 0, attempt: 2, state: 'PENDING', runAt: new Date(Date.parse(NOW) + 2000).toISOString() });
+    expect(first.task).toMatchObject({
+      position: 0,
+      attempt: 2,
+      state: 'PENDING',
+      runAt: new Date(Date.parse(NOW) + 2000).toISOString(),
+    });
     const second = afterTaskFailed(retrying, { ...first.task, state: 'FAILED', error: 'boom' }, NOW);
     expect(second.kind === 'retry' && second.delayMs).toBe(6000);
     if (second.kind !== 'retry') return;
@@ -143,6 +166,37 @@ describe('afterTaskFailed', () => {
 
   it('does not retry with limit 0', () => {
     const none = newJob(parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 0 } }] }), NOW);
-    expect(afterTaskFailed(none, { ...newTask(none, 0, 1, NOW), state: 'FAILED', error: 'x' }, NOW).kind).toBe('fail');
+    expect(
+      afterTaskFailed(none, { ...newTask(none, 0, 1, NOW), state: 'FAILED', error: 'x' }, NOW).kind,
+    ).toBe('fail');
+  });
+});
+
+describe('afterWorkerLost', () => {
+  const plain = newJob(parseJobSpec({ tasks: [{ image: 'busybox' }] }), NOW);
+  const generous = newJob(
+    parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 4, initialDelay: '1m' } }] }),
+    NOW,
+  );
+  const lost = (job: typeof plain, attempt: number): Task => ({
+    ...newTask(job, 0, attempt, NOW),
+    state: 'FAILED',
+    error: 'worker w1 stopped responding',
+  });
+
+  it('runs the task again at once even without a retry policy, twice at most', () => {
+    const first = afterWorkerLost(plain, lost(plain, 1), NOW);
+    expect(first).toMatchObject({ kind: 'retry', delayMs: 0, task: { attempt: 2, state: 'PENDING' } });
+    expect(first.kind === 'retry' && first.task.runAt).toBeUndefined();
+    expect(afterWorkerLost(plain, lost(plain, 2), NOW).kind).toBe('retry');
+    expect(afterWorkerLost(plain, lost(plain, 3), NOW)).toEqual({
+      kind: 'fail',
+      error: 'worker w1 stopped responding',
+    });
+  });
+
+  it('follows a larger retry limit, without its delay', () => {
+    expect(afterWorkerLost(generous, lost(generous, 4), NOW)).toMatchObject({ kind: 'retry', delayMs: 0 });
+    expect(afterWorkerLost(generous, lost(generous, 5), NOW).kind).toBe('fail');
   });
 });

@@ -60,15 +60,37 @@ export type AfterFailed =
 export function afterTaskFailed(job: Job, task: Task, now: string): AfterFailed {
   const retry = task.spec.retry;
   const retriesDone = task.attempt - 1;
-  if (retry === undefined || retriesDone >= retry.limit) return { kind: 'fail', error: task.error ?? 'task failed' };
+  if (retry === undefined || retriesDone >= retry.limit)
+    return { kind: 'fail', error: task.error ?? 'task failed' };
   const delayMs = retryDelayMs(retry, task.attempt);
   const next = newTask(job, task.position, task.attempt + 1, now);
-  return { kind: 'retry', delayMs, task: { ...next, runAt: new Date(Date.parse(now) + delayMs).toISOString() } };
+  return {
+    kind: 'retry',
+    delayMs,
+    task: { ...next, runAt: new Date(Date.parse(now) + delayMs).toISOString() },
+  };
+}
+
+/** A task whose worker died is run again at least this often, whatever its retry policy. */
+export const MIN_WORKER_LOSS_RERUNS = 2;
+
+/**
+ * After a task's worker died while running it (the task FAILED with `workerLost`): a worker's
+ * death is not the task's fault, so the task runs again at once, on another worker, as a new
+ * attempt, up to its retry limit and at least {@link MIN_WORKER_LOSS_RERUNS} times; then the job fails.
+ */
+export function afterWorkerLost(job: Job, task: Task, now: string): AfterFailed {
+  const allowed = Math.max(task.spec.retry?.limit ?? 0, MIN_WORKER_LOSS_RERUNS);
+  if (task.attempt - 1 >= allowed) return { kind: 'fail', error: task.error ?? 'worker lost' };
+  return { kind: 'retry', delayMs: 0, task: newTask(job, task.position, task.attempt + 1, now) };
 }
 
 /** The wait before retry n (n = 1 after the first attempt failed): initialDelay × scalingFactor^(n-1). */
 export function retryDelayMs(retry: RetrySpec, retryNumber: number): number {
-  const initial = retry.initialDelay == null ? DEFAULT_RETRY_INITIAL_DELAY_MS : (parseDuration(retry.initialDelay) ?? DEFAULT_RETRY_INITIAL_DELAY_MS);
+  const initial =
+    retry.initialDelay == null
+      ? DEFAULT_RETRY_INITIAL_DELAY_MS
+      : (parseDuration(retry.initialDelay) ?? DEFAULT_RETRY_INITIAL_DELAY_MS);
   const factor = retry.scalingFactor ?? DEFAULT_RETRY_SCALING_FACTOR;
   return Math.round(initial * factor ** (retryNumber - 1));
 }

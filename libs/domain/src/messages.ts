@@ -14,7 +14,7 @@ import type { StepReport, TaskLogEntry, TaskRun } from './task.js';
  * | error         | worker            | scheduler | task.failed                   |
  * | heartbeat     | worker            | scheduler | node.heartbeat                |
  * | logs          | worker            | scheduler | task.log                      |
- * | x-<worker id> | scheduler         | worker    | task.cancel                   |
+ * | x-<worker id> | scheduler         | worker    | task.cancel, node.lost        |
  */
 
 export interface JobSubmitted {
@@ -83,8 +83,14 @@ export interface TaskCancel {
   readonly taskId: string;
 }
 
+/** Tells a live worker that another one died, so it removes any container the dead one left running. */
+export interface NodeLost {
+  readonly type: 'node.lost';
+  readonly nodeId: string;
+}
+
 export type JobsMessage = JobSubmitted | JobCancel;
 export type WorkerMessage = TaskStarted | TaskCompleted | TaskFailed;
 export type Message =
-  JobsMessage | TaskPending | TaskRunMessage | WorkerMessage | NodeHeartbeat | TaskLog | TaskCancel;
+  JobsMessage | TaskPending | TaskRunMessage | WorkerMessage | NodeHeartbeat | TaskLog | TaskCancel | NodeLost;
 export type MessageType = Message['type'];

@@ -67,6 +67,31 @@ describeDocker('DockerRuntime (real engine)', () => {
     await runtime.close();
   });
 
+  it('removes the containers a dead worker left running, and only those', async () => {
+    const orphan = new AbortController();
+    const survivor = new AbortController();
+    const orphanRun = runtime
+      .run(
+        spec({ script: 'sleep 30', labels: { 'tork.suite': SUITE, 'tork.node': `dead-${SUITE}` } }),
+        orphan.signal,
+      )
+      .then(
+        () => 'finished',
+        () => 'removed',
+      );
+    const survivorRun = runtime.run(
+      spec({
+        script: 'sleep 2; echo -n alive',
+        labels: { 'tork.suite': SUITE, 'tork.node': `live-${SUITE}` },
+      }),
+      survivor.signal,
+    );
+    await expect.poll(async () => (await leftoverContainers()).length, { timeout: 10_000 }).toBe(2);
+    expect(await runtime.removeContainers({ 'tork.node': `dead-${SUITE}` })).toBe(1);
+    expect(await orphanRun).toBe('removed');
+    await expect(survivorRun).resolves.toMatchObject({ exitCode: 0, result: 'alive' });
+  });
+
   it('returns stdout as the result: echo -n hello world', async () => {
     const outcome = await runtime.run(spec({ script: 'echo -n hello world' }), never());
     expect(outcome).toEqual({ exitCode: 0, result: 'hello world', tail: 'hello world', oomKilled: false });

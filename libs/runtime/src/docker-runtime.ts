@@ -127,6 +127,19 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async removeContainers(labels: Readonly<Record<string, string>>): Promise<number> {
+    const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
+    try {
+      const found = await this.docker.listContainers({ all: true, filters });
+      const removed = await Promise.allSettled(
+        found.map((container) => this.docker.getContainer(container.Id).remove({ force: true, v: true })),
+      );
+      return removed.filter((outcome) => outcome.status === 'fulfilled').length;
+    } catch (error) {
+      throw asTorkError(error, 'containers');
+    }
+  }
+
   async healthCheck(): Promise<void> {
     try {
       await this.docker.ping();

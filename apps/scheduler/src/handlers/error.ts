@@ -1,4 +1,13 @@
-import { afterTaskFailed, jobChange, taskChange, type TaskFailed } from '@tork/domain';
+import {
+  afterTaskFailed,
+  jobChange,
+  taskChange,
+  type AfterFailed,
+  type Job,
+  type Task,
+  type TaskFailed,
+} from '@tork/domain';
+import { enqueueIfPending } from './pending.js';
 import type { SchedulerContext } from '../scheduler-context.js';
 
 /**
@@ -19,16 +28,27 @@ export async function handleError(ctx: SchedulerContext, message: TaskFailed): P
   await failTask(ctx, task.jobId, task.id);
 }
 
-/** What follows a FAILED task; idempotent, so a redelivered failure finishes what the first began. */
-export async function failTask(ctx: SchedulerContext, jobId: string, taskId: string): Promise<void> {
+/**
+ * What follows a FAILED task; idempotent, so a redelivered failure finishes what the first began.
+ * `decide` is the domain's rule: the task's retry policy, or the rule for a worker that died.
+ */
+export async function failTask(
+  ctx: SchedulerContext,
+  jobId: string,
+  taskId: string,
+  decide: (job: Job, task: Task, now: string) => AfterFailed = afterTaskFailed,
+): Promise<void> {
   const [job, task] = await Promise.all([ctx.datastore.getJob(jobId), ctx.datastore.getTask(taskId)]);
   if (job === undefined || task?.state !== 'FAILED') return;
-  const next = afterTaskFailed(job, task, ctx.now());
+  const next = decide(job, task, ctx.now());
   switch (next.kind) {
     case 'retry': {
       if (job.state !== 'SCHEDULED' && job.state !== 'RUNNING') return; // cancelled meanwhile: no retry
       const retry = await ctx.datastore.createTask(next.task);
-      if (retry.state === 'PENDING') ctx.retryTimers.schedule(retry);
+      if (retry.state === 'PENDING') {
+        if (retry.runAt === undefined) await enqueueIfPending(ctx, retry);
+        else ctx.retryTimers.schedule(retry);
+      }
       ctx.logger.info(
         { jobId, taskId, retryTaskId: retry.id, attempt: retry.attempt, delayMs: next.delayMs },
         'task failed; retrying',

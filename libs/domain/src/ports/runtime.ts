@@ -11,6 +11,8 @@ export interface Runtime {
   /** Creates a volume that containers of one task share; returns its name. */
   createVolume(name: string): Promise<string>;
   removeVolume(name: string): Promise<void>;
+  /** Removes every container whose labels include all of `labels`: what a dead worker left behind. Returns how many. */
+  removeContainers(labels: Readonly<Record<string, string>>): Promise<number>;
   healthCheck(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,39 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { nodeStatus, type Datastore } from '@tork/domain';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+
+export const NodeSchema = Type.Object(
+  {
+    id: Type.String({ description: 'The worker id; its command queue is `x-<id>`.' }),
+    hostname: Type.String(),
+    status: Type.Unsafe<'UP' | 'OFFLINE'>({
+      type: 'string',
+      enum: ['UP', 'OFFLINE'],
+      description: 'OFFLINE after three missed heartbeats.',
+    }),
+    queues: Type.Record(Type.String(), Type.Integer(), { description: 'Queue name → concurrency.' }),
+    runningTasks: Type.Integer({ description: 'Tasks running at the last heartbeat.' }),
+    startedAt: Type.String(),
+    lastHeartbeatAt: Type.String(),
+  },
+  { $id: 'Node' },
+);
+
+type NodeView = Static<typeof NodeSchema>;
+
+const listSchema: FastifySchema = {
+  summary: 'List workers',
+  description: 'Every worker that sent a heartbeat, most recent first.',
+  tags: ['nodes'],
+  response: { 200: Type.Array(Type.Ref('Node')) },
+};
+
+/** GET /nodes. */
+export function nodesRoutes(app: FastifyInstance, options: { readonly datastore: Datastore }): Promise<void> {
+  app.get('/nodes', { schema: listSchema }, async (): Promise<NodeView[]> => {
+    const now = Date.now();
+    const nodes = await options.datastore.listNodes();
+    return nodes.map((node) => ({ ...node, status: nodeStatus(node, now) }));
+  });
+  return Promise.resolve();
+}
