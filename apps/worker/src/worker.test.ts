@@ -194,6 +194,21 @@ describeWithService(
     expect(JSON.stringify(result)).toContain('oops [REDACTED]');
   });
 
+  it('on stop, lets running tasks finish within the drain timeout, then hands them back', async () => {
+    const running = await start({ default: 2 });
+    const quick = await submit({ image: IMAGE, run: 'sleep 0.3; echo -n finished' });
+    const slow = await submit({ image: IMAGE, run: 'sleep 30' });
+    await waitFor(() => reports.filter((m) => m.type === 'task.started').length === 2);
+    await running.stop({ drainTimeoutMs: 1500 });
+    worker = undefined;
+    expect(outcome(quick.id)).toMatchObject({ type: 'task.completed', result: 'finished' });
+    expect(outcome(slow.id)).toMatchObject({
+      type: 'task.failed',
+      workerLost: true,
+      error: expect.stringContaining('shut down') as unknown,
+    });
+  });
+
   function logText(taskId: string): string {
     return reports
       .flatMap((m) => (m.type === 'task.log' && m.taskId === taskId ? m.entries : []))

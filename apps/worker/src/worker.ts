@@ -42,8 +42,11 @@ export interface RunningWorker {
   readonly startedAt: string;
   /** Tasks running now. */
   runningTasks(): number;
-  /** Stops taking tasks. Tasks in flight finish, unless `abort` is set: then they are stopped. */
-  stop(options?: { abort?: boolean }): Promise<void>;
+  /**
+   * Stops taking tasks. Tasks in flight finish; with `abort`, or once `drainTimeoutMs` has passed,
+   * they are stopped and handed back to the scheduler, which runs them again elsewhere.
+   */
+  stop(options?: { abort?: boolean; drainTimeoutMs?: number }): Promise<void>;
 }
 
 /** Subscribes to the work queues and runs each task it receives through the runtime. */
@@ -98,6 +101,19 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {
         logger.info({ taskId: task.id }, 'task cancelled');
+        return;
+      }
+      if (error instanceof TaskAbort && error.kind === 'shutdown') {
+        // Hand the task back: the scheduler runs it again on another worker at once.
+        const reason = `worker ${nodeId} shut down while running the task`;
+        await deps.broker.publish(QUEUE.error, {
+          type: 'task.failed',
+          ...ids,
+          error: reason,
+          workerLost: true,
+          at: now(),
+        });
+        logger.info({ taskId: task.id }, 'task handed back');
         return;
       }
       throw error;
@@ -186,11 +202,17 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     stop: async (stopOptions = {}) => {
       clearInterval(heartbeats);
       const [commands, ...work] = subscriptions;
-      if (stopOptions.abort === true) {
+      const handBack = (): void => {
         for (const controller of running.values())
           controller.abort(new TaskAbort('shutdown', 'worker shutting down'));
-      }
+      };
+      const drain =
+        stopOptions.drainTimeoutMs === undefined
+          ? undefined
+          : setTimeout(handBack, stopOptions.drainTimeoutMs);
+      if (stopOptions.abort === true) handBack();
       await Promise.all(work.map((subscription) => subscription.close()));
+      clearTimeout(drain);
       await commands?.close();
       logger.info({}, 'worker stopped');
     },

@@ -62,6 +62,8 @@ export interface TaskFailed {
   readonly taskId: string;
   readonly nodeId: string;
   readonly error: string;
+  /** The worker stopped (shut down or died), not the task: the task runs again elsewhere. */
+  readonly workerLost?: boolean;
   readonly steps?: readonly StepReport[];
   readonly at: string;
 }
@@ -92,5 +94,12 @@ export interface NodeLost {
 export type JobsMessage = JobSubmitted | JobCancel;
 export type WorkerMessage = TaskStarted | TaskCompleted | TaskFailed;
 export type Message =
-  JobsMessage | TaskPending | TaskRunMessage | WorkerMessage | NodeHeartbeat | TaskLog | TaskCancel | NodeLost;
+  | JobsMessage
+  | TaskPending
+  | TaskRunMessage
+  | WorkerMessage
+  | NodeHeartbeat
+  | TaskLog
+  | TaskCancel
+  | NodeLost;
 export type MessageType = Message['type'];

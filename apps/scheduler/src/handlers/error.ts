@@ -1,5 +1,6 @@
 import {
   afterTaskFailed,
+  afterWorkerLost,
   jobChange,
   taskChange,
   type AfterFailed,
@@ -25,7 +26,7 @@ export async function handleError(ctx: SchedulerContext, message: TaskFailed): P
   );
   const task = failed ?? (await ctx.datastore.getTask(message.taskId));
   if (task?.state !== 'FAILED') return;
-  await failTask(ctx, task.jobId, task.id);
+  await failTask(ctx, task.jobId, task.id, message.workerLost === true ? afterWorkerLost : afterTaskFailed);
 }
 
 /**
