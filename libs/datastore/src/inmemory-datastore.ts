@@ -65,21 +65,18 @@ export class InMemoryDatastore implements Datastore {
 
   findJobs(query: JobQuery): Promise<Job[]> {
     return this.run(() =>
-      this.jobOrder
-        .flatMap((id) => {
-          const job = this.jobs.get(id);
-          return job !== undefined && query.states.includes(job.state) && job.createdAt <= query.createdBefore
-            ? [structuredClone(job)]
-            : [];
-        })
-        .slice(0, query.limit),
+      [...this.jobs.values()]
+        .filter((job) => query.states.includes(job.state) && job.createdAt <= query.createdBefore)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(0, query.limit)
+        .map((job) => structuredClone(job)),
     );
   }
 
   updateJob(id: string, change: JobChange): Promise<Job | undefined> {
     return this.run(() => {
       const job = this.jobs.get(id);
-      const updated = job === undefined ? undefined : applyChange(job, change);
+      const updated = job === undefined ? undefined : withoutUndefined(applyChange(job, change));
       if (updated !== undefined) this.jobs.set(id, updated);
       return copy(updated);
     });
@@ -135,7 +132,7 @@ export class InMemoryDatastore implements Datastore {
   updateTask(id: string, change: TaskChange): Promise<Task | undefined> {
     return this.run(() => {
       const task = this.tasks.get(id);
-      const updated = task === undefined ? undefined : applyChange(task, change);
+      const updated = task === undefined ? undefined : withoutUndefined(applyChange(task, change));
       if (updated !== undefined) this.tasks.set(id, updated);
       return copy(updated);
     });
@@ -203,4 +200,10 @@ export class InMemoryDatastore implements Datastore {
 
 function copy<T>(record: T | undefined): T | undefined {
   return record === undefined ? undefined : structuredClone(record);
+}
+
+/** Drops the fields a change cleared (set to undefined), so a record reads as a database returns it. */
+function withoutUndefined<T extends object>(record: T | undefined): T | undefined {
+  if (record === undefined) return undefined;
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
 }

@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jobChange, newId, taskChange, type Datastore, type Job, type Task } from '@tork/domain';
+import {
+  jobChange,
+  newId,
+  taskChange,
+  type Datastore,
+  type Job,
+  type NodeInfo,
+  type Task,
+  type TaskLogEntry,
+} from '@tork/domain';
 import { helloSpec, jobFixture, richSpec, taskFixture, timestamp } from './fixtures.js';
 import { must } from './wait.js';
 
@@ -32,6 +41,19 @@ export function datastoreContract(
       const job = jobFixture(spec, timestamp(offsetMs));
       await store.createJob(job);
       return job;
+    };
+
+    /** Stores an execution of `job`'s task, created `offsetMs` after the base time, with `fields` set. */
+    const storedTask = async (
+      job: Job,
+      position: number,
+      attempt: number,
+      offsetMs: number,
+      fields: Partial<Omit<Task, 'id' | 'jobId' | 'position' | 'attempt' | 'createdAt'>> = {},
+    ): Promise<Task> => {
+      const task: Task = { ...taskFixture(job, position, attempt, timestamp(offsetMs)), ...fields };
+      expect(await store.createTask(task)).toEqual(task);
+      return task;
     };
 
     describe('jobs', () => {
@@ -256,6 +278,28 @@ export function datastoreContract(
           completedAt: timestamp(4_000),
           failedAt: timestamp(5_000),
           cancelledAt: timestamp(6_000),
+          runAt: timestamp(7_000),
+          deadlineAt: timestamp(8_000),
+          steps: [
+            {
+              kind: 'pre',
+              index: 0,
+              name: 'download the remote file',
+              image: 'alpine:3.18.3',
+              state: 'COMPLETED',
+              startedAt: timestamp(3_001),
+              endedAt: timestamp(3_002),
+            },
+            {
+              kind: 'main',
+              index: 0,
+              image: 'jrottenberg/ffmpeg:3.4-alpine',
+              state: 'FAILED',
+              error: 'exit code 2',
+              startedAt: timestamp(3_003),
+              endedAt: timestamp(4_999),
+            },
+          ],
         };
 
         expect(await store.createTask(task)).toEqual(task);
@@ -437,6 +481,377 @@ export function datastoreContract(
       });
     });
 
+    describe('creation and changes', () => {
+      it('refuses a second job with the id of a stored one and keeps the first', async () => {
+        const job = await storedJob();
+
+        await expect(store.createJob({ ...job, name: 'another job' })).rejects.toThrow(job.id);
+        expect(await store.getJob(job.id)).toEqual(job);
+      });
+
+      it('clears the optional fields a change sets to undefined and keeps the others', async () => {
+        const job: Job = { ...jobFixture(), result: 'an earlier result', error: 'an earlier error' };
+        await store.createJob(job);
+        const task = await storedTask(job, 0, 2, 1_000, {
+          nodeId: 'node-1',
+          error: 'exit code 1',
+          runAt: timestamp(5_000),
+          deadlineAt: timestamp(9_000),
+        });
+
+        const scheduled = await store.updateTask(
+          task.id,
+          taskChange('schedule', timestamp(6_000), { runAt: undefined, error: undefined }),
+        );
+        const expectedTask: Task = {
+          ...without(task, 'runAt', 'error'),
+          state: 'SCHEDULED',
+          scheduledAt: timestamp(6_000),
+        };
+        expect(scheduled).toEqual(expectedTask);
+        expect(scheduled).not.toHaveProperty('runAt');
+        expect(scheduled).not.toHaveProperty('error');
+        const storedTaskNow = await store.getTask(task.id);
+        expect(storedTaskNow).toEqual(expectedTask);
+        expect(storedTaskNow).not.toHaveProperty('runAt');
+        expect(storedTaskNow).not.toHaveProperty('error');
+
+        const started = await store.updateJob(
+          job.id,
+          jobChange('start', timestamp(7_000), { result: undefined, error: undefined }),
+        );
+        const expectedJob: Job = {
+          ...without(job, 'result', 'error'),
+          state: 'RUNNING',
+          startedAt: timestamp(7_000),
+        };
+        expect(started).toEqual(expectedJob);
+        const storedJobNow = await store.getJob(job.id);
+        expect(storedJobNow).toEqual(expectedJob);
+        expect(storedJobNow).not.toHaveProperty('result');
+        expect(storedJobNow).not.toHaveProperty('error');
+      });
+
+      it('keeps timestamps to the millisecond', async () => {
+        const now = new Date().toISOString();
+        const job: Job = { ...jobFixture(helloSpec(), now), scheduledAt: timestamp(1) };
+        await store.createJob(job);
+        const task = await storedTask(job, 0, 1, 999, { runAt: timestamp(1_001), deadlineAt: now });
+
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.getTask(task.id)).toEqual(task);
+        const justBefore = new Date(Date.parse(now) - 1).toISOString();
+        expect(await store.findJobs({ states: ['PENDING'], createdBefore: justBefore, limit: 10 })).toEqual(
+          [],
+        );
+        expect(await store.findJobs({ states: ['PENDING'], createdBefore: now, limit: 10 })).toEqual([job]);
+        expect(await store.findTasks({ states: ['PENDING'], dueBy: timestamp(1_000), limit: 10 })).toEqual(
+          [],
+        );
+        expect(await store.findTasks({ states: ['PENDING'], dueBy: timestamp(1_001), limit: 10 })).toEqual([
+          task,
+        ]);
+      });
+    });
+
+    describe('sweeps', () => {
+      it('finds jobs in the given states created at or before a time, oldest first', async () => {
+        // Stored out of creation order, so that insertion order would show.
+        const j2 = await storedJob(helloSpec(), 2_000);
+        const j0 = await storedJob(helloSpec(), 0);
+        const j3 = await storedJob(helloSpec(), 3_000);
+        const j1 = await storedJob(helloSpec(), 1_000);
+        const j4 = await storedJob(helloSpec(), 4_000);
+        const running = must(await store.updateJob(j1.id, jobChange('start', timestamp(10_000))));
+        const cancelled = must(await store.updateJob(j3.id, jobChange('cancel', timestamp(10_000))));
+
+        const find = (states: Job['state'][], createdBefore: string, limit = 10): Promise<Job[]> =>
+          store.findJobs({ states, createdBefore, limit });
+        expect(await find(['PENDING', 'RUNNING'], timestamp(4_000))).toEqual([j0, running, j2, j4]);
+        expect(await find(['PENDING'], timestamp(1_999))).toEqual([j0]);
+        expect(await find(['PENDING'], timestamp(2_000))).toEqual([j0, j2]);
+        expect(await find(['CANCELLED', 'COMPLETED'], timestamp(4_000))).toEqual([cancelled]);
+        expect(await find(['COMPLETED'], timestamp(4_000))).toEqual([]);
+        expect(await find([], timestamp(4_000))).toEqual([]);
+        expect(await find(['PENDING', 'RUNNING'], timestamp(4_000), 2)).toEqual([j0, running]);
+        expect(await find(['PENDING', 'RUNNING'], timestamp(-1))).toEqual([]);
+      });
+
+      it('finds tasks in the given states, oldest first by createdAt, up to a limit', async () => {
+        const job = await storedJob(richSpec());
+        const other = await storedJob(helloSpec(), 1_000);
+        // Stored out of creation order, so that insertion order would show.
+        const t3 = await storedTask(job, 2, 1, 3_000);
+        const t1 = await storedTask(other, 0, 1, 1_000);
+        const t0 = await storedTask(job, 0, 1, 0);
+        const t2 = await storedTask(job, 1, 1, 2_000, { state: 'RUNNING', nodeId: 'node-1' });
+        const t4 = await storedTask(job, 0, 2, 4_000, { state: 'COMPLETED', result: 'done' });
+
+        const find = (states: Task['state'][], limit = 10): Promise<Task[]> =>
+          store.findTasks({ states, limit });
+        expect(await find(['PENDING', 'RUNNING'])).toEqual([t0, t1, t2, t3]);
+        expect(await find(['PENDING'])).toEqual([t0, t1, t3]);
+        expect(await find(['PENDING', 'RUNNING'], 2)).toEqual([t0, t1]);
+        expect(await find(['COMPLETED', 'FAILED'])).toEqual([t4]);
+        expect(await find(['CANCELLED'])).toEqual([]);
+        expect(await find([])).toEqual([]);
+      });
+
+      it('finds tasks due by a time: their runAt, or their createdAt when they have none', async () => {
+        const job = await storedJob(richSpec());
+        const now = await storedTask(job, 0, 1, 0);
+        const retry = await storedTask(job, 0, 2, 1_000, { runAt: timestamp(5_000) });
+        // Created after the retry, but due before it.
+        const early = await storedTask(job, 1, 1, 6_000, { runAt: timestamp(2_000) });
+        const later = await storedTask(job, 2, 1, 7_000);
+        await storedTask(job, 1, 2, 0, { state: 'SCHEDULED' });
+
+        const due = (dueBy: string): Promise<Task[]> =>
+          store.findTasks({ states: ['PENDING'], dueBy, limit: 10 });
+        expect(await due(timestamp(-1))).toEqual([]);
+        expect(await due(timestamp(1_999))).toEqual([now]);
+        expect(await due(timestamp(2_000))).toEqual([now, early]);
+        expect(await due(timestamp(5_000))).toEqual([now, retry, early]);
+        expect(await due(timestamp(7_000))).toEqual([now, retry, early, later]);
+      });
+
+      it('finds tasks whose deadline has passed by a time, never those without one', async () => {
+        const job = await storedJob(richSpec());
+        const running = { state: 'RUNNING', nodeId: 'node-1', startedAt: timestamp(100) } as const;
+        const soon = await storedTask(job, 0, 1, 0, { ...running, deadlineAt: timestamp(10_000) });
+        const late = await storedTask(job, 1, 1, 1_000, { ...running, deadlineAt: timestamp(20_000) });
+        await storedTask(job, 2, 1, 2_000, running);
+
+        const overdue = (deadlineBy: string): Promise<Task[]> =>
+          store.findTasks({ states: ['RUNNING'], deadlineBy, limit: 10 });
+        expect(await overdue(timestamp(9_999))).toEqual([]);
+        expect(await overdue(timestamp(10_000))).toEqual([soon]);
+        expect(await overdue(timestamp(60_000))).toEqual([soon, late]);
+      });
+
+      it('finds tasks last reported by one of the given workers', async () => {
+        const job = await storedJob(richSpec());
+        const a = await storedTask(job, 0, 1, 0, { state: 'RUNNING', nodeId: 'node-1' });
+        const b = await storedTask(job, 1, 1, 1_000, { state: 'SCHEDULED', nodeId: 'node-2' });
+        const c = await storedTask(job, 2, 1, 2_000, { state: 'RUNNING', nodeId: 'node-3' });
+        const d = await storedTask(job, 0, 2, 3_000);
+
+        const on = (nodeIds: string[] | undefined): Promise<Task[]> =>
+          store.findTasks({ states: ['PENDING', 'SCHEDULED', 'RUNNING'], nodeIds, limit: 10 });
+        expect(await on(['node-1', 'node-2'])).toEqual([a, b]);
+        expect(await on(['node-3', 'node-4'])).toEqual([c]);
+        expect(await on(['node-4'])).toEqual([]);
+        expect(await on([])).toEqual([]);
+        expect(await on(undefined)).toEqual([a, b, c, d]);
+      });
+
+      it('applies every given criterion together', async () => {
+        const job = await storedJob(richSpec());
+        const match = await storedTask(job, 0, 1, 0, {
+          state: 'RUNNING',
+          nodeId: 'node-1',
+          runAt: timestamp(500),
+          deadlineAt: timestamp(1_000),
+        });
+        await storedTask(job, 1, 1, 0, { state: 'RUNNING', nodeId: 'node-2', deadlineAt: timestamp(1_000) });
+        await storedTask(job, 2, 1, 0, { state: 'RUNNING', nodeId: 'node-1', deadlineAt: timestamp(9_000) });
+        await storedTask(job, 0, 2, 0, {
+          state: 'SCHEDULED',
+          nodeId: 'node-1',
+          deadlineAt: timestamp(1_000),
+        });
+        await storedTask(job, 1, 2, 0, {
+          state: 'RUNNING',
+          nodeId: 'node-1',
+          runAt: timestamp(3_000),
+          deadlineAt: timestamp(1_000),
+        });
+
+        expect(
+          await store.findTasks({
+            states: ['RUNNING'],
+            nodeIds: ['node-1'],
+            dueBy: timestamp(2_000),
+            deadlineBy: timestamp(2_000),
+            limit: 10,
+          }),
+        ).toEqual([match]);
+      });
+
+      it('hands out copies of the tasks and jobs it finds', async () => {
+        const job = await storedJob(richSpec());
+        const task = await storedTask(job, 0, 1, 0);
+
+        const [foundJob] = await store.findJobs({
+          states: ['PENDING'],
+          createdBefore: timestamp(),
+          limit: 1,
+        });
+        must(must(foundJob).tasks[0]).image = 'changed after find';
+        const [foundTask] = await store.findTasks({ states: ['PENDING'], limit: 1 });
+        must(foundTask).spec.image = 'changed after find';
+
+        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.getTask(task.id)).toEqual(task);
+      });
+    });
+
+    describe('task logs', () => {
+      const entry = (
+        taskId: string,
+        number: number,
+        text = `line ${number}\n`,
+        stream: TaskLogEntry['stream'] = 'stdout',
+      ): TaskLogEntry => ({ taskId, number, stream, text, at: timestamp(number) });
+
+      it("pages a task's log entries oldest first by number, with totals", async () => {
+        const job = await storedJob();
+        const a = await storedTask(job, 0, 1, 0);
+        const b = await storedTask(job, 0, 2, 1_000);
+        const [a1, a2, a3, a4, a5] = [1, 2, 3, 4, 5].map((n) => entry(a.id, n));
+        const a3err = { ...must(a3), stream: 'stderr', text: 'ünïcødé ✓\r\n\ttabbed' } as const;
+        const b1 = entry(b.id, 1, 'other task');
+        // Appended out of order, in two batches.
+        await store.appendLogs([a3err, must(a1), b1]);
+        await store.appendLogs([must(a5), must(a2), must(a4)]);
+
+        expect(await store.getLogs(a.id, { page: 1, size: 2 })).toEqual({
+          items: [a1, a2],
+          number: 1,
+          size: 2,
+          totalPages: 3,
+          totalItems: 5,
+        });
+        expect(await store.getLogs(a.id, { page: 2, size: 2 })).toEqual({
+          items: [a3err, a4],
+          number: 2,
+          size: 2,
+          totalPages: 3,
+          totalItems: 5,
+        });
+        expect(await store.getLogs(a.id, { page: 3, size: 2 })).toEqual({
+          items: [a5],
+          number: 3,
+          size: 2,
+          totalPages: 3,
+          totalItems: 5,
+        });
+        expect(await store.getLogs(a.id, { page: 4, size: 2 })).toEqual({
+          items: [],
+          number: 4,
+          size: 2,
+          totalPages: 3,
+          totalItems: 5,
+        });
+        expect(await store.getLogs(b.id, { page: 1, size: 10 })).toEqual({
+          items: [b1],
+          number: 1,
+          size: 10,
+          totalPages: 1,
+          totalItems: 1,
+        });
+        expect(await store.getLogs(newId(), { page: 1, size: 10 })).toEqual({
+          items: [],
+          number: 1,
+          size: 10,
+          totalPages: 0,
+          totalItems: 0,
+        });
+      });
+
+      it('ignores an entry whose number is already stored, from a later batch or the same one', async () => {
+        const job = await storedJob();
+        const task = await storedTask(job, 0, 1, 0);
+        const first = entry(task.id, 1, 'first');
+        const second = entry(task.id, 2, 'second');
+        const third = entry(task.id, 3, 'third');
+        await store.appendLogs([first, second, { ...second, text: 'a duplicate in the same batch' }]);
+        await store.appendLogs([{ ...first, text: 'a duplicate', stream: 'stderr' }, third]);
+        await store.appendLogs([]);
+
+        expect((await store.getLogs(task.id, { page: 1, size: 10 })).items).toEqual([first, second, third]);
+      });
+
+      it('appends thousands of entries in one call', async () => {
+        const job = await storedJob();
+        const task = await storedTask(job, 0, 1, 0);
+        const entries = Array.from({ length: 2_500 }, (_, n) => entry(task.id, n + 1));
+        await store.appendLogs(entries);
+
+        const last = await store.getLogs(task.id, { page: 3, size: 1_000 });
+        expect(last.totalItems).toBe(2_500);
+        expect(last.totalPages).toBe(3);
+        expect(last.items).toEqual(entries.slice(2_000));
+      });
+
+      it('hands out copies of log entries', async () => {
+        const job = await storedJob();
+        const task = await storedTask(job, 0, 1, 0);
+        const original = entry(task.id, 1);
+        const appended = { ...original };
+        await store.appendLogs([appended]);
+        (appended as { text: string }).text = 'changed after append';
+        const got = must((await store.getLogs(task.id, { page: 1, size: 1 })).items[0]);
+        (got as { text: string }).text = 'changed after get';
+
+        expect((await store.getLogs(task.id, { page: 1, size: 1 })).items).toEqual([original]);
+      });
+    });
+
+    describe('nodes', () => {
+      const node = (id: string, heartbeatMs: number, fields: Partial<NodeInfo> = {}): NodeInfo => ({
+        id,
+        hostname: `host-${id}`,
+        queues: { default: 10, transcoding: 3 },
+        runningTasks: 0,
+        startedAt: timestamp(0),
+        lastHeartbeatAt: timestamp(heartbeatMs),
+        ...fields,
+      });
+
+      it('lists workers by last heartbeat, newest first, with their queues', async () => {
+        expect(await store.listNodes()).toEqual([]);
+        const n1 = node('node-1', 1_000, { runningTasks: 2 });
+        const n2 = node('node-2', 3_000, { queues: {} });
+        const n3 = node('node-3', 2_000, { queues: { 'video.transcoding': 1 } });
+        for (const n of [n1, n2, n3]) await store.upsertNode(n);
+
+        expect(await store.listNodes()).toEqual([n2, n3, n1]);
+      });
+
+      it('keeps the newest heartbeat: an older one changes nothing, a newer one replaces it', async () => {
+        const current = node('node-1', 2_000, { runningTasks: 1 });
+        await store.upsertNode(current);
+
+        await store.upsertNode(node('node-1', 1_000, { runningTasks: 5, queues: { default: 1 } }));
+        expect(await store.listNodes()).toEqual([current]);
+
+        const newer = node('node-1', 3_000, { hostname: 'moved', runningTasks: 2, queues: { other: 4 } });
+        await store.upsertNode(newer);
+        expect(await store.listNodes()).toEqual([newer]);
+      });
+
+      it('keeps the newest of 20 racing heartbeats', async () => {
+        const offsets = Array.from({ length: 20 }, (_, n) => ((n * 7) % 20) * 1_000);
+        await Promise.all(
+          offsets.map((ms) => store.upsertNode(node('node-1', ms, { runningTasks: ms / 1_000 }))),
+        );
+
+        expect(await store.listNodes()).toEqual([node('node-1', 19_000, { runningTasks: 19 })]);
+      });
+
+      it('hands out copies of workers', async () => {
+        const original = node('node-1', 1_000);
+        const upserted = structuredClone(original);
+        await store.upsertNode(upserted);
+        (upserted.queues as Record<string, number>)['default'] = 99;
+        const listed = must((await store.listNodes())[0]);
+        (listed.queues as Record<string, number>)['transcoding'] = 99;
+
+        expect(await store.listNodes()).toEqual([original]);
+      });
+    });
+
     it('reports healthy while open, and rejects the health check once closed', async () => {
       await expect(store.healthCheck()).resolves.toBeUndefined();
       closed = true;
@@ -444,4 +859,11 @@ export function datastoreContract(
       await expect(store.healthCheck()).rejects.toThrow();
     });
   });
+}
+
+/** A copy of `record` without `keys`: how it reads once those optional fields are cleared. */
+function without<T extends object, K extends keyof T>(record: T, ...keys: K[]): Omit<T, K> {
+  return Object.fromEntries(
+    Object.entries(record).filter(([key]) => !(keys as PropertyKey[]).includes(key)),
+  ) as Omit<T, K>;
 }

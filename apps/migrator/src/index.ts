@@ -1,0 +1,1 @@
+export { runMigrations, type MigratorOptions } from './migrator.js';

@@ -1,0 +1,66 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { TorkError, errorMessage, isTorkError, silentLogger, type Logger } from '@tork/domain';
+import { openDatabase } from '../connection.js';
+import * as initial from './0001-initial.js';
+
+/** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
+const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
+
+export interface MigrateOptions {
+  readonly dsn: string;
+  /** Migrate this schema (created when missing) instead of the connection's default one. */
+  readonly schema?: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Applies the pending migrations and returns their names, oldest first (none when the schema is
+ * current). All pending migrations apply in one transaction under kysely's migration lock (a
+ * PostgreSQL advisory lock), so concurrent runs from several processes apply each migration once.
+ */
+export async function migrate(options: MigrateOptions): Promise<string[]> {
+  const logger = options.logger ?? silentLogger;
+  const db = openDatabase<unknown>({
+    dsn: options.dsn,
+    poolSize: 2,
+    logger,
+    ...(options.schema === undefined ? {} : { schema: options.schema }),
+  });
+  try {
+    const schema = options.schema ?? (await currentSchema(db));
+    logger.debug({ schema }, 'migrating the PostgreSQL schema');
+    // Name the schema of kysely's own tables: unnamed, kysely would take them for present when
+    // another schema of the database has them.
+    const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      const failed = results.find((result) => result.status === 'Error')?.migrationName;
+      throw failure(failed === undefined ? 'migrating PostgreSQL' : `migration ${failed}`, error);
+    }
+    const applied = results
+      .filter((result) => result.status === 'Success')
+      .map((result) => result.migrationName);
+    for (const name of applied) logger.debug({ schema, migration: name }, 'migration applied');
+    return applied;
+  } catch (error) {
+    throw isTorkError(error) ? error : failure('migrating PostgreSQL', error);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function currentSchema(db: Kysely<unknown>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (schema === undefined || schema === null)
+    throw new TorkError('INVALID_INPUT', 'the PostgreSQL search_path names no existing schema to migrate');
+  return schema;
+}
+
+function failure(what: string, error: unknown): TorkError {
+  return new TorkError('INTERNAL', `${what} failed: ${errorMessage(error)}`, { cause: error });
+}

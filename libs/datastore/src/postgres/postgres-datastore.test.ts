@@ -1,0 +1,285 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { jobChange, taskChange, type Datastore, type Task } from '@tork/domain';
+import {
+  createPostgresDatabase,
+  datastoreContract,
+  describeWithService,
+  dropPostgresDatabase,
+  dropPostgresSchema,
+  jobFixture,
+  must,
+  postgresAvailable,
+  postgresTestDsn,
+  richSpec,
+  taskFixture,
+  timestamp,
+  uniquePostgresName,
+} from '@tork/testing';
+import { migrate } from './migrations/migrate.js';
+import { PostgresDatastore } from './postgres-datastore.js';
+
+const dsn = postgresTestDsn();
+const describePostgres = describeWithService(
+  'PostgreSQL',
+  await postgresAvailable(dsn),
+  'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+);
+
+/** A datastore on a schema of its own, migrated; `drop` closes it and drops the schema. */
+async function freshDatastore(
+  options: { poolSize?: number } = {},
+): Promise<{ store: PostgresDatastore; schema: string }> {
+  const schema = uniquePostgresName('test');
+  await migrate({ dsn, schema });
+  return { store: new PostgresDatastore({ dsn, schema, poolSize: options.poolSize ?? 4 }), schema };
+}
+
+async function query<R extends object>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function tables(url: string, schema: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    url,
+    'select table_name as name from information_schema.tables where table_schema = $1 order by 1',
+    [schema],
+  );
+  return rows.map((row) => row.name);
+}
+
+async function executedMigrations(url: string, schema: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    url,
+    `select name from ${schema}.kysely_migration order by name`,
+  );
+  return rows.map((row) => row.name);
+}
+
+describePostgres('PostgresDatastore', () => {
+  const schemas = new Map<Datastore, string>();
+  datastoreContract(
+    'PostgresDatastore',
+    async () => {
+      const { store, schema } = await freshDatastore();
+      schemas.set(store, schema);
+      return store;
+    },
+    async (store) => {
+      await dropPostgresSchema(dsn, must(schemas.get(store), 'the schema of the datastore'));
+      schemas.delete(store);
+    },
+  );
+
+  describe('migrate', () => {
+    let database: { name: string; dsn: string };
+
+    beforeEach(async () => {
+      database = await createPostgresDatabase(dsn);
+    });
+
+    afterEach(async () => {
+      await dropPostgresDatabase(dsn, database.name);
+    });
+
+    it('applies every migration to a fresh database, then nothing when run again', async () => {
+      expect(await migrate({ dsn: database.dsn })).toEqual(['0001-initial']);
+      expect(await migrate({ dsn: database.dsn })).toEqual([]);
+
+      expect(await tables(database.dsn, 'public')).toEqual([
+        'jobs',
+        'kysely_migration',
+        'kysely_migration_lock',
+        'nodes',
+        'task_logs',
+        'tasks',
+      ]);
+      expect(await executedMigrations(database.dsn, 'public')).toEqual(['0001-initial']);
+      const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });
+      const job = jobFixture();
+      await store.createJob(job);
+      expect(await store.getJob(job.id)).toEqual(job);
+      await store.close();
+    });
+
+    it('applies each migration once when several processes migrate a fresh database at once', async () => {
+      const runs = await Promise.all(Array.from({ length: 4 }, () => migrate({ dsn: database.dsn })));
+
+      expect(runs.flat()).toEqual(['0001-initial']);
+      expect(await executedMigrations(database.dsn, 'public')).toEqual(['0001-initial']);
+    });
+
+    it('migrates a named schema on its own, creating it, and leaves the default one alone', async () => {
+      expect(await migrate({ dsn: database.dsn, schema: 'tenant_a' })).toEqual(['0001-initial']);
+      expect(await tables(database.dsn, 'public')).toEqual([]);
+      expect(await tables(database.dsn, 'tenant_a')).toContain('jobs');
+
+      // The default schema is migrated on its own, although tenant_a already has kysely's tables.
+      expect(await migrate({ dsn: database.dsn })).toEqual(['0001-initial']);
+      expect(await migrate({ dsn: database.dsn, schema: 'tenant_a' })).toEqual([]);
+      expect(await executedMigrations(database.dsn, 'public')).toEqual(['0001-initial']);
+    });
+
+    it('rejects a schema name that would need quoting, and a server it cannot reach', async () => {
+      await expect(migrate({ dsn: database.dsn, schema: 'Robert"; drop' })).rejects.toThrow(
+        'invalid postgres schema',
+      );
+      await expect(
+        migrate({ dsn: 'postgres://postgres@127.0.0.1:1/postgres?connect_timeout=2' }),
+      ).rejects.toThrow('migrating PostgreSQL failed: connect ECONNREFUSED');
+    });
+  });
+
+  describe('connection settings', () => {
+    const url = new URL(dsn);
+    let schema: string;
+
+    beforeEach(async () => {
+      schema = uniquePostgresName('test');
+      await migrate({ dsn, schema });
+    });
+
+    afterEach(async () => {
+      await dropPostgresSchema(dsn, schema);
+    });
+
+    it("connects with the seed's key=value DSN form", async () => {
+      const applicationName = uniquePostgresName('tork');
+      const keyValue = [
+        `host=${url.hostname}`,
+        `port=${url.port === '' ? '5432' : url.port}`,
+        `user='${decodeURIComponent(url.username)}'`,
+        ...(url.password === ''
+          ? []
+          : [`password='${decodeURIComponent(url.password).replaceAll("'", "\\'")}'`]),
+        `dbname=${decodeURIComponent(url.pathname.slice(1))}`,
+        'sslmode=disable',
+        `application_name=${applicationName}`,
+      ].join(' ');
+      const store = new PostgresDatastore({ dsn: keyValue, schema, poolSize: 1 });
+
+      await store.healthCheck();
+      const sessions = await query(dsn, 'select 1 from pg_stat_activity where application_name = $1', [
+        applicationName,
+      ]);
+      expect(sessions).toHaveLength(1);
+      await store.close();
+    });
+
+    it('keeps timestamps exact whatever the session time zone', async () => {
+      const zoned = new URL(dsn);
+      zoned.searchParams.set('options', '-c TimeZone=Asia/Kolkata');
+      const store = new PostgresDatastore({ dsn: zoned.toString(), schema, poolSize: 1 });
+      const job = {
+        ...jobFixture(richSpec(), '2024-02-29T23:59:59.999Z'),
+        scheduledAt: '1999-12-31T18:30:00.001Z',
+      };
+      await store.createJob(job);
+
+      expect(await store.getJob(job.id)).toEqual(job);
+      await store.close();
+    });
+
+    it('rejects the health check when the server cannot be reached or the database does not exist', async () => {
+      const unreachable = new PostgresDatastore({ dsn: 'host=127.0.0.1 port=1 connect_timeout=2' });
+      await expect(unreachable.healthCheck()).rejects.toThrow();
+      await unreachable.close();
+
+      const missing = new URL(dsn);
+      missing.pathname = `/${uniquePostgresName('missing')}`;
+      const nowhere = new PostgresDatastore({ dsn: missing.toString() });
+      await expect(nowhere.healthCheck()).rejects.toThrow('does not exist');
+      await nowhere.close();
+    });
+
+    it('stores NUL characters, which PostgreSQL text cannot hold, as U+FFFD', async () => {
+      const store = new PostgresDatastore({ dsn, schema, poolSize: 1 });
+      const job = jobFixture({ tasks: [{ image: 'busybox', env: { BINARY: 'a\u0000b' } }] });
+      await store.createJob(job);
+      const task = await store.createTask(taskFixture(job));
+      await store.updateTask(task.id, taskChange('start', timestamp(500)));
+      const completed = await store.updateTask(
+        task.id,
+        taskChange('complete', timestamp(1_000), { result: 'bin\u0000ary' }),
+      );
+      await store.appendLogs([
+        { taskId: task.id, number: 1, stream: 'stdout', text: '\u0000', at: timestamp() },
+      ]);
+
+      expect(completed?.result).toBe('bin\uFFFDary');
+      expect(must(await store.getJob(job.id)).tasks[0]?.env).toEqual({ BINARY: 'a\uFFFDb' });
+      expect((await store.getLogs(task.id, { page: 1, size: 1 })).items[0]?.text).toBe('\uFFFD');
+      await store.close();
+    });
+  });
+
+  describe('two datastores on one database, as two replicas', () => {
+    let a: PostgresDatastore;
+    let b: PostgresDatastore;
+    let schema: string;
+
+    beforeEach(async () => {
+      ({ store: a, schema } = await freshDatastore({ poolSize: 5 }));
+      b = new PostgresDatastore({ dsn, schema, poolSize: 5 });
+    });
+
+    afterEach(async () => {
+      await Promise.all([a.close(), b.close()]);
+      await dropPostgresSchema(dsn, schema);
+    });
+
+    it('apply a change that both race to apply once', async () => {
+      const job = jobFixture();
+      await a.createJob(job);
+      const task = await b.createTask(taskFixture(job));
+      await a.updateTask(task.id, taskChange('start', timestamp(1_000), { nodeId: 'node-1' }));
+      await b.updateJob(job.id, jobChange('start', timestamp(1_000)));
+
+      const taskOutcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, n) =>
+          (n % 2 === 0 ? a : b).updateTask(
+            task.id,
+            n % 4 < 2
+              ? taskChange('complete', timestamp(2_000 + n), { result: `result ${n}` })
+              : taskChange('fail', timestamp(2_000 + n), { error: `error ${n}` }),
+          ),
+        ),
+      );
+      const jobOutcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, n) =>
+          (n % 2 === 0 ? b : a).updateJob(
+            job.id,
+            jobChange(n % 3 === 0 ? 'cancel' : 'complete', timestamp(n)),
+          ),
+        ),
+      );
+
+      const taskWinners = taskOutcomes.filter((outcome) => outcome !== undefined);
+      expect(taskWinners).toHaveLength(1);
+      expect(await a.getTask(task.id)).toEqual(taskWinners[0]);
+      expect(await b.getTask(task.id)).toEqual(taskWinners[0]);
+      const jobWinners = jobOutcomes.filter((outcome) => outcome !== undefined);
+      expect(jobWinners).toHaveLength(1);
+      expect(await b.getJob(job.id)).toEqual(jobWinners[0]);
+    });
+
+    it('keep one execution when both create it at once', async () => {
+      const job = jobFixture();
+      await a.createJob(job);
+      const created: Task[] = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          (n % 2 === 0 ? a : b).createTask(taskFixture(job, 0, 1, timestamp(n))),
+        ),
+      );
+
+      expect(new Set(created.map((task) => task.id)).size).toBe(1);
+      expect(await b.listTasks(job.id)).toEqual([created[0]]);
+    });
+  });
+});

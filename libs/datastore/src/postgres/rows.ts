@@ -1,0 +1,266 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type {
+  Job,
+  JobChange,
+  JobState,
+  NodeInfo,
+  StepReport,
+  Task,
+  TaskChange,
+  TaskLogEntry,
+  TaskSpec,
+  TaskState,
+} from '@tork/domain';
+
+/*
+ * The tables as kysely sees them, and the one place rows become domain objects and back.
+ * Timestamps are timestamptz: written as the domain's ISO strings, read as Dates (pg's parser)
+ * and turned back into ISO strings, exact to the millisecond. JSON columns are written as JSON
+ * text and read parsed.
+ */
+
+type Timestamp = ColumnType<Date, string, string>;
+type OptionalTimestamp = ColumnType<Date | null, string | null, string | null>;
+type Json = ColumnType<unknown, string, string>;
+type OptionalJson = ColumnType<unknown, string | null, string | null>;
+
+export interface JobsTable {
+  id: string;
+  name: string | null;
+  state: JobState;
+  tasks: Json;
+  position: number;
+  created_at: Timestamp;
+  scheduled_at: OptionalTimestamp;
+  started_at: OptionalTimestamp;
+  completed_at: OptionalTimestamp;
+  failed_at: OptionalTimestamp;
+  cancelled_at: OptionalTimestamp;
+  result: string | null;
+  error: string | null;
+}
+
+export interface TasksTable {
+  id: string;
+  job_id: string;
+  position: number;
+  attempt: number;
+  state: TaskState;
+  spec: Json;
+  queue: string;
+  node_id: string | null;
+  result: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  scheduled_at: OptionalTimestamp;
+  started_at: OptionalTimestamp;
+  completed_at: OptionalTimestamp;
+  failed_at: OptionalTimestamp;
+  cancelled_at: OptionalTimestamp;
+  run_at: OptionalTimestamp;
+  deadline_at: OptionalTimestamp;
+  steps: OptionalJson;
+}
+
+export interface TaskLogsTable {
+  task_id: string;
+  number: number;
+  stream: TaskLogEntry['stream'];
+  text: string;
+  at: Timestamp;
+}
+
+export interface NodesTable {
+  id: string;
+  hostname: string;
+  queues: Json;
+  running_tasks: number;
+  started_at: Timestamp;
+  last_heartbeat_at: Timestamp;
+}
+
+export interface Database {
+  jobs: JobsTable;
+  tasks: TasksTable;
+  task_logs: TaskLogsTable;
+  nodes: NodesTable;
+}
+
+export type JobRow = Selectable<JobsTable>;
+export type TaskRow = Selectable<TasksTable>;
+
+export function jobFromRow(row: JobRow): Job {
+  return {
+    id: row.id,
+    ...optional('name', row.name),
+    state: row.state,
+    tasks: row.tasks as TaskSpec[],
+    position: row.position,
+    createdAt: iso(row.created_at),
+    ...optional('scheduledAt', isoOrNull(row.scheduled_at)),
+    ...optional('startedAt', isoOrNull(row.started_at)),
+    ...optional('completedAt', isoOrNull(row.completed_at)),
+    ...optional('failedAt', isoOrNull(row.failed_at)),
+    ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
+    ...optional('result', row.result),
+    ...optional('error', row.error),
+  };
+}
+
+export function jobToRow(job: Job): Insertable<JobsTable> {
+  return {
+    id: job.id,
+    name: job.name ?? null,
+    state: job.state,
+    tasks: json(job.tasks),
+    position: job.position,
+    created_at: job.createdAt,
+    ...jobPatchToRow(job),
+  };
+}
+
+/** The columns a change sets; a field it sets to undefined is cleared (NULL). */
+export function jobPatchToRow(patch: JobChange['patch']): Updateable<JobsTable> {
+  return columns(patch, {
+    name: (value) => ({ name: value ?? null }),
+    state: (value) => (value === undefined ? {} : { state: value }),
+    position: (value) => (value === undefined ? {} : { position: value }),
+    scheduledAt: (value) => ({ scheduled_at: value ?? null }),
+    startedAt: (value) => ({ started_at: value ?? null }),
+    completedAt: (value) => ({ completed_at: value ?? null }),
+    failedAt: (value) => ({ failed_at: value ?? null }),
+    cancelledAt: (value) => ({ cancelled_at: value ?? null }),
+    result: (value) => ({ result: text(value) }),
+    error: (value) => ({ error: text(value) }),
+  });
+}
+
+export function taskFromRow(row: TaskRow): Task {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    position: row.position,
+    attempt: row.attempt,
+    state: row.state,
+    spec: row.spec as TaskSpec,
+    queue: row.queue,
+    ...optional('nodeId', row.node_id),
+    ...optional('result', row.result),
+    ...optional('error', row.error),
+    createdAt: iso(row.created_at),
+    ...optional('scheduledAt', isoOrNull(row.scheduled_at)),
+    ...optional('startedAt', isoOrNull(row.started_at)),
+    ...optional('completedAt', isoOrNull(row.completed_at)),
+    ...optional('failedAt', isoOrNull(row.failed_at)),
+    ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
+    ...optional('runAt', isoOrNull(row.run_at)),
+    ...optional('deadlineAt', isoOrNull(row.deadline_at)),
+    ...optional('steps', row.steps as StepReport[] | null),
+  };
+}
+
+export function taskToRow(task: Task): Insertable<TasksTable> {
+  return {
+    id: task.id,
+    job_id: task.jobId,
+    position: task.position,
+    attempt: task.attempt,
+    state: task.state,
+    spec: json(task.spec),
+    queue: task.queue,
+    created_at: task.createdAt,
+    ...taskPatchToRow(task),
+  };
+}
+
+export function taskPatchToRow(patch: TaskChange['patch']): Updateable<TasksTable> {
+  return columns(patch, {
+    state: (value) => (value === undefined ? {} : { state: value }),
+    queue: (value) => (value === undefined ? {} : { queue: value }),
+    nodeId: (value) => ({ node_id: value ?? null }),
+    result: (value) => ({ result: text(value) }),
+    error: (value) => ({ error: text(value) }),
+    scheduledAt: (value) => ({ scheduled_at: value ?? null }),
+    startedAt: (value) => ({ started_at: value ?? null }),
+    completedAt: (value) => ({ completed_at: value ?? null }),
+    failedAt: (value) => ({ failed_at: value ?? null }),
+    cancelledAt: (value) => ({ cancelled_at: value ?? null }),
+    runAt: (value) => ({ run_at: value ?? null }),
+    deadlineAt: (value) => ({ deadline_at: value ?? null }),
+    steps: (value) => ({ steps: value === undefined ? null : json(value) }),
+  });
+}
+
+export function logFromRow(row: Selectable<TaskLogsTable>): TaskLogEntry {
+  return { taskId: row.task_id, number: row.number, stream: row.stream, text: row.text, at: iso(row.at) };
+}
+
+export function logToRow(entry: TaskLogEntry): Insertable<TaskLogsTable> {
+  return {
+    task_id: entry.taskId,
+    number: entry.number,
+    stream: entry.stream,
+    text: text(entry.text) ?? '',
+    at: entry.at,
+  };
+}
+
+export function nodeFromRow(row: Selectable<NodesTable>): NodeInfo {
+  return {
+    id: row.id,
+    hostname: row.hostname,
+    queues: row.queues as Record<string, number>,
+    runningTasks: row.running_tasks,
+    startedAt: iso(row.started_at),
+    lastHeartbeatAt: iso(row.last_heartbeat_at),
+  };
+}
+
+export function nodeToRow(node: NodeInfo): Insertable<NodesTable> {
+  return {
+    id: node.id,
+    hostname: node.hostname,
+    queues: json(node.queues),
+    running_tasks: node.runningTasks,
+    started_at: node.startedAt,
+    last_heartbeat_at: node.lastHeartbeatAt,
+  };
+}
+
+/** For each field of a patch, the columns it sets. */
+type ColumnSetters<P, R> = { [K in keyof P]-?: (value: P[K]) => R };
+
+function columns<P extends object, R extends object>(patch: P, setters: ColumnSetters<P, R>): R {
+  const set = <K extends keyof P>(key: K, value: P[K]): R => setters[key](value);
+  let row = {} as R;
+  for (const name of Object.keys(patch)) {
+    // Only fields of the patch type have setters; anything else a caller's object carries is not a column.
+    if (!Object.hasOwn(setters, name)) continue;
+    const key = name as keyof P;
+    row = { ...row, ...set(key, patch[key]) };
+  }
+  return row;
+}
+
+function optional<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function iso(value: Date): string {
+  return value.toISOString();
+}
+
+function isoOrNull(value: Date | null): string | null {
+  return value === null ? null : iso(value);
+}
+
+/** PostgreSQL text cannot hold U+0000, which a task's output may; it is stored as U+FFFD. */
+function text(value: string | undefined): string | null {
+  return value === undefined ? null : value.replaceAll('\u0000', '\uFFFD');
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'string' ? item.replaceAll('\u0000', '\uFFFD') : item,
+  );
+}
