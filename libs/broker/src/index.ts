@@ -1,1 +1,2 @@
 export { InMemoryBroker, type InMemoryBrokerOptions } from './inmemory-broker.js';
+export { RabbitMqBroker, type RabbitMqBrokerOptions } from './rabbitmq-broker.js';

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { errorMessage, type Broker, type Delivery, type Message, type MessageHandler } from '@tork/domain';
+import {
+  errorMessage,
+  workerQueue,
+  type Broker,
+  type Delivery,
+  type Message,
+  type MessageHandler,
+} from '@tork/domain';
 import { jobMessage } from './fixtures.js';
 import { deferred, sleep, waitUntil } from './wait.js';
 
@@ -32,6 +39,13 @@ export function brokerContract(
     /** A queue name no other test, run or process uses. */
     const queueName = (suffix: string): string => {
       const queue = `${prefix}.${suffix}`;
+      queues.push(queue);
+      return queue;
+    };
+
+    /** A worker's own queue (`x-<id>`), the kind exclusive subscriptions are for. */
+    const workerQueueName = (): string => {
+      const queue = workerQueue(`${prefix}-worker`);
       queues.push(queue);
       return queue;
     };
@@ -350,7 +364,7 @@ export function brokerContract(
     });
 
     it('an exclusive subscription receives its queue, and the queue goes away with it', async () => {
-      const queue = queueName('x-worker');
+      const queue = workerQueueName();
       const gate = deferred();
       const received: Message[] = [];
       const subscription = await broker.subscribe(

@@ -1,4 +1,6 @@
+import { connect } from 'amqplib';
 import Docker from 'dockerode';
+import pg from 'pg';
 import { describe } from 'vitest';
 
 /** How long a probe waits for a service before calling it unreachable. */
@@ -8,6 +10,51 @@ const PROBE_TIMEOUT_MS = 3_000;
 export async function dockerAvailable(): Promise<boolean> {
   try {
     await new Docker({ timeout: PROBE_TIMEOUT_MS }).ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The PostgreSQL server tests use, as a postgres:// URL (the only form test helpers take):
+ * TORK_TEST_POSTGRES_DSN, else the local server every development and CI machine runs.
+ */
+export function postgresTestDsn(): string {
+  return process.env['TORK_TEST_POSTGRES_DSN'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+/** True when a PostgreSQL server at `dsn` (a postgres:// URL) accepts a connection and answers a query. */
+export async function postgresAvailable(dsn: string): Promise<boolean> {
+  if (!/^postgres(ql)?:\/\//.test(dsn)) throw new Error('the test DSN must be a postgres:// URL');
+  const client = new pg.Client({
+    connectionString: dsn,
+    connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+    query_timeout: PROBE_TIMEOUT_MS,
+  });
+  // A connection that breaks after the probe must not crash the test run.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The RabbitMQ server tests use: TORK_TEST_RABBITMQ_URL, else the local server every development and CI machine runs. */
+export function rabbitMqTestUrl(): string {
+  return process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+}
+
+/** True when RabbitMQ at `url` accepts a connection (the AMQP handshake included) within the probe timeout. */
+export async function rabbitMqAvailable(url: string): Promise<boolean> {
+  try {
+    const connection = await connect(url, { timeout: PROBE_TIMEOUT_MS });
+    await connection.close();
     return true;
   } catch {
     return false;

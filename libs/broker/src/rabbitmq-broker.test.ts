@@ -1,0 +1,574 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, Socket, type Server } from 'node:net';
+import { promisify } from 'node:util';
+import { connect, type ChannelModel } from 'amqplib';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { QUEUE, workerQueue, type Logger, type Message, type MessageHandler } from '@tork/domain';
+import {
+  brokerContract,
+  deferred,
+  describeWithService,
+  jobMessage,
+  rabbitMqAvailable,
+  rabbitMqTestUrl,
+  sleep,
+  waitUntil,
+} from '@tork/testing';
+import { RabbitMqBroker, type RabbitMqBrokerOptions } from './rabbitmq-broker.js';
+
+const url = rabbitMqTestUrl();
+const available = await rabbitMqAvailable(url);
+const rabbitmqctlAvailable =
+  available &&
+  (await rabbitmqctl('list_connections', 'pid').then(
+    () => true,
+    () => false,
+  ));
+
+/** How long a test watches for a delivery that must not happen. */
+const QUIET_MS = 300;
+const FAST_RECONNECT = { initialDelayMs: 50, maxDelayMs: 500 };
+
+describeWithService(
+  'RabbitMQ',
+  available,
+  'start it with: rabbitmq-server -detached',
+)('RabbitMqBroker', () => {
+  /** A plain amqplib connection to look at and tidy up the server behind the broker's back. */
+  let admin: ChannelModel;
+
+  beforeAll(async () => {
+    admin = await connect(url);
+    admin.on('error', () => undefined);
+  });
+
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  async function deleteQueues(names: readonly string[]): Promise<void> {
+    const channel = await admin.createChannel();
+    for (const name of names) await channel.deleteQueue(name);
+    await channel.close();
+  }
+
+  /** The queue's counts, or undefined when there is no such queue. */
+  async function checkQueue(
+    name: string,
+  ): Promise<{ messageCount: number; consumerCount: number } | undefined> {
+    const channel = await admin.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      const { messageCount, consumerCount } = await channel.checkQueue(name);
+      await channel.close();
+      return { messageCount, consumerCount };
+    } catch {
+      return undefined; // RabbitMQ closed the channel: no such queue
+    }
+  }
+
+  for (const workQueueAck of ['on-start', 'on-finish'] as const) {
+    let prefix = '';
+    brokerContract(
+      `RabbitMqBroker (work queues acknowledged ${workQueueAck})`,
+      () => {
+        prefix = `test-${randomUUID().slice(0, 8)}.`;
+        return RabbitMqBroker.connect({
+          url,
+          queuePrefix: prefix,
+          workQueueAck,
+          // Sent as a consumer argument in 'on-finish' mode: servers that predate it must accept it too.
+          consumerTimeoutMs: 6 * 3_600_000,
+          reconnect: FAST_RECONNECT,
+        });
+      },
+      ({ queues }) => deleteQueues(queues.map((queue) => `${prefix}${queue}`)),
+    );
+  }
+
+  describe('adapter', () => {
+    let prefix: string;
+    let brokers: RabbitMqBroker[];
+    let queues: Set<string>;
+
+    beforeEach(() => {
+      prefix = `test-${randomUUID().slice(0, 8)}.`;
+      brokers = [];
+      queues = new Set();
+    });
+
+    afterEach(async () => {
+      await Promise.all(brokers.map((broker) => broker.close()));
+      await deleteQueues([...queues].map((queue) => `${prefix}${queue}`));
+    });
+
+    /** A broker on this test's queues, closed after the test. */
+    async function open(options: Partial<RabbitMqBrokerOptions> = {}): Promise<RabbitMqBroker> {
+      const broker = await RabbitMqBroker.connect({
+        url,
+        queuePrefix: prefix,
+        reconnect: FAST_RECONNECT,
+        connectionName: `${prefix}broker`,
+        ...options,
+      });
+      brokers.push(broker);
+      return broker;
+    }
+
+    /** Registers a queue of this test for deletion; returns its name as the broker sees it. */
+    function queue(name: string): string {
+      queues.add(name);
+      return name;
+    }
+
+    it('keeps a message published before anyone subscribed until a subscriber comes', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const publisher = await open();
+      await publisher.publish(jobs, jobMessage('early'));
+      await publisher.close();
+      expect(await checkQueue(`${prefix}${jobs}`)).toEqual({ messageCount: 1, consumerCount: 0 });
+
+      const subscriber = await open();
+      const received: Message[] = [];
+      const attempts: number[] = [];
+      await subscriber.subscribe(jobs, record(received, attempts), { concurrency: 1 });
+      await waitUntil('the early message', () => received.length === 1);
+      expect(received).toEqual([jobMessage('early')]);
+      expect(attempts).toEqual([1]);
+    });
+
+    it('publishes persistent JSON messages typed with the message type', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const broker = await open();
+      await broker.publish(jobs, jobMessage('typed'));
+
+      const channel = await admin.createChannel();
+      const raw = await channel.get(`${prefix}${jobs}`, { noAck: true });
+      await channel.close();
+      if (raw === false) throw new Error('the message is not in the queue');
+      expect(JSON.parse(raw.content.toString('utf8'))).toEqual(jobMessage('typed'));
+      expect(raw.properties).toMatchObject({
+        contentType: 'application/json',
+        type: 'job.submitted',
+        deliveryMode: 2,
+        headers: { 'x-tork-attempt': 1 },
+      });
+    });
+
+    it('publishes again to a queue deleted behind its back instead of losing the message', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const broker = await open();
+      await broker.publish(jobs, jobMessage(1));
+      await deleteQueues([`${prefix}${jobs}`]);
+
+      await broker.publish(jobs, jobMessage(2));
+
+      expect(await checkQueue(`${prefix}${jobs}`)).toEqual({ messageCount: 1, consumerCount: 0 });
+    });
+
+    it('rejects a publish when the queue exists with other arguments, naming the queue', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const channel = await admin.createChannel();
+      await channel.assertQueue(`${prefix}${jobs}`, { durable: false });
+      await channel.close();
+      const broker = await open();
+
+      await expect(broker.publish(jobs, jobMessage(1))).rejects.toThrow(`${prefix}${jobs}`);
+      // The publisher channel is replaced: other queues still work.
+      await broker.publish(queue(QUEUE.pending), jobMessage(2));
+    });
+
+    it('expires heartbeats older than the heartbeat queue TTL', async () => {
+      const heartbeat = queue(QUEUE.heartbeat);
+      const broker = await open({ heartbeatQueueTtlMs: 200 });
+      const beat = (id: string): Message => ({
+        type: 'node.heartbeat',
+        node: { id, hostname: 'h', queues: {}, runningTasks: 0, startedAt: 'x', lastHeartbeatAt: 'y' },
+      });
+      await broker.publish(heartbeat, beat('stale'));
+      await sleep(500);
+
+      const received: Message[] = [];
+      await broker.subscribe(heartbeat, record(received), { concurrency: 1 });
+      await broker.publish(heartbeat, beat('fresh'));
+      await waitUntil('the fresh heartbeat', () => received.length === 1);
+      await sleep(QUIET_MS);
+      expect(received).toEqual([beat('fresh')]);
+    });
+
+    it('a worker queue lives with its subscriber: others publish to it, it is gone once the subscriber closes', async () => {
+      const commands = queue(workerQueue(`${prefix}node`));
+      const worker = await open();
+      const scheduler = await open();
+      const received: Message[] = [];
+      await worker.subscribe(commands, record(received), { concurrency: 1, exclusive: true });
+
+      await scheduler.publish(commands, { type: 'task.cancel', taskId: 't1' });
+      await waitUntil('the cancellation', () => received.length === 1);
+      expect(await checkQueue(`${prefix}${commands}`)).toEqual({ messageCount: 0, consumerCount: 1 });
+
+      await worker.close();
+      expect(await checkQueue(`${prefix}${commands}`)).toBeUndefined();
+    });
+
+    it('refuses an exclusive subscription to a queue that is not a worker queue', async () => {
+      const broker = await open();
+      await expect(
+        broker.subscribe(queue('default'), record([]), { concurrency: 1, exclusive: true }),
+      ).rejects.toThrow(/worker queue/);
+    });
+
+    it('drops a delivery that is not a JSON message, logging it, and goes on with the next', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const name = `${prefix}${jobs}`;
+      const channel = await admin.createChannel();
+      await channel.assertQueue(name, { durable: true });
+      channel.sendToQueue(name, Buffer.from('{not json'));
+      channel.sendToQueue(name, Buffer.from('{"no":"type"}'));
+      channel.sendToQueue(name, Buffer.from(JSON.stringify(jobMessage('good'))));
+      await channel.close();
+      const logs: LogEntry[] = [];
+      const broker = await open({ logger: recordingLogger(logs) });
+
+      const received: Message[] = [];
+      await broker.subscribe(jobs, record(received), { concurrency: 1 });
+      await waitUntil('the good message', () => received.length === 1);
+      await sleep(QUIET_MS);
+
+      expect(received).toEqual([jobMessage('good')]);
+      expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.message)).toEqual([
+        'dropping a delivery that is not a JSON message with a type',
+        'dropping a delivery that is not a JSON message with a type',
+      ]);
+      expect(await checkQueue(name)).toEqual({ messageCount: 0, consumerCount: 1 });
+    });
+
+    it('counts a redelivery after a consumer died holding the message, and gives up past maxDeliveries', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const name = `${prefix}${jobs}`;
+      const channel = await admin.createChannel();
+      await channel.assertQueue(name, { durable: true });
+      const headers = (attempt: number) => ({ headers: { 'x-tork-attempt': attempt } });
+      channel.sendToQueue(name, Buffer.from(JSON.stringify(jobMessage('crashed-once'))), headers(1));
+      channel.sendToQueue(name, Buffer.from(JSON.stringify(jobMessage('crashed-thrice'))), headers(3));
+      // A consumer takes both and dies without acknowledging: RabbitMQ marks them redelivered.
+      for (let n = 0; n < 2; n++) {
+        const taken = await channel.get(name, { noAck: false });
+        if (taken === false) throw new Error('expected a message');
+      }
+      await channel.close();
+
+      const broker = await open();
+      const received: Message[] = [];
+      const attempts: number[] = [];
+      const givenUp: { message: Message; error: string }[] = [];
+      await broker.subscribe(jobs, record(received, attempts), {
+        concurrency: 1,
+        maxDeliveries: 3,
+        onGiveUp: (message, error) => {
+          givenUp.push({ message, error: error instanceof Error ? error.message : String(error) });
+          return Promise.resolve();
+        },
+      });
+      await waitUntil('one handled, one given up', () => received.length === 1 && givenUp.length === 1);
+      await sleep(QUIET_MS);
+
+      expect(received).toEqual([jobMessage('crashed-once')]);
+      expect(attempts).toEqual([2]);
+      expect(givenUp).toEqual([
+        {
+          message: jobMessage('crashed-thrice'),
+          error: 'delivered 3 times; the last consumer stopped before acknowledging it',
+        },
+      ]);
+    });
+
+    it('publish waits out an outage, rejects once it lasts longer than outageWaitMs, and healthCheck rejects meanwhile', async () => {
+      const proxy = await TcpProxy.start(new URL(url));
+      try {
+        const jobs = queue(QUEUE.jobs);
+        const broker = await open({ url: proxy.url(url), outageWaitMs: 1_000 });
+        await broker.publish(jobs, jobMessage('before'));
+
+        await proxy.stop();
+        await expect(waitForRejection(() => broker.healthCheck())).resolves.toMatch(/not connected/);
+        await expect(broker.publish(jobs, jobMessage('lost'))).rejects.toThrow(
+          'RabbitMQ unreachable: no connection for 1000 ms',
+        );
+
+        const during = broker.publish(jobs, jobMessage('during'));
+        await sleep(300);
+        await proxy.resume();
+        await during;
+        await expect(broker.healthCheck()).resolves.toBeUndefined();
+
+        expect(await checkQueue(`${prefix}${jobs}`)).toMatchObject({ messageCount: 2 });
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    describeWithService(
+      'rabbitmqctl',
+      rabbitmqctlAvailable,
+      'run the tests as a user allowed to run rabbitmqctl (root), next to the server',
+    )('with rabbitmqctl', () => {
+      it('survives a broker-side connection kill: the publisher reconnects, the subscriber resumes, nothing is lost', async () => {
+        const jobs = queue(QUEUE.jobs);
+        const logs: LogEntry[] = [];
+        const publisher = await open({ connectionName: `${prefix}publisher` });
+        const subscriber = await open({
+          connectionName: `${prefix}subscriber`,
+          logger: recordingLogger(logs),
+        });
+        const gate = deferred();
+        const deliveries: string[] = [];
+        await subscriber.subscribe(
+          jobs,
+          async (message, delivery) => {
+            const id = message.type === 'job.submitted' ? message.jobId : message.type;
+            deliveries.push(`${id}#${delivery.attempt}`);
+            if (id === 'job-held' && delivery.attempt === 1) await gate.promise;
+          },
+          { concurrency: 2 },
+        );
+        await publisher.publish(jobs, jobMessage('held'));
+        await waitUntil('the held message in its handler', () => deliveries.length === 1);
+
+        expect(await killConnections(`${prefix}publisher`, `${prefix}subscriber`)).toBe(2);
+        // Published while the connection is down: it waits for the reconnection.
+        await publisher.publish(jobs, jobMessage('during'));
+
+        // The delivery in flight died with its channel: RabbitMQ gives it again, counted as a second attempt.
+        await waitUntil('the redelivery and the message published meanwhile', () => deliveries.length === 3);
+        // The first handler finishes after its channel died: it must not acknowledge on the new channel.
+        gate.resolve();
+        await sleep(QUIET_MS);
+        await publisher.publish(jobs, jobMessage('after'));
+        await waitUntil('the message published after', () => deliveries.length === 4);
+        await sleep(QUIET_MS);
+
+        expect(deliveries.slice(0, 1)).toEqual(['job-held#1']);
+        expect(deliveries.slice(1, 3).sort()).toEqual(['job-during#1', 'job-held#2']);
+        expect(deliveries.slice(3)).toEqual(['job-after#1']);
+        expect(logs.filter((entry) => entry.message === 'consumer channel error')).toEqual([]);
+        expect(await checkQueue(`${prefix}${jobs}`)).toEqual({ messageCount: 0, consumerCount: 1 });
+      });
+
+      it('acknowledges a task when its handler starts: a connection lost mid-task does not run it again', async () => {
+        const tasks = queue('default');
+        const logs: LogEntry[] = [];
+        const worker = await open({ connectionName: `${prefix}worker`, logger: recordingLogger(logs) });
+        const gate = deferred();
+        const deliveries: string[] = [];
+        await worker.subscribe(
+          tasks,
+          async (message, delivery) => {
+            deliveries.push(
+              `${message.type === 'job.submitted' ? message.jobId : message.type}#${delivery.attempt}`,
+            );
+            if (deliveries.length === 1) await gate.promise;
+          },
+          { concurrency: 1 },
+        );
+        await worker.publish(tasks, jobMessage('long'));
+        await waitUntil('the task to start', () => deliveries.length === 1);
+
+        // Nothing held unacknowledged, so nothing RabbitMQ's consumer_timeout could take back.
+        expect(await queueFacts(`${prefix}${tasks}`)).toMatchObject({
+          messages: '0',
+          messages_unacknowledged: '0',
+        });
+        expect(await killConnections(`${prefix}worker`)).toBe(1);
+        await waitUntil('the reconnection', () =>
+          logs.some((entry) => entry.message === 'reconnected to RabbitMQ'),
+        );
+        await sleep(QUIET_MS);
+        expect(deliveries).toEqual(['job-long#1']);
+
+        gate.resolve();
+        await worker.publish(tasks, jobMessage('next'));
+        await waitUntil('the next task', () => deliveries.length === 2);
+        expect(deliveries).toEqual(['job-long#1', 'job-next#1']);
+      });
+
+      it('declares durable queues, the heartbeat queue with a message TTL, worker queues auto-deleted', async () => {
+        const broker = await open({ heartbeatQueueTtlMs: 45_000 });
+        await broker.publish(queue(QUEUE.jobs), jobMessage(1));
+        await broker.publish(queue(QUEUE.heartbeat), jobMessage(2));
+        await broker.subscribe(queue(workerQueue(`${prefix}node`)), record([]), {
+          concurrency: 1,
+          exclusive: true,
+        });
+
+        expect(await queueFacts(`${prefix}${QUEUE.jobs}`)).toMatchObject({
+          durable: 'true',
+          auto_delete: 'false',
+        });
+        expect(await queueFacts(`${prefix}${QUEUE.heartbeat}`)).toMatchObject({
+          durable: 'true',
+          arguments: expect.stringContaining('45000') as unknown,
+        });
+        expect(await queueFacts(`${prefix}${workerQueue(`${prefix}node`)}`)).toMatchObject({
+          auto_delete: 'true',
+        });
+      });
+
+      it('rejects a publish RabbitMQ refuses (nack), naming the queue', async () => {
+        const policy = `${prefix}reject`;
+        const pattern = `^${prefix.replaceAll('.', '\\.')}`;
+        await rabbitmqctl(
+          'set_policy',
+          '--apply-to',
+          'queues',
+          policy,
+          pattern,
+          '{"max-length":0,"overflow":"reject-publish"}',
+        );
+        try {
+          const broker = await open();
+          await expect(broker.publish(queue(QUEUE.jobs), jobMessage(1))).rejects.toThrow(
+            `RabbitMQ refused a message for ${prefix}${QUEUE.jobs}`,
+          );
+        } finally {
+          await rabbitmqctl('clear_policy', policy);
+        }
+      });
+    });
+  });
+});
+
+interface LogEntry {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: object;
+}
+
+function recordingLogger(into: LogEntry[]): Logger {
+  const log =
+    (level: string) =>
+    (fields: object, message: string): void => {
+      into.push({ level, message, fields });
+    };
+  const logger: Logger = {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
+function record(into: Message[], attempts: number[] = []): MessageHandler {
+  return (message, delivery) => {
+    into.push(message);
+    attempts.push(delivery.attempt);
+    return Promise.resolve();
+  };
+}
+
+async function waitForRejection(attempt: () => Promise<unknown>): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await attempt();
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() > deadline) throw new Error('still resolving after 10 s');
+    await sleep(20);
+  }
+}
+
+async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('rabbitmqctl', ['-q', ...args], { timeout: 20_000 });
+  return stdout;
+}
+
+/** Closes, server side, the connections with these names; returns how many it closed. */
+async function killConnections(...names: string[]): Promise<number> {
+  const listing = await rabbitmqctl('list_connections', '--no-table-headers', 'pid', 'client_properties');
+  const pids = listing
+    .split('\n')
+    .filter((line) => names.some((name) => line.includes(`{"connection_name","${name}"}`)))
+    .map((line) => line.split('\t')[0] ?? '');
+  for (const pid of pids) await rabbitmqctl('close_connection', pid, 'killed by a test');
+  return pids.length;
+}
+
+/** One queue's row of `rabbitmqctl list_queues`, by column. */
+async function queueFacts(name: string): Promise<Record<string, string> | undefined> {
+  const columns = ['name', 'durable', 'auto_delete', 'arguments', 'messages', 'messages_unacknowledged'];
+  const listing = await rabbitmqctl('list_queues', '--no-table-headers', ...columns);
+  const row = listing
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .find((cells) => cells[0] === name);
+  return row === undefined
+    ? undefined
+    : Object.fromEntries(columns.map((column, i) => [column, row[i] ?? '']));
+}
+
+/** A TCP proxy in front of RabbitMQ that a test can take down (dropping every connection) and bring back. */
+class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly target: URL,
+    private port: number,
+  ) {}
+
+  static async start(target: URL): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target, 0);
+    await proxy.resume();
+    return proxy;
+  }
+
+  /** `amqpUrl` with the proxy's port. */
+  url(amqpUrl: string): string {
+    const proxied = new URL(amqpUrl);
+    proxied.port = String(this.port);
+    return proxied.toString();
+  }
+
+  async resume(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = new Socket();
+      upstream.connect(Number(this.target.port || 5672), this.target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          this.sockets.delete(socket);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        resolve();
+      });
+    });
+    const address = server.address();
+    if (address !== null && typeof address === 'object') this.port = address.port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server !== undefined)
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+  }
+}

@@ -1,0 +1,778 @@
+/**
+ * The Broker port over RabbitMQ (amqplib). Create it with `await RabbitMqBroker.connect(options)`,
+ * which rejects when the first connection fails (the process should exit and be restarted); after
+ * that, a lost connection is re-established by itself, with capped exponential backoff.
+ *
+ * Long tasks and RabbitMQ's consumer_timeout (30 min by default: the server closes the channel of a
+ * consumer still holding a delivery and requeues it, so a second worker would run the task again).
+ * Per-queue and per-consumer timeouts (`x-consumer-timeout`) exist only from RabbitMQ 3.12, and from
+ * 4.3 for quorum queues only; the servers here run 3.10. So by default a delivery from a work queue
+ * (a task queue: any name the engine does not reserve) is acknowledged when its handler starts and
+ * never held for the length of a task. The cost: a worker that dies mid-task takes the delivery with
+ * it, and the scheduler's dead-worker sweep re-queues the task from the datastore. With
+ * `workQueueAck: 'on-finish'` RabbitMQ redelivers after a crash instead; choose it only where the
+ * server's consumer_timeout is raised (rabbitmq.conf) or honours `consumerTimeoutMs`. The engine's own
+ * queues have short handlers and are always acknowledged when the handler resolves.
+ *
+ * Delivery counting: a message carries its attempt in the `x-tork-attempt` header (1 when absent).
+ * When a handler rejects, a copy with the header incremented is published (and confirmed) before the
+ * original is acknowledged: a crash in between duplicates, never loses. A delivery RabbitMQ marks
+ * `redelivered` (its consumer died holding it) counts as one more attempt, persisted the same way
+ * before it is handled, so a message that kills its consumer every time is still given up on.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  connect,
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Options,
+} from 'amqplib';
+import {
+  errorMessage,
+  isReservedQueue,
+  QUEUE,
+  silentLogger,
+  TorkError,
+  workerQueue,
+  type Broker,
+  type Logger,
+  type Message,
+  type MessageHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from '@tork/domain';
+
+export interface RabbitMqBrokerOptions {
+  /** `amqp://user:password@host:port/vhost`; `?heartbeat=N` overrides the server's heartbeat. */
+  readonly url: string;
+  /** Prepended to every queue name on the server, so tests (or tenants) sharing a server stay apart. */
+  readonly queuePrefix?: string;
+  readonly logger?: Logger;
+  /** Heartbeats older than this expire unread (default 60 s). Every process must use the same value. */
+  readonly heartbeatQueueTtlMs?: number;
+  /** Delay before reconnecting: doubles from initialDelayMs (default 200 ms) up to maxDelayMs (default 10 s). */
+  readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** How long publish and subscribe wait for a lost connection to come back before they reject (default 30 s). */
+  readonly outageWaitMs?: number;
+  /** When deliveries from work queues are acknowledged; see the top of this file (default 'on-start'). */
+  readonly workQueueAck?: 'on-start' | 'on-finish';
+  /**
+   * With `workQueueAck: 'on-finish'`: the `x-consumer-timeout` argument of work-queue consumers, in
+   * ms. RabbitMQ 3.12 to 4.2 honour it on classic queues; older servers ignore it.
+   */
+  readonly consumerTimeoutMs?: number;
+  /** The connection's name on the server (`rabbitmqctl list_connections client_properties`). */
+  readonly connectionName?: string;
+}
+
+const ATTEMPT_HEADER = 'x-tork-attempt';
+const CONTENT_TYPE = 'application/json';
+const DEFAULT_MAX_DELIVERIES = 5;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A worker queue nobody consumes (its worker is gone) is deleted after this long. */
+const WORKER_QUEUE_EXPIRES_MS = 60_000;
+/** Pause before publishing again on a fresh channel after the last one died under a publish. */
+const REPUBLISH_PAUSE_MS = 50;
+const WORKER_QUEUE_PREFIX = workerQueue('');
+
+interface QueueShape {
+  readonly options: Options.AssertQueue;
+  /** Deleted with its last consumer, so never remembered as declared. */
+  readonly transient: boolean;
+  /** A task queue: its handlers run as long as a task does. */
+  readonly work: boolean;
+}
+
+/**
+ * How a queue is declared, decided from its name alone so that every process declares it alike
+ * (RabbitMQ refuses a declaration whose arguments differ from the queue's).
+ * A worker's `x-<id>` queue is durable but auto-deleted with its last consumer, and expires when
+ * nobody consumes it (a publisher may create it after its worker died); RabbitMQ 4.3 refuses
+ * non-durable queues that are not exclusive, and an exclusive one could not be declared by publishers.
+ */
+function queueShape(queue: string, heartbeatQueueTtlMs: number): QueueShape {
+  if (queue.startsWith(WORKER_QUEUE_PREFIX)) {
+    const options = { durable: true, autoDelete: true, arguments: { 'x-expires': WORKER_QUEUE_EXPIRES_MS } };
+    return { transient: true, work: false, options };
+  }
+  if (queue === QUEUE.heartbeat) {
+    const options = { durable: true, arguments: { 'x-message-ttl': heartbeatQueueTtlMs } };
+    return { transient: false, work: false, options };
+  }
+  return { transient: false, work: !isReservedQueue(queue), options: { durable: true } };
+}
+
+interface Settings {
+  readonly url: string;
+  readonly queuePrefix: string;
+  readonly heartbeatQueueTtlMs: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly outageWaitMs: number;
+  readonly ackWorkOnStart: boolean;
+  readonly consumerTimeoutMs: number | undefined;
+  readonly connectionName: string;
+}
+
+/** What a consumer needs from its broker. */
+interface ConsumerHost {
+  readonly logger: Logger;
+  readonly settings: Settings;
+  connection(): ChannelModel | undefined;
+  republish(queue: string, type: string, body: Buffer, attempt: number): Promise<void>;
+  forget(consumer: QueueConsumer): void;
+}
+
+/** A publish RabbitMQ could not route (no such queue) and handed back. */
+class ReturnedError extends Error {}
+
+export class RabbitMqBroker implements Broker {
+  private readonly settings: Settings;
+  private readonly logger: Logger;
+  private readonly host: ConsumerHost;
+  private connection: ChannelModel | undefined;
+  private publisher: Promise<ConfirmChannel> | undefined;
+  /** Queues declared on the current connection. */
+  private declared = new Set<string>();
+  /** Publishes waiting for their confirm, by message id: marked when RabbitMQ returns them. */
+  private readonly unconfirmed = new Map<string, { returned: boolean }>();
+  private readonly consumers = new Set<QueueConsumer>();
+  /** Told whenever the connection comes or the broker closes: publishes waiting out an outage. */
+  private readonly waiters = new Set<() => void>();
+  private reconnectDelayMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** No new subscriptions; publishes still go out for the handlers being drained. */
+  private closing = false;
+  private closed = false;
+  private closePromise: Promise<void> | undefined;
+
+  private constructor(options: RabbitMqBrokerOptions) {
+    this.settings = {
+      url: options.url,
+      queuePrefix: options.queuePrefix ?? '',
+      heartbeatQueueTtlMs: options.heartbeatQueueTtlMs ?? 60_000,
+      initialDelayMs: options.reconnect?.initialDelayMs ?? 200,
+      maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
+      outageWaitMs: options.outageWaitMs ?? 30_000,
+      ackWorkOnStart: (options.workQueueAck ?? 'on-start') === 'on-start',
+      consumerTimeoutMs: options.consumerTimeoutMs,
+      connectionName: options.connectionName ?? 'tork',
+    };
+    this.logger = (options.logger ?? silentLogger).child({ component: 'rabbitmq' });
+    this.reconnectDelayMs = this.settings.initialDelayMs;
+    this.host = {
+      logger: this.logger,
+      settings: this.settings,
+      connection: () => this.connection,
+      republish: (queue, type, body, attempt) => this.send(queue, type, body, attempt),
+      forget: (consumer) => {
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  /** Connects, or rejects when RabbitMQ cannot be reached now. */
+  static async connect(options: RabbitMqBrokerOptions): Promise<RabbitMqBroker> {
+    const broker = new RabbitMqBroker(options);
+    await broker.open();
+    return broker;
+  }
+
+  async publish(queue: string, message: Message): Promise<void> {
+    if (this.closed) throw closedError();
+    await this.send(queue, message.type, Buffer.from(JSON.stringify(message)), 1);
+  }
+
+  async subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {
+    if (this.closing) throw closedError();
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+      throw new RangeError('concurrency must be at least 1');
+    const shape = queueShape(queue, this.settings.heartbeatQueueTtlMs);
+    if (options.exclusive === true && !shape.transient)
+      throw new RangeError(
+        `an exclusive subscription needs a worker queue (${workerQueue('<id>')}), not ${queue}`,
+      );
+    const consumer = new QueueConsumer(this.host, queue, shape, handler, options);
+    this.consumers.add(consumer);
+    try {
+      await this.connected(Date.now() + this.settings.outageWaitMs);
+      await consumer.attach();
+    } catch (error) {
+      await consumer.close();
+      throw error;
+    }
+    return { close: () => consumer.close() };
+  }
+
+  async healthCheck(): Promise<void> {
+    if (this.closed) throw closedError();
+    const connection = this.connection;
+    if (connection === undefined)
+      throw new TorkError('UNAVAILABLE', 'not connected to RabbitMQ (reconnecting)', { retryable: true });
+    await this.publisherChannel(connection);
+  }
+
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown();
+    return this.closePromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.wakeWaiters();
+    const connection = this.connection;
+    this.connection = undefined;
+    this.publisher = undefined;
+    if (connection !== undefined) await closeQuietly(connection);
+  }
+
+  private physical(queue: string): string {
+    return `${this.settings.queuePrefix}${queue}`;
+  }
+
+  private async open(): Promise<void> {
+    const connection = await connect(this.settings.url, {
+      timeout: CONNECT_TIMEOUT_MS,
+      clientProperties: { connection_name: this.settings.connectionName },
+    });
+    connection.on('error', (error: unknown) => {
+      this.logger.warn({ err: errorMessage(error) }, 'RabbitMQ connection error');
+    });
+    connection.on('close', () => {
+      this.connectionLost(connection);
+    });
+    connection.on('blocked', (reason: unknown) => {
+      this.logger.warn({ reason }, 'RabbitMQ blocks publishing (resource alarm)');
+    });
+    if (this.closed) {
+      await closeQuietly(connection);
+      throw closedError();
+    }
+    this.connection = connection;
+    this.declared = new Set();
+    this.publisher = undefined;
+    this.reconnectDelayMs = this.settings.initialDelayMs;
+    this.wakeWaiters();
+  }
+
+  private connectionLost(connection: ChannelModel): void {
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    this.publisher = undefined;
+    if (this.closed) return;
+    this.logger.warn({}, 'lost the connection to RabbitMQ; reconnecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer !== undefined || this.closed) return;
+    const delayMs = this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(delayMs * 2, this.settings.maxDelayMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.open().then(
+        () => {
+          this.logger.info({ subscriptions: this.consumers.size }, 'reconnected to RabbitMQ');
+          for (const consumer of this.consumers) consumer.reattach();
+        },
+        (error: unknown) => {
+          this.logger.warn(
+            { err: errorMessage(error), retryInMs: this.reconnectDelayMs },
+            'reconnecting failed',
+          );
+          this.scheduleReconnect();
+        },
+      );
+    }, delayMs);
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** The connection, waiting for a reconnection until `deadline`. */
+  private async connected(deadline: number): Promise<ChannelModel> {
+    for (;;) {
+      if (this.closed) throw closedError();
+      if (this.connection !== undefined) return this.connection;
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0)
+        throw new TorkError(
+          'UNAVAILABLE',
+          `RabbitMQ unreachable: no connection for ${this.settings.outageWaitMs} ms`,
+          { retryable: true },
+        );
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, remainingMs);
+        this.waiters.add(wake);
+      });
+    }
+  }
+
+  /** The one confirm channel publishes share, opened again when it dies. */
+  private publisherChannel(connection: ChannelModel): Promise<ConfirmChannel> {
+    if (this.publisher !== undefined) return this.publisher;
+    const created = connection.createConfirmChannel().then((channel) => {
+      channel.on('error', (error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, 'publisher channel error');
+      });
+      channel.on('close', () => {
+        if (this.publisher === created) this.publisher = undefined;
+      });
+      channel.on('return', (returned: ConsumeMessage) => {
+        const id: unknown = returned.properties.messageId;
+        if (typeof id === 'string') {
+          const pending = this.unconfirmed.get(id);
+          if (pending !== undefined) pending.returned = true;
+        }
+      });
+      return channel;
+    });
+    created.catch(() => {
+      if (this.publisher === created) this.publisher = undefined;
+    });
+    this.publisher = created;
+    return created;
+  }
+
+  /**
+   * Declares the queue (once per connection) and publishes with a confirm. A channel or connection
+   * lost under the publish is waited out (up to outageWaitMs) and the publish made again: at least
+   * once, never silently dropped. A refusal by RabbitMQ (nack, declaration refused) rejects at once.
+   */
+  private async send(queue: string, type: string, body: Buffer, attempt: number): Promise<void> {
+    const name = this.physical(queue);
+    const shape = queueShape(queue, this.settings.heartbeatQueueTtlMs);
+    const deadline = Date.now() + this.settings.outageWaitMs;
+    let returns = 0;
+    for (;;) {
+      const connection = await this.connected(deadline);
+      try {
+        const channel = await this.publisherChannel(connection);
+        if (shape.transient || !this.declared.has(name)) {
+          await channel.assertQueue(name, shape.options);
+          if (!shape.transient && this.connection === connection) this.declared.add(name);
+        }
+        await this.confirm(channel, name, type, body, attempt);
+        return;
+      } catch (error) {
+        if (this.closed) throw closedError();
+        if (error instanceof ReturnedError) {
+          // Deleted behind our back since we declared it: declare it again, once.
+          this.declared.delete(name);
+          if (++returns > 1)
+            throw new TorkError('UNAVAILABLE', `could not publish to ${name}: ${error.message}`);
+          continue;
+        }
+        if (isRefusal(error))
+          throw new TorkError(
+            'UNAVAILABLE',
+            `RabbitMQ refused a message for ${name}: ${errorMessage(error)}`,
+            {
+              cause: error,
+            },
+          );
+        if (Date.now() >= deadline)
+          throw new TorkError('UNAVAILABLE', `could not publish to ${name}: ${errorMessage(error)}`, {
+            cause: error,
+            retryable: true,
+          });
+        this.logger.debug({ queue: name, err: errorMessage(error) }, 'publish interrupted; publishing again');
+        await sleep(REPUBLISH_PAUSE_MS);
+      }
+    }
+  }
+
+  private confirm(
+    channel: ConfirmChannel,
+    name: string,
+    type: string,
+    body: Buffer,
+    attempt: number,
+  ): Promise<void> {
+    const messageId = randomUUID();
+    const pending = { returned: false };
+    this.unconfirmed.set(messageId, pending);
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error: unknown): void => {
+        this.unconfirmed.delete(messageId);
+        if (error !== null && error !== undefined) reject(asError(error));
+        else if (pending.returned) reject(new ReturnedError(`no queue ${name} to route the message to`));
+        else resolve();
+      };
+      try {
+        channel.publish(
+          '',
+          name,
+          body,
+          {
+            persistent: true,
+            mandatory: true,
+            contentType: CONTENT_TYPE,
+            type,
+            messageId,
+            headers: { [ATTEMPT_HEADER]: attempt },
+          },
+          (error: unknown) => {
+            settle(error);
+          },
+        );
+      } catch (error) {
+        settle(error ?? new Error('publish failed'));
+      }
+    });
+  }
+}
+
+/** A channel of one subscription, with the state that dies with it. */
+interface Live {
+  readonly channel: Channel;
+  open: boolean;
+  consumerTag: string | undefined;
+  /** Acknowledge-on-start deliveries that came while every slot was busy (at most the prefetch, 1). */
+  readonly held: ConsumeMessage[];
+}
+
+/**
+ * One subscription: a channel of its own with prefetch, re-opened after the channel or connection
+ * dies. A work queue acknowledged on start turns its consumer off while every slot is busy, since
+ * prefetch only bounds unacknowledged deliveries.
+ */
+class QueueConsumer {
+  private live: Live | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private attaching: Promise<void> | undefined;
+  private syncing: Promise<void> = Promise.resolve();
+  private retryDelayMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly ackOnStart: boolean;
+  private readonly maxDeliveries: number;
+  private readonly logger: Logger;
+  /** The queue's name on the server. */
+  private readonly name: string;
+
+  constructor(
+    private readonly host: ConsumerHost,
+    private readonly queue: string,
+    private readonly shape: QueueShape,
+    private readonly handler: MessageHandler,
+    private readonly options: SubscribeOptions,
+  ) {
+    this.name = `${host.settings.queuePrefix}${queue}`;
+    this.ackOnStart = shape.work && host.settings.ackWorkOnStart;
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    this.retryDelayMs = host.settings.initialDelayMs;
+    this.logger = host.logger.child({ queue: this.name });
+  }
+
+  /** Opens a channel, declares the queue and starts consuming; nothing while attached or disconnected. */
+  attach(): Promise<void> {
+    this.attaching ??= this.openChannel().finally(() => {
+      this.attaching = undefined;
+    });
+    return this.attaching;
+  }
+
+  /** After a reconnection, or a channel lost on a live connection: attach, retrying with backoff. */
+  reattach(): void {
+    this.attach().then(
+      () => {
+        this.retryDelayMs = this.host.settings.initialDelayMs;
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, 'resubscribing failed; trying again');
+        this.scheduleReattach();
+      },
+    );
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    await this.attaching?.catch(() => undefined);
+    // Cancel the consumer: after cancel-ok nothing more is delivered.
+    this.requestSync();
+    await this.syncing;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const live = this.live;
+    this.live = undefined;
+    if (live?.open === true) {
+      this.returnHeld(live);
+      await closeQuietly(live.channel);
+    }
+    this.host.forget(this);
+  }
+
+  private scheduleReattach(): void {
+    if (this.closing || this.retryTimer !== undefined) return;
+    const delayMs = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delayMs * 2, this.host.settings.maxDelayMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reattach();
+    }, delayMs);
+  }
+
+  private async openChannel(): Promise<void> {
+    if (this.closing || this.live?.open === true) return;
+    const connection = this.host.connection();
+    if (connection === undefined) return; // the reconnection attaches every subscription
+    const channel = await connection.createChannel();
+    const live: Live = { channel, open: true, consumerTag: undefined, held: [] };
+    channel.on('error', (error: unknown) => {
+      this.logger.warn({ err: errorMessage(error) }, 'consumer channel error');
+    });
+    channel.on('close', () => {
+      this.channelClosed(live);
+    });
+    try {
+      await channel.assertQueue(this.name, this.shape.options);
+      await channel.prefetch(this.ackOnStart ? 1 : this.options.concurrency);
+    } catch (error) {
+      await closeQuietly(channel);
+      throw error;
+    }
+    this.live = live;
+    this.requestSync();
+    await this.syncing;
+  }
+
+  private channelClosed(live: Live): void {
+    // Its delivery tags died with it: RabbitMQ requeues what it held, handlers still running keep going unacknowledged.
+    live.open = false;
+    live.consumerTag = undefined;
+    live.held.length = 0;
+    if (this.live !== live) return;
+    this.live = undefined;
+    if (this.closing) return;
+    this.logger.warn({}, 'consumer channel closed; subscribing again');
+    if (this.host.connection() !== undefined) this.scheduleReattach();
+  }
+
+  private requestSync(): void {
+    this.syncing = this.syncing
+      .then(() => this.sync())
+      .catch((error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, 'starting or stopping the consumer failed');
+      });
+  }
+
+  /** Turns the consumer on or off as wanted: off when closing, or (acknowledge-on-start) when every slot is busy. */
+  private async sync(): Promise<void> {
+    for (;;) {
+      const live = this.live;
+      if (live?.open !== true) return;
+      this.startHeld(live);
+      const wanted = !this.closing && (!this.ackOnStart || this.inFlight.size < this.options.concurrency);
+      const consuming = live.consumerTag !== undefined;
+      if (wanted === consuming) {
+        if (!wanted) this.returnHeld(live);
+        return;
+      }
+      if (wanted) {
+        const consumeOptions: Options.Consume = { noAck: false };
+        const timeoutMs = this.host.settings.consumerTimeoutMs;
+        if (this.shape.work && !this.ackOnStart && timeoutMs !== undefined)
+          consumeOptions.arguments = { 'x-consumer-timeout': timeoutMs };
+        const { consumerTag } = await live.channel.consume(
+          this.name,
+          (delivery) => {
+            this.onDelivery(live, delivery);
+          },
+          consumeOptions,
+        );
+        live.consumerTag = consumerTag;
+      } else if (live.consumerTag !== undefined) {
+        const tag = live.consumerTag;
+        live.consumerTag = undefined;
+        await live.channel.cancel(tag);
+      }
+    }
+  }
+
+  private onDelivery(live: Live, delivery: ConsumeMessage | null): void {
+    if (delivery === null) {
+      // RabbitMQ cancelled the consumer (its queue was deleted): a new channel declares it again.
+      this.logger.warn({}, 'RabbitMQ cancelled the consumer; subscribing again');
+      live.consumerTag = undefined;
+      void closeQuietly(live.channel);
+      return;
+    }
+    if (this.ackOnStart && (this.closing || this.inFlight.size >= this.options.concurrency)) {
+      live.held.push(delivery);
+      this.requestSync();
+      return;
+    }
+    this.start(live, delivery);
+  }
+
+  private start(live: Live, delivery: ConsumeMessage): void {
+    const run: Promise<void> = this.handle(live, delivery)
+      .catch((error: unknown) => {
+        this.logger.error({ err: errorMessage(error) }, 'handling a delivery failed');
+      })
+      .finally(() => {
+        this.inFlight.delete(run);
+        if (this.ackOnStart) this.requestSync();
+      });
+    this.inFlight.add(run);
+    if (this.ackOnStart) this.requestSync();
+  }
+
+  private startHeld(live: Live): void {
+    while (!this.closing && this.inFlight.size < this.options.concurrency) {
+      const next = live.held.shift();
+      if (next === undefined) return;
+      this.start(live, next);
+    }
+  }
+
+  /** Gives deliveries held for a slot back to the queue, once the consumer is off. */
+  private returnHeld(live: Live): void {
+    for (const delivery of live.held.splice(0)) this.settle(live, delivery, 'requeue');
+  }
+
+  private async handle(live: Live, delivery: ConsumeMessage): Promise<void> {
+    if (this.ackOnStart) this.settle(live, delivery, 'ack');
+    const message = parseMessage(delivery.content);
+    if (message === undefined) {
+      this.logger.error(
+        { body: delivery.content.toString('utf8', 0, 200) },
+        'dropping a delivery that is not a JSON message with a type',
+      );
+      if (!this.ackOnStart) this.settle(live, delivery, 'ack');
+      return;
+    }
+    let attempt = attemptOf(delivery);
+    if (delivery.fields.redelivered && !this.ackOnStart) {
+      // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
+      attempt += 1;
+      if (attempt > this.maxDeliveries) {
+        const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
+        await this.giveUp(message, new Error(reason));
+        this.settle(live, delivery, 'ack');
+      } else {
+        await this.requeue(live, delivery, message.type, attempt);
+      }
+      return;
+    }
+    try {
+      await this.handler(message, { attempt });
+    } catch (error) {
+      this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
+      if (attempt < this.maxDeliveries) {
+        await this.requeue(live, delivery, message.type, attempt + 1);
+        return;
+      }
+      await this.giveUp(message, error);
+    }
+    if (!this.ackOnStart) this.settle(live, delivery, 'ack');
+  }
+
+  /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */
+  private async requeue(live: Live, delivery: ConsumeMessage, type: string, attempt: number): Promise<void> {
+    try {
+      await this.host.republish(this.queue, type, delivery.content, attempt);
+    } catch (error) {
+      if (this.ackOnStart) {
+        this.logger.error(
+          { type, attempt, err: errorMessage(error) },
+          'message lost: could not queue it again',
+        );
+      } else {
+        // Back to RabbitMQ, which delivers it again marked redelivered: counted as a further attempt.
+        this.logger.warn(
+          { type, attempt, err: errorMessage(error) },
+          'could not queue a copy; returning the message',
+        );
+        this.settle(live, delivery, 'requeue');
+      }
+      return;
+    }
+    if (!this.ackOnStart) this.settle(live, delivery, 'ack');
+  }
+
+  private async giveUp(message: Message, error: unknown): Promise<void> {
+    this.logger.warn({ type: message.type, err: errorMessage(error) }, 'giving up on a message');
+    try {
+      await this.options.onGiveUp?.(message, error);
+    } catch (giveUpError) {
+      this.logger.error({ type: message.type, err: errorMessage(giveUpError) }, 'giving up failed');
+    }
+  }
+
+  /**
+   * Acknowledges, or returns to the queue, on the channel the delivery came on. Once that channel is
+   * gone its delivery tags mean nothing (on another channel they are an error): the message is RabbitMQ's again.
+   */
+  private settle(live: Live, delivery: ConsumeMessage, how: 'ack' | 'requeue'): void {
+    if (!live.open) return;
+    try {
+      if (how === 'ack') live.channel.ack(delivery);
+      else live.channel.nack(delivery, false, true);
+    } catch (error) {
+      this.logger.debug({ err: errorMessage(error) }, 'could not settle a delivery: its channel is closing');
+    }
+  }
+}
+
+function parseMessage(content: Buffer): Message | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(content.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || !('type' in value) || typeof value.type !== 'string')
+    return undefined;
+  return value as Message;
+}
+
+function attemptOf(delivery: ConsumeMessage): number {
+  const value: unknown = delivery.properties.headers?.[ATTEMPT_HEADER];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : 1;
+}
+
+/** RabbitMQ answered no (a nack, or a channel error with a reply code): trying again would not help. */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.message === 'message nacked' || ('code' in error && typeof error.code === 'number');
+}
+
+/** Closes a channel or connection; amqplib's close() never settles when the socket dies first, its 'close' event always comes. */
+function closeQuietly(target: Channel | ChannelModel): Promise<void> {
+  return new Promise<void>((resolve) => {
+    target.once('close', () => {
+      resolve();
+    });
+    target.close().then(resolve, () => {
+      resolve();
+    });
+  });
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+function closedError(): TorkError {
+  return new TorkError('UNAVAILABLE', 'the RabbitMQ broker is closed');
+}
