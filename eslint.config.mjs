@@ -31,7 +31,7 @@ function boundaries(inTests, allow = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/vitest.config.ts', 'vitest.shared.ts'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/vitest.config.ts', '**/vitest.*.config.ts', 'vitest.shared.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -66,7 +66,7 @@ export default tseslint.config(
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
-        boundaries(false, ['@tork/coordinator-api', '@tork/scheduler', '@tork/worker']),
+        boundaries(false, ['@tork/coordinator-api', '@tork/scheduler', '@tork/worker', '@tork/migrator']),
       ],
     },
   },

@@ -15,6 +15,7 @@ export const sharedTestConfig = defineConfig({
       '@tork/coordinator-api': root('./apps/coordinator-api/src/index.ts'),
       '@tork/scheduler': root('./apps/scheduler/src/index.ts'),
       '@tork/worker': root('./apps/worker/src/index.ts'),
+      '@tork/migrator': root('./apps/migrator/src/index.ts'),
     },
   },
   test: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_CONCURRENCY, loadConfig, redactConfig } from './config.js';
+import { unsupportedCombination } from './modes/run-mode.js';
 import { UsageError } from './flags.js';
 
 describe('loadConfig', () => {
@@ -81,5 +82,42 @@ describe('loadConfig', () => {
     expect(logged).not.toContain('s3cret');
     expect(logged).not.toContain('hunter2');
     expect(logged).toContain('amqp://guest:[REDACTED]@localhost:5672');
+  });
+
+  it('parses the drain timeout and the pool size', () => {
+    expect(loadConfig([], {})).toMatchObject({ drainTimeoutMs: 30_000, postgresPoolSize: 10 });
+    expect(loadConfig(['-drain-timeout', '2m', '-postgres-pool-size', '4'], {})).toMatchObject({
+      drainTimeoutMs: 120_000,
+      postgresPoolSize: 4,
+    });
+    expect(() => loadConfig(['-drain-timeout', 'soon'], {})).toThrow('-drain-timeout must be a duration');
+  });
+});
+
+describe('unsupportedCombination', () => {
+  const check = (argv: string[]): string | undefined => unsupportedCombination(loadConfig(argv, {}));
+
+  it("accepts the seed's commands", () => {
+    expect(check(['-mode', 'standalone'])).toBeUndefined();
+    expect(check(['-mode', 'standalone', '-datastore', 'postgres'])).toBeUndefined();
+    expect(
+      check([
+        '-mode',
+        'coordinator',
+        '-broker',
+        'rabbitmq',
+        '-rabbitmq-url',
+        'amqp://guest:guest@localhost:5672',
+      ]),
+    ).toBeUndefined();
+    expect(check(['-mode', 'worker', '-broker', 'rabbitmq'])).toBeUndefined();
+    expect(check(['-mode', 'api', '-broker', 'rabbitmq', '-datastore', 'postgres'])).toBeUndefined();
+    expect(check(['-mode', 'migration', '-datastore', 'postgres'])).toBeUndefined();
+  });
+
+  it('explains combinations that cannot work', () => {
+    expect(check(['-mode', 'worker'])).toContain('add -broker rabbitmq');
+    expect(check(['-mode', 'scheduler', '-broker', 'rabbitmq'])).toContain('add -datastore postgres');
+    expect(check(['-mode', 'migration'])).toContain('needs -datastore postgres');
   });
 });

@@ -1,16 +1,25 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_QUEUE, isReservedQueue, parseCpus, parseSize, QUEUE_NAME_PATTERN } from '@tork/domain';
+import {
+  DEFAULT_QUEUE,
+  isReservedQueue,
+  parseCpus,
+  parseDuration,
+  parseSize,
+  QUEUE_NAME_PATTERN,
+} from '@tork/domain';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
 
 export const MODES = ['standalone', 'coordinator', 'api', 'scheduler', 'worker', 'migration'] as const;
 export const BROKERS = ['inmemory', 'rabbitmq'] as const;
 export const DATASTORES = ['inmemory', 'postgres'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const RUNTIMES = ['docker', 'noop'] as const;
 
 export type Mode = (typeof MODES)[number];
 export type BrokerKind = (typeof BROKERS)[number];
 export type DatastoreKind = (typeof DATASTORES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type RuntimeKind = (typeof RUNTIMES)[number];
 
 /** A worker with no -queue flag serves `default` with this many tasks at once. */
 export const DEFAULT_QUEUE_CONCURRENCY = Math.max(2, availableParallelism());
@@ -20,10 +29,13 @@ export interface TorkConfig {
   readonly mode: Mode;
   readonly broker: BrokerKind;
   readonly datastore: DatastoreKind;
+  readonly runtime: RuntimeKind;
   readonly rabbitmqUrl: string;
   readonly postgresDsn: string;
   readonly host: string;
   readonly port: number;
+  /** Ports to try for the health endpoints of processes without the API (the first free one is used). */
+  readonly healthPorts: readonly number[];
   readonly bodyLimit: number;
   /** Queue name → concurrency, for workers. */
   readonly queues: Readonly<Record<string, number>>;
@@ -31,6 +43,13 @@ export interface TorkConfig {
   readonly defaultMemoryLimit?: number;
   readonly tempDir?: string;
   readonly dockerHost?: string;
+  readonly postgresPoolSize: number;
+  /** On SIGTERM, how long a worker lets running tasks finish before it stops them and hands them back. */
+  readonly drainTimeoutMs: number;
+  /** How often a worker sends a heartbeat. */
+  readonly heartbeatIntervalMs: number;
+  /** How long a silent worker is given before the scheduler runs its tasks again elsewhere. */
+  readonly deadWorkerAfterMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -55,8 +74,19 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'PostgreSQL, as "host=... user=... dbname=..." or a postgres:// URL',
     default: 'host=localhost user=tork password=tork dbname=tork port=5432 sslmode=disable',
   },
+  { name: 'postgres-pool-size', value: 'N', help: 'connections to PostgreSQL per process', default: '10' },
+  {
+    name: 'runtime',
+    value: RUNTIMES.join('|'),
+    help: 'what runs tasks: docker, or noop (runs nothing, completes at once: for benchmarks only)',
+    default: 'docker',
+  },
   { name: 'host', value: 'ADDRESS', help: 'address the REST API listens on', default: '0.0.0.0' },
-  { name: 'port', value: 'N', help: 'port of the REST API', default: '3000' },
+  {
+    name: 'port',
+    value: 'N',
+    help: 'port of the REST API (default 3000); for a scheduler or worker, of its health endpoints (default: the first free of 8001-8100)',
+  },
   { name: 'body-limit', value: 'SIZE', help: 'largest job submission accepted, e.g. 1m', default: '1m' },
   {
     name: 'queue',
@@ -71,6 +101,24 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'docker-host',
     value: 'URL',
     help: 'Docker engine, e.g. unix:///var/run/docker.sock (default $DOCKER_HOST or the local socket)',
+  },
+  {
+    name: 'drain-timeout',
+    value: 'DURATION',
+    help: 'on SIGTERM, how long running tasks may finish before they are stopped and handed back',
+    default: '30s',
+  },
+  {
+    name: 'heartbeat-interval',
+    value: 'DURATION',
+    help: 'how often a worker tells the scheduler it is alive',
+    default: '5s',
+  },
+  {
+    name: 'dead-worker-after',
+    value: 'DURATION',
+    help: 'how long a silent worker is given before the scheduler runs its tasks again elsewhere',
+    default: '15s',
   },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
 ];
@@ -102,16 +150,22 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Tor
     mode,
     broker,
     datastore,
+    runtime: oneOf(get('runtime'), RUNTIMES, 'runtime'),
     rabbitmqUrl: get('rabbitmq-url') ?? '',
     postgresDsn: get('postgres-dsn') ?? '',
     host: get('host') ?? '0.0.0.0',
     port: parsePort(get('port') ?? '3000'),
+    healthPorts: flags.has('port') ? [parsePort(get('port') ?? '')] : range(8001, 8100),
     bodyLimit,
     queues: parseQueues(flags),
     ...(defaultCpusLimit === undefined ? {} : { defaultCpusLimit }),
     ...(defaultMemoryLimit === undefined ? {} : { defaultMemoryLimit }),
     ...(tempDir === undefined ? {} : { tempDir }),
     ...(dockerHost === undefined || dockerHost === '' ? {} : { dockerHost }),
+    postgresPoolSize: parsePositiveInt(get('postgres-pool-size') ?? '10', 'postgres-pool-size'),
+    drainTimeoutMs: parseDurationFlag(get('drain-timeout') ?? '30s', 'drain-timeout'),
+    heartbeatIntervalMs: parseDurationFlag(get('heartbeat-interval') ?? '5s', 'heartbeat-interval'),
+    deadWorkerAfterMs: parseDurationFlag(get('dead-worker-after') ?? '15s', 'dead-worker-after'),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
   };
 }
@@ -121,6 +175,23 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   if (found === undefined)
     throw new UsageError(`-${flag} must be one of ${allowed.join(', ')}; got "${value ?? ''}"`);
   return found;
+}
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+function parsePositiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1)
+    throw new UsageError(`-${flag} must be a positive integer; got "${text}"`);
+  return value;
+}
+
+function parseDurationFlag(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`-${flag} must be a duration such as 30s or 5m; got "${text}"`);
+  return ms;
 }
 
 function parsePort(text: string): number {

@@ -1,0 +1,67 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { errorMessage } from '@tork/domain';
+
+export type ReadinessCheck = () => Promise<void>;
+
+/**
+ * Liveness and readiness for processes without the REST API (scheduler, worker):
+ * `GET /health/live` answers 200 while the process runs; `GET /health/ready` and `GET /health`
+ * answer 200 when every check passes (its broker, its datastore, its runtime), else 503.
+ */
+export async function serveHealth(
+  host: string,
+  ports: readonly number[],
+  version: string,
+  ready: ReadinessCheck,
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const reply = (status: number, body: object): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET') {
+      reply(405, { error: `method ${request.method ?? ''} not allowed` });
+    } else if (path === '/health/live') {
+      reply(200, { status: 'UP', version });
+    } else if (path === '/health' || path === '/health/ready') {
+      ready().then(
+        () => {
+          reply(200, { status: 'UP', version });
+        },
+        (error: unknown) => {
+          reply(503, { status: 'DOWN', version, error: errorMessage(error) });
+        },
+      );
+    } else {
+      reply(404, { error: `route GET ${path ?? ''} not found` });
+    }
+  });
+  for (const [index, port] of ports.entries()) {
+    try {
+      server.listen(port, host);
+      await once(server, 'listening');
+      return server;
+    } catch (error) {
+      // Several workers on one machine each take the next free port.
+      const inUse = error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
+      if (!inUse || index === ports.length - 1) throw error;
+    }
+  }
+  throw new Error('no port to listen on');
+}
+
+export function listeningPort(server: Server): number | undefined {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : undefined;
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.close((error) => {
+      if (error === undefined) resolve();
+      else reject(error);
+    });
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import type { RunningScheduler } from '@tork/scheduler';
+import type { RunningWorker } from '@tork/worker';
+import type { Broker, Datastore, Runtime } from '@tork/domain';
+import type { Mode, TorkConfig } from '../config.js';
+import { closeServer, listeningPort, serveHealth } from '../health-server.js';
+import { stopInOrder, type Stop } from '../lifecycle.js';
+import { VERSION } from '../version.js';
+import { createBroker, createDatastore, createRuntime } from './adapters.js';
+import { runScheduler, runWorker, serveApi } from './services.js';
+
+/** Which services each mode runs in its one process. */
+const PARTS: Record<Exclude<Mode, 'migration'>, { api: boolean; scheduler: boolean; worker: boolean }> = {
+  standalone: { api: true, scheduler: true, worker: true },
+  coordinator: { api: true, scheduler: true, worker: false },
+  api: { api: true, scheduler: false, worker: false },
+  scheduler: { api: false, scheduler: true, worker: false },
+  worker: { api: false, scheduler: false, worker: true },
+};
+
+/** Why a mode cannot run with the chosen adapters, or undefined when it can. */
+export function unsupportedCombination(config: TorkConfig): string | undefined {
+  if (config.mode === 'migration') {
+    return config.datastore === 'postgres' ? undefined : 'mode migration needs -datastore postgres';
+  }
+  if (config.mode !== 'standalone' && config.broker === 'inmemory') {
+    return `mode ${config.mode} runs beside other processes, which reach it only through a shared broker: add -broker rabbitmq`;
+  }
+  if ((config.mode === 'api' || config.mode === 'scheduler') && config.datastore === 'inmemory') {
+    return `mode ${config.mode} shares its jobs with other processes through a shared datastore: add -datastore postgres (or run -mode coordinator)`;
+  }
+  return undefined;
+}
+
+/** Starts the services of a mode; resolves to the function that stops them gracefully. */
+export async function runMode(
+  config: TorkConfig & { mode: Exclude<Mode, 'migration'> },
+  logger: Logger,
+): Promise<Stop> {
+  const parts = PARTS[config.mode];
+  let draining = false;
+  let datastore: Datastore | undefined;
+  let runtime: Runtime | undefined;
+  let scheduler: RunningScheduler | undefined;
+  let worker: RunningWorker | undefined;
+  let api: FastifyInstance | undefined;
+  let health: Server | undefined;
+  const broker: Broker = await createBroker(config, logger);
+
+  // In reverse order of start: stop taking requests, drain the worker, then close the adapters.
+  const stop: Stop = () =>
+    stopInOrder([
+      async () => {
+        draining = true;
+        await api?.close();
+        if (health !== undefined) await closeServer(health);
+      },
+      async () => {
+        // Running tasks finish within the drain timeout; then they are stopped and handed back.
+        await worker?.stop({ drainTimeoutMs: config.drainTimeoutMs });
+      },
+      async () => {
+        await scheduler?.stop();
+      },
+      () => broker.close(),
+      async () => {
+        await datastore?.close();
+      },
+      async () => {
+        await runtime?.close();
+      },
+    ]);
+
+  try {
+    if (parts.api || parts.scheduler) datastore = createDatastore(config, logger);
+    if (parts.worker) runtime = createRuntime(config);
+    if (parts.scheduler && datastore !== undefined) {
+      scheduler = await runScheduler(config, { datastore, broker, logger });
+    }
+    if (parts.worker && runtime !== undefined) worker = await runWorker(config, { broker, runtime, logger });
+    if (parts.api && datastore !== undefined) {
+      const store = datastore;
+      api = await serveApi(config, { datastore: store, broker, logger, draining: () => draining });
+    } else {
+      health = await serveHealth(config.host, config.healthPorts, VERSION, async () => {
+        if (draining) throw new Error('shutting down');
+        await broker.healthCheck();
+        await datastore?.healthCheck();
+        await runtime?.healthCheck();
+      });
+    }
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  logger.info(
+    {
+      mode: config.mode,
+      port: health === undefined ? config.port : listeningPort(health),
+      queues: parts.worker ? config.queues : undefined,
+    },
+    `tork ${VERSION} running in ${config.mode} mode`,
+  );
+  return stop;
+}

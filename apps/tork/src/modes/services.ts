@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import { buildApi } from '@tork/coordinator-api';
+import { startScheduler, type RunningScheduler } from '@tork/scheduler';
+import { startWorker, type RunningWorker } from '@tork/worker';
+import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import type { FastifyInstance } from 'fastify';
+import type { TorkConfig } from '../config.js';
+import { VERSION } from '../version.js';
+
+/** Starts the REST API on the configured host and port. */
+export async function serveApi(
+  config: TorkConfig,
+  deps: { datastore: Datastore; broker: Broker; logger: Logger; draining: () => boolean },
+): Promise<FastifyInstance> {
+  const api = await buildApi({
+    datastore: deps.datastore,
+    broker: deps.broker,
+    bodyLimit: config.bodyLimit,
+    version: VERSION,
+    logger: deps.logger.child({ app: 'api' }),
+    readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
+  });
+  await api.listen({ host: config.host, port: config.port });
+  return api;
+}
+
+export function runScheduler(
+  config: TorkConfig,
+  deps: { datastore: Datastore; broker: Broker; logger: Logger },
+): Promise<RunningScheduler> {
+  return startScheduler(
+    { datastore: deps.datastore, broker: deps.broker, logger: deps.logger.child({ app: 'scheduler' }) },
+    { sweep: { deadAfterMs: config.deadWorkerAfterMs } },
+  );
+}
+
+export async function runWorker(
+  config: TorkConfig,
+  deps: { broker: Broker; runtime: Runtime; logger: Logger },
+): Promise<RunningWorker> {
+  await deps.runtime.healthCheck().catch((error: unknown) => {
+    deps.logger.warn(
+      { err: errorMessage(error) },
+      'the Docker engine is not reachable yet; tasks will fail until it is',
+    );
+  });
+  return startWorker(
+    { broker: deps.broker, runtime: deps.runtime, logger: deps.logger.child({ app: 'worker' }) },
+    {
+      queues: config.queues,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      defaultLimits: {
+        ...(config.defaultCpusLimit === undefined ? {} : { cpus: config.defaultCpusLimit }),
+        ...(config.defaultMemoryLimit === undefined ? {} : { memoryBytes: config.defaultMemoryLimit }),
+      },
+    },
+  );
+}
