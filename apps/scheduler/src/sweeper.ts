@@ -127,9 +127,13 @@ export function startSweeper(ctx: SchedulerContext, options: SweepOptions): { st
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      sweep(ctx, options).catch((error: unknown) => {
-        ctx.logger.warn({ err: errorMessage(error) }, 'sweep failed; trying again');
-      }),
+      // One scheduler replica sweeps at a time; the others skip this round.
+      ctx.datastore
+        .runExclusive('tork.sweep', () => sweep(ctx, options))
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          ctx.logger.warn({ err: errorMessage(error) }, 'sweep failed; trying again');
+        }),
     );
   }, options.intervalMs);
   return {

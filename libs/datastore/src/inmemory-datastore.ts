@@ -27,6 +27,7 @@ export class InMemoryDatastore implements Datastore {
   private readonly executionKeys = new Map<string, string>();
   private readonly logs = new Map<string, Map<number, TaskLogEntry>>();
   private readonly nodes = new Map<string, NodeInfo>();
+  private readonly locks = new Set<string>();
   private closed = false;
 
   createJob(job: Job): Promise<void> {
@@ -176,6 +177,17 @@ export class InMemoryDatastore implements Datastore {
         .sort((a, b) => b.lastHeartbeatAt.localeCompare(a.lastHeartbeatAt))
         .map((node) => structuredClone(node)),
     );
+  }
+
+  async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {
+    if (this.locks.has(name)) return false;
+    this.locks.add(name);
+    try {
+      await work();
+      return true;
+    } finally {
+      this.locks.delete(name);
+    }
   }
 
   healthCheck(): Promise<void> {

@@ -10,7 +10,7 @@ import {
   type TaskLogEntry,
 } from '@tork/domain';
 import { helloSpec, jobFixture, richSpec, taskFixture, timestamp } from './fixtures.js';
-import { must } from './wait.js';
+import { must, waitUntil } from './wait.js';
 
 /**
  * Registers the datastore contract for one adapter. `create` is called before each test and must
@@ -795,6 +795,38 @@ export function datastoreContract(
         (got as { text: string }).text = 'changed after get';
 
         expect((await store.getLogs(task.id, { page: 1, size: 1 })).items).toEqual([original]);
+      });
+    });
+
+    describe('exclusive work', () => {
+      it('runs work under one name once at a time, and again after it ended', async () => {
+        let release = (): void => undefined;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let ran = 0;
+        const count = (): Promise<void> => {
+          ran++;
+          return Promise.resolve();
+        };
+        const first = store.runExclusive('sweep', async () => {
+          ran++;
+          await held;
+        });
+        await waitUntil('the first work to start', () => ran === 1);
+        expect(await store.runExclusive('sweep', count)).toBe(false);
+        expect(await store.runExclusive('another', count)).toBe(true);
+        release();
+        expect(await first).toBe(true);
+        expect(await store.runExclusive('sweep', count)).toBe(true);
+        expect(ran).toBe(3);
+      });
+
+      it('releases the name when the work fails', async () => {
+        await expect(store.runExclusive('failing', () => Promise.reject(new Error('boom')))).rejects.toThrow(
+          'boom',
+        );
+        expect(await store.runExclusive('failing', () => Promise.resolve())).toBe(true);
       });
     });
 

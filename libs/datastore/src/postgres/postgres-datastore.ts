@@ -243,6 +243,23 @@ export class PostgresDatastore implements Datastore {
     return rows.map(nodeFromRow);
   }
 
+  async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {
+    // A session lock on one pooled connection, held while the work runs on the pool.
+    return this.db.connection().execute(async (connection) => {
+      const key = sql`hashtextextended(${name}, 0)`;
+      const locked = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key}) as locked`.execute(
+        connection,
+      );
+      if (locked.rows[0]?.locked !== true) return false;
+      try {
+        await work();
+        return true;
+      } finally {
+        await sql`select pg_advisory_unlock(${key})`.execute(connection);
+      }
+    });
+  }
+
   async healthCheck(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

@@ -41,6 +41,13 @@ export interface Datastore {
   /** Workers by last heartbeat, newest first. */
   listNodes(): Promise<NodeInfo[]>;
 
+  /**
+   * Runs `work` unless another process is running work under the same name (a lock across every
+   * process sharing the store): periodic sweeps run on one scheduler replica at a time. Resolves
+   * to whether `work` ran.
+   */
+  runExclusive(name: string, work: () => Promise<void>): Promise<boolean>;
+
   healthCheck(): Promise<void>;
   close(): Promise<void>;
 }
