@@ -45,6 +45,8 @@ describe('GET /openapi.json', () => {
     expect(paths).toEqual(
       [
         '/health',
+        '/health/live',
+        '/health/ready',
         '/job',
         '/job/{id}',
         '/job/{id}/cancel',

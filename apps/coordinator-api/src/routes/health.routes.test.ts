@@ -25,7 +25,11 @@ describe('GET /health', () => {
     const response = await api.app.inject({ method: 'GET', url: '/health' });
 
     expect(response.statusCode).toBe(503);
-    expect(json(response.body)).toEqual({ status: 'DOWN', error: 'datastore: datastore is closed' });
+    expect(json(response.body)).toEqual({
+      status: 'DOWN',
+      version: '1.2.3',
+      error: 'datastore: datastore is closed',
+    });
   });
 
   it('is DOWN with 503 when the broker is closed', async () => {
@@ -35,7 +39,11 @@ describe('GET /health', () => {
     const response = await api.app.inject({ method: 'GET', url: '/health' });
 
     expect(response.statusCode).toBe(503);
-    expect(json(response.body)).toEqual({ status: 'DOWN', error: 'broker: broker is closed' });
+    expect(json(response.body)).toEqual({
+      status: 'DOWN',
+      version: '1.2.3',
+      error: 'broker: broker is closed',
+    });
   });
 
   it('names every dependency that is down', async () => {
@@ -54,5 +62,22 @@ describe('GET /health', () => {
     const response = await api.app.inject({ method: 'GET', url: '/health' });
 
     expect(response.statusCode).toBe(200);
+  });
+});
+
+describe('GET /health/ready and /health/live', () => {
+  it('answers readiness like /health, while liveness stays UP when a dependency is down', async () => {
+    api = await startTestApi();
+    expect((await api.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    await api.broker.close();
+    const ready = await api.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(json(ready.body)).toMatchObject({
+      status: 'DOWN',
+      error: expect.stringContaining('broker') as unknown,
+    });
+    const live = await api.app.inject({ method: 'GET', url: '/health/live' });
+    expect(live.statusCode).toBe(200);
+    expect(json(live.body)).toEqual({ status: 'UP', version: '1.2.3' });
   });
 });

@@ -24,22 +24,38 @@ export function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions)
   const { readiness } = options;
   if (readiness !== undefined) checks.push(['readiness', readiness]);
 
+  // /health and /health/ready are readiness: may this process take traffic?
+  for (const url of ['/health', '/health/ready']) {
+    app.get(
+      url,
+      {
+        schema: {
+          summary: 'Readiness: the API and its dependencies are up',
+          tags: ['health'],
+          response: { 200: refs.health('Everything is up.'), 503: refs.health('A dependency is down.') },
+        },
+      },
+      async (_request, reply): Promise<Health> => {
+        const failures = await Promise.all(checks.map(([name, check]) => failure(name, check, timeoutMs)));
+        const errors = failures.filter((message) => message !== undefined);
+        if (errors.length === 0) return { status: 'UP', version: options.version };
+        void reply.status(503);
+        return { status: 'DOWN', version: options.version, error: errors.join('; ') };
+      },
+    );
+  }
+
+  // Liveness asks nothing of the dependencies: a broker outage must not get the process restarted.
   app.get(
-    '/health',
+    '/health/live',
     {
       schema: {
-        summary: 'Health of the API and its dependencies',
+        summary: 'Liveness: the process runs',
         tags: ['health'],
-        response: { 200: refs.health('Everything is up.'), 503: refs.health('A dependency is down.') },
+        response: { 200: refs.health('The process runs.') },
       },
     },
-    async (_request, reply): Promise<Health> => {
-      const failures = await Promise.all(checks.map(([name, check]) => failure(name, check, timeoutMs)));
-      const errors = failures.filter((message) => message !== undefined);
-      if (errors.length === 0) return { status: 'UP', version: options.version };
-      void reply.status(503);
-      return { status: 'DOWN', error: errors.join('; ') };
-    },
+    (): Promise<Health> => Promise.resolve({ status: 'UP', version: options.version }),
   );
   return Promise.resolve();
 }
