@@ -49,7 +49,6 @@ const submitSchema: FastifySchema = {
     400: refs.error('The job is invalid: every problem is listed with its path.'),
     413: refs.error('The body is larger than the limit.'),
     415: refs.error('The body is neither JSON nor YAML.'),
-    503: refs.error('The job was stored but could not be queued.'),
   },
 };
 
@@ -107,13 +106,11 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
         try {
           await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
         } catch (error) {
-          throw new TorkError(
-            'UNAVAILABLE',
-            `job ${job.id} was stored but could not be queued: ${errorMessage(error)}`,
-            {
-              retryable: true,
-              cause: error,
-            },
+          // The job is stored: the scheduler's sweep sends a PENDING job whose message never left.
+          // Answering an error here would invite a retry, and with it a second job.
+          request.log.warn(
+            { jobId: job.id, err: errorMessage(error) },
+            'job stored but not queued; the sweep will queue it',
           );
         }
         request.log.info({ jobId: job.id }, 'job submitted');
