@@ -2,6 +2,7 @@ import { InMemoryBroker } from '@tork/broker';
 import { InMemoryDatastore } from '@tork/datastore';
 import {
   newJob,
+  newTask,
   parseJobSpec,
   QUEUE,
   silentLogger,
@@ -236,6 +237,24 @@ describe('scheduler', () => {
     await settle();
     expect((await datastore.getJob(job.id))?.state).toBe('CANCELLED');
     expect(await datastore.listTasks(job.id)).toHaveLength(1);
+  });
+
+  it('schedules a retry whose timer died with its process, once its time has passed', async () => {
+    await workerAnswering((run) => [started(run), completed(run, `attempt ${run.attempt}`)]);
+    const job = newJob(
+      parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 1 } }] }),
+      new Date().toISOString(),
+    );
+    await datastore.createJob({ ...job, state: 'RUNNING' });
+    // As a scheduler that crashed leaves it: attempt 1 failed, attempt 2 stored with its runAt, no timer left.
+    const failedAt = new Date(Date.now() - 5000).toISOString();
+    await datastore.createTask({ ...newTask(job, 0, 1, failedAt), state: 'FAILED', failedAt, error: 'boom' });
+    await datastore.createTask({
+      ...newTask(job, 0, 2, failedAt),
+      runAt: new Date(Date.now() - 3000).toISOString(),
+    });
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    expect(done.result).toBe('attempt 2');
   });
 
   it('sends again a job whose submission message was lost', async () => {
