@@ -19,7 +19,9 @@ const shared = ['-broker', 'rabbitmq', '-rabbitmq-url', amqp, '-datastore', 'pos
 const processes = [];
 
 function start(role, flags) {
-  const child = spawn(process.execPath, [tork, '-mode', role, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [tork, '-mode', role, ...flags], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const label = `${role}${flags.includes('-port') ? `:${flags[flags.indexOf('-port') + 1]}` : ''}`.padEnd(16);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}| ${line}\n`));
