@@ -31,7 +31,16 @@ function boundaries(inTests, allow = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/vitest.config.ts', '**/vitest.*.config.ts', 'vitest.shared.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.nx/**',
+      '**/vitest.config.ts',
+      '**/vitest.*.config.ts',
+      'vitest.shared.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
