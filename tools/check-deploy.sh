@@ -164,6 +164,7 @@ kubectl_path() {
         $SUDO apt-get update -qq >&2
         (cd "$WORK/deb" && apt-get download kubernetes-client) >&2
       fi
+      mkdir -p "$dir"
       dpkg-deb -x "$WORK"/deb/kubernetes-client_*.deb "$dir"
     fi
     echo "$dir/usr/bin/kubectl"
