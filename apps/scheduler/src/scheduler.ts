@@ -28,7 +28,8 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY = 16;
+/** Handlers wait mostly on the broker's confirms and the datastore: many may wait at once. */
+const DEFAULT_CONCURRENCY = 64;
 
 const QUEUES = [
   QUEUE.jobs,

@@ -57,13 +57,33 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
   const running = new Map<string, AbortController>();
   const defaults = options.defaultLimits ?? {};
 
+  const reports = new Set<Promise<void>>();
+  /** Publishes a task's outcome in the background; stop() waits for every report. */
+  const report = (queue: string, message: Message): void => {
+    const sent = deps.broker
+      .publish(queue, message)
+      .then(() => {
+        logger.info(
+          { taskId: 'taskId' in message ? message.taskId : undefined, type: message.type },
+          'task reported',
+        );
+      })
+      .catch((error: unknown) => {
+        // After the broker's own outage wait: the task stays RUNNING until its deadline, if it has one.
+        logger.error({ type: message.type, err: errorMessage(error) }, 'could not report a task outcome');
+      })
+      .finally(() => reports.delete(sent));
+    reports.add(sent);
+  };
+
   const execute = async (task: TaskRun): Promise<void> => {
     if (running.has(task.id)) return; // the same delivery twice on one worker
     const controller = new AbortController();
     running.set(task.id, controller);
     const ids = { jobId: task.jobId, taskId: task.id, nodeId };
     try {
-      await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, at: now() });
+      const startedAt = now();
+      await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, at: startedAt });
       logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
       const secrets = secretValues(task.spec);
       const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);
@@ -84,20 +104,18 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       const steps = outcome.steps.map((step) =>
         step.error === undefined ? step : { ...step, error: redactText(step.error, secrets) },
       );
-      if (outcome.ok) {
-        await deps.broker.publish(QUEUE.completed, {
-          type: 'task.completed',
-          ...ids,
-          result: outcome.result,
-          steps,
-          at: now(),
-        });
-        logger.info({ taskId: task.id }, 'task completed');
-      } else {
-        const error = redactText(outcome.error, secrets);
-        await deps.broker.publish(QUEUE.error, { type: 'task.failed', ...ids, error, steps, at: now() });
-        logger.info({ taskId: task.id, error }, 'task failed');
-      }
+      const message: Message = outcome.ok
+        ? { type: 'task.completed', ...ids, result: outcome.result, steps, startedAt, at: now() }
+        : {
+            type: 'task.failed',
+            ...ids,
+            error: redactText(outcome.error, secrets),
+            steps,
+            startedAt,
+            at: now(),
+          };
+      // The slot is free once the container is done: the report goes on without holding it.
+      report(message.type === 'task.completed' ? QUEUE.completed : QUEUE.error, message);
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {
         logger.info({ taskId: task.id }, 'task cancelled');
@@ -213,6 +231,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       if (stopOptions.abort === true) handBack();
       await Promise.all(work.map((subscription) => subscription.close()));
       clearTimeout(drain);
+      await Promise.allSettled([...reports]);
       await commands?.close();
       logger.info({}, 'worker stopped');
     },

@@ -239,6 +239,9 @@ export class RabbitMqBroker implements Broker {
   private async open(): Promise<void> {
     const connection = await connect(this.settings.url, {
       timeout: CONNECT_TIMEOUT_MS,
+      // Small frames (a confirm, an ack, a short message) must not wait for Nagle's algorithm:
+      // with delayed ACKs that added ~40 ms to every hop of a task.
+      noDelay: true,
       clientProperties: { connection_name: this.settings.connectionName },
     });
     connection.on('error', (error: unknown) => {

@@ -53,6 +53,8 @@ export interface TaskCompleted {
   readonly nodeId: string;
   readonly result: string;
   readonly steps?: readonly StepReport[];
+  /** When the task started: a completion may overtake its start message. */
+  readonly startedAt?: string;
   readonly at: string;
 }
 
@@ -65,6 +67,8 @@ export interface TaskFailed {
   /** The worker stopped (shut down or died), not the task: the task runs again elsewhere. */
   readonly workerLost?: boolean;
   readonly steps?: readonly StepReport[];
+  /** When the task started: a completion may overtake its start message. */
+  readonly startedAt?: string;
   readonly at: string;
 }
 

@@ -17,6 +17,7 @@ export async function handleCompleted(ctx: SchedulerContext, message: TaskComple
       result: message.result,
       nodeId: message.nodeId,
       ...(message.steps === undefined ? {} : { steps: message.steps }),
+      ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }),
     }),
   );
   const task = completed ?? (await ctx.datastore.getTask(message.taskId));
@@ -27,8 +28,12 @@ export async function handleCompleted(ctx: SchedulerContext, message: TaskComple
 }
 
 async function advanceJob(ctx: SchedulerContext, task: Task): Promise<void> {
-  const job = await ctx.datastore.getJob(task.jobId);
+  let job = await ctx.datastore.getJob(task.jobId);
   if (job === undefined) return;
+  if (job.state === 'SCHEDULED') {
+    // The completion overtook its start message: the job started when the task did.
+    job = (await ctx.datastore.updateJob(job.id, jobChange('start', task.startedAt ?? ctx.now()))) ?? job;
+  }
   const next = afterTaskCompleted(job, task);
   switch (next.kind) {
     case 'next': {

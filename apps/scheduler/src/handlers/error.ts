@@ -22,6 +22,7 @@ export async function handleError(ctx: SchedulerContext, message: TaskFailed): P
       error: message.error,
       nodeId: message.nodeId,
       ...(message.steps === undefined ? {} : { steps: message.steps }),
+      ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }),
     }),
   );
   const task = failed ?? (await ctx.datastore.getTask(message.taskId));
