@@ -43,15 +43,22 @@ export async function sweep(ctx: SchedulerContext, options: SweepOptions): Promi
   const lostBefore = new Date(now - options.lostAfterMs).toISOString();
   const nowIso = new Date(now).toISOString();
 
-  // A retry's own timer publishes it on time; one a second late lost its timer.
+  // A retry's own timer publishes it on time; one a second late lost its timer. A task without a
+  // delay is sent at once; one still PENDING after lostAfterMs lost its message. Two queries, so a
+  // backlog of fresh tasks is never read back every second.
   const late = new Date(now - 1000).toISOString();
-  const pending = await ctx.datastore.findTasks({
-    states: ['PENDING'],
-    dueBy: late,
-    limit: options.batchSize,
-  });
-  for (const task of pending) {
-    if (task.runAt !== undefined || task.createdAt <= lostBefore) {
+  const duePending = [
+    ...(await ctx.datastore.findTasks({
+      states: ['PENDING'],
+      dueBy: late,
+      delayedOnly: true,
+      limit: options.batchSize,
+    })),
+    ...(await ctx.datastore.findTasks({ states: ['PENDING'], dueBy: lostBefore, limit: options.batchSize })),
+  ];
+  for (const taskId of new Set(duePending.map((task) => task.id))) {
+    const task = duePending.find((candidate) => candidate.id === taskId);
+    if (task !== undefined) {
       await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
     }
   }

@@ -121,6 +121,7 @@ export class InMemoryDatastore implements Datastore {
             (query.nodeIds === undefined ||
               (task.nodeId !== undefined && query.nodeIds.includes(task.nodeId))) &&
             (query.dueBy === undefined || (task.runAt ?? task.createdAt) <= query.dueBy) &&
+            (query.delayedOnly !== true || task.runAt !== undefined) &&
             (query.deadlineBy === undefined ||
               (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)),
         )

@@ -613,6 +613,13 @@ export function datastoreContract(
         expect(await due(timestamp(2_000))).toEqual([now, early]);
         expect(await due(timestamp(5_000))).toEqual([now, retry, early]);
         expect(await due(timestamp(7_000))).toEqual([now, retry, early, later]);
+        const delayed = await store.findTasks({
+          states: ['PENDING'],
+          dueBy: timestamp(7_000),
+          delayedOnly: true,
+          limit: 10,
+        });
+        expect(delayed).toEqual([retry, early]);
       });
 
       it('finds tasks whose deadline has passed by a time, never those without one', async () => {

@@ -156,7 +156,7 @@ export class PostgresDatastore implements Datastore {
   }
 
   async findTasks(query: TaskQuery): Promise<Task[]> {
-    const { nodeIds, dueBy, deadlineBy } = query;
+    const { nodeIds, dueBy, deadlineBy, delayedOnly } = query;
     let select = this.db
       .selectFrom('tasks')
       .selectAll()
@@ -166,6 +166,7 @@ export class PostgresDatastore implements Datastore {
     // Spelled as the partial index tasks_pending_due_idx is, so that it serves this query.
     if (dueBy !== undefined)
       select = select.where(sql<Date>`coalesce(run_at, created_at)`, '<=', new Date(dueBy));
+    if (delayedOnly === true) select = select.where('run_at', 'is not', null);
     if (deadlineBy !== undefined) select = select.where('deadline_at', '<=', new Date(deadlineBy));
     const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
     return rows.map(taskFromRow);

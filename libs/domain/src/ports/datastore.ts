@@ -78,6 +78,8 @@ export interface TaskQuery {
   readonly nodeIds?: readonly string[];
   /** Only tasks due by then: `runAt`, or `createdAt` when it has none, at or before it. */
   readonly dueBy?: string;
+  /** Only tasks that wait for a time of their own (`runAt` is set): delayed retries. */
+  readonly delayedOnly?: boolean;
   /** Only tasks whose `deadlineAt` is at or before it. */
   readonly deadlineBy?: string;
   readonly limit: number;
