@@ -258,7 +258,23 @@ async function distributed() {
   });
 }
 
+/** Starts the local Redis (Debian's redis-server) when nothing answers on its port. */
+async function ensureRedis() {
+  const { connect } = await import('node:net');
+  const up = () =>
+    new Promise((resolve) => {
+      const socket = connect(REDIS.port, REDIS.host);
+      socket.once('connect', () => resolve(socket.end() && true));
+      socket.once('error', () => resolve(false));
+    });
+  if (await up()) return;
+  process.stderr.write('starting redis-server...\n');
+  await run('redis-server', ['--daemonize', 'yes', '--bind', REDIS.host, '--port', String(REDIS.port), '--save', '', '--appendonly', 'no']);
+  for (let i = 0; i < 50 && !(await up()); i++) await sleep(100);
+}
+
 async function bullmq() {
+  await ensureRedis();
   const name = `bench-${Date.now()}`;
   const queue = new Queue(name, { connection: REDIS });
   const latencies = [];
