@@ -11,6 +11,7 @@ import {
   type TaskRun,
 } from '@tork/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEADLINE_GRACE_MS } from './handlers/started.js';
 import { startScheduler, type RunningScheduler } from './scheduler.js';
 
 const NODE = 'node1';
@@ -278,6 +279,8 @@ describe('scheduler', () => {
     const [first] = await datastore.listTasks(job.id);
     await waitFor(() => runs.length === 1);
     await until(job.id, ['RUNNING']);
+    const kept = await datastore.getTask(first!.id);
+    expect(Date.parse(kept!.deadlineAt!) - Date.parse(kept!.startedAt!)).toBe(50 + DEADLINE_GRACE_MS);
     // the scheduler's deadline is the timeout plus a grace for the worker; bring it forward for the test
     await datastore.updateTask(first!.id, {
       from: ['RUNNING'],
@@ -348,6 +351,7 @@ function started(run: TaskRun): Message {
     jobId: run.jobId,
     taskId: run.id,
     nodeId: NODE,
+    ...(run.spec.timeout === undefined ? {} : { timeout: run.spec.timeout }),
     at: new Date().toISOString(),
   };
 }

@@ -83,7 +83,8 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     const ids = { jobId: task.jobId, taskId: task.id, nodeId };
     try {
       const startedAt = now();
-      await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, at: startedAt });
+      const timeout = task.spec.timeout === undefined ? {} : { timeout: task.spec.timeout };
+      await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, ...timeout, at: startedAt });
       logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
       const secrets = secretValues(task.spec);
       const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);

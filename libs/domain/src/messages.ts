@@ -43,6 +43,8 @@ export interface TaskStarted {
   readonly jobId: string;
   readonly taskId: string;
   readonly nodeId: string;
+  /** The task's `timeout`, from which the scheduler keeps a deadline of its own. */
+  readonly timeout?: string;
   readonly at: string;
 }
 

@@ -6,9 +6,8 @@ export const DEADLINE_GRACE_MS = 10_000;
 
 /** Handles the `started` queue: the task and its job are RUNNING. */
 export async function handleStarted(ctx: SchedulerContext, message: TaskStarted): Promise<void> {
-  const current = await ctx.datastore.getTask(message.taskId);
-  if (current === undefined) return;
-  const timeoutMs = current.spec.timeout === undefined ? undefined : parseDuration(current.spec.timeout);
+  // The worker echoes the task's timeout, which saves reading the task back on this hot path.
+  const timeoutMs = message.timeout === undefined ? undefined : parseDuration(message.timeout);
   const deadlineAt =
     timeoutMs === undefined
       ? undefined
