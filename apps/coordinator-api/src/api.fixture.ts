@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { InMemoryBroker } from '@tork/broker';
 import { InMemoryDatastore } from '@tork/datastore';
 import type { Message } from '@tork/domain';
@@ -56,4 +57,20 @@ export function json(body: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new TypeError(`not a JSON object: ${body}`);
   return value as Record<string, unknown>;
+}
+
+/** Submits a body as a client would: POST with the given content type (none when undefined). */
+export function submitJob(api: TestApi, body: string, contentType?: string, url = '/job') {
+  return api.app.inject({
+    method: 'POST',
+    url,
+    payload: body,
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+  });
+}
+
+/** The API still answers /health with 200: a bad request harmed nothing. */
+export async function expectHealthy(api: TestApi): Promise<void> {
+  const health = await api.app.inject({ method: 'GET', url: '/health' });
+  expect(health.statusCode).toBe(200);
 }

@@ -1,6 +1,6 @@
 import { newTask, type Job, type Task } from '@tork/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HELLO_YAML, json, startTestApi, type TestApi } from '../api.fixture.js';
+import { expectHealthy, HELLO_YAML, json, startTestApi, submitJob, type TestApi } from '../api.fixture.js';
 
 let api: TestApi;
 
@@ -12,19 +12,8 @@ afterEach(async () => {
   await api.app.close();
 });
 
-function submit(body: string, contentType?: string, url = '/job') {
-  return api.app.inject({
-    method: 'POST',
-    url,
-    payload: body,
-    headers: contentType === undefined ? {} : { 'content-type': contentType },
-  });
-}
-
-async function expectStillHealthy(): Promise<void> {
-  const health = await api.app.inject({ method: 'GET', url: '/health' });
-  expect(health.statusCode).toBe(200);
-}
+const submit = (body: string, contentType?: string, url?: string) => submitJob(api, body, contentType, url);
+const expectStillHealthy = () => expectHealthy(api);
 
 describe('GET /job/{id}', () => {
   const createdAt = '2024-01-02T03:04:05.000Z';

@@ -1,6 +1,15 @@
 import { newTask, REDACTED } from '@tork/domain';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { collect, HELLO_YAML, json, SAMPLE_JSON, startTestApi, type TestApi } from '../api.fixture.js';
+import {
+  collect,
+  expectHealthy,
+  HELLO_YAML,
+  json,
+  SAMPLE_JSON,
+  startTestApi,
+  submitJob,
+  type TestApi,
+} from '../api.fixture.js';
 
 const ID = /^[0-9a-f]{32}$/;
 
@@ -14,19 +23,8 @@ afterEach(async () => {
   await api.app.close();
 });
 
-function submit(body: string, contentType?: string, url = '/job') {
-  return api.app.inject({
-    method: 'POST',
-    url,
-    payload: body,
-    headers: contentType === undefined ? {} : { 'content-type': contentType },
-  });
-}
-
-async function expectStillHealthy(): Promise<void> {
-  const health = await api.app.inject({ method: 'GET', url: '/health' });
-  expect(health.statusCode).toBe(200);
-}
+const submit = (body: string, contentType?: string, url?: string) => submitJob(api, body, contentType, url);
+const expectStillHealthy = () => expectHealthy(api);
 
 describe('POST /job', () => {
   it("accepts the seed's hello.yaml, stores the job and queues it", async () => {
