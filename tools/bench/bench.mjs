@@ -419,7 +419,7 @@ if (memory.apiMb !== undefined) console.log(`\ndistributed RSS: api ${memory.api
 const ratio = (a, b) => {
   const x = rows.find((entry) => entry.scenario === a);
   const y = rows.find((entry) => entry.scenario === b);
-  return x && y ? (x.tasksPerSec / y.tasksPerSec).toFixed(2) : 'n/a';
+  return x && y ? (x.tasks / x.seconds / (y.tasks / y.seconds)).toFixed(2) : 'n/a';
 };
 console.log(`distributed / bullmq: ${ratio('distributed', 'bullmq')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}`);
 if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);

@@ -73,8 +73,8 @@ export class DockerRuntime implements Runtime {
     const collector = new OutputCollector(this.maxResultBytes, spec.onOutput, this.log);
     let creating: Promise<Container> | undefined;
     try {
-      await untilAborted(this.ensureImage(spec.image));
-      creating = this.docker.createContainer(this.createOptions(spec));
+      if (this.pullPolicy === 'always') await untilAborted(this.ensureImage(spec.image));
+      creating = this.createContainer(spec);
       const container = await untilAborted(creating);
       await untilAborted(container.putArchive(this.scriptArchive(spec.script), { path: '/' }));
 
@@ -208,6 +208,21 @@ export class DockerRuntime implements Runtime {
     const file = await readFirstFile(archive, this.maxResultBytes);
     if (file === undefined) return undefined;
     return capText(file.data, file.size > this.maxResultBytes, this.maxResultBytes);
+  }
+
+  /**
+   * Creates the container, looking for the image only when the engine has none: the common case
+   * (the image is present) costs one call, not an inspect first.
+   */
+  private async createContainer(spec: ContainerSpec): Promise<Container> {
+    const options = this.createOptions(spec);
+    try {
+      return await this.docker.createContainer(options);
+    } catch (error) {
+      if (statusCodeOf(error) !== 404 || this.pullPolicy === 'always') throw error;
+      await this.ensureImage(spec.image);
+      return this.docker.createContainer(options);
+    }
   }
 
   private async ensureImage(image: string): Promise<void> {
