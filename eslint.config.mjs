@@ -22,6 +22,8 @@ function boundaries(inTests, allow = []) {
         onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'],
       },
       { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
+      // Tools (the benchmarks) drive the engine from outside, with the test helpers.
+      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:testing'] },
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:service', ...testing],

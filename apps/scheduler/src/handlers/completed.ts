@@ -7,7 +7,7 @@ import {
   type TaskCompleted,
 } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
-import { enqueueIfPending } from './pending.js';
+import { scheduleIfPending } from './pending.js';
 
 /** Handles the `completed` queue: the task is COMPLETED, then the next task starts or the job completes. */
 export async function handleCompleted(ctx: SchedulerContext, message: TaskCompleted): Promise<void> {
@@ -47,7 +47,7 @@ async function advanceJob(ctx: SchedulerContext, task: Task): Promise<void> {
         await ctx.datastore.updateTask(nextTask.id, taskChange('cancel', ctx.now()));
         return;
       }
-      await enqueueIfPending(ctx, nextTask);
+      await scheduleIfPending(ctx, nextTask);
       return;
     }
     case 'complete':

@@ -1,6 +1,6 @@
 import { jobChange, newTask, taskChange, workerQueue, type JobsMessage } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
-import { enqueueIfPending } from './pending.js';
+import { enqueueIfPending, scheduleIfPending } from './pending.js';
 
 /** Handles the `jobs` queue: a submitted job gets its first task. */
 export async function handleJobs(ctx: SchedulerContext, message: JobsMessage): Promise<void> {
@@ -23,8 +23,10 @@ async function startJob(ctx: SchedulerContext, jobId: string): Promise<void> {
   if (job.state !== 'PENDING') return; // a duplicate: the first delivery already started it
   // createTask is idempotent per (job, position, attempt): a redelivery finds the same task.
   const task = await ctx.datastore.createTask(newTask(job, 0, 1, ctx.now()));
-  await ctx.datastore.updateJob(job.id, jobChange('schedule', ctx.now()));
-  await enqueueIfPending(ctx, task);
+  const scheduled = await ctx.datastore.updateJob(job.id, jobChange('schedule', ctx.now()));
+  // Not ours to schedule (a concurrent duplicate did, or a cancel came): `pending` checks the job again.
+  if (scheduled === undefined) await enqueueIfPending(ctx, task);
+  else await scheduleIfPending(ctx, task);
 }
 
 async function cancelJob(ctx: SchedulerContext, jobId: string): Promise<void> {

@@ -9,12 +9,28 @@ export async function handlePending(ctx: SchedulerContext, message: TaskPending)
     await ctx.datastore.updateTask(message.taskId, taskChange('cancel', ctx.now()));
     return;
   }
-  const task = await ctx.datastore.updateTask(message.taskId, taskChange('schedule', ctx.now()));
+  await scheduleTask(ctx, message.taskId);
+}
+
+/** Marks a PENDING task SCHEDULED (compare-and-set) and sends it to its work queue. */
+async function scheduleTask(ctx: SchedulerContext, taskId: string): Promise<void> {
+  const task = await ctx.datastore.updateTask(taskId, taskChange('schedule', ctx.now()));
   if (task === undefined) return; // already scheduled by an earlier delivery, or no longer pending
   await ctx.broker.publish(task.queue, {
     type: 'task.run',
     task: { id: task.id, jobId: task.jobId, attempt: task.attempt, queue: task.queue, spec: task.spec },
   });
+}
+
+/**
+ * Schedules a task the caller just created for a job it has just seen active (its own
+ * compare-and-set on the job succeeded): the `pending` hop would only check that again, at the
+ * cost of a message and a read. A cancel that comes in between finds the task as it would after
+ * the hop, and the worker's start is refused.
+ */
+export async function scheduleIfPending(ctx: SchedulerContext, task: Task): Promise<void> {
+  if (task.state !== 'PENDING') return;
+  await scheduleTask(ctx, task.id);
 }
 
 /** Sends a task to `pending` unless an earlier delivery already moved it on. */

@@ -1,0 +1,99 @@
+// Benchmarks of the engine against what users would pick instead, on the same machine in one run.
+//
+//   npm run bench                         # every scenario, full size (a few minutes)
+//   npm run bench -- --quick              # every scenario, small: well under a minute
+//   npm run bench -- --json out.json      # also write the rows as JSON
+//   npm run bench -- --only standalone,bullmq
+//
+// Throughput and latency come from the engine's own timestamps (job createdAt → execution[0].startedAt
+// → completedAt, read back over the API); RSS is the largest VmRSS seen while a scenario ran.
+import { writeFileSync } from 'node:fs';
+import type { Row } from './measure.js';
+import {
+  amqpRaw,
+  bullmq,
+  distributed,
+  dockerEngine,
+  dockerRaw,
+  longJob,
+  standalone,
+  type Outcome,
+  type Sizes,
+} from './scenarios.js';
+
+const args = process.argv.slice(2);
+const valueOf = (flag: string): string | undefined => {
+  const index = args.indexOf(flag);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const jsonPath = valueOf('--json');
+const only = valueOf('--only')?.split(',');
+
+/** The issue's sizes, or small enough for `--quick`. */
+const SIZE: Sizes = quick
+  ? { jobs: 400, docker: 10, longJob: 100, concurrency: 16, dockerConcurrency: 4 }
+  : { jobs: 10_000, docker: 50, longJob: 1000, concurrency: 16, dockerConcurrency: 4 };
+
+/** In order; each comparison's peer runs right after it. */
+const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
+  standalone: (size) => standalone(size),
+  distributed,
+  bullmq,
+  'amqp-raw': amqpRaw,
+  'docker-engine': dockerEngine,
+  'docker-raw': dockerRaw,
+  'long-job': longJob,
+  'one-task-jobs': (size) => standalone(size, size.longJob, 'one-task-jobs'),
+};
+
+const rows: Row[] = [];
+const memory: string[] = [];
+for (const [name, scenario] of Object.entries(SCENARIOS)) {
+  if (only !== undefined && !only.includes(name)) continue;
+  process.stderr.write(`running ${name}...\n`);
+  const outcome = await scenario(SIZE);
+  rows.push(...outcome.rows);
+  if (outcome.rss !== undefined)
+    memory.push(
+      `${name}: ${Object.entries(outcome.rss)
+        .map(([process, mb]) => `${process} ${mb} MB`)
+        .join(', ')}`,
+    );
+}
+
+const COLUMNS = [
+  'scenario',
+  'tasks',
+  'concurrency',
+  'seconds',
+  'tasksPerSec',
+  'p50Ms',
+  'p99Ms',
+  'rssMb',
+] as const;
+const cells = (entry: Row): string[] => COLUMNS.map((column) => String(entry[column]));
+const widths = COLUMNS.map((column, i) =>
+  Math.max(column.length, ...rows.map((entry) => cells(entry)[i]?.length ?? 0)),
+);
+const line = (values: readonly string[]): string =>
+  `| ${values.map((value, i) => value.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+console.log(line(COLUMNS));
+console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+for (const entry of rows) console.log(line(cells(entry)));
+
+const rate = (scenario: string): number | undefined => {
+  const entry = rows.find((candidate) => candidate.scenario === scenario);
+  return entry === undefined ? undefined : entry.tasks / entry.seconds;
+};
+const ratio = (a: string, b: string): string => {
+  const x = rate(a);
+  const y = rate(b);
+  return x === undefined || y === undefined ? 'n/a' : (x / y).toFixed(2);
+};
+console.log('');
+if (memory.length > 0) console.log(`largest RSS: ${memory.join('; ')}`);
+console.log(
+  `distributed / bullmq: ${ratio('distributed', 'bullmq')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}; long-job / one-task-jobs: ${ratio('long-job', 'one-task-jobs')}`,
+);
+if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);

@@ -1,0 +1,289 @@
+import { connect as connectTcp } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as connectAmqp } from 'amqplib';
+import { Queue, Worker } from 'bullmq';
+import Docker from 'dockerode';
+import { isolatedServices } from '@tork/testing/cluster';
+import {
+  measureJobs,
+  pool,
+  row,
+  rssSampler,
+  run,
+  runTork,
+  startTork,
+  submit,
+  waitForJob,
+  type Row,
+} from './measure.js';
+
+export interface Sizes {
+  readonly jobs: number;
+  readonly docker: number;
+  readonly longJob: number;
+  readonly concurrency: number;
+  readonly dockerConcurrency: number;
+}
+
+/** A scenario's rows, and the RSS of each process it sampled (MB). */
+export interface Outcome {
+  readonly rows: Row[];
+  readonly rss?: Readonly<Record<string, number>>;
+}
+
+const IMAGE = 'tork/busybox:latest';
+const POSTGRES = process.env['TORK_TEST_POSTGRES_DSN'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+const REDIS = { host: '127.0.0.1', port: 6379 };
+/** Submissions in flight at once, like a busy client. */
+const SUBMITTERS = 32;
+
+/** A promise and the function that settles it. */
+function signal(): { done: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const done = new Promise<void>((settle) => (resolve = settle));
+  return { done, resolve };
+}
+
+const noopJob = (i: number): unknown => ({
+  name: `bench ${i}`,
+  tasks: [{ name: 'noop', image: IMAGE, run: 'true' }],
+});
+
+export async function standalone(size: Sizes, jobs = size.jobs, scenario = 'standalone'): Promise<Outcome> {
+  const tork = await startTork([
+    '-mode',
+    'standalone',
+    '-runtime',
+    'noop',
+    '-queue',
+    `default:${size.concurrency}`,
+  ]);
+  const rss = rssSampler(tork.child.pid);
+  try {
+    const ids = new Array<string>(jobs);
+    await pool(jobs, SUBMITTERS, async (i) => (ids[i] = await submit(tork.client, noopJob(i))));
+    const { seconds, latencies } = await measureJobs(tork.client, ids, 600_000);
+    const mb = rss();
+    return { rows: [row(scenario, jobs, size.concurrency, seconds, latencies, mb)], rss: { standalone: mb } };
+  } finally {
+    await tork.stop();
+  }
+}
+
+/** RabbitMQ + PostgreSQL, one api, one scheduler and one worker, in a database and vhost of their own. */
+export async function distributed(size: Sizes): Promise<Outcome> {
+  const services = await isolatedServices(POSTGRES, RABBITMQ);
+  try {
+    const shared = ['-broker', 'rabbitmq', '-rabbitmq-url', services.rabbitmqUrl];
+    shared.push('-datastore', 'postgres', '-postgres-dsn', services.postgresDsn);
+    await runTork(['-mode', 'migration', ...shared]);
+    const api = await startTork(['-mode', 'api', ...shared]);
+    const scheduler = await startTork(['-mode', 'scheduler', ...shared]);
+    const worker = await startTork([
+      '-mode',
+      'worker',
+      ...shared,
+      '-runtime',
+      'noop',
+      '-queue',
+      `default:${size.concurrency}`,
+    ]);
+    try {
+      // Latency at low load: one job at a time, each waited for.
+      const lowLoad: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const job = await waitForJob(api.client, await submit(api.client, noopJob(i)), 30_000);
+        lowLoad.push(Date.parse(job.execution?.[0]?.startedAt ?? '') - Date.parse(job.createdAt));
+      }
+      lowLoad.sort((a, b) => a - b);
+      const apiRss = rssSampler(api.child.pid);
+      const workerRss = rssSampler(worker.child.pid);
+      const schedulerRss = rssSampler(scheduler.child.pid);
+      const ids = new Array<string>(size.jobs);
+      await pool(size.jobs, SUBMITTERS, async (i) => (ids[i] = await submit(api.client, noopJob(i))));
+      const all = await measureJobs(api.client, ids, 900_000);
+      const rss = { api: apiRss(), scheduler: schedulerRss(), worker: workerRss() };
+      const mb = Math.max(rss.api, rss.worker);
+      return {
+        rows: [
+          row('distributed', size.jobs, size.concurrency, all.seconds, all.latencies, mb),
+          row('distributed-low-load', lowLoad.length, 1, lowLoad.length, lowLoad, mb),
+        ],
+        rss,
+      };
+    } finally {
+      for (const process of [worker, scheduler, api]) await process.stop();
+    }
+  } finally {
+    await services.remove();
+  }
+}
+
+/** Starts the local Redis (Debian's redis-server) when nothing answers on its port. */
+async function ensureRedis(): Promise<void> {
+  const up = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = connectTcp(REDIS.port, REDIS.host);
+      socket.once('connect', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => {
+        resolve(false);
+      });
+    });
+  if (await up()) return;
+  process.stderr.write('starting redis-server...\n');
+  await run('redis-server', [
+    '--daemonize',
+    'yes',
+    '--bind',
+    REDIS.host,
+    '--port',
+    String(REDIS.port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  for (let i = 0; i < 50 && !(await up()); i++) await sleep(100);
+}
+
+/** The peer: BullMQ on the local Redis, a no-op processor, the same jobs at the same concurrency. */
+export async function bullmq(size: Sizes): Promise<Outcome> {
+  await ensureRedis();
+  const name = `bench-${Date.now()}`;
+  const queue = new Queue(name, { connection: REDIS });
+  const latencies: number[] = [];
+  let completed = 0;
+  let first = Infinity;
+  let last = 0;
+  const { done, resolve } = signal();
+  const worker = new Worker(name, () => Promise.resolve(), {
+    connection: REDIS,
+    concurrency: size.concurrency,
+  });
+  worker.on('completed', (job) => {
+    latencies.push((job.processedOn ?? 0) - job.timestamp);
+    first = Math.min(first, job.timestamp);
+    last = Math.max(last, job.finishedOn ?? Date.now());
+    if (++completed === size.jobs) resolve();
+  });
+  const rss = rssSampler(process.pid);
+  try {
+    await pool(size.jobs, SUBMITTERS, (i) => queue.add('noop', { i }, { removeOnComplete: true }));
+    await done;
+    latencies.sort((a, b) => a - b);
+    return { rows: [row('bullmq', size.jobs, size.concurrency, (last - first) / 1000, latencies, rss())] };
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+/** The broker's limit: persistent publishes with confirms, consumed and acknowledged. */
+export async function amqpRaw(size: Sizes): Promise<Outcome> {
+  const connection = await connectAmqp(RABBITMQ, { noDelay: true });
+  const queue = `bench-raw-${Date.now()}`;
+  const publisher = await connection.createConfirmChannel();
+  const consumer = await connection.createChannel();
+  await publisher.assertQueue(queue, { durable: true });
+  await consumer.prefetch(size.concurrency);
+  const latencies: number[] = [];
+  let received = 0;
+  const { done, resolve } = signal();
+  await consumer.consume(queue, (message) => {
+    if (message === null) return;
+    latencies.push(Date.now() - Number(message.content.toString()));
+    consumer.ack(message);
+    if (++received === size.jobs) resolve();
+  });
+  const started = Date.now();
+  await pool(size.jobs, SUBMITTERS, async () => {
+    publisher.sendToQueue(queue, Buffer.from(String(Date.now())), { persistent: true });
+    await publisher.waitForConfirms();
+  });
+  await done;
+  const seconds = (Date.now() - started) / 1000;
+  await consumer.close();
+  await publisher.deleteQueue(queue);
+  await connection.close();
+  latencies.sort((a, b) => a - b);
+  return { rows: [row('amqp-raw', size.jobs, size.concurrency, seconds, latencies, 0)] };
+}
+
+/** `echo` tasks through the engine: standalone, Docker runtime. */
+export async function dockerEngine(size: Sizes): Promise<Outcome> {
+  const tork = await startTork(['-mode', 'standalone', '-queue', `default:${size.dockerConcurrency}`]);
+  const rss = rssSampler(tork.child.pid);
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < size.docker; i++)
+      ids.push(
+        await submit(tork.client, { name: `echo ${i}`, tasks: [{ image: IMAGE, run: 'echo hello' }] }),
+      );
+    const { seconds, latencies } = await measureJobs(tork.client, ids, 300_000);
+    return { rows: [row('docker-engine', size.docker, size.dockerConcurrency, seconds, latencies, rss())] };
+  } finally {
+    await tork.stop();
+  }
+}
+
+/** The same containers with dockerode directly: create, start, wait, read the output, remove. */
+export async function dockerRaw(size: Sizes): Promise<Outcome> {
+  const docker = new Docker();
+  const latencies: number[] = [];
+  const started = Date.now();
+  await pool(size.docker, size.dockerConcurrency, async () => {
+    const begin = Date.now();
+    const container = await docker.createContainer({
+      Image: IMAGE,
+      Cmd: ['sh', '-c', 'echo hello'],
+      HostConfig: { NetworkMode: 'none' },
+      Labels: { 'tork.bench': 'raw' },
+    });
+    await container.start();
+    latencies.push(Date.now() - begin);
+    await container.wait();
+    await container.logs({ stdout: true, stderr: true, follow: false });
+    await container.remove({ force: true });
+  });
+  latencies.sort((a, b) => a - b);
+  return {
+    rows: [
+      row('docker-raw', size.docker, size.dockerConcurrency, (Date.now() - started) / 1000, latencies, 0),
+    ],
+  };
+}
+
+/** One job of `longJob` sequential no-op tasks; its peer is as many one-task jobs (`one-task-jobs`). */
+export async function longJob(size: Sizes): Promise<Outcome> {
+  const tork = await startTork([
+    '-mode',
+    'standalone',
+    '-runtime',
+    'noop',
+    '-queue',
+    `default:${size.concurrency}`,
+  ]);
+  const rss = rssSampler(tork.child.pid);
+  try {
+    const tasks = Array.from({ length: size.longJob }, (_, i) => ({
+      name: `step ${i}`,
+      image: IMAGE,
+      run: 'true',
+    }));
+    const id = await submit(tork.client, { name: 'long job', tasks });
+    const job = await waitForJob(tork.client, id, 600_000);
+    if (job.state !== 'COMPLETED') throw new Error(`the long job ended ${job.state}`);
+    const latencies = (job.execution ?? [])
+      .map((task) => Date.parse(task.startedAt ?? '') - Date.parse(task.createdAt ?? ''))
+      .sort((a, b) => a - b);
+    const seconds = (Date.parse(job.completedAt ?? '') - Date.parse(job.createdAt)) / 1000;
+    return { rows: [row('long-job', size.longJob, 1, seconds, latencies, rss())] };
+  } finally {
+    await tork.stop();
+  }
+}
