@@ -1,4 +1,5 @@
 import {
+  TorkError,
   applyChange,
   type Datastore,
   type Job,
@@ -32,7 +33,7 @@ export class InMemoryDatastore implements Datastore {
 
   createJob(job: Job): Promise<void> {
     return this.run(() => {
-      if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already exists`);
+      if (this.jobs.has(job.id)) throw new TorkError('CONFLICT', `job ${job.id} already exists`);
       this.jobs.set(job.id, structuredClone(job));
       this.jobOrder.push(job.id);
     });

@@ -57,6 +57,22 @@ export function datastoreContract(
     };
 
     describe('jobs', () => {
+      it('refuses a second job with an id already stored (CONFLICT), and stores the others created with it', async () => {
+        const first = jobFixture(helloSpec(), timestamp(1));
+        await store.createJob(first);
+        const others = [jobFixture(helloSpec(), timestamp(2)), jobFixture(helloSpec(), timestamp(3))];
+
+        const outcomes = await Promise.allSettled([
+          store.createJob(others[0] as Job),
+          store.createJob({ ...first, name: 'a duplicate' }),
+          store.createJob(others[1] as Job),
+        ]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT' } });
+        expect(await store.getJob(first.id)).toEqual(first);
+        for (const job of others) expect(await store.getJob(job.id)).toEqual(job);
+      });
+
       it('returns a created job with every field, nested task specs included', async () => {
         const job: Job = {
           ...jobFixture(richSpec(), timestamp()),

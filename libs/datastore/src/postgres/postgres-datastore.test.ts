@@ -281,5 +281,37 @@ describePostgres('PostgresDatastore', () => {
       expect(new Set(created.map((task) => task.id)).size).toBe(1);
       expect(await b.listTasks(job.id)).toEqual([created[0]]);
     });
+
+    it('change many rows at once from both sides, in opposite orders: each row once, none lost', async () => {
+      const jobs = Array.from({ length: 60 }, (_, n) => jobFixture(undefined, timestamp(n)));
+      await Promise.all(jobs.map((job) => a.createJob(job)));
+      const tasks = await Promise.all(jobs.map((job) => a.createTask(taskFixture(job))));
+      const start = (store: PostgresDatastore, task: Task): Promise<Task | undefined> =>
+        store.updateTask(task.id, taskChange('schedule', timestamp(5_000)));
+
+      // Concurrent calls of one shape go as batches: a's in one order, b's in the other.
+      const [fromA, fromB] = await Promise.all([
+        Promise.all(tasks.map((task) => start(a, task))),
+        Promise.all([...tasks].reverse().map((task) => start(b, task))),
+      ]);
+      const winners = [...fromA, ...fromB].filter((outcome) => outcome !== undefined);
+      expect(winners.map((task) => task.id).sort()).toEqual(tasks.map((task) => task.id).sort());
+      const stored = await Promise.all(tasks.map((task) => b.getTask(task.id)));
+      expect(stored.map((task) => task?.state)).toEqual(tasks.map(() => 'SCHEDULED'));
+    });
+
+    it('fail only the call with a bad row when it shares a batch with good ones', async () => {
+      const jobs = Array.from({ length: 10 }, (_, n) => jobFixture(undefined, timestamp(n)));
+      await Promise.all(jobs.map((job) => a.createJob(job)));
+      const orphan = taskFixture(jobFixture()); // its job was never stored: a foreign-key violation
+
+      const outcomes = await Promise.allSettled([
+        ...jobs.map((job) => a.createTask(taskFixture(job))),
+        a.createTask(orphan),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([...jobs.map(() => 'fulfilled'), 'rejected']);
+      for (const job of jobs) expect(await b.listTasks(job.id)).toHaveLength(1);
+      expect(await b.getTask(orphan.id)).toBeUndefined();
+    });
   });
 });

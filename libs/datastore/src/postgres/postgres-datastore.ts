@@ -16,6 +16,8 @@ import {
   type TaskLogEntry,
   type TaskQuery,
 } from '@tork/domain';
+import { Batcher } from './batcher.js';
+import { selectByIds, updateRows, type RowChange } from './batched-statements.js';
 import { openDatabase } from './connection.js';
 import {
   jobFromRow,
@@ -29,6 +31,8 @@ import {
   taskPatchToRow,
   taskToRow,
   type Database,
+  type JobRow,
+  type TaskRow,
 } from './rows.js';
 
 export interface PostgresDatastoreOptions {
@@ -44,14 +48,28 @@ export interface PostgresDatastoreOptions {
 /** Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement. */
 const INSERT_BATCH = 1_000;
 
+/** Calls per batched statement (inserts, reads, compare-and-sets). */
+const MAX_BATCH = 500;
+
 /**
  * The datastore in PostgreSQL (kysely over a pg pool), for services that run as many replicas.
- * Its tables come from `migrate()`. Every change is one compare-and-set statement
- * (`UPDATE ... WHERE id = $1 AND state = ANY($2) RETURNING *`), never a read-modify-write.
+ * Its tables come from `migrate()`. Every change is a compare-and-set
+ * (`UPDATE ... WHERE id AND state = ANY(from) RETURNING *`), never a read-modify-write.
+ *
+ * The calls made per job and per message (insert a job, read a job or a task, apply a change,
+ * create a task) are batched by group commit (Batcher): concurrent calls of one shape share one
+ * statement, each row still its own compare-and-set. An idle store sends each call at once.
  */
 export class PostgresDatastore implements Datastore {
   private readonly db: Kysely<Database>;
   private closing: Promise<void> | undefined;
+  private readonly jobInserts: Batcher<Job, undefined>;
+  private readonly jobReads: Batcher<string, JobRow | undefined>;
+  private readonly taskReads: Batcher<string, TaskRow | undefined>;
+  private readonly taskInserts: Batcher<Task, Task>;
+  /** One batcher per change shape: its from-states and the columns it sets. */
+  private readonly jobUpdates = new Map<string, Batcher<RowChange, JobRow | undefined>>();
+  private readonly taskUpdates = new Map<string, Batcher<RowChange, TaskRow | undefined>>();
 
   constructor(options: PostgresDatastoreOptions) {
     this.db = openDatabase<Database>({
@@ -60,11 +78,25 @@ export class PostgresDatastore implements Datastore {
       logger: options.logger ?? silentLogger,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
     });
+    const byId = (id: string): string => id;
+    // A batch with a duplicate id fails whole, then each job is inserted on its own: only the
+    // duplicate's caller hears of the conflict.
+    this.jobInserts = new Batcher<Job, undefined>(
+      async (jobs) => {
+        await this.db.insertInto('jobs').values(jobs.map(jobToRow)).execute();
+        return jobs.map(() => undefined);
+      },
+      (job) => job.id,
+      MAX_BATCH,
+    );
+    this.jobReads = new Batcher((ids) => selectByIds(this.db, 'jobs', ids), byId, MAX_BATCH);
+    this.taskReads = new Batcher((ids) => selectByIds(this.db, 'tasks', ids), byId, MAX_BATCH);
+    this.taskInserts = new Batcher<Task, Task>((tasks) => this.insertTasks(tasks), executionKey, MAX_BATCH);
   }
 
   async createJob(job: Job): Promise<void> {
     try {
-      await this.db.insertInto('jobs').values(jobToRow(job)).execute();
+      await this.jobInserts.submit(job);
     } catch (error) {
       if (error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION)
         throw new TorkError('CONFLICT', `job ${job.id} already exists`, { cause: error });
@@ -73,7 +105,7 @@ export class PostgresDatastore implements Datastore {
   }
 
   async getJob(id: string): Promise<Job | undefined> {
-    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.jobReads.submit(id);
     return row === undefined ? undefined : jobFromRow(row);
   }
 
@@ -109,38 +141,18 @@ export class PostgresDatastore implements Datastore {
   }
 
   async updateJob(id: string, change: JobChange): Promise<Job | undefined> {
-    const patch = jobPatchToRow(change.patch);
-    const row = await this.db
-      .updateTable('jobs')
-      .set((eb) => (Object.keys(patch).length === 0 ? { id: eb.ref('id') } : patch))
-      .where('id', '=', id)
-      .where((eb) => eb('state', '=', eb.fn.any(eb.val([...change.from]))))
-      .returningAll()
-      .executeTakeFirst();
+    const values = jobPatchToRow(change.patch);
+    const batcher = this.updates(this.jobUpdates, 'jobs', change.from, values);
+    const row = await batcher.submit({ id, values });
     return row === undefined ? undefined : jobFromRow(row);
   }
 
-  async createTask(task: Task): Promise<Task> {
-    const inserted = await this.db
-      .insertInto('tasks')
-      .values(taskToRow(task))
-      .onConflict((oc) => oc.constraint('tasks_execution_key').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted !== undefined) return taskFromRow(inserted);
-    // Another call created this execution first: answer with the stored one.
-    const stored = await this.db
-      .selectFrom('tasks')
-      .selectAll()
-      .where('job_id', '=', task.jobId)
-      .where('position', '=', task.position)
-      .where('attempt', '=', task.attempt)
-      .executeTakeFirstOrThrow();
-    return taskFromRow(stored);
+  createTask(task: Task): Promise<Task> {
+    return this.taskInserts.submit(task);
   }
 
   async getTask(id: string): Promise<Task | undefined> {
-    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.taskReads.submit(id);
     return row === undefined ? undefined : taskFromRow(row);
   }
 
@@ -173,15 +185,60 @@ export class PostgresDatastore implements Datastore {
   }
 
   async updateTask(id: string, change: TaskChange): Promise<Task | undefined> {
-    const patch = taskPatchToRow(change.patch);
-    const row = await this.db
-      .updateTable('tasks')
-      .set((eb) => (Object.keys(patch).length === 0 ? { id: eb.ref('id') } : patch))
-      .where('id', '=', id)
-      .where((eb) => eb('state', '=', eb.fn.any(eb.val([...change.from]))))
-      .returningAll()
-      .executeTakeFirst();
+    const values = taskPatchToRow(change.patch);
+    const batcher = this.updates(this.taskUpdates, 'tasks', change.from, values);
+    const row = await batcher.submit({ id, values });
     return row === undefined ? undefined : taskFromRow(row);
+  }
+
+  /** The batcher of the changes shaped like this one: same from-states, same columns set. */
+  private updates<T extends 'jobs' | 'tasks'>(
+    batchers: Map<string, Batcher<RowChange, (T extends 'jobs' ? JobRow : TaskRow) | undefined>>,
+    table: T,
+    from: readonly string[],
+    values: object,
+  ): Batcher<RowChange, (T extends 'jobs' ? JobRow : TaskRow) | undefined> {
+    const columns = Object.keys(values).sort();
+    const states = [...from].sort();
+    const shape = `${states.join(',')}|${columns.join(',')}`;
+    let batcher = batchers.get(shape);
+    if (batcher === undefined) {
+      batcher = new Batcher(
+        (changes) => updateRows(this.db, table, states, columns, changes),
+        (change) => change.id,
+        MAX_BATCH,
+      );
+      batchers.set(shape, batcher);
+    }
+    return batcher;
+  }
+
+  /** Inserts the executions not stored yet; answers each with the stored one (idempotent per execution). */
+  private async insertTasks(tasks: readonly Task[]): Promise<Task[]> {
+    // In execution-key order, so that two batches inserting the same executions cannot deadlock.
+    const rows = [...tasks].sort((a, b) => compare(executionKey(a), executionKey(b))).map(taskToRow);
+    const inserted = await this.db
+      .insertInto('tasks')
+      .values(rows)
+      .onConflict((oc) => oc.constraint('tasks_execution_key').doNothing())
+      .returningAll()
+      .execute();
+    const byKey = new Map(inserted.map((row) => [executionKey(taskFromRow(row)), taskFromRow(row)]));
+    return Promise.all(
+      tasks.map(async (task) => {
+        const created = byKey.get(executionKey(task));
+        if (created !== undefined) return created;
+        // Another call created this execution first: answer with the stored one.
+        const stored = await this.db
+          .selectFrom('tasks')
+          .selectAll()
+          .where('job_id', '=', task.jobId)
+          .where('position', '=', task.position)
+          .where('attempt', '=', task.attempt)
+          .executeTakeFirstOrThrow();
+        return taskFromRow(stored);
+      }),
+    );
   }
 
   async appendLogs(entries: readonly TaskLogEntry[]): Promise<void> {
@@ -273,6 +330,15 @@ export class PostgresDatastore implements Datastore {
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+/** A task execution's identity: one exists per (job, position, attempt). */
+function executionKey(task: Pick<Task, 'jobId' | 'position' | 'attempt'>): string {
+  return `${task.jobId}/${String(task.position)}/${String(task.attempt)}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 function page<T>(items: T[], query: PageQuery, totalItems: number): Page<T> {
   return {

@@ -86,6 +86,36 @@ export interface Database {
   nodes: NodesTable;
 }
 
+/** The PostgreSQL type of each column a change may set: batched updates send them as typed arrays. */
+export const JOB_PATCH_TYPES: Readonly<Partial<Record<keyof JobsTable, string>>> = {
+  name: 'text',
+  state: 'text',
+  position: 'integer',
+  scheduled_at: 'timestamptz',
+  started_at: 'timestamptz',
+  completed_at: 'timestamptz',
+  failed_at: 'timestamptz',
+  cancelled_at: 'timestamptz',
+  result: 'text',
+  error: 'text',
+};
+
+export const TASK_PATCH_TYPES: Readonly<Partial<Record<keyof TasksTable, string>>> = {
+  state: 'text',
+  queue: 'text',
+  node_id: 'text',
+  result: 'text',
+  error: 'text',
+  scheduled_at: 'timestamptz',
+  started_at: 'timestamptz',
+  completed_at: 'timestamptz',
+  failed_at: 'timestamptz',
+  cancelled_at: 'timestamptz',
+  run_at: 'timestamptz',
+  deadline_at: 'timestamptz',
+  steps: 'jsonb',
+};
+
 export type JobRow = Selectable<JobsTable>;
 export type TaskRow = Selectable<TasksTable>;
 
