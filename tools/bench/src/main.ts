@@ -49,6 +49,7 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
 
 const rows: Row[] = [];
 const memory: string[] = [];
+const costs: string[] = [];
 for (const [name, scenario] of Object.entries(SCENARIOS)) {
   if (only !== undefined && !only.includes(name)) continue;
   process.stderr.write(`running ${name}...\n`);
@@ -58,6 +59,12 @@ for (const [name, scenario] of Object.entries(SCENARIOS)) {
     memory.push(
       `${name}: ${Object.entries(outcome.rss)
         .map(([process, mb]) => `${process} ${mb} MB`)
+        .join(', ')}`,
+    );
+  if (outcome.perTask !== undefined)
+    costs.push(
+      `${name}: ${Object.entries(outcome.perTask)
+        .map(([what, value]) => `${what} ${String(value)}`)
         .join(', ')}`,
     );
 }
@@ -93,6 +100,7 @@ const ratio = (a: string, b: string): string => {
 };
 console.log('');
 if (memory.length > 0) console.log(`largest RSS: ${memory.join('; ')}`);
+if (costs.length > 0) console.log(`per task: ${costs.join('; ')}`);
 console.log(
   `distributed / bullmq: ${ratio('distributed', 'bullmq')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}; long-job / one-task-jobs: ${ratio('long-job', 'one-task-jobs')}`,
 );

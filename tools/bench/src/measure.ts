@@ -19,6 +19,11 @@ export interface Row {
 }
 
 const TORK = fileURLToPath(new URL('../../../apps/tork/dist/main.js', import.meta.url));
+/**
+ * Node flags for every `tork` process the bench starts, e.g. to profile them:
+ * TORK_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof).
+ */
+const NODE_FLAGS = (process.env['TORK_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 
 // ---------------------------------------------------------------- HTTP
 
@@ -217,6 +222,25 @@ export function rssSampler(pid: number | undefined): () => number {
   };
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time a process has used (user + system, ms): the cost of its work, which holds when other
+ * processes share the cores, unlike wall-clock throughput.
+ */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime, stime: fields 14 and 15
+    return (ticks * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // the process ended
+  }
+}
+
 // ---------------------------------------------------------------- processes
 
 export interface Tork {
@@ -237,7 +261,17 @@ async function freePort(): Promise<number> {
 /** Starts `tork` with `flags` and waits until it answers /health/live (workers serve it too). */
 export async function startTork(flags: readonly string[]): Promise<Tork> {
   const port = await freePort();
-  const args = [TORK, ...flags, '-port', String(port), '-host', '127.0.0.1', '-log-level', 'warn'];
+  const args = [
+    ...NODE_FLAGS,
+    TORK,
+    ...flags,
+    '-port',
+    String(port),
+    '-host',
+    '127.0.0.1',
+    '-log-level',
+    'warn',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

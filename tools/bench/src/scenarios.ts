@@ -3,8 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as connectAmqp } from 'amqplib';
 import { Queue, Worker } from 'bullmq';
 import Docker from 'dockerode';
+import pg from 'pg';
 import { isolatedServices } from '@tork/testing/cluster';
 import {
+  cpuMs,
   measureJobs,
   pool,
   row,
@@ -25,10 +27,41 @@ export interface Sizes {
   readonly dockerConcurrency: number;
 }
 
-/** A scenario's rows, and the RSS of each process it sampled (MB). */
+/** A scenario's rows, the RSS of each process it sampled (MB), and what each task cost. */
 export interface Outcome {
   readonly rows: Row[];
   readonly rss?: Readonly<Record<string, number>>;
+  /** Per task: CPU ms of each engine process, PostgreSQL transactions (statements). */
+  readonly perTask?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Counts the statements the engine sends to its database (each autocommitted statement is one
+ * transaction in pg_stat_database) while a workload runs, and waits for the workload's jobs to
+ * complete by asking the database itself, so that no API read is counted.
+ */
+async function countStatements(dsn: string, jobs: number, workload: () => Promise<void>): Promise<number> {
+  const client = new pg.Client({ connectionString: dsn });
+  await client.connect();
+  let own = 0; // this client's statements, each a transaction too
+  const query = async (text: string): Promise<number> => {
+    own += 1;
+    const { rows } = await client.query<{ n: string }>(text);
+    return Number(rows[0]?.n ?? 0);
+  };
+  const committed = (): Promise<number> =>
+    query('select xact_commit as n from pg_stat_database where datname = current_database()');
+  try {
+    const before = await committed();
+    own = 0; // the first query's own commit is counted after it
+    await workload();
+    while ((await query(`select count(*) as n from jobs where state = 'COMPLETED'`)) < jobs) await sleep(200);
+    await sleep(1500); // backends report their statistics within a second of going idle
+    const after = await committed();
+    return after - before - (own - 1);
+  } finally {
+    await client.end();
+  }
 }
 
 const IMAGE = 'tork/busybox:latest';
@@ -44,6 +77,8 @@ function signal(): { done: Promise<void>; resolve: () => void } {
   const done = new Promise<void>((settle) => (resolve = settle));
   return { done, resolve };
 }
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 const noopJob = (i: number): unknown => ({
   name: `bench ${i}`,
@@ -100,8 +135,17 @@ export async function distributed(size: Sizes): Promise<Outcome> {
       const apiRss = rssSampler(api.child.pid);
       const workerRss = rssSampler(worker.child.pid);
       const schedulerRss = rssSampler(scheduler.child.pid);
+      const processes = { api, scheduler, worker };
+      const cpuBefore = Object.values(processes).map((process) => cpuMs(process.child.pid));
       const ids = new Array<string>(size.jobs);
-      await pool(size.jobs, SUBMITTERS, async (i) => (ids[i] = await submit(api.client, noopJob(i))));
+      const statements = await countStatements(services.postgresDsn, size.jobs, () =>
+        pool(size.jobs, SUBMITTERS, async (i) => (ids[i] = await submit(api.client, noopJob(i)))),
+      );
+      const perTask: Record<string, number> = {};
+      Object.entries(processes).forEach(([name, process], i) => {
+        perTask[`${name} CPU ms`] = round2((cpuMs(process.child.pid) - (cpuBefore[i] ?? 0)) / size.jobs);
+      });
+      perTask['PostgreSQL statements'] = round2(statements / size.jobs);
       const all = await measureJobs(api.client, ids, 900_000);
       const rss = { api: apiRss(), scheduler: schedulerRss(), worker: workerRss() };
       const mb = Math.max(rss.api, rss.worker);
@@ -111,6 +155,7 @@ export async function distributed(size: Sizes): Promise<Outcome> {
           row('distributed-low-load', lowLoad.length, 1, lowLoad.length, lowLoad, mb),
         ],
         rss,
+        perTask,
       };
     } finally {
       for (const process of [worker, scheduler, api]) await process.stop();
