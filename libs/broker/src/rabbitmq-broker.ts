@@ -21,6 +21,7 @@
  * before it is handled, so a message that kills its consumer every time is still given up on.
  */
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connect,
@@ -44,6 +45,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@tork/domain';
+import { coalesceWrites } from './coalesce-writes.js';
 
 export interface RabbitMqBrokerOptions {
   /** `amqp://user:password@host:port/vhost`; `?heartbeat=N` overrides the server's heartbeat. */
@@ -244,6 +246,9 @@ export class RabbitMqBroker implements Broker {
       noDelay: true,
       clientProperties: { connection_name: this.settings.connectionName },
     });
+    // amqplib does not type its socket; where it has one, frames written in one turn go as one write.
+    const socket: unknown = Reflect.get(connection.connection, 'stream');
+    if (socket instanceof Socket) coalesceWrites(socket);
     connection.on('error', (error: unknown) => {
       this.logger.warn({ err: errorMessage(error) }, 'RabbitMQ connection error');
     });
