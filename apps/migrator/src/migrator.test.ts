@@ -54,13 +54,17 @@ describePostgres('runMigrations', () => {
 
   it('applies and logs each pending migration, then reports the schema up to date', async () => {
     const first: Line[] = [];
-    expect(await runMigrations({ dsn, schema, logger: recordingLogger(first) })).toEqual(['0001-initial']);
-    expect(first).toContainEqual({
-      level: 'info',
-      fields: { migration: '0001-initial' },
-      message: 'applied migration 0001-initial',
-    });
-    expect(first.at(-1)?.message).toBe('applied 1 migration(s)');
+    expect(await runMigrations({ dsn, schema, logger: recordingLogger(first) })).toEqual([
+      '0001-initial',
+      '0002-task-published',
+    ]);
+    for (const migration of ['0001-initial', '0002-task-published'])
+      expect(first).toContainEqual({
+        level: 'info',
+        fields: { migration },
+        message: `applied migration ${migration}`,
+      });
+    expect(first.at(-1)?.message).toBe('applied 2 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

@@ -258,6 +258,32 @@ describe('scheduler', () => {
     expect(done.result).toBe('attempt 2');
   });
 
+  it('sends a task its scheduler marked SCHEDULED but stopped before sending', async () => {
+    await workerAnswering((run) => [started(run), completed(run, 'sent by the sweeper')]);
+    const job = newJob(parseJobSpec({ tasks: [{ image: 'busybox' }] }), new Date().toISOString());
+    await datastore.createJob({ ...job, state: 'SCHEDULED' });
+    const scheduledAt = new Date(Date.now() - 1000).toISOString();
+    // As a scheduler killed between its compare-and-set and its publish leaves it.
+    const task = await datastore.createTask({
+      ...newTask(job, 0, 1, scheduledAt),
+      state: 'SCHEDULED',
+      scheduledAt,
+    });
+
+    const done = await until(job.id, ['COMPLETED']);
+    expect(done.result).toBe('sent by the sweeper');
+    expect(runs.map((run) => run.id)).toEqual([task.id]);
+  });
+
+  it('marks every task it sends as confirmed, so that the sweeper never sends it again', async () => {
+    await workerAnswering(() => []); // takes the task and never answers: it stays SCHEDULED
+    const job = await submit([{ image: 'busybox' }]);
+    await until(job.id, ['SCHEDULED']);
+    await expect.poll(async () => (await datastore.listTasks(job.id))[0]?.publishedAt).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 800)); // past lostAfterMs, several sweeps
+    expect(runs).toHaveLength(1);
+  });
+
   it('sends again a job whose submission message was lost', async () => {
     await workerAnswering((run) => [started(run), completed(run, 'recovered')]);
     const job = newJob(

@@ -11,6 +11,7 @@ import {
   type Task,
 } from '@tork/domain';
 import { failTask } from './handlers/error.js';
+import { sendTask } from './handlers/pending.js';
 import type { SchedulerContext } from './scheduler-context.js';
 
 export interface SweepOptions {
@@ -36,6 +37,7 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
  * datastore, so they make good what a crashed process left undone.
  * - a retry whose delay has passed (its timer died with its process) is scheduled;
  * - a job or task whose message was lost is sent again (handlers are idempotent, so a duplicate is harmless);
+ * - a task marked SCHEDULED whose `task.run` was never confirmed (its scheduler stopped in between) is sent;
  * - a RUNNING task past its deadline (its worker died or hung) fails with `timed out after <d>`.
  */
 export async function sweep(ctx: SchedulerContext, options: SweepOptions): Promise<void> {
@@ -61,6 +63,19 @@ export async function sweep(ctx: SchedulerContext, options: SweepOptions): Promi
     if (task !== undefined) {
       await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
     }
+  }
+
+  const unsent = await ctx.datastore.findTasks({
+    states: ['SCHEDULED'],
+    unpublishedBy: lostBefore,
+    limit: options.batchSize,
+  });
+  for (const task of unsent) {
+    ctx.logger.warn(
+      { taskId: task.id, scheduledAt: task.scheduledAt },
+      'scheduled task was never sent; sending it',
+    );
+    await sendTask(ctx, task);
   }
 
   const lostJobs = await ctx.datastore.findJobs({

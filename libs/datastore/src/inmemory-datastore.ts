@@ -124,7 +124,11 @@ export class InMemoryDatastore implements Datastore {
             (query.dueBy === undefined || (task.runAt ?? task.createdAt) <= query.dueBy) &&
             (query.delayedOnly !== true || task.runAt !== undefined) &&
             (query.deadlineBy === undefined ||
-              (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)),
+              (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)) &&
+            (query.unpublishedBy === undefined ||
+              (task.publishedAt === undefined &&
+                task.scheduledAt !== undefined &&
+                task.scheduledAt <= query.unpublishedBy)),
         )
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
         .slice(0, query.limit)

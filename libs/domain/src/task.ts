@@ -26,6 +26,11 @@ export interface Task {
   readonly cancelledAt?: string;
   /** A PENDING retry waits until this time before it is scheduled. */
   readonly runAt?: string;
+  /**
+   * When the broker confirmed the task's `task.run` message. A SCHEDULED task without it is one
+   * whose scheduler stopped between marking it and sending it: the sweeper sends it.
+   */
+  readonly publishedAt?: string;
   /** A RUNNING task with a timeout must have ended by this time; the scheduler enforces it too. */
   readonly deadlineAt?: string;
   /** What happened to each step (pre, main, post), as the worker reported it. */

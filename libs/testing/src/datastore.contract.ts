@@ -3,6 +3,7 @@ import {
   jobChange,
   newId,
   taskChange,
+  taskPublished,
   type Datastore,
   type Job,
   type NodeInfo,
@@ -611,6 +612,27 @@ export function datastoreContract(
         expect(await find(['COMPLETED', 'FAILED'])).toEqual([t4]);
         expect(await find(['CANCELLED'])).toEqual([]);
         expect(await find([])).toEqual([]);
+      });
+
+      it('finds SCHEDULED tasks never confirmed sent, scheduled at or before a time', async () => {
+        const job = await storedJob(richSpec());
+        const unsent = await storedTask(job, 0, 1, 0, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        const later = await storedTask(job, 1, 1, 100, { state: 'SCHEDULED', scheduledAt: timestamp(3_000) });
+        const sent = await storedTask(job, 2, 1, 0, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        await storedTask(job, 0, 2, 0, { state: 'PENDING' });
+
+        const published = must(await store.updateTask(sent.id, taskPublished(timestamp(1_001))));
+        expect(published.publishedAt).toBe(timestamp(1_001));
+        const find = (by: string): Promise<Task[]> =>
+          store.findTasks({ states: ['SCHEDULED'], unpublishedBy: by, limit: 10 });
+        expect(await find(timestamp(999))).toEqual([]);
+        expect(await find(timestamp(1_000))).toEqual([unsent]);
+        expect(await find(timestamp(5_000))).toEqual([unsent, later]);
+
+        // Marking a task that has moved on changes nothing: it is not SCHEDULED any more.
+        must(await store.updateTask(later.id, taskChange('start', timestamp(4_000), { nodeId: 'node-1' })));
+        expect(await store.updateTask(later.id, taskPublished(timestamp(4_001)))).toBeUndefined();
+        expect(await find(timestamp(5_000))).toEqual([unsent]);
       });
 
       it('finds tasks due by a time: their runAt, or their createdAt when they have none', async () => {

@@ -1,4 +1,4 @@
-import { isJobActive, QUEUE, taskChange, type Task, type TaskPending } from '@tork/domain';
+import { isJobActive, QUEUE, taskChange, taskPublished, type Task, type TaskPending } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
 
 /** Handles the `pending` queue: a task is marked SCHEDULED and routed to its work queue. */
@@ -16,10 +16,21 @@ export async function handlePending(ctx: SchedulerContext, message: TaskPending)
 async function scheduleTask(ctx: SchedulerContext, taskId: string): Promise<void> {
   const task = await ctx.datastore.updateTask(taskId, taskChange('schedule', ctx.now()));
   if (task === undefined) return; // already scheduled by an earlier delivery, or no longer pending
+  await sendTask(ctx, task);
+}
+
+/**
+ * Sends a SCHEDULED task to its work queue, then records that the broker confirmed it. Should
+ * this process stop in between, the task stays SCHEDULED without `publishedAt`, and the sweeper
+ * sends it (sweeper.ts): marking first and sending second can strand a task, never run it twice
+ * unless the stop falls between the confirm and the record.
+ */
+export async function sendTask(ctx: SchedulerContext, task: Task): Promise<void> {
   await ctx.broker.publish(task.queue, {
     type: 'task.run',
     task: { id: task.id, jobId: task.jobId, attempt: task.attempt, queue: task.queue, spec: task.spec },
   });
+  await ctx.datastore.updateTask(task.id, taskPublished(ctx.now()));
 }
 
 /**

@@ -20,6 +20,8 @@ import { migrate } from './migrations/migrate.js';
 import { PostgresDatastore } from './postgres-datastore.js';
 
 const dsn = postgresTestDsn();
+/** Every migration, in the order they apply. */
+const MIGRATIONS = ['0001-initial', '0002-task-published'];
 const describePostgres = describeWithService(
   'PostgreSQL',
   await postgresAvailable(dsn),
@@ -89,7 +91,7 @@ describePostgres('PostgresDatastore', () => {
     });
 
     it('applies every migration to a fresh database, then nothing when run again', async () => {
-      expect(await migrate({ dsn: database.dsn })).toEqual(['0001-initial']);
+      expect(await migrate({ dsn: database.dsn })).toEqual(MIGRATIONS);
       expect(await migrate({ dsn: database.dsn })).toEqual([]);
 
       expect(await tables(database.dsn, 'public')).toEqual([
@@ -100,7 +102,7 @@ describePostgres('PostgresDatastore', () => {
         'task_logs',
         'tasks',
       ]);
-      expect(await executedMigrations(database.dsn, 'public')).toEqual(['0001-initial']);
+      expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
       const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });
       const job = jobFixture();
       await store.createJob(job);
@@ -111,19 +113,19 @@ describePostgres('PostgresDatastore', () => {
     it('applies each migration once when several processes migrate a fresh database at once', async () => {
       const runs = await Promise.all(Array.from({ length: 4 }, () => migrate({ dsn: database.dsn })));
 
-      expect(runs.flat()).toEqual(['0001-initial']);
-      expect(await executedMigrations(database.dsn, 'public')).toEqual(['0001-initial']);
+      expect(runs.flat()).toEqual(MIGRATIONS);
+      expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
     });
 
     it('migrates a named schema on its own, creating it, and leaves the default one alone', async () => {
-      expect(await migrate({ dsn: database.dsn, schema: 'tenant_a' })).toEqual(['0001-initial']);
+      expect(await migrate({ dsn: database.dsn, schema: 'tenant_a' })).toEqual(MIGRATIONS);
       expect(await tables(database.dsn, 'public')).toEqual([]);
       expect(await tables(database.dsn, 'tenant_a')).toContain('jobs');
 
       // The default schema is migrated on its own, although tenant_a already has kysely's tables.
-      expect(await migrate({ dsn: database.dsn })).toEqual(['0001-initial']);
+      expect(await migrate({ dsn: database.dsn })).toEqual(MIGRATIONS);
       expect(await migrate({ dsn: database.dsn, schema: 'tenant_a' })).toEqual([]);
-      expect(await executedMigrations(database.dsn, 'public')).toEqual(['0001-initial']);
+      expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
     });
 
     it('rejects a schema name that would need quoting, and a server it cannot reach', async () => {

@@ -168,7 +168,7 @@ export class PostgresDatastore implements Datastore {
   }
 
   async findTasks(query: TaskQuery): Promise<Task[]> {
-    const { nodeIds, dueBy, deadlineBy, delayedOnly } = query;
+    const { nodeIds, dueBy, deadlineBy, delayedOnly, unpublishedBy } = query;
     let select = this.db
       .selectFrom('tasks')
       .selectAll()
@@ -180,6 +180,9 @@ export class PostgresDatastore implements Datastore {
       select = select.where(sql<Date>`coalesce(run_at, created_at)`, '<=', new Date(dueBy));
     if (delayedOnly === true) select = select.where('run_at', 'is not', null);
     if (deadlineBy !== undefined) select = select.where('deadline_at', '<=', new Date(deadlineBy));
+    // Spelled as the partial index tasks_unpublished_idx is, so that it serves this query.
+    if (unpublishedBy !== undefined)
+      select = select.where('published_at', 'is', null).where('scheduled_at', '<=', new Date(unpublishedBy));
     const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
     return rows.map(taskFromRow);
   }

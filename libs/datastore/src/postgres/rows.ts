@@ -60,6 +60,7 @@ export interface TasksTable {
   run_at: OptionalTimestamp;
   deadline_at: OptionalTimestamp;
   steps: OptionalJson;
+  published_at: OptionalTimestamp;
 }
 
 export interface TaskLogsTable {
@@ -114,6 +115,7 @@ export const TASK_PATCH_TYPES: Readonly<Partial<Record<keyof TasksTable, string>
   run_at: 'timestamptz',
   deadline_at: 'timestamptz',
   steps: 'jsonb',
+  published_at: 'timestamptz',
 };
 
 export type JobRow = Selectable<JobsTable>;
@@ -185,6 +187,7 @@ export function taskFromRow(row: TaskRow): Task {
     ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
     ...optional('runAt', isoOrNull(row.run_at)),
     ...optional('deadlineAt', isoOrNull(row.deadline_at)),
+    ...optional('publishedAt', isoOrNull(row.published_at)),
     ...optional('steps', row.steps as StepReport[] | null),
   };
 }
@@ -217,6 +220,7 @@ export function taskPatchToRow(patch: TaskChange['patch']): Updateable<TasksTabl
     cancelledAt: (value) => ({ cancelled_at: value ?? null }),
     runAt: (value) => ({ run_at: value ?? null }),
     deadlineAt: (value) => ({ deadline_at: value ?? null }),
+    publishedAt: (value) => ({ published_at: value ?? null }),
     steps: (value) => ({ steps: value === undefined ? null : json(value) }),
   });
 }

@@ -82,5 +82,7 @@ export interface TaskQuery {
   readonly delayedOnly?: boolean;
   /** Only tasks whose `deadlineAt` is at or before it. */
   readonly deadlineBy?: string;
+  /** Only tasks scheduled at or before it whose `task.run` was never confirmed (no `publishedAt`). */
+  readonly unpublishedBy?: string;
   readonly limit: number;
 }

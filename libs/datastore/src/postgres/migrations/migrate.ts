@@ -2,10 +2,12 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { TorkError, errorMessage, isTorkError, silentLogger, type Logger } from '@tork/domain';
 import { openDatabase } from '../connection.js';
 import * as initial from './0001-initial.js';
+import * as taskPublished from './0002-task-published.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-task-published': taskPublished,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
