@@ -97,10 +97,18 @@ export async function standalone(size: Sizes, jobs = size.jobs, scenario = 'stan
   const rss = rssSampler(tork.child.pid);
   try {
     const ids = new Array<string>(jobs);
+    const cpuBefore = cpuMs(tork.child.pid);
     await pool(jobs, SUBMITTERS, async (i) => (ids[i] = await submit(tork.client, noopJob(i))));
+    // The last job submitted is about the last to end: the CPU until then is the workload's.
+    await waitForJob(tork.client, ids.at(-1) ?? '', 600_000);
+    const perTask = { 'CPU ms': round2((cpuMs(tork.child.pid) - cpuBefore) / jobs) };
     const { seconds, latencies } = await measureJobs(tork.client, ids, 600_000);
     const mb = rss();
-    return { rows: [row(scenario, jobs, size.concurrency, seconds, latencies, mb)], rss: { standalone: mb } };
+    return {
+      rows: [row(scenario, jobs, size.concurrency, seconds, latencies, mb)],
+      rss: { standalone: mb },
+      perTask,
+    };
   } finally {
     await tork.stop();
   }
