@@ -145,6 +145,10 @@ export class InMemoryDatastore implements Datastore {
     });
   }
 
+  async markTaskPublished(id: string, at: string): Promise<void> {
+    await this.updateTask(id, { from: ['SCHEDULED'], patch: { publishedAt: at } });
+  }
+
   appendLogs(entries: readonly TaskLogEntry[]): Promise<void> {
     return this.run(() => {
       for (const entry of entries) {

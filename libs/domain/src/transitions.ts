@@ -55,14 +55,6 @@ export function jobChange(event: JobEvent, at: string, fields: JobChange['patch'
   return { from: transition.from, patch: { ...fields, state: transition.to, [transition.stamp]: at } };
 }
 
-/**
- * Records that the broker confirmed a SCHEDULED task's `task.run`: not a state change, so a task
- * that has already moved on (its worker was quicker) is left as it is.
- */
-export function taskPublished(at: string): TaskChange {
-  return { from: ['SCHEDULED'], patch: { publishedAt: at } };
-}
-
 /** Whether `event` may be applied to a record in `state`. */
 export function canApplyTaskEvent(event: TaskEvent, state: TaskState): boolean {
   return (TASK_EVENTS[event].from as readonly TaskState[]).includes(state);

@@ -3,7 +3,6 @@ import {
   jobChange,
   newId,
   taskChange,
-  taskPublished,
   type Datastore,
   type Job,
   type NodeInfo,
@@ -621,8 +620,8 @@ export function datastoreContract(
         const sent = await storedTask(job, 2, 1, 0, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
         await storedTask(job, 0, 2, 0, { state: 'PENDING' });
 
-        const published = must(await store.updateTask(sent.id, taskPublished(timestamp(1_001))));
-        expect(published.publishedAt).toBe(timestamp(1_001));
+        await store.markTaskPublished(sent.id, timestamp(1_001));
+        expect((await store.getTask(sent.id))?.publishedAt).toBe(timestamp(1_001));
         const find = (by: string): Promise<Task[]> =>
           store.findTasks({ states: ['SCHEDULED'], unpublishedBy: by, limit: 10 });
         expect(await find(timestamp(999))).toEqual([]);
@@ -631,7 +630,8 @@ export function datastoreContract(
 
         // Marking a task that has moved on changes nothing: it is not SCHEDULED any more.
         must(await store.updateTask(later.id, taskChange('start', timestamp(4_000), { nodeId: 'node-1' })));
-        expect(await store.updateTask(later.id, taskPublished(timestamp(4_001)))).toBeUndefined();
+        await store.markTaskPublished(later.id, timestamp(4_001));
+        expect((await store.getTask(later.id))?.publishedAt).toBeUndefined();
         expect(await find(timestamp(5_000))).toEqual([unsent]);
       });
 

@@ -1,4 +1,4 @@
-import { isJobActive, QUEUE, taskChange, taskPublished, type Task, type TaskPending } from '@tork/domain';
+import { isJobActive, QUEUE, taskChange, type Task, type TaskPending } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
 
 /** Handles the `pending` queue: a task is marked SCHEDULED and routed to its work queue. */
@@ -30,7 +30,7 @@ export async function sendTask(ctx: SchedulerContext, task: Task): Promise<void>
     type: 'task.run',
     task: { id: task.id, jobId: task.jobId, attempt: task.attempt, queue: task.queue, spec: task.spec },
   });
-  await ctx.datastore.updateTask(task.id, taskPublished(ctx.now()));
+  await ctx.datastore.markTaskPublished(task.id, ctx.now());
 }
 
 /**

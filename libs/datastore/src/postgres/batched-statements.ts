@@ -68,6 +68,28 @@ export async function updateRows<T extends Table>(
   return inOrder(ids, rows);
 }
 
+export interface PublishedMark {
+  readonly id: string;
+  readonly at: string;
+}
+
+/**
+ * Sets `published_at` of the tasks still SCHEDULED, answering nothing: one small statement per
+ * batch on the path of every task. Rows are locked in id order first, as updateRows does, since a
+ * batch of starts may hold the same tasks.
+ */
+export async function markPublished(db: Kysely<Database>, marks: readonly PublishedMark[]): Promise<void> {
+  const ids = marks.map((mark) => mark.id);
+  const ats = marks.map((mark) => mark.at);
+  await sql`
+    with locked as materialized (
+      select id from tasks where id = any(${ids}::text[]) order by id for update
+    )
+    update tasks as t set published_at = v.at
+    from unnest(${ids}::text[], ${ats}::timestamptz[]) as v(id, at)
+    where t.id = v.id and t.id in (select id from locked) and t.state = 'SCHEDULED'`.execute(db);
+}
+
 function typeOf(table: Table, column: string): string {
   const type = PATCH_TYPES[table][column];
   if (type === undefined) throw new Error(`${table}.${column} is not a column a change may set`);

@@ -17,7 +17,13 @@ import {
   type TaskQuery,
 } from '@tork/domain';
 import { Batcher } from './batcher.js';
-import { selectByIds, updateRows, type RowChange } from './batched-statements.js';
+import {
+  markPublished,
+  selectByIds,
+  updateRows,
+  type PublishedMark,
+  type RowChange,
+} from './batched-statements.js';
 import { openDatabase } from './connection.js';
 import {
   jobFromRow,
@@ -67,6 +73,7 @@ export class PostgresDatastore implements Datastore {
   private readonly jobReads: Batcher<string, JobRow | undefined>;
   private readonly taskReads: Batcher<string, TaskRow | undefined>;
   private readonly taskInserts: Batcher<Task, Task>;
+  private readonly publishedMarks: Batcher<PublishedMark, undefined>;
   /** One batcher per change shape: its from-states and the columns it sets. */
   private readonly jobUpdates = new Map<string, Batcher<RowChange, JobRow | undefined>>();
   private readonly taskUpdates = new Map<string, Batcher<RowChange, TaskRow | undefined>>();
@@ -91,6 +98,14 @@ export class PostgresDatastore implements Datastore {
     );
     this.jobReads = new Batcher((ids) => selectByIds(this.db, 'jobs', ids), byId, MAX_BATCH);
     this.taskReads = new Batcher((ids) => selectByIds(this.db, 'tasks', ids), byId, MAX_BATCH);
+    this.publishedMarks = new Batcher<PublishedMark, undefined>(
+      async (marks) => {
+        await markPublished(this.db, marks);
+        return marks.map(() => undefined);
+      },
+      (mark) => mark.id,
+      MAX_BATCH,
+    );
     this.taskInserts = new Batcher<Task, Task>((tasks) => this.insertTasks(tasks), executionKey, MAX_BATCH);
   }
 
@@ -192,6 +207,10 @@ export class PostgresDatastore implements Datastore {
     const batcher = this.updates(this.taskUpdates, 'tasks', change.from, values);
     const row = await batcher.submit({ id, values });
     return row === undefined ? undefined : taskFromRow(row);
+  }
+
+  markTaskPublished(id: string, at: string): Promise<void> {
+    return this.publishedMarks.submit({ id, at }).then(() => undefined);
   }
 
   /** The batcher of the changes shaped like this one: same from-states, same columns set. */

@@ -30,6 +30,12 @@ export interface Datastore {
   /** Tasks matching every given criterion, oldest first: for sweeps. */
   findTasks(query: TaskQuery): Promise<Task[]>;
   updateTask(id: string, change: TaskChange): Promise<Task | undefined>;
+  /**
+   * Records that the broker confirmed a SCHEDULED task's `task.run` (its `publishedAt`). Not a state
+   * change: a task that has moved on (its worker was quicker) is left as it is. On the hot path of
+   * every task, so it answers nothing.
+   */
+  markTaskPublished(id: string, at: string): Promise<void>;
 
   /** Appends log entries; an entry whose (taskId, number) is already stored is ignored. */
   appendLogs(entries: readonly TaskLogEntry[]): Promise<void>;
