@@ -17,10 +17,12 @@ describeWithService(
   let broker: InMemoryBroker;
   let worker: RunningWorker | undefined;
   let reports: Message[];
+  let submitted: string[];
 
   beforeEach(async () => {
     broker = new InMemoryBroker();
     reports = [];
+    submitted = [];
     for (const queue of [QUEUE.started, QUEUE.completed, QUEUE.error, QUEUE.logs]) {
       await broker.subscribe(queue, (message) => Promise.resolve(void reports.push(message)), {
         concurrency: 1,
@@ -31,8 +33,10 @@ describeWithService(
   afterEach(async () => {
     await worker?.stop({ abort: true });
     await broker.close();
-    expect(leftovers('ps', 'label=tork.task')).toEqual([]);
-    expect(leftovers('volume', 'label=tork=true')).toEqual([]);
+    // Only this test's containers and volumes (named tork-<task id>...): other suites share the engine.
+    const ours = (name: string): boolean => submitted.some((id) => name.startsWith(`tork-${id}`));
+    expect(leftovers('ps', 'label=tork.task').filter(ours)).toEqual([]);
+    expect(leftovers('volume', 'label=tork=true').filter(ours)).toEqual([]);
   });
 
   async function start(queues: Record<string, number>): Promise<RunningWorker> {
@@ -42,6 +46,7 @@ describeWithService(
 
   async function submit(spec: TaskSpec, queue = 'default'): Promise<TaskRun> {
     const task: TaskRun = { id: newId(), jobId: newId(), attempt: 1, queue, spec };
+    submitted.push(task.id);
     await broker.publish(queue, { type: 'task.run', task });
     return task;
   }

@@ -8,6 +8,8 @@ import { describeWithService, dockerAvailable } from '@tork/testing';
 import { DockerRuntime } from './docker-runtime.js';
 
 const IMAGE = 'tork/busybox:latest';
+/** The test image with a non-root USER, who cannot create directories in / (built in beforeAll). */
+const NON_ROOT_USER = '65534';
 /** Tags this file's containers and volumes so parallel suites on the same engine do not disturb the checks. */
 const SUITE = randomUUID().slice(0, 8);
 const MARKER = (max: number): string => `\n[truncated: output exceeded ${max} bytes]`;
@@ -21,6 +23,8 @@ const describeDocker = describeWithService(
 describeDocker('DockerRuntime (real engine)', () => {
   const docker = new Docker();
   const runtime = new DockerRuntime();
+  const nonRootRepo = 'tork/busybox-nonroot';
+  const nonRootImage = `${nonRootRepo}:${SUITE}`;
   let counter = 0;
 
   const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
@@ -51,6 +55,12 @@ describeDocker('DockerRuntime (real engine)', () => {
     } catch {
       throw new Error(`test image ${IMAGE} is missing: build it with \`bash tools/test-images.sh\``);
     }
+    const base = await docker.createContainer({ Image: IMAGE, Cmd: ['true'] });
+    try {
+      await base.commit({ repo: nonRootRepo, tag: SUITE, changes: `USER ${NON_ROOT_USER}` });
+    } finally {
+      await base.remove({ force: true });
+    }
   });
 
   afterEach(async () => {
@@ -65,6 +75,7 @@ describeDocker('DockerRuntime (real engine)', () => {
 
   afterAll(async () => {
     await runtime.close();
+    await docker.getImage(nonRootImage).remove({ force: true });
   });
 
   it('removes the containers a dead worker left running, and only those', async () => {
@@ -76,8 +87,8 @@ describeDocker('DockerRuntime (real engine)', () => {
         orphan.signal,
       )
       .then(
-        () => 'finished',
-        () => 'removed',
+        (outcome) => `exit code ${outcome.exitCode}`,
+        () => 'rejected',
       );
     const survivorRun = runtime.run(
       spec({
@@ -88,7 +99,8 @@ describeDocker('DockerRuntime (real engine)', () => {
     );
     await expect.poll(async () => (await leftoverContainers()).length, { timeout: 10_000 }).toBe(2);
     expect(await runtime.removeContainers({ 'tork.node': `dead-${SUITE}` })).toBe(1);
-    expect(await orphanRun).toBe('removed');
+    // The engine may answer the orphan's wait with the kill's exit code before the removal ends.
+    expect(['rejected', 'exit code 137']).toContain(await orphanRun);
     await expect(survivorRun).resolves.toMatchObject({ exitCode: 0, result: 'alive' });
   });
 
@@ -105,6 +117,36 @@ describeDocker('DockerRuntime (real engine)', () => {
     expect(outcome.exitCode).toBe(0);
     expect(outcome.result).toBe('from the file');
     expect(outcome.tail).toBe('noise on stdout');
+  });
+
+  it('writes the script into the container byte for byte and runs it as PID 1, whatever its size or user', async () => {
+    // The script prints itself ($0 is the script file) and its process id.
+    const script = `echo -n "$$ "; cat "$0"\n# 100% \\n $HOME 'single' "double" \`tick\` \u00fcn\u00efc\u00f6de\n\n`;
+    const expected = (text: string): string => `1 ${text}`;
+    const small = await runtime.run(spec({ script }), never());
+    expect(small).toMatchObject({ exitCode: 0, result: expected(script) });
+    const nonRoot = await runtime.run(spec({ image: nonRootImage, script }), never());
+    expect(nonRoot).toMatchObject({ exitCode: 0, result: expected(script) });
+    // Past what one command-line argument may hold.
+    const large = `${script}#${'x'.repeat(200 * 1024)}\n`;
+    const outcome = await runtime.run(spec({ script: large }), never());
+    expect(outcome).toMatchObject({ exitCode: 0, result: expected(large) });
+  });
+
+  it('honours a shebang line', async () => {
+    const outcome = await runtime.run(
+      spec({ script: '#!/bin/sh -e\necho before\nfalse\necho after' }),
+      never(),
+    );
+    expect(outcome).toMatchObject({ exitCode: 1, result: 'before\n' });
+  });
+
+  it('runs as the image user, who can write $TORK_OUTPUT too', async () => {
+    const outcome = await runtime.run(
+      spec({ image: nonRootImage, script: 'echo noise\necho -n "user $(id -u)" > "$TORK_OUTPUT"' }),
+      never(),
+    );
+    expect(outcome).toMatchObject({ exitCode: 0, result: `user ${NON_ROOT_USER}`, tail: 'noise' });
   });
 
   it('passes env, and TORK_OUTPUT cannot be overridden', async () => {
@@ -189,6 +231,17 @@ describeDocker('DockerRuntime (real engine)', () => {
     expect(outcome.exitCode).not.toBe(0);
   });
 
+  it('reports a run that outlives the kill of one of its processes as exited 0, not killed', async () => {
+    const outcome = await runtime.run(
+      spec({
+        script: 'head -c 67108864 /dev/zero | tail\necho -n survived',
+        memoryBytes: 10 * 1024 * 1024,
+      }),
+      never(),
+    );
+    expect(outcome).toMatchObject({ exitCode: 0, result: 'survived', oomKilled: false });
+  });
+
   it('runs the image default command when there is no script', async () => {
     const outcome = await runtime.run(spec(), never());
     expect(outcome).toMatchObject({ exitCode: 0, result: '' });
@@ -245,8 +298,11 @@ describeDocker('DockerRuntime (real engine)', () => {
 
   it("fails with the engine's message when pulling a missing image fails", async () => {
     const image = `tork/absent-${SUITE}:nope`;
-    // Two concurrent runs share one pull and both fail with its message.
-    const runs = [runtime.run(spec({ image }), never()), runtime.run(spec({ image }), never())];
+    // Two concurrent runs, with and without a script, share one pull and both fail with its message.
+    const runs = [
+      runtime.run(spec({ image }), never()),
+      runtime.run(spec({ image, script: 'true' }), never()),
+    ];
     for (const run of runs) {
       await expect(run).rejects.toThrow(
         new RegExp(`^image ${image}: not found locally and pull failed: (?!\\(HTTP code).+`),
