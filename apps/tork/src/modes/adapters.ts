@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
-import { InMemoryBroker, RabbitMqBroker } from '@tork/broker';
-import { InMemoryDatastore, PostgresDatastore } from '@tork/datastore';
 import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
-import { DockerRuntime, NoopRuntime } from '@tork/runtime';
 import type { TorkConfig } from '../config.js';
+
+// Each adapter library is imported only when a mode asks for one of its adapters, so that a process
+// loads the drivers it uses and no others: a worker no pg or kysely, an api or a scheduler no dockerode.
 
 /** The broker the flags name. */
 export async function createBroker(config: TorkConfig, logger: Logger): Promise<Broker> {
+  const { InMemoryBroker, RabbitMqBroker } = await import('@tork/broker');
   switch (config.broker) {
     case 'inmemory':
       return new InMemoryBroker({
@@ -24,7 +25,8 @@ export async function createBroker(config: TorkConfig, logger: Logger): Promise<
 }
 
 /** The datastore the flags name. */
-export function createDatastore(config: TorkConfig, logger: Logger): Datastore {
+export async function createDatastore(config: TorkConfig, logger: Logger): Promise<Datastore> {
+  const { InMemoryDatastore, PostgresDatastore } = await import('@tork/datastore');
   switch (config.datastore) {
     case 'inmemory':
       return new InMemoryDatastore();
@@ -37,7 +39,8 @@ export function createDatastore(config: TorkConfig, logger: Logger): Datastore {
   }
 }
 
-export function createRuntime(config: TorkConfig): Runtime {
+export async function createRuntime(config: TorkConfig): Promise<Runtime> {
+  const { DockerRuntime, NoopRuntime } = await import('@tork/runtime');
   if (config.runtime === 'noop') return new NoopRuntime();
   return new DockerRuntime({
     ...(config.dockerHost === undefined ? {} : { host: config.dockerHost }),

@@ -74,8 +74,8 @@ export async function runMode(
     ]);
 
   try {
-    if (parts.api || parts.scheduler) datastore = createDatastore(config, logger);
-    if (parts.worker) runtime = createRuntime(config);
+    if (parts.api || parts.scheduler) datastore = await createDatastore(config, logger);
+    if (parts.worker) runtime = await createRuntime(config);
     if (parts.scheduler && datastore !== undefined) {
       scheduler = await runScheduler(config, { datastore, broker, logger });
     }

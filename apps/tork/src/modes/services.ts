@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
-import { buildApi } from '@tork/coordinator-api';
-import { startScheduler, type RunningScheduler } from '@tork/scheduler';
-import { startWorker, type RunningWorker } from '@tork/worker';
+import type { RunningScheduler } from '@tork/scheduler';
+import type { RunningWorker } from '@tork/worker';
 import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
 import type { TorkConfig } from '../config.js';
 import { VERSION } from '../version.js';
+
+// Each service is imported only by the modes that run it (see PARTS in run-mode.ts), so that an api
+// process does not load the worker, nor a worker Fastify.
 
 /** Starts the REST API on the configured host and port. */
 export async function serveApi(
   config: TorkConfig,
   deps: { datastore: Datastore; broker: Broker; logger: Logger; draining: () => boolean },
 ): Promise<FastifyInstance> {
+  const { buildApi } = await import('@tork/coordinator-api');
   const api = await buildApi({
     datastore: deps.datastore,
     broker: deps.broker,
@@ -24,10 +27,11 @@ export async function serveApi(
   return api;
 }
 
-export function runScheduler(
+export async function runScheduler(
   config: TorkConfig,
   deps: { datastore: Datastore; broker: Broker; logger: Logger },
 ): Promise<RunningScheduler> {
+  const { startScheduler } = await import('@tork/scheduler');
   return startScheduler(
     { datastore: deps.datastore, broker: deps.broker, logger: deps.logger.child({ app: 'scheduler' }) },
     { sweep: { deadAfterMs: config.deadWorkerAfterMs } },
@@ -38,6 +42,7 @@ export async function runWorker(
   config: TorkConfig,
   deps: { broker: Broker; runtime: Runtime; logger: Logger },
 ): Promise<RunningWorker> {
+  const { startWorker } = await import('@tork/worker');
   await deps.runtime.healthCheck().catch((error: unknown) => {
     deps.logger.warn(
       { err: errorMessage(error) },
