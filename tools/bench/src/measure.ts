@@ -259,9 +259,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `tork` with `flags` and waits until it answers /health/live (workers serve it too). */
-export async function startTork(flags: readonly string[]): Promise<Tork> {
+export async function startTork(flags: readonly string[], nodeFlags: readonly string[] = []): Promise<Tork> {
   const port = await freePort();
   const args = [
+    ...nodeFlags,
     ...NODE_FLAGS,
     TORK,
     ...flags,
