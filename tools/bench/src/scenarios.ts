@@ -65,8 +65,9 @@ async function countStatements(dsn: string, jobs: number, workload: () => Promis
 }
 
 const IMAGE = 'tork/busybox:latest';
-/** The Node flags docker/Dockerfile sets for the api and worker images. */
-const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=8'];
+/** The Node flags docker/Dockerfile sets for the api and the worker images. */
+const API_NODE_FLAGS = ['--max-semi-space-size=8'];
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=4'];
 const POSTGRES = process.env['TORK_TEST_POSTGRES_DSN'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = { host: '127.0.0.1', port: 6379 };
@@ -125,11 +126,11 @@ export async function distributed(size: Sizes): Promise<Outcome> {
     await runTork(['-mode', 'migration', ...shared]);
     // The api and the worker run with the young generation the deployment images give them
     // (docker/Dockerfile): it keeps their RSS down at the same CPU per task.
-    const api = await startTork(['-mode', 'api', ...shared], DEPLOYED_NODE_FLAGS);
+    const api = await startTork(['-mode', 'api', ...shared], API_NODE_FLAGS);
     const scheduler = await startTork(['-mode', 'scheduler', ...shared]);
     const worker = await startTork(
       ['-mode', 'worker', ...shared, '-runtime', 'noop', '-queue', `default:${size.concurrency}`],
-      DEPLOYED_NODE_FLAGS,
+      WORKER_NODE_FLAGS,
     );
     try {
       // Latency at low load: one job at a time, each waited for.
