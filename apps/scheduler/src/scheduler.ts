@@ -1,4 +1,4 @@
-import { errorMessage, jobChange, QUEUE, taskChange, type Message, type Subscription } from '@tork/domain';
+import { endJob, errorMessage, QUEUE, taskChange, type Message, type Subscription } from '@tork/domain';
 import { handleCompleted } from './handlers/completed.js';
 import { handleError } from './handlers/error.js';
 import { handleHeartbeat } from './handlers/heartbeat.js';
@@ -9,6 +9,7 @@ import { handleStarted } from './handlers/started.js';
 import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
 import { DEFAULT_SWEEP_OPTIONS, startSweeper, type SweepOptions } from './sweeper.js';
+import { WorkflowRunner } from './workflow-runner.js';
 
 export interface SchedulerDeps {
   readonly datastore: SchedulerContext['datastore'];
@@ -53,17 +54,18 @@ export async function startScheduler(
     now: deps.now ?? (() => new Date().toISOString()),
     retryTimers: new RetryTimers(deps.broker, deps.logger),
   };
+  const runner = new WorkflowRunner(ctx);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const subscriptions: Subscription[] = [];
   for (const queue of QUEUES) {
     subscriptions.push(
-      await ctx.broker.subscribe(queue, (message) => dispatch(ctx, queue, message), {
+      await ctx.broker.subscribe(queue, (message) => dispatch(ctx, runner, queue, message), {
         concurrency,
-        onGiveUp: (message, error) => giveUp(ctx, queue, message, error),
+        onGiveUp: (message, error) => giveUp(ctx, runner, queue, message, error),
       }),
     );
   }
-  const sweeper = startSweeper(ctx, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
+  const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
   ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
@@ -75,19 +77,25 @@ export async function startScheduler(
   };
 }
 
-async function dispatch(ctx: SchedulerContext, queue: string, message: Message): Promise<void> {
+async function dispatch(
+  ctx: SchedulerContext,
+  runner: WorkflowRunner,
+  queue: string,
+  message: Message,
+): Promise<void> {
   switch (message.type) {
     case 'job.submitted':
     case 'job.cancel':
-      return handleJobs(ctx, message);
+    case 'job.restart':
+      return handleJobs(runner, message);
     case 'task.pending':
-      return handlePending(ctx, message);
+      return handlePending(runner, message);
     case 'task.started':
-      return handleStarted(ctx, message);
+      return handleStarted(ctx, runner, message);
     case 'task.completed':
-      return handleCompleted(ctx, message);
+      return handleCompleted(ctx, runner, message);
     case 'task.failed':
-      return handleError(ctx, message);
+      return handleError(ctx, runner, message);
     case 'task.log':
       return handleLogs(ctx, message);
     case 'node.heartbeat':
@@ -101,16 +109,29 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
 }
 
 /**
- * A message whose handler kept failing: rather than lose it silently, its task and job fail
- * with the reason, where users look. Logs are the exception: losing a log part fails nothing.
+ * A message whose handler kept failing: rather than lose it silently, its task fails with a
+ * stable reason (the details are in the logs), and the failure goes on as any other: the task
+ * retries, or its parent or job fails. Logs and heartbeats are the exception: losing one fails nothing.
  */
-async function giveUp(ctx: SchedulerContext, queue: string, message: Message, error: unknown): Promise<void> {
-  const reason = `the scheduler could not handle a ${message.type} message: ${errorMessage(error)}`;
+async function giveUp(
+  ctx: SchedulerContext,
+  runner: WorkflowRunner,
+  queue: string,
+  message: Message,
+  error: unknown,
+): Promise<void> {
   ctx.logger.error({ queue, type: message.type, err: errorMessage(error) }, 'giving up on a message');
   if (message.type === 'task.log' || message.type === 'node.heartbeat') return;
-  const at = ctx.now();
-  if ('taskId' in message)
-    await ctx.datastore.updateTask(message.taskId, taskChange('fail', at, { error: reason }));
-  if ('jobId' in message)
-    await ctx.datastore.updateJob(message.jobId, jobChange('fail', at, { error: reason }));
+  const error_ = `the scheduler could not handle a ${message.type} message (see the scheduler's logs)`;
+  if ('taskId' in message && 'jobId' in message) {
+    await runner.run([
+      { type: 'updateTask', taskId: message.taskId, change: taskChange('fail', ctx.now(), { error: error_ }) },
+      { type: 'then', event: { type: 'task.failed', jobId: message.jobId, taskId: message.taskId } },
+    ]);
+    return;
+  }
+  if ('jobId' in message) {
+    const job = await ctx.datastore.jobs.get(message.jobId);
+    if (job !== undefined) await runner.run(endJob(job, 'fail', ctx.now(), { error: error_ }));
+  }
 }

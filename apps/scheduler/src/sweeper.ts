@@ -1,18 +1,14 @@
 import {
-  afterWorkerLost,
   errorMessage,
-  formatDuration,
   NODE_DEAD_AFTER_MS,
   nodeStatus,
-  parseDuration,
+  onDeadlinePassed,
+  onWorkerLost,
   QUEUE,
-  taskChange,
   workerQueue,
-  type Task,
 } from '@tork/domain';
-import { failTask } from './handlers/error.js';
-import { sendTask } from './handlers/pending.js';
 import type { SchedulerContext } from './scheduler-context.js';
+import type { WorkflowRunner } from './workflow-runner.js';
 
 export interface SweepOptions {
   /** How often the sweeps run. */
@@ -35,82 +31,70 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
 /**
  * Periodic repairs that make the engine's timing durable: everything they act on lives in the
  * datastore, so they make good what a crashed process left undone.
- * - a retry whose delay has passed (its timer died with its process) is scheduled;
+ * - a retry whose delay has passed (its timer died with its process) is handed on;
  * - a job or task whose message was lost is sent again (handlers are idempotent, so a duplicate is harmless);
  * - a task marked SCHEDULED whose `task.run` was never confirmed (its scheduler stopped in between) is sent;
- * - a RUNNING task past its deadline (its worker died or hung) fails with `timed out after <d>`.
+ * - a RUNNING task past its deadline (its worker died or hung) fails as timed out;
+ * - the RUNNING tasks of a dead worker run again elsewhere;
+ * - jobs past their `autoDelete` time are deleted.
  */
-export async function sweep(ctx: SchedulerContext, options: SweepOptions): Promise<void> {
-  const now = Date.now();
-  const lostBefore = new Date(now - options.lostAfterMs).toISOString();
+export async function sweep(ctx: SchedulerContext, runner: WorkflowRunner, options: SweepOptions): Promise<void> {
+  const { jobs, tasks } = ctx.datastore;
+  const now = Date.parse(ctx.now());
   const nowIso = new Date(now).toISOString();
+  const lostBefore = new Date(now - options.lostAfterMs).toISOString();
 
   // A retry's own timer publishes it on time; one a second late lost its timer. A task without a
   // delay is sent at once; one still PENDING after lostAfterMs lost its message. Two queries, so a
   // backlog of fresh tasks is never read back every second.
   const late = new Date(now - 1000).toISOString();
   const duePending = [
-    ...(await ctx.datastore.findTasks({
-      states: ['PENDING'],
-      dueBy: late,
-      delayedOnly: true,
-      limit: options.batchSize,
-    })),
-    ...(await ctx.datastore.findTasks({ states: ['PENDING'], dueBy: lostBefore, limit: options.batchSize })),
+    ...(await tasks.find({ states: ['PENDING'], dueBy: late, delayedOnly: true, limit: options.batchSize })),
+    ...(await tasks.find({ states: ['PENDING'], dueBy: lostBefore, limit: options.batchSize })),
   ];
-  for (const taskId of new Set(duePending.map((task) => task.id))) {
-    const task = duePending.find((candidate) => candidate.id === taskId);
-    if (task !== undefined) {
-      await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
-    }
+  const seen = new Set<string>();
+  for (const task of duePending) {
+    if (seen.has(task.id)) continue;
+    seen.add(task.id);
+    await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
   }
 
-  const unsent = await ctx.datastore.findTasks({
-    states: ['SCHEDULED'],
-    unpublishedBy: lostBefore,
-    limit: options.batchSize,
-  });
+  const unsent = await tasks.find({ states: ['SCHEDULED'], unpublishedBy: lostBefore, limit: options.batchSize });
   for (const task of unsent) {
-    ctx.logger.warn(
-      { taskId: task.id, scheduledAt: task.scheduledAt },
-      'scheduled task was never sent; sending it',
-    );
-    await sendTask(ctx, task);
+    ctx.logger.warn({ taskId: task.id, scheduledAt: task.scheduledAt }, 'scheduled task was never sent; sending it');
+    await runner.send(task);
   }
 
-  const lostJobs = await ctx.datastore.findJobs({
-    states: ['PENDING'],
-    createdBefore: lostBefore,
-    limit: options.batchSize,
-  });
-  for (const job of lostJobs) {
-    await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
+  const lostJobs = await jobs.find({ states: ['PENDING'], createdBefore: lostBefore, limit: options.batchSize });
+  for (const job of lostJobs) await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
+
+  const overdue = await tasks.find({ states: ['RUNNING'], deadlineBy: nowIso, limit: options.batchSize });
+  for (const task of overdue) {
+    ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'task overdue; failed by the scheduler');
+    await runner.run(onDeadlinePassed(task, nowIso));
   }
 
-  const overdue = await ctx.datastore.findTasks({
-    states: ['RUNNING'],
-    deadlineBy: nowIso,
-    limit: options.batchSize,
-  });
-  for (const task of overdue) await timeOut(ctx, task);
+  await recoverFromDeadWorkers(ctx, runner, now, options);
 
-  await recoverFromDeadWorkers(ctx, now, options);
+  const deleted = await jobs.deleteExpired(nowIso, options.batchSize);
+  if (deleted > 0) ctx.logger.info({ deleted }, 'deleted jobs past their autoDelete time');
 }
 
 /**
  * A worker silent for `deadAfterMs` is dead: its RUNNING tasks fail with the reason and run again
- * on another worker (afterWorkerLost), and live workers remove any container it left running.
- * A late message from the dead worker then changes nothing: its tasks are no longer RUNNING.
+ * on another worker, and live workers remove any container it left running. A late message from
+ * the dead worker then changes nothing: its tasks are no longer RUNNING.
  */
 async function recoverFromDeadWorkers(
   ctx: SchedulerContext,
+  runner: WorkflowRunner,
   now: number,
   options: SweepOptions,
 ): Promise<void> {
-  const nodes = await ctx.datastore.listNodes();
+  const nodes = await ctx.datastore.nodes.list();
   const dead = nodes.filter((node) => nodeStatus(node, now, options.deadAfterMs) === 'OFFLINE');
   if (dead.length === 0) return;
-  const orphaned = await ctx.datastore.findTasks({
+  const orphaned = await ctx.datastore.tasks.find({
     states: ['RUNNING'],
     nodeIds: dead.map((node) => node.id),
     limit: options.batchSize,
@@ -118,12 +102,9 @@ async function recoverFromDeadWorkers(
   const lostNodes = new Set<string>();
   for (const task of orphaned) {
     const node = dead.find((candidate) => candidate.id === task.nodeId);
-    const error = `worker ${task.nodeId ?? '?'} stopped responding (last heartbeat ${node?.lastHeartbeatAt ?? 'never'})`;
-    const failed = await ctx.datastore.updateTask(task.id, taskChange('fail', ctx.now(), { error }));
-    if (failed === undefined) continue;
     ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'worker presumed dead; running its task again');
     if (task.nodeId !== undefined) lostNodes.add(task.nodeId);
-    await failTask(ctx, task.jobId, task.id, afterWorkerLost);
+    await runner.run(onWorkerLost(task, node?.lastHeartbeatAt, new Date(now).toISOString()));
   }
   const alive = nodes.filter((node) => nodeStatus(node, now, options.deadAfterMs) === 'UP');
   for (const nodeId of lostNodes) {
@@ -133,25 +114,18 @@ async function recoverFromDeadWorkers(
   }
 }
 
-async function timeOut(ctx: SchedulerContext, task: Task): Promise<void> {
-  const timeoutMs = task.spec.timeout === undefined ? undefined : parseDuration(task.spec.timeout);
-  const error = `timed out after ${timeoutMs === undefined ? 'its deadline' : formatDuration(timeoutMs)} (its worker did not report back)`;
-  const failed = await ctx.datastore.updateTask(task.id, taskChange('fail', ctx.now(), { error }));
-  if (failed === undefined) return;
-  ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'task overdue; failed by the scheduler');
-  if (task.nodeId !== undefined)
-    await ctx.broker.publish(workerQueue(task.nodeId), { type: 'task.cancel', taskId: task.id });
-  await failTask(ctx, task.jobId, task.id);
-}
-
 /** Runs `sweep` every interval until stopped; a failing sweep is logged and tried again next time. */
-export function startSweeper(ctx: SchedulerContext, options: SweepOptions): { stop: () => Promise<void> } {
+export function startSweeper(
+  ctx: SchedulerContext,
+  runner: WorkflowRunner,
+  options: SweepOptions,
+): { stop: () => Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
       // One scheduler replica sweeps at a time; the others skip this round.
       ctx.datastore
-        .runExclusive('tork.sweep', () => sweep(ctx, options))
+        .runExclusive('tork.sweep', () => sweep(ctx, runner, options))
         .then(() => undefined)
         .catch((error: unknown) => {
           ctx.logger.warn({ err: errorMessage(error) }, 'sweep failed; trying again');

@@ -1,7 +1,6 @@
 export * from './duration.js';
 export * from './errors.js';
 export * from './ids.js';
-export * from './job-flow.js';
 export * from './job-spec.js';
 export * from './job-spec.schema.js';
 export * from './job.js';
@@ -12,6 +11,7 @@ export * from './redact.js';
 export * from './size.js';
 export * from './task.js';
 export * from './transitions.js';
+export * from './workflow/index.js';
 export type * from './ports/broker.js';
 export type * from './ports/datastore.js';
 export type * from './ports/runtime.js';

@@ -1,15 +1,13 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { load as loadYaml, YAMLException } from 'js-yaml';
-import { parseDuration } from './duration.js';
-import { TorkError, type Problem } from './errors.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { errorMessage, TorkError, type Problem } from './errors.js';
+import { compileExpression, compileTemplate, hasExpressions } from './workflow/templates.js';
 import { JobSpecSchema, type AuxTaskSpec, type JobSpec, type TaskSpec } from './job-spec.schema.js';
 import { isReservedQueue, QUEUE_NAME_PATTERN } from './queues.js';
+import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR } from './workflow/retry.js';
 import { parseCpus, parseSize } from './size.js';
 
-export const MAX_RETRY_INITIAL_DELAY_MS = 5 * 60_000;
-export const MAX_RETRY_SCALING_FACTOR = 10;
-export const DEFAULT_RETRY_INITIAL_DELAY_MS = 1000;
-export const DEFAULT_RETRY_SCALING_FACTOR = 2;
 
 export type JobSpecFormat = 'json' | 'yaml';
 
@@ -113,21 +111,130 @@ function dedupe(problems: readonly Problem[]): Problem[] {
   return [...byPath.values()];
 }
 
+/** Composite tasks may nest this deep (a parallel in an each in a subjob ...). */
+export const MAX_TASK_DEPTH = 8;
+/** Every task of a spec, nested ones included. */
+export const MAX_SPEC_TASKS = 10_000;
+export const MAX_VAR_LENGTH = 64;
+/** The longest `wait.timeout` a submission may ask for. */
+export const MAX_WAIT_MS = 60 * 60_000;
+
+const COMPOSITE_FIELDS = ['parallel', 'each', 'subjob'] as const;
+/** Fields that only a task running a container may have. */
+const CONTAINER_FIELDS = [
+  'image',
+  'run',
+  'env',
+  'queue',
+  'priority',
+  'pre',
+  'post',
+  'volumes',
+  'retry',
+  'limits',
+  'timeout',
+] as const;
+
 function checkSemantics(body: Record<string, unknown>): Problem[] {
-  const tasks = body['tasks'];
-  if (!Array.isArray(tasks)) return [];
-  return tasks.flatMap((task: unknown, index) => (isRecord(task) ? checkTask(task, `tasks[${index}]`) : []));
+  const problems: Problem[] = [];
+  const walker = new SpecWalker(problems);
+  walker.tasks(body['tasks'], 'tasks', 1);
+  if (walker.count > MAX_SPEC_TASKS)
+    problems.push({ path: 'tasks', message: `has ${walker.count} tasks in all; at most ${MAX_SPEC_TASKS}` });
+  checkTemplate(body['output'], 'output', problems);
+  checkStringMap(body['inputs'], 'inputs', problems);
+  checkStringMap(body['secrets'], 'secrets', problems);
+  const defaults = body['defaults'];
+  if (isRecord(defaults)) problems.push(...checkContainerFields(defaults, 'defaults'));
+  const wait = body['wait'];
+  if (isRecord(wait)) checkDuration(wait['timeout'], 'wait.timeout', MAX_WAIT_MS, problems);
+  const autoDelete = body['autoDelete'];
+  if (isRecord(autoDelete)) checkDuration(autoDelete['after'], 'autoDelete.after', undefined, problems);
+  return problems;
 }
 
-function checkTask(task: Record<string, unknown>, path: string): Problem[] {
+/** Walks the task tree: each task is checked for its kind's fields, expressions and limits. */
+class SpecWalker {
+  count = 0;
+
+  constructor(private readonly problems: Problem[]) {}
+
+  tasks(tasks: unknown, path: string, depth: number): void {
+    if (!Array.isArray(tasks)) return;
+    tasks.forEach((task: unknown, index) => {
+      if (isRecord(task)) this.task(task, `${path}[${index}]`, depth);
+    });
+  }
+
+  task(task: Record<string, unknown>, path: string, depth: number): void {
+    this.count++;
+    const problems = this.problems;
+    if (depth > MAX_TASK_DEPTH) {
+      problems.push({ path, message: `composite tasks nest more than ${MAX_TASK_DEPTH} deep` });
+      return;
+    }
+    checkTemplate(task['name'], `${path}.name`, problems);
+    checkTemplate(task['if'], `${path}.if`, problems);
+    const variable = task['var'];
+    if (typeof variable === 'string') {
+      if (variable.length > MAX_VAR_LENGTH)
+        problems.push({ path: `${path}.var`, message: `must be at most ${MAX_VAR_LENGTH} characters` });
+      else checkTemplate(variable, `${path}.var`, problems);
+    }
+    const composites = COMPOSITE_FIELDS.filter((field) => task[field] !== undefined);
+    if (composites.length > 1) {
+      problems.push({ path, message: `may have only one of parallel, each and subjob; has ${composites.join(', ')}` });
+      return;
+    }
+    const kind = composites[0];
+    if (kind === undefined) {
+      if (task['image'] === undefined) problems.push({ path: `${path}.image`, message: 'required' });
+      problems.push(...checkContainerFields(task, path));
+      return;
+    }
+    for (const field of CONTAINER_FIELDS) {
+      if (task[field] !== undefined)
+        problems.push({ path: `${path}.${field}`, message: `not allowed on a ${kind} task` });
+    }
+    const composite = task[kind];
+    if (!isRecord(composite)) return;
+    switch (kind) {
+      case 'parallel':
+        this.tasks(composite['tasks'], `${path}.parallel.tasks`, depth + 1);
+        return;
+      case 'each': {
+        const list = composite['list'];
+        if (typeof list === 'string') checkExpression(list, `${path}.each.list`, problems);
+        const loopVar = composite['var'];
+        if (typeof loopVar === 'string' && !IDENTIFIER.test(loopVar))
+          problems.push({ path: `${path}.each.var`, message: 'must be a name of letters, digits and _' });
+        const child = composite['task'];
+        if (isRecord(child)) this.task(child, `${path}.each.task`, depth + 1);
+        return;
+      }
+      case 'subjob':
+        checkTemplate(composite['name'], `${path}.subjob.name`, problems);
+        checkTemplate(composite['output'], `${path}.subjob.output`, problems);
+        checkStringMap(composite['inputs'], `${path}.subjob.inputs`, problems);
+        checkStringMap(composite['secrets'], `${path}.subjob.secrets`, problems);
+        if (isRecord(composite['autoDelete']))
+          checkDuration(composite['autoDelete']['after'], `${path}.subjob.autoDelete.after`, undefined, problems);
+        this.tasks(composite['tasks'], `${path}.subjob.tasks`, depth + 1);
+        return;
+    }
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The fields of a task that runs a container (or of a job's defaults for such tasks). */
+function checkContainerFields(task: Record<string, unknown>, path: string): Problem[] {
   const problems: Problem[] = [...checkCommon(task, path)];
+  checkTemplate(task['image'], `${path}.image`, problems);
   const queue = task['queue'];
   if (typeof queue === 'string' && queue !== '') {
-    if (isReservedQueue(queue)) {
-      problems.push({ path: `${path}.queue`, message: `"${queue}" is reserved by the engine` });
-    } else if (!QUEUE_NAME_PATTERN.test(queue)) {
-      problems.push({ path: `${path}.queue`, message: 'may contain only letters, digits, "_", "." and "-"' });
-    }
+    if (hasExpressions(queue)) checkTemplate(queue, `${path}.queue`, problems);
+    else problems.push(...checkQueueName(queue, `${path}.queue`));
   }
   const retry = task['retry'];
   if (isRecord(retry)) {
@@ -179,54 +286,100 @@ function checkTask(task: Record<string, unknown>, path: string): Problem[] {
     const steps = task[kind];
     if (Array.isArray(steps)) {
       steps.forEach((step: unknown, index) => {
-        if (isRecord(step)) problems.push(...checkCommon(step, `${path}.${kind}[${index}]`));
+        if (!isRecord(step)) return;
+        const stepPath = `${path}.${kind}[${index}]`;
+        problems.push(...checkCommon(step, stepPath));
+        checkTemplate(step['name'], `${stepPath}.name`, problems);
+        checkTemplate(step['image'], `${stepPath}.image`, problems);
       });
     }
   }
   return problems;
 }
 
+/** A queue name a task may be routed to: not one of the engine's own, and safe for every broker. */
+export function checkQueueName(queue: string, path: string): Problem[] {
+  if (isReservedQueue(queue)) return [{ path, message: `"${queue}" is reserved by the engine` }];
+  if (!QUEUE_NAME_PATTERN.test(queue))
+    return [{ path, message: 'may contain only letters, digits, "_", "." and "-"' }];
+  return [];
+}
+
 function checkCommon(task: Record<string, unknown>, path: string): Problem[] {
   const problems: Problem[] = [];
-  const timeout = task['timeout'];
-  if (typeof timeout === 'string') {
-    const ms = parseDuration(timeout);
-    if (ms === undefined)
-      problems.push({
-        path: `${path}.timeout`,
-        message: `"${timeout}" is not a duration (e.g. 300ms, 45m, 1h)`,
-      });
-    else if (ms <= 0) problems.push({ path: `${path}.timeout`, message: 'must be more than 0' });
-  }
+  checkDuration(task['timeout'], `${path}.timeout`, undefined, problems);
   const env = task['env'];
   if (isRecord(env)) {
-    for (const key of Object.keys(env)) {
+    for (const [key, value] of Object.entries(env)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
         problems.push({ path: `${path}.env.${key}`, message: 'is not a valid environment variable name' });
+      } else if (typeof value === 'string') {
+        checkTemplate(value, `${path}.env.${key}`, problems);
       }
     }
   }
   return problems;
 }
 
-function normalize(spec: JobSpec): JobSpec {
-  return {
-    ...(spec.name === undefined ? {} : { name: spec.name }),
-    tasks: spec.tasks.map((task) => normalizeTask(task)),
-  };
+function checkDuration(value: unknown, path: string, maxMs: number | undefined, problems: Problem[]): void {
+  if (typeof value !== 'string') return;
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    problems.push({ path, message: `"${value}" is not a duration (e.g. 300ms, 45m, 1h)` });
+  else if (ms <= 0) problems.push({ path, message: 'must be more than 0' });
+  else if (maxMs !== undefined && ms > maxMs)
+    problems.push({ path, message: `must be at most ${formatDuration(maxMs)}` });
 }
 
-function normalizeTask<T extends TaskSpec | AuxTaskSpec>(task: T): T {
-  const copy: T = { ...task };
-  if (task.env !== undefined)
-    copy.env = Object.fromEntries(
-      Object.entries(task.env as Record<string, string | number | boolean>).map(([k, v]) => [k, String(v)]),
-    );
-  if ('pre' in task && task.pre !== undefined)
-    (copy as TaskSpec).pre = task.pre.map((step) => normalizeTask(step));
-  if ('post' in task && task.post !== undefined)
-    (copy as TaskSpec).post = task.post.map((step) => normalizeTask(step));
+function checkStringMap(value: unknown, path: string, problems: Problem[]): void {
+  if (!isRecord(value)) return;
+  for (const [key, item] of Object.entries(value)) {
+    if (!IDENTIFIER.test(key)) problems.push({ path: `${path}.${key}`, message: 'must be a name of letters, digits and _' });
+    else checkTemplate(item, `${path}.${key}`, problems);
+  }
+}
+
+/** A string field that may hold `{{ }}` expressions: each must parse. */
+function checkTemplate(value: unknown, path: string, problems: Problem[]): void {
+  if (typeof value !== 'string' || !hasExpressions(value)) return;
+  try {
+    compileTemplate(value);
+  } catch (error) {
+    problems.push({ path, message: errorMessage(error) });
+  }
+}
+
+/** A field that is an expression, with or without `{{ }}` around it (`each.list`). */
+function checkExpression(value: string, path: string, problems: Problem[]): void {
+  try {
+    compileExpression(value);
+  } catch (error) {
+    problems.push({ path, message: errorMessage(error) });
+  }
+}
+
+function normalize(spec: JobSpec): JobSpec {
+  return { ...spec, tasks: spec.tasks.map((task) => normalizeTask(task)) };
+}
+
+function normalizeTask(task: TaskSpec): TaskSpec {
+  const copy: TaskSpec = { ...task };
+  if (task.env !== undefined) copy.env = stringValues(task.env);
+  if (task.pre !== undefined) copy.pre = task.pre.map((step) => normalizeAux(step));
+  if (task.post !== undefined) copy.post = task.post.map((step) => normalizeAux(step));
+  if (task.parallel !== undefined) copy.parallel = { tasks: task.parallel.tasks.map((t) => normalizeTask(t)) };
+  if (task.each !== undefined) copy.each = { ...task.each, task: normalizeTask(task.each.task) };
+  if (task.subjob !== undefined)
+    copy.subjob = { ...task.subjob, tasks: task.subjob.tasks.map((t) => normalizeTask(t)) };
   return copy;
+}
+
+function normalizeAux(step: AuxTaskSpec): AuxTaskSpec {
+  return step.env === undefined ? { ...step } : { ...step, env: stringValues(step.env) };
+}
+
+function stringValues(env: Readonly<Record<string, unknown>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value)]));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { TaskSpec } from './job-spec.schema.js';
+import type { AutoDeleteSpec, JobDefaults, TaskSpec } from './job-spec.schema.js';
 
 export const JOB_STATES = ['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -7,10 +7,21 @@ export type JobState = (typeof JOB_STATES)[number];
 export interface Job {
   readonly id: string;
   readonly name?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
   readonly state: JobState;
-  /** The task definitions as submitted, in order. */
+  /** The top-level task definitions as submitted, in order. */
   readonly tasks: readonly TaskSpec[];
-  /** 0-based index of the current task in `tasks`. */
+  readonly inputs?: Readonly<Record<string, string>>;
+  /** Secret values (encrypted at rest when the engine has a key); never shown. */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** An expression: the job's result when it completes. */
+  readonly output?: string;
+  readonly defaults?: JobDefaults;
+  readonly autoDelete?: AutoDeleteSpec;
+  /** A sub-job: the task of the parent job that runs it. */
+  readonly parentId?: string;
+  /** 1-based index of the current top-level task (Tork's `position`); 0 before the first starts. */
   readonly position: number;
   readonly createdAt: string;
   readonly scheduledAt?: string;
@@ -18,6 +29,8 @@ export interface Job {
   readonly completedAt?: string;
   readonly failedAt?: string;
   readonly cancelledAt?: string;
+  /** When a finished job with `autoDelete` is deleted. */
+  readonly deleteAt?: string;
   readonly result?: string;
   readonly error?: string;
 }
@@ -26,6 +39,9 @@ export function isJobActive(state: JobState): boolean {
   return state === 'PENDING' || state === 'SCHEDULED' || state === 'RUNNING';
 }
 
-export function isJobFinished(state: JobState): boolean {
-  return !isJobActive(state);
+/** The values a job's expressions read: `inputs`, `secrets`, `tasks` (var → result) and `job`. */
+export interface JobContext {
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly tasks: Readonly<Record<string, string>>;
 }

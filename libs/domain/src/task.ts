@@ -1,23 +1,55 @@
-import type { AuxTaskSpec, TaskSpec } from './job-spec.schema.js';
+import type { AuxTaskSpec, TaskKind, TaskSpec } from './job-spec.schema.js';
 
-export const TASK_STATES = ['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const TASK_STATES = [
+  'CREATED',
+  'PENDING',
+  'SCHEDULED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'SKIPPED',
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-/** One execution (attempt) of a job's task. A retry is a new Task with the next `attempt`. */
+/** A loop variable of an `each`, as expressions read it: `{{ item.index }}`, `{{ item.value }}`. */
+export interface LoopItem {
+  /** The item's 0-based index, as a string (as Tork has it). */
+  readonly index: string;
+  readonly value: unknown;
+}
+
+/**
+ * One execution (attempt) of a task. Tasks form a tree: a composite task (parallel, each, subjob)
+ * is the parent of the executions it runs; top-level tasks have no parent. A retry is a new Task
+ * with the same parent and index and the next `attempt`.
+ */
 export interface Task {
   readonly id: string;
   readonly jobId: string;
-  /** 0-based index of the task's definition in the job's `tasks`. */
-  readonly position: number;
-  /** 1-based attempt number; retries create attempt 2, 3, ... */
+  /** The composite task this one runs under; none for a top-level task. */
+  readonly parentId?: string;
+  /** 0-based index among its siblings: in the job's `tasks`, or in its parent's children. */
+  readonly index: number;
+  readonly kind: TaskKind;
+  /** 1-based; each new execution of the same task (a retry, a restart) has the next one. */
   readonly attempt: number;
+  /** Retries that preceded this execution since the task last started afresh (a restart resets it). */
+  readonly retries: number;
   readonly state: TaskState;
+  /**
+   * The task as it runs: its expressions evaluated and the job's defaults applied. A composite
+   * task's children are kept as written; they are evaluated when they are created.
+   */
   readonly spec: TaskSpec;
   /** The queue the task is routed to (the spec's `queue`, else `default`). */
   readonly queue: string;
+  /** The loop variables of the `each` tasks above this one, by name. */
+  readonly bindings?: Readonly<Record<string, LoopItem>>;
   readonly nodeId?: string;
   readonly result?: string;
   readonly error?: string;
+  readonly failure?: Failure;
   readonly createdAt: string;
   readonly scheduledAt?: string;
   readonly startedAt?: string;
@@ -35,6 +67,35 @@ export interface Task {
   readonly deadlineAt?: string;
   /** What happened to each step (pre, main, post), as the worker reported it. */
   readonly steps?: readonly StepReport[];
+  /** A parallel or each task: how many children it runs. */
+  readonly childCount?: number;
+  /** A parallel or each task: children not completed yet. Only the datastore's fan-in changes it. */
+  readonly pendingChildren?: number;
+  /** A subjob task: the job it runs. */
+  readonly subjobId?: string;
+}
+
+/** Why a task failed, for people (`error`) and for machines (this): metrics, retries, the UI. */
+export const FAILURE_KINDS = [
+  'exit',
+  'oom',
+  'timeout',
+  'image',
+  'cancelled',
+  'worker-lost',
+  'rejected',
+  'runtime',
+] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly exitCode?: number;
+}
+
+/** A failure of this kind would fail again the same way: no retry. */
+export function isRetryable(failure: Failure | undefined): boolean {
+  return failure?.kind !== 'rejected';
 }
 
 export type StepState = 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -60,9 +121,20 @@ export interface TaskLogEntry {
   readonly at: string;
 }
 
+/** States a task may still leave. */
+export const ACTIVE_TASK_STATES = ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'] as const satisfies readonly TaskState[];
+
 export function isTaskActive(state: TaskState): boolean {
-  return state === 'PENDING' || state === 'SCHEDULED' || state === 'RUNNING';
+  return (ACTIVE_TASK_STATES as readonly TaskState[]).includes(state);
 }
+
+/** A task that ended well: completed, or skipped by its `if`. */
+export function isTaskDone(state: TaskState): boolean {
+  return state === 'COMPLETED' || state === 'SKIPPED';
+}
+
+/** A task spec that runs a container: what a worker receives. */
+export type ContainerTaskSpec = TaskSpec & { image: string };
 
 /** What a worker needs to run a task: everything travels in the message, workers never read the datastore. */
 export interface TaskRun {
@@ -70,7 +142,7 @@ export interface TaskRun {
   readonly jobId: string;
   readonly attempt: number;
   readonly queue: string;
-  readonly spec: TaskSpec;
+  readonly spec: ContainerTaskSpec;
 }
 
 export type StepKind = 'pre' | 'main' | 'post';
@@ -82,7 +154,7 @@ export interface TaskStep {
 }
 
 /** The steps of a task in execution order: pre[0..], the task itself, post[0..]. */
-export function taskSteps(spec: TaskSpec): TaskStep[] {
+export function taskSteps(spec: ContainerTaskSpec): TaskStep[] {
   const main: AuxTaskSpec = {
     image: spec.image,
     ...(spec.name === undefined ? {} : { name: spec.name }),

@@ -7,28 +7,50 @@ import {
   canApplyTaskEvent,
   jobChange,
   taskChange,
-  type TaskEvent,
+  type JobTransition,
+  type TaskTransition,
 } from './transitions.js';
 
 const AT = '2024-01-01T12:00:00.000Z';
 const LATER = '2024-01-01T12:05:00.000Z';
 
 /** The lifecycle as users see it, written out independently of the tables under test. */
-const ALLOWED: Record<TaskEvent, { from: readonly TaskState[]; to: TaskState; stamp: string }> = {
+interface Allowed<S> {
+  readonly from: readonly S[];
+  readonly to: S;
+  readonly stamp?: string;
+}
+const ALLOWED: Record<TaskTransition, Allowed<TaskState>> = {
+  promote: { from: ['CREATED'], to: 'PENDING' },
+  schedule: { from: ['PENDING'], to: 'SCHEDULED', stamp: 'scheduledAt' },
+  start: { from: ['PENDING', 'SCHEDULED'], to: 'RUNNING', stamp: 'startedAt' },
+  complete: { from: ['SCHEDULED', 'RUNNING'], to: 'COMPLETED', stamp: 'completedAt' },
+  skip: { from: ['PENDING'], to: 'SKIPPED', stamp: 'completedAt' },
+  fail: { from: ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'], to: 'FAILED', stamp: 'failedAt' },
+  cancel: { from: ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'], to: 'CANCELLED', stamp: 'cancelledAt' },
+  restart: { from: ['FAILED', 'CANCELLED'], to: 'RUNNING' },
+};
+const EVENTS = Object.keys(ALLOWED) as TaskTransition[];
+const JOB_ALLOWED: Record<JobTransition, Allowed<JobState>> = {
   schedule: { from: ['PENDING'], to: 'SCHEDULED', stamp: 'scheduledAt' },
   start: { from: ['PENDING', 'SCHEDULED'], to: 'RUNNING', stamp: 'startedAt' },
   complete: { from: ['SCHEDULED', 'RUNNING'], to: 'COMPLETED', stamp: 'completedAt' },
   fail: { from: ['PENDING', 'SCHEDULED', 'RUNNING'], to: 'FAILED', stamp: 'failedAt' },
   cancel: { from: ['PENDING', 'SCHEDULED', 'RUNNING'], to: 'CANCELLED', stamp: 'cancelledAt' },
+  restart: { from: ['FAILED', 'CANCELLED'], to: 'RUNNING' },
 };
-const EVENTS = Object.keys(ALLOWED) as (keyof typeof ALLOWED)[];
+const JOB_EVENT_NAMES = Object.keys(JOB_ALLOWED) as JobTransition[];
+const stamped = (rule: Allowed<string>, at: string): Record<string, string> =>
+  rule.stamp === undefined ? {} : { [rule.stamp]: at };
 
 function task(state: TaskState, fields: Partial<Task> = {}): Task {
   return {
     id: 'task-1',
     jobId: 'job-1',
-    position: 0,
+    index: 0,
+    kind: 'task',
     attempt: 1,
+    retries: 0,
     state,
     spec: { image: 'busybox', run: 'echo hi' },
     queue: 'default',
@@ -58,15 +80,18 @@ describe('task events', () => {
     expect(canApplyTaskEvent(event, state)).toBe(allowed);
     const applied = applyChange(task(state), taskChange(event, LATER));
     if (allowed) {
-      expect(applied).toEqual({ ...task(state), state: ALLOWED[event].to, [ALLOWED[event].stamp]: LATER });
+      expect(applied).toEqual({ ...task(state), state: ALLOWED[event].to, ...stamped(ALLOWED[event], LATER) });
     } else {
       expect(applied).toBeUndefined();
     }
   });
 
-  it('never leaves a finished task', () => {
-    for (const state of ['COMPLETED', 'FAILED', 'CANCELLED'] as const) {
+  it('never leaves a completed or skipped task, and leaves a failed or cancelled one only by a restart', () => {
+    for (const state of ['COMPLETED', 'SKIPPED'] as const) {
       for (const event of EVENTS) expect(canApplyTaskEvent(event, state)).toBe(false);
+    }
+    for (const state of ['FAILED', 'CANCELLED'] as const) {
+      expect(EVENTS.filter((event) => canApplyTaskEvent(event, state))).toEqual(['restart']);
     }
   });
 
@@ -74,6 +99,7 @@ describe('task events', () => {
     expect(taskChange('complete', LATER, { result: 'hello world', nodeId: 'node-1' })).toEqual({
       from: ['SCHEDULED', 'RUNNING'],
       patch: { result: 'hello world', nodeId: 'node-1', state: 'COMPLETED', completedAt: LATER },
+      at: LATER,
     });
   });
 
@@ -87,15 +113,15 @@ describe('task events', () => {
 });
 
 describe('job events', () => {
-  const cases = EVENTS.flatMap((event) =>
-    JOB_STATES.map((state) => ({ event, state, allowed: ALLOWED[event].from.includes(state) })),
+  const cases = JOB_EVENT_NAMES.flatMap((event) =>
+    JOB_STATES.map((state) => ({ event, state, allowed: JOB_ALLOWED[event].from.includes(state) })),
   );
 
   it.each(cases)('$event from $state is allowed: $allowed', ({ event, state, allowed }) => {
     expect(canApplyJobEvent(event, state)).toBe(allowed);
     const applied = applyChange(job(state), jobChange(event, LATER));
     if (allowed) {
-      expect(applied).toEqual({ ...job(state), state: ALLOWED[event].to, [ALLOWED[event].stamp]: LATER });
+      expect(applied).toEqual({ ...job(state), state: JOB_ALLOWED[event].to, ...stamped(JOB_ALLOWED[event], LATER) });
     } else {
       expect(applied).toBeUndefined();
     }
@@ -137,7 +163,7 @@ describe('applyChange', () => {
 
 describe('duplicate, late and out-of-order events change nothing', () => {
   /** Applies events in order, as the scheduler does with compare-and-set: a refused change leaves the record as it was. */
-  function replay(start: Task, events: readonly [TaskEvent, Partial<Task>][]): Task {
+  function replay(start: Task, events: readonly [TaskTransition, Partial<Task>][]): Task {
     return events.reduce((current, [event, fields], index) => {
       const at = `2024-01-01T12:00:0${index + 1}.000Z`;
       return applyChange(current, taskChange(event, at, fields)) ?? current;

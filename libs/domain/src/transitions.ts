@@ -7,11 +7,18 @@ import type { Task, TaskState } from './task.js';
  * out-of-order message) changes nothing. Adapters apply them with compare-and-set.
  */
 export const TASK_EVENTS = {
+  /** An `each` child held back by the parent's concurrency gets a slot. */
+  promote: { from: ['CREATED'], to: 'PENDING' },
   schedule: { from: ['PENDING'], to: 'SCHEDULED', stamp: 'scheduledAt' },
+  /** A worker started it; a composite task starts when its children are created. */
   start: { from: ['PENDING', 'SCHEDULED'], to: 'RUNNING', stamp: 'startedAt' },
   complete: { from: ['SCHEDULED', 'RUNNING'], to: 'COMPLETED', stamp: 'completedAt' },
-  fail: { from: ['PENDING', 'SCHEDULED', 'RUNNING'], to: 'FAILED', stamp: 'failedAt' },
-  cancel: { from: ['PENDING', 'SCHEDULED', 'RUNNING'], to: 'CANCELLED', stamp: 'cancelledAt' },
+  /** Its `if` evaluated to false: it ends without running, as if completed. */
+  skip: { from: ['PENDING'], to: 'SKIPPED', stamp: 'completedAt' },
+  fail: { from: ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'], to: 'FAILED', stamp: 'failedAt' },
+  cancel: { from: ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'], to: 'CANCELLED', stamp: 'cancelledAt' },
+  /** A composite task of a restarted job runs again, keeping its completed children. */
+  restart: { from: ['FAILED', 'CANCELLED'], to: 'RUNNING' },
 } as const satisfies Record<string, Transition<TaskState, Task>>;
 
 export const JOB_EVENTS = {
@@ -20,15 +27,18 @@ export const JOB_EVENTS = {
   complete: { from: ['SCHEDULED', 'RUNNING'], to: 'COMPLETED', stamp: 'completedAt' },
   fail: { from: ['PENDING', 'SCHEDULED', 'RUNNING'], to: 'FAILED', stamp: 'failedAt' },
   cancel: { from: ['PENDING', 'SCHEDULED', 'RUNNING'], to: 'CANCELLED', stamp: 'cancelledAt' },
+  /** `PUT /jobs/{id}/restart`: it resumes where it stopped. */
+  restart: { from: ['FAILED', 'CANCELLED'], to: 'RUNNING' },
 } as const satisfies Record<string, Transition<JobState, Job>>;
 
-export type TaskEvent = keyof typeof TASK_EVENTS;
-export type JobEvent = keyof typeof JOB_EVENTS;
+export type TaskTransition = keyof typeof TASK_EVENTS;
+export type JobTransition = keyof typeof JOB_EVENTS;
 
 interface Transition<S extends string, T> {
   readonly from: readonly S[];
   readonly to: S;
-  readonly stamp: keyof T;
+  /** The timestamp field set to the time of the change. */
+  readonly stamp?: keyof T;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
@@ -37,30 +47,34 @@ type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
 export interface Change<S extends string, T> {
   readonly from: readonly S[];
   readonly patch: Mutable<T>;
+  /** When the change happens: the time of the event it records. */
+  readonly at?: string;
 }
 
 export type TaskChange = Change<
   TaskState,
-  Omit<Task, 'id' | 'jobId' | 'position' | 'attempt' | 'spec' | 'createdAt'>
+  Omit<Task, 'id' | 'jobId' | 'parentId' | 'index' | 'kind' | 'attempt' | 'spec' | 'createdAt'>
 >;
 export type JobChange = Change<JobState, Omit<Job, 'id' | 'tasks' | 'createdAt'>>;
 
-export function taskChange(event: TaskEvent, at: string, fields: TaskChange['patch'] = {}): TaskChange {
-  const transition = TASK_EVENTS[event];
-  return { from: transition.from, patch: { ...fields, state: transition.to, [transition.stamp]: at } };
+export function taskChange(event: TaskTransition, at: string, fields: TaskChange['patch'] = {}): TaskChange {
+  const transition: Transition<TaskState, Task> = TASK_EVENTS[event];
+  const stamp = transition.stamp === undefined ? {} : { [transition.stamp]: at };
+  return { from: transition.from, patch: { ...fields, state: transition.to, ...stamp }, at };
 }
 
-export function jobChange(event: JobEvent, at: string, fields: JobChange['patch'] = {}): JobChange {
-  const transition = JOB_EVENTS[event];
-  return { from: transition.from, patch: { ...fields, state: transition.to, [transition.stamp]: at } };
+export function jobChange(event: JobTransition, at: string, fields: JobChange['patch'] = {}): JobChange {
+  const transition: Transition<JobState, Job> = JOB_EVENTS[event];
+  const stamp = transition.stamp === undefined ? {} : { [transition.stamp]: at };
+  return { from: transition.from, patch: { ...fields, state: transition.to, ...stamp }, at };
 }
 
 /** Whether `event` may be applied to a record in `state`. */
-export function canApplyTaskEvent(event: TaskEvent, state: TaskState): boolean {
+export function canApplyTaskEvent(event: TaskTransition, state: TaskState): boolean {
   return (TASK_EVENTS[event].from as readonly TaskState[]).includes(state);
 }
 
-export function canApplyJobEvent(event: JobEvent, state: JobState): boolean {
+export function canApplyJobEvent(event: JobTransition, state: JobState): boolean {
   return (JOB_EVENTS[event].from as readonly JobState[]).includes(state);
 }
 

@@ -10,6 +10,7 @@ import {
   type TaskLogEntry,
 } from '@tork/domain';
 import { helloSpec, jobFixture, richSpec, taskFixture, timestamp } from './fixtures.js';
+import { taskTreeContract } from './task-tree.contract.js';
 import { must, waitUntil } from './wait.js';
 
 /**
@@ -36,10 +37,20 @@ export function datastoreContract(
       await cleanup?.(store);
     });
 
+    /** Stores one execution; answers the stored one. */
+    const createTask = async (task: Task): Promise<Task> => must((await store.tasks.create([task]))[0]);
+
+    /** Appends log entries of the tasks of one job (the job their first entry's task belongs to). */
+    const appendLogs = async (entries: readonly TaskLogEntry[]): Promise<void> => {
+      const first = entries[0];
+      const task = first === undefined ? undefined : await store.tasks.get(first.taskId);
+      await store.logs.append(task?.jobId ?? 'no-job', entries);
+    };
+
     /** Stores a new job for `spec`, created `offsetMs` after the fixtures' base time. */
     const storedJob = async (spec = helloSpec(), offsetMs = 0): Promise<Job> => {
       const job = jobFixture(spec, timestamp(offsetMs));
-      await store.createJob(job);
+      await store.jobs.create(job);
       return job;
     };
 
@@ -49,28 +60,30 @@ export function datastoreContract(
       position: number,
       attempt: number,
       offsetMs: number,
-      fields: Partial<Omit<Task, 'id' | 'jobId' | 'position' | 'attempt' | 'createdAt'>> = {},
+      fields: Partial<Omit<Task, 'id' | 'jobId' | 'index' | 'attempt' | 'createdAt'>> = {},
     ): Promise<Task> => {
       const task: Task = { ...taskFixture(job, position, attempt, timestamp(offsetMs)), ...fields };
-      expect(await store.createTask(task)).toEqual(task);
+      expect(await createTask(task)).toEqual(task);
       return task;
     };
+
+    taskTreeContract(() => store);
 
     describe('jobs', () => {
       it('refuses a second job with an id already stored (CONFLICT), and stores the others created with it', async () => {
         const first = jobFixture(helloSpec(), timestamp(1));
-        await store.createJob(first);
+        await store.jobs.create(first);
         const others = [jobFixture(helloSpec(), timestamp(2)), jobFixture(helloSpec(), timestamp(3))];
 
         const outcomes = await Promise.allSettled([
-          store.createJob(others[0] as Job),
-          store.createJob({ ...first, name: 'a duplicate' }),
-          store.createJob(others[1] as Job),
+          store.jobs.create(others[0] as Job),
+          store.jobs.create({ ...first, name: 'a duplicate' }),
+          store.jobs.create(others[1] as Job),
         ]);
         expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
         expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT' } });
-        expect(await store.getJob(first.id)).toEqual(first);
-        for (const job of others) expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.jobs.get(first.id)).toEqual(first);
+        for (const job of others) expect(await store.jobs.get(job.id)).toEqual(job);
       });
 
       it('returns a created job with every field, nested task specs included', async () => {
@@ -86,24 +99,24 @@ export function datastoreContract(
           result: 'partial output ünïcødé ✓',
           error: 'exit code 1\nlast line of output',
         };
-        await store.createJob(job);
+        await store.jobs.create(job);
 
-        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.jobs.get(job.id)).toEqual(job);
       });
 
       it('returns a job created without a name without one', async () => {
         const job = jobFixture({ tasks: [{ image: 'busybox' }] });
-        await store.createJob(job);
+        await store.jobs.create(job);
 
-        const stored = await store.getJob(job.id);
+        const stored = await store.jobs.get(job.id);
         expect(stored).toEqual(job);
         expect(stored?.name).toBeUndefined();
       });
 
       it('answers undefined for an unknown job', async () => {
         await storedJob();
-        expect(await store.getJob(newId())).toBeUndefined();
-        expect(await store.updateJob(newId(), jobChange('schedule', timestamp()))).toBeUndefined();
+        expect(await store.jobs.get(newId())).toBeUndefined();
+        expect(await store.jobs.update(newId(), jobChange('schedule', timestamp()))).toBeUndefined();
       });
 
       it('lists jobs newest first, page by page, with totals', async () => {
@@ -111,28 +124,28 @@ export function datastoreContract(
         for (let n = 0; n < 5; n++) jobs.push(await storedJob(helloSpec(), n * 1_000));
         const [j0, j1, j2, j3, j4] = jobs;
 
-        expect(await store.listJobs({ page: 1, size: 2 })).toEqual({
+        expect(await store.jobs.list({ page: 1, size: 2 })).toEqual({
           items: [j4, j3],
           number: 1,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.listJobs({ page: 2, size: 2 })).toEqual({
+        expect(await store.jobs.list({ page: 2, size: 2 })).toEqual({
           items: [j2, j1],
           number: 2,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.listJobs({ page: 3, size: 2 })).toEqual({
+        expect(await store.jobs.list({ page: 3, size: 2 })).toEqual({
           items: [j0],
           number: 3,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.listJobs({ page: 1, size: 10 })).toEqual({
+        expect(await store.jobs.list({ page: 1, size: 10 })).toEqual({
           items: [j4, j3, j2, j1, j0],
           number: 1,
           size: 10,
@@ -145,7 +158,7 @@ export function datastoreContract(
         await storedJob(helloSpec(), 0);
         await storedJob(helloSpec(), 1_000);
 
-        expect(await store.listJobs({ page: 3, size: 2 })).toEqual({
+        expect(await store.jobs.list({ page: 3, size: 2 })).toEqual({
           items: [],
           number: 3,
           size: 2,
@@ -155,7 +168,7 @@ export function datastoreContract(
       });
 
       it('lists nothing when there are no jobs', async () => {
-        expect(await store.listJobs({ page: 1, size: 10 })).toEqual({
+        expect(await store.jobs.list({ page: 1, size: 10 })).toEqual({
           items: [],
           number: 1,
           size: 10,
@@ -167,10 +180,10 @@ export function datastoreContract(
       it('applies a change to a job in one of its from-states and returns the updated job', async () => {
         const job = await storedJob();
 
-        const scheduled = await store.updateJob(job.id, jobChange('schedule', timestamp(1_000)));
+        const scheduled = await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000)));
         expect(scheduled).toEqual({ ...job, state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
 
-        const running = await store.updateJob(job.id, jobChange('start', timestamp(2_000), { position: 1 }));
+        const running = await store.jobs.update(job.id, jobChange('start', timestamp(2_000), { position: 1 }));
         expect(running).toEqual({
           ...job,
           state: 'RUNNING',
@@ -179,7 +192,7 @@ export function datastoreContract(
           startedAt: timestamp(2_000),
         });
 
-        const completed = await store.updateJob(
+        const completed = await store.jobs.update(
           job.id,
           jobChange('complete', timestamp(3_000), { result: 'hello world' }),
         );
@@ -193,29 +206,29 @@ export function datastoreContract(
           result: 'hello world',
         };
         expect(completed).toEqual(expected);
-        expect(await store.getJob(job.id)).toEqual(expected);
+        expect(await store.jobs.get(job.id)).toEqual(expected);
       });
 
       it('refuses a change to a job in another state and leaves it untouched', async () => {
         const job = await storedJob();
-        const completed = await store.updateJob(job.id, jobChange('complete', timestamp(1_000)));
+        const completed = await store.jobs.update(job.id, jobChange('complete', timestamp(1_000)));
         expect(completed).toBeUndefined();
-        expect(await store.getJob(job.id)).toEqual(job);
+        expect(await store.jobs.get(job.id)).toEqual(job);
 
-        const scheduled = await store.updateJob(job.id, jobChange('schedule', timestamp(2_000)));
+        const scheduled = await store.jobs.update(job.id, jobChange('schedule', timestamp(2_000)));
         expect(scheduled?.state).toBe('SCHEDULED');
         // A duplicate of the same event, and a late one, change nothing.
-        expect(await store.updateJob(job.id, jobChange('schedule', timestamp(3_000)))).toBeUndefined();
-        const cancelled = await store.updateJob(job.id, jobChange('cancel', timestamp(4_000)));
+        expect(await store.jobs.update(job.id, jobChange('schedule', timestamp(3_000)))).toBeUndefined();
+        const cancelled = await store.jobs.update(job.id, jobChange('cancel', timestamp(4_000)));
         expect(cancelled?.state).toBe('CANCELLED');
         expect(
-          await store.updateJob(job.id, jobChange('start', timestamp(5_000), { position: 3 })),
+          await store.jobs.update(job.id, jobChange('start', timestamp(5_000), { position: 3 })),
         ).toBeUndefined();
         expect(
-          await store.updateJob(job.id, jobChange('fail', timestamp(6_000), { error: 'too late' })),
+          await store.jobs.update(job.id, jobChange('fail', timestamp(6_000), { error: 'too late' })),
         ).toBeUndefined();
 
-        expect(await store.getJob(job.id)).toEqual({
+        expect(await store.jobs.get(job.id)).toEqual({
           ...job,
           state: 'CANCELLED',
           scheduledAt: timestamp(2_000),
@@ -225,23 +238,23 @@ export function datastoreContract(
 
       it('lets exactly one of 20 racing changes to a job win', async () => {
         const job = await storedJob();
-        await store.updateJob(job.id, jobChange('start', timestamp(1_000)));
+        await store.jobs.update(job.id, jobChange('start', timestamp(1_000)));
         // Each of these ends the job, so none may follow another.
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, n) =>
             n % 2 === 0
-              ? store.updateJob(
+              ? store.jobs.update(
                   job.id,
                   jobChange('complete', timestamp(n + 2_000), { result: `result ${n}` }),
                 )
-              : store.updateJob(job.id, jobChange('cancel', timestamp(n + 2_000))),
+              : store.jobs.update(job.id, jobChange('cancel', timestamp(n + 2_000))),
           ),
         );
 
         const winners = outcomes.flatMap((outcome, n) => (outcome === undefined ? [] : [{ n, outcome }]));
         expect(winners).toHaveLength(1);
         const { n, outcome } = must(winners[0]);
-        expect(await store.getJob(job.id)).toEqual(outcome);
+        expect(await store.jobs.get(job.id)).toEqual(outcome);
         if (n % 2 === 0) {
           expect(outcome).toMatchObject({
             state: 'COMPLETED',
@@ -257,22 +270,22 @@ export function datastoreContract(
       it('hands out copies: changing a job passed in or returned changes nothing stored', async () => {
         const job = jobFixture(richSpec());
         const original = structuredClone(job);
-        await store.createJob(job);
+        await store.jobs.create(job);
         const spec = must(job.tasks[0]);
         spec.image = 'changed after create';
         must(spec.env)['INTRO'] = 'changed after create';
 
-        const got = must(await store.getJob(job.id));
+        const got = must(await store.jobs.get(job.id));
         must(got.tasks[0]).image = 'changed after get';
         must(must(got.tasks[0]).pre?.[0]).image = 'changed after get';
         (got as { state: string }).state = 'FAILED';
-        const listed = must((await store.listJobs({ page: 1, size: 10 })).items[0]);
+        const listed = must((await store.jobs.list({ page: 1, size: 10 })).items[0]);
         must(must(listed.tasks[0]).post?.[0]).run = 'changed after list';
-        const updated = must(await store.updateJob(job.id, jobChange('schedule', timestamp(1_000))));
+        const updated = must(await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000))));
         must(must(updated.tasks[0]).volumes)[0] = '/changed-after-update';
         (updated as { state: string }).state = 'COMPLETED';
 
-        expect(await store.getJob(job.id)).toEqual({
+        expect(await store.jobs.get(job.id)).toEqual({
           ...original,
           state: 'SCHEDULED',
           scheduledAt: timestamp(1_000),
@@ -318,49 +331,49 @@ export function datastoreContract(
           ],
         };
 
-        expect(await store.createTask(task)).toEqual(task);
-        expect(await store.getTask(task.id)).toEqual(task);
+        expect(await createTask(task)).toEqual(task);
+        expect(await store.tasks.get(task.id)).toEqual(task);
         expect(task.queue).toBe('transcoding');
       });
 
       it('answers undefined for an unknown task, and no tasks for an unknown job', async () => {
         const job = await storedJob();
-        await store.createTask(taskFixture(job));
+        await createTask(taskFixture(job));
 
-        expect(await store.getTask(newId())).toBeUndefined();
-        expect(await store.updateTask(newId(), taskChange('schedule', timestamp()))).toBeUndefined();
-        expect(await store.listTasks(newId())).toEqual([]);
+        expect(await store.tasks.get(newId())).toBeUndefined();
+        expect(await store.tasks.update(newId(), taskChange('schedule', timestamp()))).toBeUndefined();
+        expect(await store.tasks.list(newId())).toEqual([]);
       });
 
-      it('keeps one execution per (job, position, attempt): creating it again returns the stored one', async () => {
+      it('keeps one execution per (job, index, attempt): creating it again returns the stored one', async () => {
         const job = await storedJob();
         const first = taskFixture(job, 0, 1, timestamp(1_000));
-        await store.createTask(first);
-        const scheduled = await store.updateTask(first.id, taskChange('schedule', timestamp(2_000)));
+        await createTask(first);
+        const scheduled = await store.tasks.update(first.id, taskChange('schedule', timestamp(2_000)));
 
         const again = taskFixture(job, 0, 1, timestamp(3_000));
-        const stored = await store.createTask(again);
+        const stored = await createTask(again);
 
         expect(again.id).not.toBe(first.id);
         expect(stored).toEqual(scheduled);
-        expect(await store.getTask(again.id)).toBeUndefined();
-        expect(await store.listTasks(job.id)).toEqual([scheduled]);
+        expect(await store.tasks.get(again.id)).toBeUndefined();
+        expect(await store.tasks.list(job.id)).toEqual([scheduled]);
       });
 
       it('keeps one execution when 20 creations of it race', async () => {
         const job = await storedJob();
         const candidates = Array.from({ length: 20 }, (_, n) => taskFixture(job, 0, 1, timestamp(n)));
-        const results = await Promise.all(candidates.map((task) => store.createTask(task)));
+        const results = await Promise.all(candidates.map((task) => createTask(task)));
 
         const ids = new Set(results.map((task) => task.id));
         expect(ids.size).toBe(1);
-        const listed = await store.listTasks(job.id);
+        const listed = await store.tasks.list(job.id);
         expect(listed).toHaveLength(1);
         expect(listed[0]).toEqual(results[0]);
         expect(candidates.map((task) => task.id)).toContain(must(listed[0]).id);
       });
 
-      it("lists a job's executions by position, then attempt", async () => {
+      it("lists a job's top-level executions by index, then attempt", async () => {
         const job = await storedJob(richSpec());
         const other = await storedJob(helloSpec(), 1_000);
         // Created out of order (and with increasing createdAt) so insertion or creation order would show.
@@ -374,13 +387,13 @@ export function datastoreContract(
         ];
         const created = new Map<string, Task>();
         for (const [i, [position, attempt]] of order.entries()) {
-          const task = await store.createTask(taskFixture(job, position, attempt, timestamp(i * 1_000)));
+          const task = await createTask(taskFixture(job, position, attempt, timestamp(i * 1_000)));
           created.set(`${position}/${attempt}`, task);
         }
-        await store.createTask(taskFixture(other, 0, 1));
+        await createTask(taskFixture(other, 0, 1));
 
-        const listed = await store.listTasks(job.id);
-        expect(listed.map((task) => [task.position, task.attempt])).toEqual([
+        const listed = await store.tasks.list(job.id, { parentId: null });
+        expect(listed.map((task) => [task.index, task.attempt])).toEqual([
           [0, 1],
           [0, 2],
           [0, 3],
@@ -388,17 +401,17 @@ export function datastoreContract(
           [1, 2],
           [2, 1],
         ]);
-        expect(listed).toEqual(listed.map((task) => created.get(`${task.position}/${task.attempt}`)));
-        expect((await store.listTasks(other.id)).map((task) => task.jobId)).toEqual([other.id]);
+        expect(listed).toEqual(listed.map((task) => created.get(`${task.index}/${task.attempt}`)));
+        expect((await store.tasks.list(other.id)).map((task) => task.jobId)).toEqual([other.id]);
       });
 
       it('applies a change to a task in one of its from-states and refuses it otherwise', async () => {
         const job = await storedJob();
-        const task = await store.createTask(taskFixture(job));
+        const task = await createTask(taskFixture(job));
 
-        const scheduled = await store.updateTask(task.id, taskChange('schedule', timestamp(1_000)));
+        const scheduled = await store.tasks.update(task.id, taskChange('schedule', timestamp(1_000)));
         expect(scheduled).toEqual({ ...task, state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
-        const running = await store.updateTask(
+        const running = await store.tasks.update(
           task.id,
           taskChange('start', timestamp(2_000), { nodeId: 'node-1' }),
         );
@@ -409,7 +422,7 @@ export function datastoreContract(
           scheduledAt: timestamp(1_000),
           startedAt: timestamp(2_000),
         });
-        const completed = await store.updateTask(
+        const completed = await store.tasks.update(
           task.id,
           taskChange('complete', timestamp(3_000), { result: 'hello world' }),
         );
@@ -426,37 +439,37 @@ export function datastoreContract(
 
         // A duplicate `completed`, a late `started` and a late failure change nothing.
         expect(
-          await store.updateTask(task.id, taskChange('complete', timestamp(4_000), { result: 'again' })),
+          await store.tasks.update(task.id, taskChange('complete', timestamp(4_000), { result: 'again' })),
         ).toBeUndefined();
         expect(
-          await store.updateTask(task.id, taskChange('start', timestamp(5_000), { nodeId: 'node-2' })),
+          await store.tasks.update(task.id, taskChange('start', timestamp(5_000), { nodeId: 'node-2' })),
         ).toBeUndefined();
         expect(
-          await store.updateTask(task.id, taskChange('fail', timestamp(6_000), { error: 'late' })),
+          await store.tasks.update(task.id, taskChange('fail', timestamp(6_000), { error: 'late' })),
         ).toBeUndefined();
-        expect(await store.getTask(task.id)).toEqual(expected);
+        expect(await store.tasks.get(task.id)).toEqual(expected);
       });
 
       it('lets exactly one of 20 racing changes to a task win', async () => {
         const job = await storedJob();
-        const task = await store.createTask(taskFixture(job));
-        await store.updateTask(task.id, taskChange('start', timestamp(1_000), { nodeId: 'node-1' }));
+        const task = await createTask(taskFixture(job));
+        await store.tasks.update(task.id, taskChange('start', timestamp(1_000), { nodeId: 'node-1' }));
         // Each of these ends the task, so none may follow another.
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, n) =>
             n % 2 === 0
-              ? store.updateTask(
+              ? store.tasks.update(
                   task.id,
                   taskChange('complete', timestamp(n + 2_000), { result: `result ${n}` }),
                 )
-              : store.updateTask(task.id, taskChange('fail', timestamp(n + 2_000), { error: `error ${n}` })),
+              : store.tasks.update(task.id, taskChange('fail', timestamp(n + 2_000), { error: `error ${n}` })),
           ),
         );
 
         const winners = outcomes.flatMap((outcome, n) => (outcome === undefined ? [] : [{ n, outcome }]));
         expect(winners).toHaveLength(1);
         const { n, outcome } = must(winners[0]);
-        expect(await store.getTask(task.id)).toEqual(outcome);
+        expect(await store.tasks.get(task.id)).toEqual(outcome);
         if (n % 2 === 0) {
           expect(outcome).toMatchObject({
             state: 'COMPLETED',
@@ -476,20 +489,20 @@ export function datastoreContract(
         const job = await storedJob(richSpec());
         const task = taskFixture(job);
         const original = structuredClone(task);
-        await store.createTask(task);
+        await createTask(task);
         must(task.spec.env)['INTRO'] = 'changed after create';
 
-        const got = must(await store.getTask(task.id));
+        const got = must(await store.tasks.get(task.id));
         got.spec.image = 'changed after get';
         (got as { state: string }).state = 'FAILED';
-        const listed = must((await store.listTasks(job.id))[0]);
+        const listed = must((await store.tasks.list(job.id))[0]);
         must(listed.spec.pre?.[0]).run = 'changed after list';
-        const again = await store.createTask(taskFixture(job));
+        const again = await createTask(taskFixture(job));
         again.spec.name = 'changed after create again';
-        const updated = must(await store.updateTask(task.id, taskChange('schedule', timestamp(1_000))));
+        const updated = must(await store.tasks.update(task.id, taskChange('schedule', timestamp(1_000))));
         must(updated.spec.volumes).push('/changed-after-update');
 
-        expect(await store.getTask(task.id)).toEqual({
+        expect(await store.tasks.get(task.id)).toEqual({
           ...original,
           state: 'SCHEDULED',
           scheduledAt: timestamp(1_000),
@@ -501,13 +514,13 @@ export function datastoreContract(
       it('refuses a second job with the id of a stored one and keeps the first', async () => {
         const job = await storedJob();
 
-        await expect(store.createJob({ ...job, name: 'another job' })).rejects.toThrow(job.id);
-        expect(await store.getJob(job.id)).toEqual(job);
+        await expect(store.jobs.create({ ...job, name: 'another job' })).rejects.toThrow(job.id);
+        expect(await store.jobs.get(job.id)).toEqual(job);
       });
 
       it('clears the optional fields a change sets to undefined and keeps the others', async () => {
         const job: Job = { ...jobFixture(), result: 'an earlier result', error: 'an earlier error' };
-        await store.createJob(job);
+        await store.jobs.create(job);
         const task = await storedTask(job, 0, 2, 1_000, {
           nodeId: 'node-1',
           error: 'exit code 1',
@@ -515,7 +528,7 @@ export function datastoreContract(
           deadlineAt: timestamp(9_000),
         });
 
-        const scheduled = await store.updateTask(
+        const scheduled = await store.tasks.update(
           task.id,
           taskChange('schedule', timestamp(6_000), { runAt: undefined, error: undefined }),
         );
@@ -527,12 +540,12 @@ export function datastoreContract(
         expect(scheduled).toEqual(expectedTask);
         expect(scheduled).not.toHaveProperty('runAt');
         expect(scheduled).not.toHaveProperty('error');
-        const storedTaskNow = await store.getTask(task.id);
+        const storedTaskNow = await store.tasks.get(task.id);
         expect(storedTaskNow).toEqual(expectedTask);
         expect(storedTaskNow).not.toHaveProperty('runAt');
         expect(storedTaskNow).not.toHaveProperty('error');
 
-        const started = await store.updateJob(
+        const started = await store.jobs.update(
           job.id,
           jobChange('start', timestamp(7_000), { result: undefined, error: undefined }),
         );
@@ -542,7 +555,7 @@ export function datastoreContract(
           startedAt: timestamp(7_000),
         };
         expect(started).toEqual(expectedJob);
-        const storedJobNow = await store.getJob(job.id);
+        const storedJobNow = await store.jobs.get(job.id);
         expect(storedJobNow).toEqual(expectedJob);
         expect(storedJobNow).not.toHaveProperty('result');
         expect(storedJobNow).not.toHaveProperty('error');
@@ -551,20 +564,20 @@ export function datastoreContract(
       it('keeps timestamps to the millisecond', async () => {
         const now = new Date().toISOString();
         const job: Job = { ...jobFixture(helloSpec(), now), scheduledAt: timestamp(1) };
-        await store.createJob(job);
+        await store.jobs.create(job);
         const task = await storedTask(job, 0, 1, 999, { runAt: timestamp(1_001), deadlineAt: now });
 
-        expect(await store.getJob(job.id)).toEqual(job);
-        expect(await store.getTask(task.id)).toEqual(task);
+        expect(await store.jobs.get(job.id)).toEqual(job);
+        expect(await store.tasks.get(task.id)).toEqual(task);
         const justBefore = new Date(Date.parse(now) - 1).toISOString();
-        expect(await store.findJobs({ states: ['PENDING'], createdBefore: justBefore, limit: 10 })).toEqual(
+        expect(await store.jobs.find({ states: ['PENDING'], createdBefore: justBefore, limit: 10 })).toEqual(
           [],
         );
-        expect(await store.findJobs({ states: ['PENDING'], createdBefore: now, limit: 10 })).toEqual([job]);
-        expect(await store.findTasks({ states: ['PENDING'], dueBy: timestamp(1_000), limit: 10 })).toEqual(
+        expect(await store.jobs.find({ states: ['PENDING'], createdBefore: now, limit: 10 })).toEqual([job]);
+        expect(await store.tasks.find({ states: ['PENDING'], dueBy: timestamp(1_000), limit: 10 })).toEqual(
           [],
         );
-        expect(await store.findTasks({ states: ['PENDING'], dueBy: timestamp(1_001), limit: 10 })).toEqual([
+        expect(await store.tasks.find({ states: ['PENDING'], dueBy: timestamp(1_001), limit: 10 })).toEqual([
           task,
         ]);
       });
@@ -578,11 +591,11 @@ export function datastoreContract(
         const j3 = await storedJob(helloSpec(), 3_000);
         const j1 = await storedJob(helloSpec(), 1_000);
         const j4 = await storedJob(helloSpec(), 4_000);
-        const running = must(await store.updateJob(j1.id, jobChange('start', timestamp(10_000))));
-        const cancelled = must(await store.updateJob(j3.id, jobChange('cancel', timestamp(10_000))));
+        const running = must(await store.jobs.update(j1.id, jobChange('start', timestamp(10_000))));
+        const cancelled = must(await store.jobs.update(j3.id, jobChange('cancel', timestamp(10_000))));
 
         const find = (states: Job['state'][], createdBefore: string, limit = 10): Promise<Job[]> =>
-          store.findJobs({ states, createdBefore, limit });
+          store.jobs.find({ states, createdBefore, limit });
         expect(await find(['PENDING', 'RUNNING'], timestamp(4_000))).toEqual([j0, running, j2, j4]);
         expect(await find(['PENDING'], timestamp(1_999))).toEqual([j0]);
         expect(await find(['PENDING'], timestamp(2_000))).toEqual([j0, j2]);
@@ -604,7 +617,7 @@ export function datastoreContract(
         const t4 = await storedTask(job, 0, 2, 4_000, { state: 'COMPLETED', result: 'done' });
 
         const find = (states: Task['state'][], limit = 10): Promise<Task[]> =>
-          store.findTasks({ states, limit });
+          store.tasks.find({ states, limit });
         expect(await find(['PENDING', 'RUNNING'])).toEqual([t0, t1, t2, t3]);
         expect(await find(['PENDING'])).toEqual([t0, t1, t3]);
         expect(await find(['PENDING', 'RUNNING'], 2)).toEqual([t0, t1]);
@@ -620,18 +633,18 @@ export function datastoreContract(
         const sent = await storedTask(job, 2, 1, 0, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
         await storedTask(job, 0, 2, 0, { state: 'PENDING' });
 
-        await store.markTaskPublished(sent.id, timestamp(1_001));
-        expect((await store.getTask(sent.id))?.publishedAt).toBe(timestamp(1_001));
+        await store.tasks.markPublished(sent.id, timestamp(1_001));
+        expect((await store.tasks.get(sent.id))?.publishedAt).toBe(timestamp(1_001));
         const find = (by: string): Promise<Task[]> =>
-          store.findTasks({ states: ['SCHEDULED'], unpublishedBy: by, limit: 10 });
+          store.tasks.find({ states: ['SCHEDULED'], unpublishedBy: by, limit: 10 });
         expect(await find(timestamp(999))).toEqual([]);
         expect(await find(timestamp(1_000))).toEqual([unsent]);
         expect(await find(timestamp(5_000))).toEqual([unsent, later]);
 
         // Marking a task that has moved on changes nothing: it is not SCHEDULED any more.
-        must(await store.updateTask(later.id, taskChange('start', timestamp(4_000), { nodeId: 'node-1' })));
-        await store.markTaskPublished(later.id, timestamp(4_001));
-        expect((await store.getTask(later.id))?.publishedAt).toBeUndefined();
+        must(await store.tasks.update(later.id, taskChange('start', timestamp(4_000), { nodeId: 'node-1' })));
+        await store.tasks.markPublished(later.id, timestamp(4_001));
+        expect((await store.tasks.get(later.id))?.publishedAt).toBeUndefined();
         expect(await find(timestamp(5_000))).toEqual([unsent]);
       });
 
@@ -645,13 +658,13 @@ export function datastoreContract(
         await storedTask(job, 1, 2, 0, { state: 'SCHEDULED' });
 
         const due = (dueBy: string): Promise<Task[]> =>
-          store.findTasks({ states: ['PENDING'], dueBy, limit: 10 });
+          store.tasks.find({ states: ['PENDING'], dueBy, limit: 10 });
         expect(await due(timestamp(-1))).toEqual([]);
         expect(await due(timestamp(1_999))).toEqual([now]);
         expect(await due(timestamp(2_000))).toEqual([now, early]);
         expect(await due(timestamp(5_000))).toEqual([now, retry, early]);
         expect(await due(timestamp(7_000))).toEqual([now, retry, early, later]);
-        const delayed = await store.findTasks({
+        const delayed = await store.tasks.find({
           states: ['PENDING'],
           dueBy: timestamp(7_000),
           delayedOnly: true,
@@ -668,7 +681,7 @@ export function datastoreContract(
         await storedTask(job, 2, 1, 2_000, running);
 
         const overdue = (deadlineBy: string): Promise<Task[]> =>
-          store.findTasks({ states: ['RUNNING'], deadlineBy, limit: 10 });
+          store.tasks.find({ states: ['RUNNING'], deadlineBy, limit: 10 });
         expect(await overdue(timestamp(9_999))).toEqual([]);
         expect(await overdue(timestamp(10_000))).toEqual([soon]);
         expect(await overdue(timestamp(60_000))).toEqual([soon, late]);
@@ -682,7 +695,7 @@ export function datastoreContract(
         const d = await storedTask(job, 0, 2, 3_000);
 
         const on = (nodeIds: string[] | undefined): Promise<Task[]> =>
-          store.findTasks({ states: ['PENDING', 'SCHEDULED', 'RUNNING'], nodeIds, limit: 10 });
+          store.tasks.find({ states: ['PENDING', 'SCHEDULED', 'RUNNING'], nodeIds, limit: 10 });
         expect(await on(['node-1', 'node-2'])).toEqual([a, b]);
         expect(await on(['node-3', 'node-4'])).toEqual([c]);
         expect(await on(['node-4'])).toEqual([]);
@@ -713,7 +726,7 @@ export function datastoreContract(
         });
 
         expect(
-          await store.findTasks({
+          await store.tasks.find({
             states: ['RUNNING'],
             nodeIds: ['node-1'],
             dueBy: timestamp(2_000),
@@ -727,17 +740,17 @@ export function datastoreContract(
         const job = await storedJob(richSpec());
         const task = await storedTask(job, 0, 1, 0);
 
-        const [foundJob] = await store.findJobs({
+        const [foundJob] = await store.jobs.find({
           states: ['PENDING'],
           createdBefore: timestamp(),
           limit: 1,
         });
         must(must(foundJob).tasks[0]).image = 'changed after find';
-        const [foundTask] = await store.findTasks({ states: ['PENDING'], limit: 1 });
+        const [foundTask] = await store.tasks.find({ states: ['PENDING'], limit: 1 });
         must(foundTask).spec.image = 'changed after find';
 
-        expect(await store.getJob(job.id)).toEqual(job);
-        expect(await store.getTask(task.id)).toEqual(task);
+        expect(await store.jobs.get(job.id)).toEqual(job);
+        expect(await store.tasks.get(task.id)).toEqual(task);
       });
     });
 
@@ -757,45 +770,45 @@ export function datastoreContract(
         const a3err = { ...must(a3), stream: 'stderr', text: 'ünïcødé ✓\r\n\ttabbed' } as const;
         const b1 = entry(b.id, 1, 'other task');
         // Appended out of order, in two batches.
-        await store.appendLogs([a3err, must(a1), b1]);
-        await store.appendLogs([must(a5), must(a2), must(a4)]);
+        await appendLogs([a3err, must(a1), b1]);
+        await appendLogs([must(a5), must(a2), must(a4)]);
 
-        expect(await store.getLogs(a.id, { page: 1, size: 2 })).toEqual({
+        expect(await store.logs.byTask(a.id, { page: 1, size: 2 })).toEqual({
           items: [a1, a2],
           number: 1,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.getLogs(a.id, { page: 2, size: 2 })).toEqual({
+        expect(await store.logs.byTask(a.id, { page: 2, size: 2 })).toEqual({
           items: [a3err, a4],
           number: 2,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.getLogs(a.id, { page: 3, size: 2 })).toEqual({
+        expect(await store.logs.byTask(a.id, { page: 3, size: 2 })).toEqual({
           items: [a5],
           number: 3,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.getLogs(a.id, { page: 4, size: 2 })).toEqual({
+        expect(await store.logs.byTask(a.id, { page: 4, size: 2 })).toEqual({
           items: [],
           number: 4,
           size: 2,
           totalPages: 3,
           totalItems: 5,
         });
-        expect(await store.getLogs(b.id, { page: 1, size: 10 })).toEqual({
+        expect(await store.logs.byTask(b.id, { page: 1, size: 10 })).toEqual({
           items: [b1],
           number: 1,
           size: 10,
           totalPages: 1,
           totalItems: 1,
         });
-        expect(await store.getLogs(newId(), { page: 1, size: 10 })).toEqual({
+        expect(await store.logs.byTask(newId(), { page: 1, size: 10 })).toEqual({
           items: [],
           number: 1,
           size: 10,
@@ -810,20 +823,20 @@ export function datastoreContract(
         const first = entry(task.id, 1, 'first');
         const second = entry(task.id, 2, 'second');
         const third = entry(task.id, 3, 'third');
-        await store.appendLogs([first, second, { ...second, text: 'a duplicate in the same batch' }]);
-        await store.appendLogs([{ ...first, text: 'a duplicate', stream: 'stderr' }, third]);
-        await store.appendLogs([]);
+        await appendLogs([first, second, { ...second, text: 'a duplicate in the same batch' }]);
+        await appendLogs([{ ...first, text: 'a duplicate', stream: 'stderr' }, third]);
+        await appendLogs([]);
 
-        expect((await store.getLogs(task.id, { page: 1, size: 10 })).items).toEqual([first, second, third]);
+        expect((await store.logs.byTask(task.id, { page: 1, size: 10 })).items).toEqual([first, second, third]);
       });
 
       it('appends thousands of entries in one call', async () => {
         const job = await storedJob();
         const task = await storedTask(job, 0, 1, 0);
         const entries = Array.from({ length: 2_500 }, (_, n) => entry(task.id, n + 1));
-        await store.appendLogs(entries);
+        await appendLogs(entries);
 
-        const last = await store.getLogs(task.id, { page: 3, size: 1_000 });
+        const last = await store.logs.byTask(task.id, { page: 3, size: 1_000 });
         expect(last.totalItems).toBe(2_500);
         expect(last.totalPages).toBe(3);
         expect(last.items).toEqual(entries.slice(2_000));
@@ -834,12 +847,12 @@ export function datastoreContract(
         const task = await storedTask(job, 0, 1, 0);
         const original = entry(task.id, 1);
         const appended = { ...original };
-        await store.appendLogs([appended]);
+        await appendLogs([appended]);
         (appended as { text: string }).text = 'changed after append';
-        const got = must((await store.getLogs(task.id, { page: 1, size: 1 })).items[0]);
+        const got = must((await store.logs.byTask(task.id, { page: 1, size: 1 })).items[0]);
         (got as { text: string }).text = 'changed after get';
 
-        expect((await store.getLogs(task.id, { page: 1, size: 1 })).items).toEqual([original]);
+        expect((await store.logs.byTask(task.id, { page: 1, size: 1 })).items).toEqual([original]);
       });
     });
 
@@ -887,45 +900,45 @@ export function datastoreContract(
       });
 
       it('lists workers by last heartbeat, newest first, with their queues', async () => {
-        expect(await store.listNodes()).toEqual([]);
+        expect(await store.nodes.list()).toEqual([]);
         const n1 = node('node-1', 1_000, { runningTasks: 2 });
         const n2 = node('node-2', 3_000, { queues: {} });
         const n3 = node('node-3', 2_000, { queues: { 'video.transcoding': 1 } });
-        for (const n of [n1, n2, n3]) await store.upsertNode(n);
+        for (const n of [n1, n2, n3]) await store.nodes.upsert(n);
 
-        expect(await store.listNodes()).toEqual([n2, n3, n1]);
+        expect(await store.nodes.list()).toEqual([n2, n3, n1]);
       });
 
       it('keeps the newest heartbeat: an older one changes nothing, a newer one replaces it', async () => {
         const current = node('node-1', 2_000, { runningTasks: 1 });
-        await store.upsertNode(current);
+        await store.nodes.upsert(current);
 
-        await store.upsertNode(node('node-1', 1_000, { runningTasks: 5, queues: { default: 1 } }));
-        expect(await store.listNodes()).toEqual([current]);
+        await store.nodes.upsert(node('node-1', 1_000, { runningTasks: 5, queues: { default: 1 } }));
+        expect(await store.nodes.list()).toEqual([current]);
 
         const newer = node('node-1', 3_000, { hostname: 'moved', runningTasks: 2, queues: { other: 4 } });
-        await store.upsertNode(newer);
-        expect(await store.listNodes()).toEqual([newer]);
+        await store.nodes.upsert(newer);
+        expect(await store.nodes.list()).toEqual([newer]);
       });
 
       it('keeps the newest of 20 racing heartbeats', async () => {
         const offsets = Array.from({ length: 20 }, (_, n) => ((n * 7) % 20) * 1_000);
         await Promise.all(
-          offsets.map((ms) => store.upsertNode(node('node-1', ms, { runningTasks: ms / 1_000 }))),
+          offsets.map((ms) => store.nodes.upsert(node('node-1', ms, { runningTasks: ms / 1_000 }))),
         );
 
-        expect(await store.listNodes()).toEqual([node('node-1', 19_000, { runningTasks: 19 })]);
+        expect(await store.nodes.list()).toEqual([node('node-1', 19_000, { runningTasks: 19 })]);
       });
 
       it('hands out copies of workers', async () => {
         const original = node('node-1', 1_000);
         const upserted = structuredClone(original);
-        await store.upsertNode(upserted);
+        await store.nodes.upsert(upserted);
         (upserted.queues as Record<string, number>)['default'] = 99;
-        const listed = must((await store.listNodes())[0]);
+        const listed = must((await store.nodes.list())[0]);
         (listed.queues as Record<string, number>)['transcoding'] = 99;
 
-        expect(await store.listNodes()).toEqual([original]);
+        expect(await store.nodes.list()).toEqual([original]);
       });
     });
 

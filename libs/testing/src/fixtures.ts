@@ -1,4 +1,4 @@
-import { newJob, newTask, parseJobSpec, type Job, type JobSpec, type Message, type Task } from '@tork/domain';
+import { newExecution, newJob, parseJobSpec, type Job, type JobSpec, type Message, type Task } from '@tork/domain';
 
 /** The seed README's hello.yaml, validated. */
 export function helloSpec(): JobSpec {
@@ -52,9 +52,29 @@ export function jobFixture(spec: JobSpec = helloSpec(), createdAt: string = time
   return newJob(spec, createdAt);
 }
 
-/** A new PENDING execution of `job`'s task at `position`. */
-export function taskFixture(job: Job, position = 0, attempt = 1, createdAt: string = timestamp()): Task {
-  return newTask(job, position, attempt, createdAt);
+/** A new PENDING execution of `job`'s top-level task at `index`. */
+export function taskFixture(job: Job, index = 0, attempt = 1, createdAt: string = timestamp()): Task {
+  const spec = job.tasks[index];
+  if (spec === undefined) throw new RangeError(`job ${job.id} has no task at index ${index}`);
+  return {
+    ...newExecution({ job, index, spec, attempt, context: { inputs: {}, secrets: {}, tasks: {} }, now: createdAt }),
+    retries: attempt - 1,
+  };
+}
+
+/** A new execution under a composite task: its child at `index`, with `fields` set. */
+export function childFixture(parent: Task, index: number, fields: Partial<Task> = {}, createdAt: string = timestamp()): Task {
+  return {
+    ...newExecution({
+      job: { id: parent.jobId },
+      parentId: parent.id,
+      index,
+      spec: { name: `child ${index}`, image: 'busybox', run: `echo ${index}` },
+      context: { inputs: {}, secrets: {}, tasks: {} },
+      now: createdAt,
+    }),
+    ...fields,
+  };
 }
 
 /** A small message that names itself by `n`, to tell deliveries apart. */

@@ -3,5 +3,5 @@ import type { SchedulerContext } from '../scheduler-context.js';
 
 /** Handles the `logs` queue: a task's output is kept, in order, once per entry. */
 export async function handleLogs(ctx: SchedulerContext, message: TaskLog): Promise<void> {
-  await ctx.datastore.appendLogs(message.entries);
+  await ctx.datastore.logs.append(message.jobId, message.entries);
 }

@@ -4,6 +4,7 @@ import { JOB_PATCH_TYPES, TASK_PATCH_TYPES, type Database, type JobRow, type Tas
 /*
  * The statements behind the datastore's batched calls: each serves many calls of one shape at once
  * (see Batcher). Table and column names come from the fixed lists in rows.ts, never from input.
+ * A statement that sets a state also records it in job_events, in the same statement.
  */
 
 type Table = 'jobs' | 'tasks';
@@ -30,6 +31,8 @@ export async function selectByIds<T extends Table>(
 export interface RowChange {
   readonly id: string;
   readonly values: Readonly<Record<string, unknown>>;
+  /** When the change happened: the time of the event a state change records. */
+  readonly at: string;
 }
 
 /**
@@ -46,26 +49,100 @@ export async function updateRows<T extends Table>(
   changes: readonly RowChange[],
 ): Promise<(RowOf<T> | undefined)[]> {
   const ids = changes.map((change) => change.id);
-  const arrays: RawBuilder<unknown>[] = [sql`${ids}::text[]`];
-  for (const column of columns) {
-    const values = changes.map((change) => change.values[column] ?? null);
-    arrays.push(sql`${values}::${sql.raw(typeOf(table, column))}[]`);
-  }
-  const names = sql.join(['id', ...columns].map((name) => sql.ref(name)));
-  const sets =
-    columns.length === 0
-      ? sql`id = t.id`
-      : sql.join(columns.map((column) => sql`${sql.ref(column)} = ${sql.ref(`v.${column}`)}`));
+  const { v, sets } = changeValues(table, columns, changes);
+  const events = columns.includes('state')
+    ? sql`, events as (
+        insert into job_events (job_id, task_id, state, at)
+        select ${table === 'jobs' ? sql`u.id, null` : sql`u.job_id, u.id`}, u.state, v.event_at
+        from updated u join v on v.id = u.id
+      )`
+    : sql``;
   const { rows } = await sql<RowOf<T>>`
-    with v as (select * from unnest(${sql.join(arrays)}) as v(${names})),
+    with v as (${v}),
     locked as materialized (
       select id from ${sql.raw(table)} where id = any(${ids}::text[]) order by id for update
-    )
-    update ${sql.raw(table)} as t set ${sets}
-    from v
-    where t.id = v.id and t.id in (select id from locked) and t.state = any(${[...from]}::text[])
-    returning t.*`.execute(db);
+    ),
+    updated as (
+      update ${sql.raw(table)} as t set ${sets}
+      from v
+      where t.id = v.id and t.id in (select id from locked) and t.state = any(${[...from]}::text[])
+      returning t.*
+    )${events}
+    select * from updated`.execute(db);
   return inOrder(ids, rows);
+}
+
+/** The row a settled task leads to: itself, its parent as counted, or a sibling given a slot. */
+export type SettleRow = TaskRow & { readonly role: 'task' | 'parent' | 'promoted' };
+
+/**
+ * Ends tasks well with the fan-in, all in one statement: each change applies as in updateRows;
+ * for the tasks it applied to, a COMPLETED task's `var` goes into job_vars, each parent's
+ * `pending_children` goes down by its children settled here, and as many CREATED siblings become
+ * PENDING (in index order; rows another statement holds are skipped). Children are locked in id
+ * order, then parents in id order, so that concurrent batches cannot deadlock.
+ */
+export async function settleRows(
+  db: Kysely<Database>,
+  from: readonly string[],
+  columns: readonly string[],
+  changes: readonly RowChange[],
+): Promise<SettleRow[]> {
+  const ids = changes.map((change) => change.id);
+  const { v, sets } = changeValues('tasks', columns, changes);
+  const { rows } = await sql<SettleRow>`
+    with v as (${v}),
+    locked as materialized (
+      select id from tasks where id = any(${ids}::text[]) order by id for update
+    ),
+    changed as (
+      update tasks as t set ${sets}
+      from v
+      where t.id = v.id and t.id in (select id from locked) and t.state = any(${[...from]}::text[])
+      returning t.*
+    ),
+    events as (
+      insert into job_events (job_id, task_id, state, at)
+      select c.job_id, c.id, c.state, v.event_at from changed c join v on v.id = c.id
+    ),
+    vars as (
+      insert into job_vars (job_id, name, value)
+      select distinct on (job_id, spec->>'var') job_id, spec->>'var', coalesce(result, '')
+      from changed where state = 'COMPLETED' and spec ? 'var'
+      order by job_id, spec->>'var', completed_at desc
+      on conflict (job_id, name) do update set value = excluded.value
+    ),
+    counts as (
+      select parent_id, count(*)::integer as n from changed where parent_id is not null group by parent_id
+    ),
+    parents_locked as materialized (
+      select id from tasks where id in (select parent_id from counts) order by id for update
+    ),
+    parents as (
+      update tasks as p set pending_children = p.pending_children - counts.n
+      from counts
+      where p.id = counts.parent_id and p.id in (select id from parents_locked)
+      returning p.*
+    ),
+    next as (
+      select w.id from counts cross join lateral (
+        select id from tasks
+        where parent_id = counts.parent_id and state = 'CREATED'
+        order by sibling_index limit counts.n
+        for update skip locked
+      ) w
+    ),
+    promoted as (
+      update tasks as w set state = 'PENDING' from next where w.id = next.id returning w.*
+    ),
+    promoted_events as (
+      insert into job_events (job_id, task_id, state, at)
+      select job_id, id, state, (select max(event_at) from v) from promoted
+    )
+    select 'task' as role, * from changed
+    union all select 'parent' as role, * from parents
+    union all select 'promoted' as role, * from promoted`.execute(db);
+  return rows;
 }
 
 export interface PublishedMark {
@@ -88,6 +165,26 @@ export async function markPublished(db: Kysely<Database>, marks: readonly Publis
     update tasks as t set published_at = v.at
     from unnest(${ids}::text[], ${ats}::timestamptz[]) as v(id, at)
     where t.id = v.id and t.id in (select id from locked) and t.state = 'SCHEDULED'`.execute(db);
+}
+
+/** The changes as a relation `v(id, <columns>, event_at)`, and the SET list that reads it. */
+function changeValues(
+  table: Table,
+  columns: readonly string[],
+  changes: readonly RowChange[],
+): { v: RawBuilder<unknown>; sets: RawBuilder<unknown> } {
+  const arrays: RawBuilder<unknown>[] = [sql`${changes.map((change) => change.id)}::text[]`];
+  for (const column of columns) {
+    const values = changes.map((change) => change.values[column] ?? null);
+    arrays.push(sql`${values}::${sql.raw(typeOf(table, column))}[]`);
+  }
+  arrays.push(sql`${changes.map((change) => change.at)}::timestamptz[]`);
+  const names = sql.join(['id', ...columns, 'event_at'].map((name) => sql.ref(name)));
+  const sets =
+    columns.length === 0
+      ? sql`id = t.id`
+      : sql.join(columns.map((column) => sql`${sql.ref(column)} = ${sql.ref(`v.${column}`)}`));
+  return { v: sql`select * from unnest(${sql.join(arrays)}) as v(${names})`, sets };
 }
 
 function typeOf(table: Table, column: string): string {

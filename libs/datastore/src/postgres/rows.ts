@@ -1,12 +1,18 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type {
+  AutoDeleteSpec,
+  Failure,
   Job,
   JobChange,
+  JobDefaults,
+  JobEvent,
   JobState,
+  LoopItem,
   NodeInfo,
   StepReport,
   Task,
   TaskChange,
+  TaskKind,
   TaskLogEntry,
   TaskSpec,
   TaskState,
@@ -27,8 +33,16 @@ type OptionalJson = ColumnType<unknown, string | null, string | null>;
 export interface JobsTable {
   id: string;
   name: string | null;
+  description: string | null;
+  tags: OptionalJson;
   state: JobState;
   tasks: Json;
+  inputs: OptionalJson;
+  secrets: OptionalJson;
+  output: string | null;
+  defaults: OptionalJson;
+  auto_delete: OptionalJson;
+  parent_id: string | null;
   position: number;
   created_at: Timestamp;
   scheduled_at: OptionalTimestamp;
@@ -36,6 +50,7 @@ export interface JobsTable {
   completed_at: OptionalTimestamp;
   failed_at: OptionalTimestamp;
   cancelled_at: OptionalTimestamp;
+  delete_at: OptionalTimestamp;
   result: string | null;
   error: string | null;
 }
@@ -43,11 +58,20 @@ export interface JobsTable {
 export interface TasksTable {
   id: string;
   job_id: string;
-  position: number;
+  parent_id: string | null;
+  sibling_index: number;
+  kind: TaskKind;
   attempt: number;
+  retries: number;
   state: TaskState;
   spec: Json;
   queue: string;
+  bindings: OptionalJson;
+  failure: OptionalJson;
+  child_count: number | null;
+  pending_children: number | null;
+  subjob_id: string | null;
+  seq: ColumnType<string, never, never>;
   node_id: string | null;
   result: string | null;
   error: string | null;
@@ -64,6 +88,7 @@ export interface TasksTable {
 }
 
 export interface TaskLogsTable {
+  job_id: string | null;
   task_id: string;
   number: number;
   stream: TaskLogEntry['stream'];
@@ -80,11 +105,27 @@ export interface NodesTable {
   last_heartbeat_at: Timestamp;
 }
 
+export interface JobVarsTable {
+  job_id: string;
+  name: string;
+  value: string;
+}
+
+export interface JobEventsTable {
+  seq: ColumnType<string, never, never>;
+  job_id: string;
+  task_id: string | null;
+  state: string;
+  at: Timestamp;
+}
+
 export interface Database {
   jobs: JobsTable;
   tasks: TasksTable;
   task_logs: TaskLogsTable;
   nodes: NodesTable;
+  job_vars: JobVarsTable;
+  job_events: JobEventsTable;
 }
 
 /** The PostgreSQL type of each column a change may set: batched updates send them as typed arrays. */
@@ -97,6 +138,7 @@ export const JOB_PATCH_TYPES: Readonly<Partial<Record<keyof JobsTable, string>>>
   completed_at: 'timestamptz',
   failed_at: 'timestamptz',
   cancelled_at: 'timestamptz',
+  delete_at: 'timestamptz',
   result: 'text',
   error: 'text',
 };
@@ -116,6 +158,12 @@ export const TASK_PATCH_TYPES: Readonly<Partial<Record<keyof TasksTable, string>
   deadline_at: 'timestamptz',
   steps: 'jsonb',
   published_at: 'timestamptz',
+  failure: 'jsonb',
+  child_count: 'integer',
+  pending_children: 'integer',
+  subjob_id: 'text',
+  retries: 'integer',
+  bindings: 'jsonb',
 };
 
 export type JobRow = Selectable<JobsTable>;
@@ -125,8 +173,16 @@ export function jobFromRow(row: JobRow): Job {
   return {
     id: row.id,
     ...optional('name', row.name),
+    ...optional('description', row.description),
+    ...optional('tags', row.tags as string[] | null),
     state: row.state,
     tasks: row.tasks as TaskSpec[],
+    ...optional('inputs', row.inputs as Record<string, string> | null),
+    ...optional('secrets', row.secrets as Record<string, string> | null),
+    ...optional('output', row.output),
+    ...optional('defaults', row.defaults as JobDefaults | null),
+    ...optional('autoDelete', row.auto_delete as AutoDeleteSpec | null),
+    ...optional('parentId', row.parent_id),
     position: row.position,
     createdAt: iso(row.created_at),
     ...optional('scheduledAt', isoOrNull(row.scheduled_at)),
@@ -134,6 +190,7 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('completedAt', isoOrNull(row.completed_at)),
     ...optional('failedAt', isoOrNull(row.failed_at)),
     ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
+    ...optional('deleteAt', isoOrNull(row.delete_at)),
     ...optional('result', row.result),
     ...optional('error', row.error),
   };
@@ -143,8 +200,16 @@ export function jobToRow(job: Job): Insertable<JobsTable> {
   return {
     id: job.id,
     name: job.name ?? null,
+    description: job.description ?? null,
+    tags: jsonOrNull(job.tags),
     state: job.state,
     tasks: json(job.tasks),
+    inputs: jsonOrNull(job.inputs),
+    secrets: jsonOrNull(job.secrets),
+    output: job.output ?? null,
+    defaults: jsonOrNull(job.defaults),
+    auto_delete: jsonOrNull(job.autoDelete),
+    parent_id: job.parentId ?? null,
     position: job.position,
     created_at: job.createdAt,
     ...jobPatchToRow(job),
@@ -162,6 +227,7 @@ export function jobPatchToRow(patch: JobChange['patch']): Updateable<JobsTable> 
     completedAt: (value) => ({ completed_at: value ?? null }),
     failedAt: (value) => ({ failed_at: value ?? null }),
     cancelledAt: (value) => ({ cancelled_at: value ?? null }),
+    deleteAt: (value) => ({ delete_at: value ?? null }),
     result: (value) => ({ result: text(value) }),
     error: (value) => ({ error: text(value) }),
   });
@@ -171,11 +237,19 @@ export function taskFromRow(row: TaskRow): Task {
   return {
     id: row.id,
     jobId: row.job_id,
-    position: row.position,
+    ...optional('parentId', row.parent_id),
+    index: row.sibling_index,
+    kind: row.kind,
     attempt: row.attempt,
+    retries: row.retries,
     state: row.state,
     spec: row.spec as TaskSpec,
     queue: row.queue,
+    ...optional('bindings', row.bindings as Record<string, LoopItem> | null),
+    ...optional('failure', row.failure as Failure | null),
+    ...optional('childCount', row.child_count),
+    ...optional('pendingChildren', row.pending_children),
+    ...optional('subjobId', row.subjob_id),
     ...optional('nodeId', row.node_id),
     ...optional('result', row.result),
     ...optional('error', row.error),
@@ -196,11 +270,14 @@ export function taskToRow(task: Task): Insertable<TasksTable> {
   return {
     id: task.id,
     job_id: task.jobId,
-    position: task.position,
+    parent_id: task.parentId ?? null,
+    sibling_index: task.index,
+    kind: task.kind,
     attempt: task.attempt,
     state: task.state,
     spec: json(task.spec),
     queue: task.queue,
+    bindings: jsonOrNull(task.bindings),
     created_at: task.createdAt,
     ...taskPatchToRow(task),
   };
@@ -221,7 +298,13 @@ export function taskPatchToRow(patch: TaskChange['patch']): Updateable<TasksTabl
     runAt: (value) => ({ run_at: value ?? null }),
     deadlineAt: (value) => ({ deadline_at: value ?? null }),
     publishedAt: (value) => ({ published_at: value ?? null }),
-    steps: (value) => ({ steps: value === undefined ? null : json(value) }),
+    steps: (value) => ({ steps: jsonOrNull(value) }),
+    failure: (value) => ({ failure: jsonOrNull(value) }),
+    childCount: (value) => ({ child_count: value ?? null }),
+    pendingChildren: (value) => ({ pending_children: value ?? null }),
+    subjobId: (value) => ({ subjob_id: value ?? null }),
+    retries: (value) => (value === undefined ? {} : { retries: value }),
+    bindings: (value) => ({ bindings: jsonOrNull(value) }),
   });
 }
 
@@ -229,8 +312,9 @@ export function logFromRow(row: Selectable<TaskLogsTable>): TaskLogEntry {
   return { taskId: row.task_id, number: row.number, stream: row.stream, text: row.text, at: iso(row.at) };
 }
 
-export function logToRow(entry: TaskLogEntry): Insertable<TaskLogsTable> {
+export function logToRow(jobId: string, entry: TaskLogEntry): Insertable<TaskLogsTable> {
   return {
+    job_id: jobId,
     task_id: entry.taskId,
     number: entry.number,
     stream: entry.stream,
@@ -291,6 +375,20 @@ function isoOrNull(value: Date | null): string | null {
 /** PostgreSQL text cannot hold U+0000, which a task's output may; it is stored as U+FFFD. */
 function text(value: string | undefined): string | null {
   return value === undefined ? null : value.replaceAll('\u0000', '\uFFFD');
+}
+
+export function eventFromRow(row: Selectable<JobEventsTable>): JobEvent {
+  return {
+    seq: Number(row.seq),
+    jobId: row.job_id,
+    ...optional('taskId', row.task_id),
+    state: row.state as JobEvent['state'],
+    at: iso(row.at),
+  };
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : json(value);
 }
 
 function json(value: unknown): string {

@@ -4,58 +4,131 @@ import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
 
 /**
- * Keeps jobs, task executions, task logs and workers. Adapters: InMemoryDatastore,
- * PostgresDatastore; both pass the datastore contract suite. Updates are compare-and-set: a
- * change names the states it may be applied from, and is applied at most once however many
- * processes race to apply it.
+ * Keeps jobs, task executions, task logs, workers and the events of every state change, as one
+ * repository per aggregate. Adapters: InMemoryDatastore, PostgresDatastore; both pass the contract
+ * suites in @tork/testing. Updates are compare-and-set: a change names the states it may be applied
+ * from, and is applied at most once however many processes race to apply it. Every state a job or
+ * task takes is recorded as a {@link JobEvent} by the same atomic step that sets it.
  */
 export interface Datastore {
-  createJob(job: Job): Promise<void>;
-  getJob(id: string): Promise<Job | undefined>;
-  /** Newest first. */
-  listJobs(query: PageQuery): Promise<Page<Job>>;
-  /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
-  findJobs(query: JobQuery): Promise<Job[]>;
-  /** Applies the change when the job is in one of `change.from`; the updated job, or undefined when it was not. */
-  updateJob(id: string, change: JobChange): Promise<Job | undefined>;
-
-  /**
-   * Stores a new task execution. One execution exists per (jobId, position, attempt): when it
-   * already exists, the stored one is returned and nothing is written.
-   */
-  createTask(task: Task): Promise<Task>;
-  getTask(id: string): Promise<Task | undefined>;
-  /** A job's executions by position, then attempt. */
-  listTasks(jobId: string): Promise<Task[]>;
-  /** Tasks matching every given criterion, oldest first: for sweeps. */
-  findTasks(query: TaskQuery): Promise<Task[]>;
-  updateTask(id: string, change: TaskChange): Promise<Task | undefined>;
-  /**
-   * Records that the broker confirmed a SCHEDULED task's `task.run` (its `publishedAt`). Not a state
-   * change: a task that has moved on (its worker was quicker) is left as it is. On the hot path of
-   * every task, so it answers nothing.
-   */
-  markTaskPublished(id: string, at: string): Promise<void>;
-
-  /** Appends log entries; an entry whose (taskId, number) is already stored is ignored. */
-  appendLogs(entries: readonly TaskLogEntry[]): Promise<void>;
-  /** A task's log entries by number, oldest first. */
-  getLogs(taskId: string, query: PageQuery): Promise<Page<TaskLogEntry>>;
-
-  /** Records a worker's heartbeat; a heartbeat older than the one stored changes nothing. */
-  upsertNode(node: NodeInfo): Promise<void>;
-  /** Workers by last heartbeat, newest first. */
-  listNodes(): Promise<NodeInfo[]>;
-
+  readonly jobs: JobStore;
+  readonly tasks: TaskStore;
+  readonly logs: LogStore;
+  readonly nodes: NodeStore;
+  readonly events: JobEventStore;
   /**
    * Runs `work` unless another process is running work under the same name (a lock across every
    * process sharing the store): periodic sweeps run on one scheduler replica at a time. Resolves
    * to whether `work` ran.
    */
   runExclusive(name: string, work: () => Promise<void>): Promise<boolean>;
-
   healthCheck(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface JobStore {
+  /** Stores a new job; one whose id is stored already is refused with CONFLICT. */
+  create(job: Job): Promise<void>;
+  get(id: string): Promise<Job | undefined>;
+  /** Newest first. */
+  list(query: PageQuery): Promise<Page<Job>>;
+  /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
+  find(query: JobQuery): Promise<Job[]>;
+  /** Applies the change when the job is in one of `change.from`; the updated job, or undefined when it was not. */
+  update(id: string, change: JobChange): Promise<Job | undefined>;
+  /** The job's context: each task `var` → the result it stored. */
+  vars(jobId: string): Promise<Record<string, string>>;
+  /** Deletes up to `limit` jobs whose `deleteAt` is at or before `now`, with their tasks, logs and events. */
+  deleteExpired(now: string, limit: number): Promise<number>;
+}
+
+export interface TaskStore {
+  /**
+   * Stores new executions. One exists per (parent, index, attempt) — the parent being the job for a
+   * top-level task: where one exists already, the stored one is answered and nothing is written.
+   * Answers in the order given.
+   */
+  create(tasks: readonly Task[]): Promise<Task[]>;
+  get(id: string): Promise<Task | undefined>;
+  /**
+   * A job's executions by index, then attempt: the top-level ones (`parentId: null`) or one
+   * parent's children (`parentId`); or every one (no `parentId`) in the order they were created.
+   */
+  list(jobId: string, query?: { readonly parentId?: string | null }): Promise<Task[]>;
+  /** One page of the executions `list` answers. */
+  page(jobId: string, query: PageQuery & { readonly parentId?: string | null }): Promise<Page<Task>>;
+  /**
+   * What a job view shows, bounded however large the job: every top-level execution and the first
+   * `childLimit` executions under each composite task, plus how many executions each composite
+   * task has in each state.
+   */
+  overview(jobId: string, childLimit: number): Promise<TaskOverview>;
+  /** Tasks matching every given criterion, oldest first: for sweeps. */
+  find(query: TaskQuery): Promise<Task[]>;
+  update(id: string, change: TaskChange): Promise<Task | undefined>;
+  /**
+   * Ends a task well (`change` to COMPLETED or SKIPPED) with the fan-in, in one atomic step: when
+   * the change applies, a COMPLETED task's `var` is stored in its job's context, its parent's
+   * `pendingChildren` goes down by one, and a CREATED sibling (an `each` child waiting for a slot)
+   * becomes PENDING. Two schedulers settling siblings at once thus see distinct counts, and exactly
+   * one sees zero.
+   */
+  settle(id: string, change: TaskChange): Promise<Settled>;
+  /** Cancels every CREATED, PENDING, SCHEDULED or RUNNING task of a job; answers the tasks cancelled. */
+  cancelActive(jobId: string, at: string): Promise<Task[]>;
+  /**
+   * Records that the broker confirmed a SCHEDULED task's `task.run` (its `publishedAt`). Not a state
+   * change: a task that has moved on (its worker was quicker) is left as it is. On the hot path of
+   * every task, so it answers nothing.
+   */
+  markPublished(id: string, at: string): Promise<void>;
+}
+
+export interface Settled {
+  /** The task as changed; undefined when the change did not apply (it was applied before, or the task moved on). */
+  readonly task?: Task;
+  /** The parent as counted, when the change applied to a task that has one. */
+  readonly parent?: Task;
+  /** The sibling that got the slot this task freed. */
+  readonly promoted?: Task;
+}
+
+export interface TaskOverview {
+  readonly tasks: Task[];
+  /** Composite task id → state → how many executions under it are in that state. */
+  readonly childCounts: Readonly<Record<string, Partial<Record<TaskState, number>>>>;
+}
+
+export interface LogStore {
+  /** Appends a job's log entries; an entry whose (taskId, number) is already stored is ignored. */
+  append(jobId: string, entries: readonly TaskLogEntry[]): Promise<void>;
+  /** A task's log entries by number, oldest first. */
+  byTask(taskId: string, query: PageQuery): Promise<Page<TaskLogEntry>>;
+  /** Every task's log entries of a job, in the order they were written. */
+  byJob(jobId: string, query: PageQuery): Promise<Page<TaskLogEntry>>;
+}
+
+export interface NodeStore {
+  /** Records a worker's heartbeat; a heartbeat older than the one stored changes nothing. */
+  upsert(node: NodeInfo): Promise<void>;
+  /** Workers by last heartbeat, newest first. */
+  list(): Promise<NodeInfo[]>;
+}
+
+/** One state a job or one of its tasks took, in the order they were taken. */
+export interface JobEvent {
+  /** Increases with every event of the store: a consumer resumes after the last one it saw. */
+  readonly seq: number;
+  readonly jobId: string;
+  /** Absent for the job's own state. */
+  readonly taskId?: string;
+  readonly state: JobState | TaskState;
+  readonly at: string;
+}
+
+export interface JobEventStore {
+  /** A job's events after `after` (exclusive), oldest first. */
+  list(jobId: string, query: { readonly after?: number; readonly limit: number }): Promise<JobEvent[]>;
 }
 
 export interface PageQuery {

@@ -1,0 +1,303 @@
+import {
+  dispatchTask,
+  errorMessage,
+  isTorkError,
+  QUEUE,
+  reduce,
+  taskChange,
+  workerQueue,
+  type Effect,
+  type Job,
+  type JobContext,
+  type ReducerInput,
+  type Task,
+  type WorkflowEvent,
+} from '@tork/domain';
+import type { SchedulerContext } from './scheduler-context.js';
+
+/** Tasks stored per insert when an each or parallel task creates its children. */
+const CREATE_CHUNK = 1_000;
+/** Children handed on at once within one fan-out; group commit batches their statements. */
+const DISPATCH_CONCURRENCY = 64;
+/** A plan whose events keep leading to more is a bug, not a workflow: it stops with an error. */
+const MAX_STEPS = 10_000;
+
+/**
+ * Carries out what the workflow reducer decides: loads the records an event concerns, asks the
+ * reducer, and applies its effects in order (compare-and-set changes, creations, publishes), then
+ * handles the events they lead to. Nothing here decides a state.
+ */
+export class WorkflowRunner {
+  constructor(private readonly ctx: SchedulerContext) {}
+
+  /** Handles an event, and every event it leads to. */
+  handle(event: WorkflowEvent): Promise<void> {
+    return this.run([{ type: 'then', event }]);
+  }
+
+  /** Applies effects, then handles the events they lead to, until there are none. */
+  async run(effects: readonly Effect[]): Promise<void> {
+    const events: WorkflowEvent[] = [];
+    await this.apply(effects, events);
+    for (let steps = 0; events.length > 0; steps++) {
+      if (steps >= MAX_STEPS) throw new Error(`a workflow step led to more than ${MAX_STEPS} steps`);
+      const event = events.shift() as WorkflowEvent;
+      const input = await this.load(event);
+      if (input !== undefined) await this.apply(reduce(input, this.ctx.now()), events);
+    }
+  }
+
+  /** The records the reducer needs for an event; undefined when they are gone (nothing to do). */
+  private async load(event: WorkflowEvent): Promise<ReducerInput | undefined> {
+    const { jobs, tasks } = this.ctx.datastore;
+    switch (event.type) {
+      case 'job.submitted': {
+        const job = await jobs.get(event.jobId);
+        if (job === undefined) {
+          this.ctx.logger.warn({ jobId: event.jobId }, 'submitted job not found; dropping the message');
+          return undefined;
+        }
+        return { type: event.type, job, context: await this.context(job) };
+      }
+      case 'job.cancel': {
+        const job = await jobs.get(event.jobId);
+        return job === undefined ? undefined : { type: event.type, job };
+      }
+      case 'job.restart': {
+        const job = await jobs.get(event.jobId);
+        if (job === undefined) return undefined;
+        const [topLevel, context] = await Promise.all([tasks.list(job.id, { parentId: null }), this.context(job)]);
+        return { type: event.type, job, tasks: topLevel, context };
+      }
+      case 'job.ended': {
+        const job = await jobs.get(event.jobId);
+        if (job === undefined) return undefined;
+        const parentTask = job.parentId === undefined ? undefined : await tasks.get(job.parentId);
+        return { type: event.type, job, ...(parentTask === undefined ? {} : { parentTask }) };
+      }
+      case 'task.dispatch': {
+        const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
+        if (job === undefined || task === undefined) return undefined;
+        // Only a composite task reads the context here: a regular one was evaluated when created.
+        const context = task.kind === 'task' ? EMPTY_CONTEXT : await this.context(job);
+        return { type: event.type, job, task, context };
+      }
+      case 'task.failed': {
+        const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
+        return job === undefined || task === undefined ? undefined : { type: event.type, job, task };
+      }
+      case 'task.settled': {
+        const [job, task] = await Promise.all([jobs.get(event.jobId), event.task ?? tasks.get(event.taskId)]);
+        if (job === undefined || task === undefined) return undefined;
+        const { promoted } = event;
+        if (promoted !== undefined)
+          await this.dispatch(job, promoted, promoted.kind === 'task' ? EMPTY_CONTEXT : await this.context(job));
+        if (task.parentId !== undefined) {
+          const parent = event.parent ?? (await tasks.get(task.parentId));
+          return { type: event.type, job, task, ...(parent === undefined ? {} : { parent }) };
+        }
+        // The context is read only for what needs it: a next task's expressions, or the job's output.
+        const needsContext = task.index + 1 < job.tasks.length || job.output !== undefined;
+        return { type: event.type, job, task, context: needsContext ? await this.context(job) : EMPTY_CONTEXT };
+      }
+      case 'task.checkStart': {
+        const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
+        return {
+          type: event.type,
+          nodeId: event.nodeId,
+          ...(job === undefined ? {} : { job }),
+          ...(task === undefined ? {} : { task }),
+        };
+      }
+      case 'task.restart': {
+        const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
+        if (job === undefined || task === undefined) return undefined;
+        const [children, context] = await Promise.all([tasks.list(job.id, { parentId: task.id }), this.context(job)]);
+        return { type: event.type, job, task, children, context };
+      }
+    }
+  }
+
+  private async context(job: Job): Promise<JobContext> {
+    return {
+      inputs: job.inputs ?? {},
+      secrets: job.secrets ?? {},
+      tasks: await this.ctx.datastore.jobs.vars(job.id),
+    };
+  }
+
+  private async apply(effects: readonly Effect[], events: WorkflowEvent[]): Promise<void> {
+    const { datastore, broker } = this.ctx;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'createTasks':
+          await this.createTasks(effect, events);
+          break;
+        case 'createJob':
+          try {
+            await datastore.jobs.create(effect.job);
+          } catch (error) {
+            // A redelivery: the job was created the first time.
+            if (!isTorkError(error) || error.code !== 'CONFLICT') throw error;
+          }
+          break;
+        case 'updateJob': {
+          const updated = await datastore.jobs.update(effect.jobId, effect.change);
+          if (updated === undefined && effect.onMiss !== 'continue') {
+            if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
+            return;
+          }
+          break;
+        }
+        case 'updateTask': {
+          const updated = await datastore.tasks.update(effect.taskId, effect.change);
+          if (updated === undefined && effect.onMiss !== 'continue') {
+            if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
+            return;
+          }
+          break;
+        }
+        case 'settleTask': {
+          const settled = await datastore.tasks.settle(effect.taskId, effect.change);
+          events.push({
+            type: 'task.settled',
+            jobId: effect.jobId,
+            taskId: effect.taskId,
+            ...(settled.task === undefined ? {} : { task: settled.task }),
+            ...(settled.parent === undefined ? {} : { parent: settled.parent }),
+            ...(settled.promoted === undefined ? {} : { promoted: settled.promoted }),
+          });
+          break;
+        }
+        case 'cancelTasks':
+          await this.cancelTasks(effect.jobId);
+          break;
+        case 'scheduleTask':
+          await this.schedule(effect.taskId);
+          break;
+        case 'dispatchLater':
+          await this.dispatchLater(effect.task);
+          break;
+        case 'publish':
+          await broker.publish(
+            effect.queue,
+            effect.message,
+            effect.priority === undefined ? undefined : { priority: effect.priority },
+          );
+          break;
+        case 'then':
+          events.push(effect.event);
+          break;
+      }
+    }
+  }
+
+  /** Stores executions in chunks and hands on each stored one as its state says. */
+  private async createTasks(effect: Extract<Effect, { type: 'createTasks' }>, events: WorkflowEvent[]): Promise<void> {
+    let chunk: Task[] = [];
+    const flush = async (): Promise<void> => {
+      const stored = await this.ctx.datastore.tasks.create(chunk);
+      chunk = [];
+      for (const task of stored)
+        if (task.state === 'FAILED') events.push({ type: 'task.failed', jobId: task.jobId, taskId: task.id });
+      const live = stored.filter((task) => task.state === 'PENDING' || (task.state === 'RUNNING' && task.kind !== 'task'));
+      if (effect.dispatch === 'queue') {
+        for (const task of live) await this.dispatchLater(task);
+        return;
+      }
+      const { job, context } = effect.dispatch;
+      await forEachConcurrently(live, DISPATCH_CONCURRENCY, async (task) => {
+        const nested: WorkflowEvent[] = [];
+        await this.apply(dispatchTask(job, task, context, this.ctx.now()), nested);
+        events.push(...nested);
+      });
+    };
+    for (const task of effect.tasks) {
+      chunk.push(task);
+      if (chunk.length >= CREATE_CHUNK) await flush();
+    }
+    if (chunk.length > 0) await flush();
+  }
+
+  /** A task handed on in this process: the caller loaded its job. */
+  private async dispatch(job: Job, task: Task, context: JobContext): Promise<void> {
+    const events: WorkflowEvent[] = [];
+    await this.apply(dispatchTask(job, task, context, this.ctx.now()), events);
+    for (const event of events) await this.handle(event);
+  }
+
+  /** Through the `pending` queue, or its timer when the task waits for a time of its own. */
+  private async dispatchLater(task: Task): Promise<void> {
+    if (task.runAt !== undefined && task.runAt > this.ctx.now()) {
+      this.ctx.retryTimers.schedule(task);
+      return;
+    }
+    await this.ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
+  }
+
+  /** Marks a PENDING task SCHEDULED and sends it to its work queue, then records the broker's confirm. */
+  private async schedule(taskId: string): Promise<void> {
+    const task = await this.ctx.datastore.tasks.update(taskId, taskChange('schedule', this.ctx.now()));
+    // Already scheduled by an earlier delivery, or no longer pending.
+    if (task === undefined) return;
+    await this.send(task);
+  }
+
+  /**
+   * Sends a SCHEDULED task to its work queue, then records that the broker confirmed it. Should this
+   * process stop in between, the sweeper sends it again (a duplicate start is refused).
+   */
+  async send(task: Task): Promise<void> {
+    if (task.spec.image === undefined) throw new Error(`task ${task.id} has no image to run`);
+    await this.ctx.broker.publish(
+      task.queue,
+      {
+        type: 'task.run',
+        task: {
+          id: task.id,
+          jobId: task.jobId,
+          attempt: task.attempt,
+          queue: task.queue,
+          spec: { ...task.spec, image: task.spec.image },
+        },
+      },
+      task.spec.priority === undefined ? undefined : { priority: task.spec.priority },
+    );
+    await this.ctx.datastore.tasks.markPublished(task.id, this.ctx.now());
+  }
+
+  /** Cancels what is active of a job: running containers are stopped, sub-jobs cancelled. */
+  private async cancelTasks(jobId: string): Promise<void> {
+    const cancelled = await this.ctx.datastore.tasks.cancelActive(jobId, this.ctx.now());
+    await Promise.all(
+      cancelled.map(async (task) => {
+        try {
+          if (task.nodeId !== undefined)
+            await this.ctx.broker.publish(workerQueue(task.nodeId), { type: 'task.cancel', taskId: task.id });
+          if (task.subjobId !== undefined)
+            await this.ctx.broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: task.subjobId });
+        } catch (error) {
+          // The task is CANCELLED already: a worker that runs it is told when it reports back.
+          this.ctx.logger.warn({ taskId: task.id, err: errorMessage(error) }, 'could not pass a cancel on');
+        }
+      }),
+    );
+  }
+}
+
+const EMPTY_CONTEXT: JobContext = { inputs: {}, secrets: {}, tasks: {} };
+
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,103 @@
+import {
+  TorkError,
+  applyChange,
+  type Job,
+  type JobChange,
+  type JobQuery,
+  type JobStore,
+  type Page,
+  type PageQuery,
+} from '@tork/domain';
+import { copy, pageOf, withoutUndefined, type MemoryState } from './state.js';
+
+export class InMemoryJobStore implements JobStore {
+  constructor(private readonly state: MemoryState) {}
+
+  create(job: Job): Promise<void> {
+    return this.state.run(() => {
+      if (this.state.jobs.has(job.id)) throw new TorkError('CONFLICT', `job ${job.id} already exists`);
+      this.state.jobs.set(job.id, structuredClone(job));
+      this.state.jobOrder.push(job.id);
+      this.state.record(job.id, job.state, job.createdAt);
+    });
+  }
+
+  get(id: string): Promise<Job | undefined> {
+    return this.state.run(() => copy(this.state.jobs.get(id)));
+  }
+
+  list(query: PageQuery): Promise<Page<Job>> {
+    return this.state.run(() => {
+      const { jobOrder, jobs } = this.state;
+      const totalItems = jobOrder.length;
+      const end = Math.max(0, totalItems - (query.page - 1) * query.size);
+      const start = Math.max(0, end - query.size);
+      const items = jobOrder
+        .slice(start, end)
+        .reverse()
+        .flatMap((id) => {
+          const job = jobs.get(id);
+          return job === undefined ? [] : [structuredClone(job)];
+        });
+      return { ...pageOf([], query), items, totalItems, totalPages: Math.ceil(totalItems / query.size) };
+    });
+  }
+
+  find(query: JobQuery): Promise<Job[]> {
+    return this.state.run(() =>
+      [...this.state.jobs.values()]
+        .filter((job) => query.states.includes(job.state) && job.createdAt <= query.createdBefore)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(0, query.limit)
+        .map((job) => structuredClone(job)),
+    );
+  }
+
+  update(id: string, change: JobChange): Promise<Job | undefined> {
+    return this.state.run(() => {
+      const job = this.state.jobs.get(id);
+      const changed = job === undefined ? undefined : applyChange(job, change);
+      if (changed === undefined) return undefined;
+      const updated = withoutUndefined(changed);
+      this.state.jobs.set(id, updated);
+      if (change.patch.state !== undefined) this.state.record(id, updated.state, change.at ?? new Date().toISOString());
+      return structuredClone(updated);
+    });
+  }
+
+  vars(jobId: string): Promise<Record<string, string>> {
+    return this.state.run(() => Object.fromEntries(this.state.vars.get(jobId) ?? []));
+  }
+
+  deleteExpired(now: string, limit: number): Promise<number> {
+    return this.state.run(() => {
+      const expired = [...this.state.jobs.values()]
+        .filter((job) => job.deleteAt !== undefined && job.deleteAt <= now)
+        .slice(0, limit);
+      for (const job of expired) deleteJob(this.state, job.id);
+      return expired.length;
+    });
+  }
+}
+
+function deleteJob(state: MemoryState, jobId: string): void {
+  state.jobs.delete(jobId);
+  const at = state.jobOrder.indexOf(jobId);
+  if (at >= 0) state.jobOrder.splice(at, 1);
+  state.vars.delete(jobId);
+  state.events.delete(jobId);
+  for (const taskId of state.taskIdsByJob.get(jobId) ?? []) {
+    const task = state.tasks.get(taskId);
+    if (task !== undefined) state.executionKeys.delete(executionKey(task));
+    state.tasks.delete(taskId);
+    state.childIds.delete(taskId);
+    state.logs.delete(taskId);
+  }
+  state.taskIdsByJob.delete(jobId);
+  state.jobLogs.delete(jobId);
+}
+
+/** A task execution's identity: one exists per (parent or job, index, attempt). */
+export function executionKey(task: { jobId: string; parentId?: string; index: number; attempt: number }): string {
+  return `${task.parentId ?? task.jobId}/${String(task.index)}/${String(task.attempt)}`;
+}

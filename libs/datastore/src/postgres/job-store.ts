@@ -1,0 +1,118 @@
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import {
+  TorkError,
+  type Job,
+  type JobChange,
+  type JobQuery,
+  type JobStore,
+  type Page,
+  type PageQuery,
+} from '@tork/domain';
+import { Batcher } from './batcher.js';
+import { selectByIds, updateRows, type RowChange } from './batched-statements.js';
+import { MAX_BATCH, page, UNIQUE_VIOLATION } from './page.js';
+import { jobFromRow, jobPatchToRow, jobToRow, type Database, type JobRow } from './rows.js';
+import { shapeOf, type ShapedBatchers } from './shapes.js';
+
+export class PgJobStore implements JobStore {
+  private readonly inserts: Batcher<Job, undefined>;
+  private readonly reads: Batcher<string, JobRow | undefined>;
+  private readonly updates: ShapedBatchers<JobRow | undefined>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    // A batch with a duplicate id fails whole, then each job is inserted on its own: only the
+    // duplicate's caller hears of the conflict.
+    this.inserts = new Batcher<Job, undefined>(
+      async (jobs) => {
+        await db
+          .with('inserted', (qb) => qb.insertInto('jobs').values(jobs.map(jobToRow)).returning(['id', 'state', 'created_at']))
+          .insertInto('job_events')
+          .columns(['job_id', 'state', 'at'])
+          .expression((eb) => eb.selectFrom('inserted').select(['id', 'state', 'created_at']))
+          .execute();
+        return jobs.map(() => undefined);
+      },
+      (job) => job.id,
+      MAX_BATCH,
+    );
+    this.reads = new Batcher((ids) => selectByIds(db, 'jobs', ids), (id) => id, MAX_BATCH);
+    this.updates = new Map();
+  }
+
+  async create(job: Job): Promise<void> {
+    try {
+      await this.inserts.submit(job);
+    } catch (error) {
+      if (error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION)
+        throw new TorkError('CONFLICT', `job ${job.id} already exists`, { cause: error });
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const row = await this.reads.submit(id);
+    return row === undefined ? undefined : jobFromRow(row);
+  }
+
+  async list(query: PageQuery): Promise<Page<Job>> {
+    const [rows, total] = await Promise.all([
+      this.db
+        .selectFrom('jobs')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.size)
+        .offset((query.page - 1) * query.size)
+        .execute(),
+      this.db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return page(rows.map(jobFromRow), query, Number(total.count));
+  }
+
+  async find(query: JobQuery): Promise<Job[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where((eb) => eb('state', '=', eb.fn.any(eb.val([...query.states]))))
+      .where('created_at', '<=', new Date(query.createdBefore))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(query.limit)
+      .execute();
+    return rows.map(jobFromRow);
+  }
+
+  async update(id: string, change: JobChange): Promise<Job | undefined> {
+    const values = jobPatchToRow(change.patch);
+    const { key, states, columns } = shapeOf(change.from, values);
+    let batcher = this.updates.get(key);
+    if (batcher === undefined) {
+      batcher = new Batcher(
+        (changes: readonly RowChange[]) => updateRows(this.db, 'jobs', states, columns, changes),
+        (rowChange) => rowChange.id,
+        MAX_BATCH,
+      );
+      this.updates.set(key, batcher);
+    }
+    const row = await batcher.submit({ id, values, at: change.at ?? new Date().toISOString() });
+    return row === undefined ? undefined : jobFromRow(row);
+  }
+
+  async vars(jobId: string): Promise<Record<string, string>> {
+    const rows = await this.db.selectFrom('job_vars').select(['name', 'value']).where('job_id', '=', jobId).execute();
+    return Object.fromEntries(rows.map((row) => [row.name, row.value]));
+  }
+
+  async deleteExpired(now: string, limit: number): Promise<number> {
+    // Tasks, logs, vars and events go with their job (foreign keys on delete cascade).
+    const result = await sql`
+      delete from jobs where id in (
+        select id from jobs where delete_at <= ${new Date(now)} order by delete_at limit ${limit}
+      )`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
+  }
+}

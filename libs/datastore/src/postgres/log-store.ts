@@ -1,0 +1,116 @@
+import type { Kysely } from 'kysely';
+import type {
+  JobEvent,
+  JobEventStore,
+  LogStore,
+  NodeInfo,
+  NodeStore,
+  Page,
+  PageQuery,
+  TaskLogEntry,
+} from '@tork/domain';
+import { INSERT_BATCH, page } from './page.js';
+import { eventFromRow, logFromRow, logToRow, nodeFromRow, nodeToRow, type Database } from './rows.js';
+
+export class PgLogStore implements LogStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async append(jobId: string, entries: readonly TaskLogEntry[]): Promise<void> {
+    for (let start = 0; start < entries.length; start += INSERT_BATCH) {
+      // Each batch is idempotent on its own, so a failed call may simply be repeated.
+      await this.db
+        .insertInto('task_logs')
+        .values(entries.slice(start, start + INSERT_BATCH).map((entry) => logToRow(jobId, entry)))
+        .onConflict((oc) => oc.columns(['task_id', 'number']).doNothing())
+        .execute();
+    }
+  }
+
+  async byTask(taskId: string, query: PageQuery): Promise<Page<TaskLogEntry>> {
+    const [rows, total] = await Promise.all([
+      this.db
+        .selectFrom('task_logs')
+        .selectAll()
+        .where('task_id', '=', taskId)
+        .orderBy('number')
+        .limit(query.size)
+        .offset((query.page - 1) * query.size)
+        .execute(),
+      this.db
+        .selectFrom('task_logs')
+        .where('task_id', '=', taskId)
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return page(rows.map(logFromRow), query, Number(total.count));
+  }
+
+  async byJob(jobId: string, query: PageQuery): Promise<Page<TaskLogEntry>> {
+    const [rows, total] = await Promise.all([
+      this.db
+        .selectFrom('task_logs')
+        .selectAll()
+        .where('job_id', '=', jobId)
+        .orderBy('seq')
+        .limit(query.size)
+        .offset((query.page - 1) * query.size)
+        .execute(),
+      this.db
+        .selectFrom('task_logs')
+        .where('job_id', '=', jobId)
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return page(rows.map(logFromRow), query, Number(total.count));
+  }
+}
+
+export class PgNodeStore implements NodeStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async upsert(node: NodeInfo): Promise<void> {
+    await this.db
+      .insertInto('nodes')
+      .values(nodeToRow(node))
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            hostname: eb.ref('excluded.hostname'),
+            queues: eb.ref('excluded.queues'),
+            running_tasks: eb.ref('excluded.running_tasks'),
+            started_at: eb.ref('excluded.started_at'),
+            last_heartbeat_at: eb.ref('excluded.last_heartbeat_at'),
+          }))
+          // An older heartbeat, delivered late, must not replace a newer one.
+          .where('nodes.last_heartbeat_at', '<=', (eb) => eb.ref('excluded.last_heartbeat_at')),
+      )
+      .execute();
+  }
+
+  async list(): Promise<NodeInfo[]> {
+    const rows = await this.db
+      .selectFrom('nodes')
+      .selectAll()
+      .orderBy('last_heartbeat_at', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows.map(nodeFromRow);
+  }
+}
+
+export class PgJobEventStore implements JobEventStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(jobId: string, query: { readonly after?: number; readonly limit: number }): Promise<JobEvent[]> {
+    const rows = await this.db
+      .selectFrom('job_events')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('seq', '>', String(query.after ?? 0) as never)
+      .orderBy('seq')
+      .limit(query.limit)
+      .execute();
+    return rows.map(eventFromRow);
+  }
+}

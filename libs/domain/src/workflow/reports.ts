@@ -1,0 +1,123 @@
+import { formatDuration, parseDuration } from '../duration.js';
+import { isJobActive, type Job } from '../job.js';
+import type { TaskCompleted, TaskFailed, TaskStarted } from '../messages.js';
+import { workerQueue } from '../queues.js';
+import { isTaskActive, type Task } from '../task.js';
+import { jobChange, taskChange } from '../transitions.js';
+import type { Effect } from './effects.js';
+
+/**
+ * What the reports of workers (started, completed, failed) and the scheduler's own sweeps
+ * (deadlines, dead workers) change. Times are the scheduler's: a worker's clock may be off.
+ */
+
+/** The worker enforces a timeout itself; the scheduler steps in this much later, if the worker died. */
+export const DEADLINE_GRACE_MS = 10_000;
+
+/** Dates past this are not representable; a deadline beyond it is no deadline. */
+const MAX_DATE_MS = 8.64e15;
+
+export function onTaskStarted(message: TaskStarted, now: string): Effect[] {
+  const timeoutMs = message.timeout === undefined ? undefined : parseDuration(message.timeout);
+  const deadlineMs = timeoutMs === undefined ? undefined : Date.parse(now) + timeoutMs + DEADLINE_GRACE_MS;
+  const deadlineAt =
+    deadlineMs === undefined || deadlineMs > MAX_DATE_MS ? {} : { deadlineAt: new Date(deadlineMs).toISOString() };
+  const check: Effect[] = [
+    {
+      type: 'then',
+      event: { type: 'task.checkStart', jobId: message.jobId, taskId: message.taskId, nodeId: message.nodeId },
+    },
+  ];
+  return [
+    {
+      type: 'updateTask',
+      taskId: message.taskId,
+      change: taskChange('start', message.at, { nodeId: message.nodeId, ...deadlineAt }),
+      onMiss: check,
+    },
+    // Misses for every task but a job's first: the job is RUNNING already (or ended: the check tells).
+    { type: 'updateJob', jobId: message.jobId, change: jobChange('start', message.at), onMiss: check },
+  ];
+}
+
+/**
+ * A start that did not apply, or a job that did not start with it: a task that runs where it
+ * should not (its job ended, it was cancelled, another worker has it) is stopped there.
+ */
+export function checkStart(job: Job | undefined, task: Task | undefined, nodeId: string, now: string): Effect[] {
+  const runsHere = task?.state === 'RUNNING' && task.nodeId === nodeId;
+  if (task !== undefined && runsHere && job !== undefined && isJobActive(job.state)) return [];
+  const effects: Effect[] = [];
+  if (task !== undefined && runsHere && isTaskActive(task.state))
+    effects.push({ type: 'updateTask', taskId: task.id, change: taskChange('cancel', now) });
+  const taskId = task?.id;
+  if (taskId !== undefined)
+    effects.push({ type: 'publish', queue: workerQueue(nodeId), message: { type: 'task.cancel', taskId } });
+  return effects;
+}
+
+export function onTaskCompleted(message: TaskCompleted, now: string): Effect[] {
+  return [
+    {
+      type: 'settleTask',
+      taskId: message.taskId,
+      jobId: message.jobId,
+      change: taskChange('complete', now, {
+        result: message.result,
+        nodeId: message.nodeId,
+        ...(message.steps === undefined ? {} : { steps: message.steps }),
+        ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }),
+      }),
+    },
+  ];
+}
+
+export function onTaskFailed(message: TaskFailed, now: string): Effect[] {
+  const failure = message.failure ?? (message.workerLost === true ? { kind: 'worker-lost' as const } : undefined);
+  return [
+    {
+      type: 'updateTask',
+      taskId: message.taskId,
+      change: taskChange('fail', now, {
+        error: message.error,
+        nodeId: message.nodeId,
+        ...(failure === undefined ? {} : { failure }),
+        ...(message.steps === undefined ? {} : { steps: message.steps }),
+        ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }),
+      }),
+      // A redelivered failure finishes what the first delivery began.
+      onMiss: 'continue',
+    },
+    { type: 'then', event: { type: 'task.failed', jobId: message.jobId, taskId: message.taskId } },
+  ];
+}
+
+/** A RUNNING task past its deadline: its worker died or hung. It fails as a timeout and is stopped. */
+export function onDeadlinePassed(task: Task, now: string): Effect[] {
+  const timeoutMs = task.spec.timeout === undefined ? undefined : parseDuration(task.spec.timeout);
+  const error = `timed out after ${timeoutMs === undefined ? 'its deadline' : formatDuration(timeoutMs)} (its worker did not report back)`;
+  return [
+    {
+      type: 'updateTask',
+      taskId: task.id,
+      change: taskChange('fail', now, { error, failure: { kind: 'timeout' } }),
+    },
+    ...(task.nodeId === undefined
+      ? []
+      : [{ type: 'publish', queue: workerQueue(task.nodeId), message: { type: 'task.cancel', taskId: task.id } } as const]),
+    { type: 'then', event: { type: 'task.failed', jobId: task.jobId, taskId: task.id } },
+  ];
+}
+
+/** A RUNNING task whose worker stopped sending heartbeats: it runs again elsewhere. */
+export function onWorkerLost(task: Task, lastHeartbeatAt: string | undefined, now: string): Effect[] {
+  const error = `worker ${task.nodeId ?? '?'} stopped responding (last heartbeat ${lastHeartbeatAt ?? 'never'})`;
+  return [
+    {
+      type: 'updateTask',
+      taskId: task.id,
+      change: taskChange('fail', now, { error, failure: { kind: 'worker-lost' } }),
+    },
+    { type: 'then', event: { type: 'task.failed', jobId: task.jobId, taskId: task.id } },
+  ];
+}

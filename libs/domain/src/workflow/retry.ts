@@ -1,0 +1,17 @@
+import { parseDuration } from '../duration.js';
+import type { RetrySpec } from '../job-spec.schema.js';
+
+export const DEFAULT_RETRY_INITIAL_DELAY_MS = 1000;
+export const DEFAULT_RETRY_SCALING_FACTOR = 2;
+export const MAX_RETRY_INITIAL_DELAY_MS = 5 * 60_000;
+export const MAX_RETRY_SCALING_FACTOR = 10;
+
+/** The wait before retry n (n = 1 after the first attempt failed): initialDelay × scalingFactor^(n-1). */
+export function retryDelayMs(retry: RetrySpec, retryNumber: number): number {
+  const initial =
+    retry.initialDelay == null
+      ? DEFAULT_RETRY_INITIAL_DELAY_MS
+      : (parseDuration(retry.initialDelay) ?? DEFAULT_RETRY_INITIAL_DELAY_MS);
+  const factor = retry.scalingFactor ?? DEFAULT_RETRY_SCALING_FACTOR;
+  return Math.round(initial * factor ** (retryNumber - 1));
+}
