@@ -1,0 +1,3 @@
+export { compileTemplate, type CompiledTemplate } from './template.js';
+export { formatValue } from './format.js';
+export type { ExprScope, ExprValue } from './values.js';
