@@ -15,8 +15,18 @@ export type Node =
   | (At & { readonly type: 'map'; readonly entries: readonly { key: string; value: Node }[] })
   | (At & { readonly type: 'name'; readonly name: string })
   | (At & { readonly type: 'unary'; readonly operator: '!' | '-' | '+'; readonly operand: Node })
-  | (At & { readonly type: 'binary'; readonly operator: BinaryOperator; readonly left: Node; readonly right: Node })
-  | (At & { readonly type: 'conditional'; readonly test: Node; readonly then: Node; readonly otherwise: Node })
+  | (At & {
+      readonly type: 'binary';
+      readonly operator: BinaryOperator;
+      readonly left: Node;
+      readonly right: Node;
+    })
+  | (At & {
+      readonly type: 'conditional';
+      readonly test: Node;
+      readonly then: Node;
+      readonly otherwise: Node;
+    })
   | (At & { readonly type: 'call'; readonly name: string; readonly args: readonly Node[] })
   | Link
   /** A postfix chain with `?.`: a nil before `?.` makes the whole chain nil. */
@@ -24,7 +34,12 @@ export type Node =
 
 /** One step of a postfix chain: `a.b`, `a?.b`, `a[i]`, `a[i:j]`. */
 export type Link =
-  | (At & { readonly type: 'member'; readonly object: Node; readonly key: string; readonly optional: boolean })
+  | (At & {
+      readonly type: 'member';
+      readonly object: Node;
+      readonly key: string;
+      readonly optional: boolean;
+    })
   | (At & { readonly type: 'index'; readonly object: Node; readonly index: Node; readonly optional: boolean })
   | (At & {
       readonly type: 'slice';

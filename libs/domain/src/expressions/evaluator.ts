@@ -1,7 +1,7 @@
 import { isLink, type Link, type Node } from './ast.js';
 import type { Budget } from './budget.js';
 import { ExprError } from './errors.js';
-import { FUNCTIONS } from './functions.js';
+import { FUNCTIONS, hasSurrogates } from './functions.js';
 import { arithmetic, compare, contains, negate } from './operations.js';
 import {
   ArrayList,
@@ -27,7 +27,9 @@ export function evaluate(node: Node, scope: ExprScope, budget: Budget): Value {
     case 'array':
       return new ArrayList(node.items.map((item) => evaluate(item, scope, budget)));
     case 'map':
-      return new EntryMap(new Map(node.entries.map((entry) => [entry.key, evaluate(entry.value, scope, budget)])));
+      return new EntryMap(
+        new Map(node.entries.map((entry) => [entry.key, evaluate(entry.value, scope, budget)])),
+      );
     case 'name':
       return lookupName(scope, node.name);
     case 'unary': {
@@ -39,7 +41,8 @@ export function evaluate(node: Node, scope: ExprScope, budget: Budget): Value {
       return binary(node, scope, budget);
     case 'conditional': {
       const test = evaluate(node.test, scope, budget);
-      if (typeof test !== 'boolean') throw new ExprError(`the condition of ?: must be bool, got ${typeName(test)}`);
+      if (typeof test !== 'boolean')
+        throw new ExprError(`the condition of ?: must be bool, got ${typeName(test)}`);
       return evaluate(test ? node.then : node.otherwise, scope, budget);
     }
     case 'call': {
@@ -59,7 +62,9 @@ export function evaluate(node: Node, scope: ExprScope, budget: Budget): Value {
 }
 
 function link(node: Link, scope: ExprScope, budget: Budget): Linked {
-  const object = isLink(node.object) ? link(node.object, scope, budget) : evaluate(node.object, scope, budget);
+  const object = isLink(node.object)
+    ? link(node.object, scope, budget)
+    : evaluate(node.object, scope, budget);
   budget.step();
   if (object === SHORT_CIRCUIT || (object === null && node.optional)) return SHORT_CIRCUIT;
   switch (node.type) {
@@ -129,9 +134,9 @@ function index(object: Value, key: Value, budget: Budget): Value {
   }
   if (isList(object)) return object.at(position(key, object.length));
   if (typeof object === 'string') {
-    budget.chars(object.length);
-    const chars = Array.from(object);
-    return chars[position(key, chars.length)] ?? null;
+    const chars = characters(object, budget);
+    const at = position(key, chars.length);
+    return typeof chars === 'string' ? chars.charAt(at) : (chars[at] ?? null);
   }
   throw new ExprError(`cannot index ${typeName(object)}`);
 }
@@ -146,8 +151,7 @@ function position(key: Value, length: number): number {
 
 function slice(object: Value, from: Value | undefined, to: Value | undefined, budget: Budget): Value {
   if (!isList(object) && typeof object !== 'string') throw new ExprError(`cannot slice ${typeName(object)}`);
-  if (typeof object === 'string') budget.chars(object.length);
-  const chars = typeof object === 'string' ? Array.from(object) : undefined;
+  const chars = typeof object === 'string' ? characters(object, budget) : undefined;
   const length = chars?.length ?? (isList(object) ? object.length : 0);
   const bound = (value: Value | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
@@ -156,12 +160,19 @@ function slice(object: Value, from: Value | undefined, to: Value | undefined, bu
   };
   const end = bound(to, length);
   const start = Math.min(bound(from, 0), end);
+  if (typeof chars === 'string') return chars.slice(start, end);
   if (chars !== undefined) return chars.slice(start, end).join('');
   if (!isList(object)) return null;
   budget.items(end - start);
   const items: Value[] = [];
   for (let i = start; i < end; i++) items.push(object.at(i));
   return new ArrayList(items);
+}
+
+/** A string's characters (code points): the string itself when every character is one UTF-16 unit. */
+function characters(text: string, budget: Budget): string | string[] {
+  budget.chars(text.length);
+  return hasSurrogates(text) ? Array.from(text) : text;
 }
 
 /** An int, or a float with an integral value (numbers read from JSON are floats). */

@@ -13,8 +13,8 @@ export interface ExprFunction {
 
 // unicode.IsSpace, which Go's strings.TrimSpace uses.
 const SPACE = new Set([
-  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
-  0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005,
+  0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 ]);
 
 const TWO_TO_53 = 2 ** 53;
@@ -87,8 +87,14 @@ export const FUNCTIONS: ReadonlyMap<string, ExprFunction> = new Map<string, Expr
       },
     },
   ],
-  ['upper', { minArgs: 1, maxArgs: 1, call: ([text], budget) => recase(str('upper', text), 'upper', budget) }],
-  ['lower', { minArgs: 1, maxArgs: 1, call: ([text], budget) => recase(str('lower', text), 'lower', budget) }],
+  [
+    'upper',
+    { minArgs: 1, maxArgs: 1, call: ([text], budget) => recase(str('upper', text), 'upper', budget) },
+  ],
+  [
+    'lower',
+    { minArgs: 1, maxArgs: 1, call: ([text], budget) => recase(str('lower', text), 'lower', budget) },
+  ],
   [
     'trim',
     {
@@ -152,7 +158,14 @@ function split(text: string, separator: string, limit: number, budget: Budget): 
   return new ArrayList(parts);
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+export function hasSurrogates(text: string): boolean {
+  return SURROGATE.test(text);
+}
+
 function codePointCount(text: string): number {
+  if (!hasSurrogates(text)) return text.length;
   let count = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);

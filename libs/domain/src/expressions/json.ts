@@ -74,7 +74,8 @@ function quote(text: string): string {
 
 /** expr-lang's fromJSON: Go's json.Unmarshal into `any`, so every number is a float. */
 export function fromJson(text: string, budget: Budget): Value {
-  if (text.length > MAX_JSON_INPUT) throw new ExprError(`fromJSON: input longer than ${MAX_JSON_INPUT} characters`);
+  if (text.length > MAX_JSON_INPUT)
+    throw new ExprError(`fromJSON: input longer than ${MAX_JSON_INPUT} characters`);
   budget.chars(text.length);
   let parsed: unknown;
   try {

@@ -12,10 +12,7 @@ export type Token =
 const INT64_MAX = 2n ** 63n - 1n;
 
 // Longest first, so `**` is not read as two `*`.
-const PUNCTUATION = [
-  '**', '??', '?.', '==', '!=', '<=', '>=', '&&', '||',
-  '+', '-', '*', '/', '%', '^', '<', '>', '!', '?', ':', '.', ',', '(', ')', '[', ']', '{', '}',
-];
+const PUNCTUATION = '** ?? ?. == != <= >= && || + - * / % ^ < > ! ? : . , ( ) [ ] { }'.split(' ');
 
 const NAME_START = /[\p{L}_$]/u;
 const NAME_PART = /[\p{L}\p{N}_$]/u;
@@ -23,7 +20,16 @@ const DECIMAL = /^(?:\d[\d_]*)?(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?/;
 const HEX = /^0[xX]_*[\da-fA-F][\da-fA-F_]*/;
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
 };
 
 /** Splits an expression into tokens; columns are 1-based. */

@@ -4,9 +4,9 @@ export const MAX_AST_DEPTH = 64;
 /** Nesting of values (lists and maps) that formatting, comparison and JSON will walk. */
 export const MAX_VALUE_DEPTH = 128;
 export const MAX_STEPS = 100_000;
-/** Bulk work costs steps too: one per this many array items, and per this many characters. */
-export const ITEMS_PER_STEP = 16;
-export const CHARS_PER_STEP = 1024;
+/** Bulk work costs steps too, about a microsecond's worth each: so many array items, or characters. */
+export const ITEMS_PER_STEP = 4;
+export const CHARS_PER_STEP = 64;
 export const MAX_STRING_LENGTH = 1024 * 1024;
 export const MAX_ARRAY_LENGTH = 100_000;
 /** Values a raw result may hold in all, counting nested ones, when it leaves the evaluator. */

@@ -1,7 +1,16 @@
 import type { Budget } from './budget.js';
 import { ExprError } from './errors.js';
 import { MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, MAX_VALUE_DEPTH } from './limits.js';
-import { ArrayList, isList, isMap, isNumber, toFloat, typeName, type ListValue, type Value } from './values.js';
+import {
+  ArrayList,
+  isList,
+  isMap,
+  isNumber,
+  toFloat,
+  typeName,
+  type ListValue,
+  type Value,
+} from './values.js';
 
 export type ArithmeticOperator = '+' | '-' | '*' | '/' | '%' | '**';
 export type ComparisonOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
@@ -129,6 +138,9 @@ export function contains(collection: Value, needle: Value, budget: Budget): bool
 export function compareStrings(left: string, right: string, budget: Budget): number {
   const length = Math.min(left.length, right.length);
   budget.chars(length);
+  if (left === right) return 0;
+  // UTF-16 order differs from code point order only where surrogates meet the top of the BMP.
+  if (!/[\ud800-\udfff\ue000-\uffff]/.test(left + right)) return left < right ? -1 : 1;
   for (let i = 0; i < length; i++) {
     const a = left.charCodeAt(i);
     const b = right.charCodeAt(i);

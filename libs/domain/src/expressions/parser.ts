@@ -105,14 +105,8 @@ class Parser {
     let node = test;
     while (this.isPunct('?')) {
       const column = this.next().column;
-      let then: Node;
-      if (this.isPunct(':')) {
-        then = node; // `a ?: b`
-      } else {
-        then = this.expression(0);
-        if (!this.isPunct(':')) throw unexpected(this.peek(), 'expected ":"');
-      }
-      this.next();
+      const then = this.expression(0);
+      this.expect(':');
       const otherwise = this.expression(0);
       node = this.node({ type: 'conditional', test: node, then, otherwise, column });
     }
@@ -214,7 +208,13 @@ class Parser {
           const key = this.next();
           if (key.kind !== 'name') throw unexpected(key, `expected a name after "${token.value}"`);
           if (this.isPunct('(')) throw new ExprError('only the built-in functions can be called', key.column);
-          link = this.node({ type: 'member', object: node, key: key.value, optional: isOptional, column: key.column });
+          link = this.node({
+            type: 'member',
+            object: node,
+            key: key.value,
+            optional: isOptional,
+            column: key.column,
+          });
         }
         optional ||= isOptional;
       } else if (this.isPunct('[')) {
@@ -256,7 +256,10 @@ class Parser {
   private enter(): void {
     this.nesting++;
     if (this.nesting > MAX_AST_DEPTH) {
-      throw new ExprError(`expression nested too deeply (more than ${MAX_AST_DEPTH} levels)`, this.peek().column);
+      throw new ExprError(
+        `expression nested too deeply (more than ${MAX_AST_DEPTH} levels)`,
+        this.peek().column,
+      );
     }
   }
 
@@ -325,7 +328,11 @@ export function children(node: Node): readonly Node[] {
     case 'index':
       return [node.object, node.index];
     case 'slice':
-      return [node.object, ...(node.from === undefined ? [] : [node.from]), ...(node.to === undefined ? [] : [node.to])];
+      return [
+        node.object,
+        ...(node.from === undefined ? [] : [node.from]),
+        ...(node.to === undefined ? [] : [node.to]),
+      ];
     case 'chain':
       return [node.link];
   }

@@ -126,7 +126,8 @@ function checkScope(scope: unknown): void {
 /** A value as plain data for the caller: ints become numbers, maps become plain objects with own keys. */
 function toHost(value: Value, budget: Budget, count: { values: number }, depth: number): ExprValue {
   count.values++;
-  if (count.values > MAX_RESULT_VALUES) throw new ExprError(`result holds more than ${MAX_RESULT_VALUES} values`);
+  if (count.values > MAX_RESULT_VALUES)
+    throw new ExprError(`result holds more than ${MAX_RESULT_VALUES} values`);
   switch (typeof value) {
     case 'bigint':
       return Number(value);
@@ -147,5 +148,7 @@ function toHost(value: Value, budget: Budget, count: { values: number }, depth: 
   }
   const keys = value.keys();
   budget.items(keys.length);
-  return Object.fromEntries(keys.map((key) => [key, toHost(value.get(key) ?? null, budget, count, depth + 1)]));
+  return Object.fromEntries(
+    keys.map((key) => [key, toHost(value.get(key) ?? null, budget, count, depth + 1)]),
+  );
 }

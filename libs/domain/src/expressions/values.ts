@@ -23,12 +23,7 @@ export interface MapValue {
 
 /** Plain data as callers pass it in and get it back: JSON-like, numbers as JS numbers. */
 export type ExprValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly ExprValue[]
-  | { readonly [key: string]: ExprValue };
+  null | boolean | number | string | readonly ExprValue[] | { readonly [key: string]: ExprValue };
 
 /** The names an expression can read: `inputs`, `secrets`, `tasks`, `job`, the loop variable. */
 export type ExprScope = Readonly<Record<string, ExprValue>>;
