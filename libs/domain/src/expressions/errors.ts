@@ -26,3 +26,9 @@ export function expressionError(source: string, phase: 'syntax' | 'evaluation', 
     cause: error,
   });
 }
+
+/** For work on a value outside any expression (formatting a value the caller holds). */
+export function valueError(error: unknown): TorkError {
+  const reason = error instanceof ExprError ? error.message : 'internal error';
+  return new TorkError('INVALID_INPUT', `cannot format value: ${reason}`, { cause: error });
+}

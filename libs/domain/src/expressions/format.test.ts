@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TorkError } from '../errors.js';
 import { formatFloat, formatValue } from './format.js';
 import { show } from './test-helpers.js';
 
@@ -56,5 +57,14 @@ describe("formatFloat is Go's shortest %g", () => {
     expect(show('1e21')).toBe('1e+21');
     expect(show('2 ** 64')).toBe('1.8446744073709552e+19');
     expect(show('[0.5, 1.0]')).toBe('[0.5 1]');
+  });
+});
+
+describe('formatValue failures', () => {
+  it('throws TorkError for what it cannot format', () => {
+    const fn = (() => 1) as unknown as string;
+    expect(() => formatValue([fn])).toThrow(TorkError);
+    expect(() => formatValue([fn])).toThrow('cannot format value: unsupported value (a function)');
+    expect(() => formatValue('x'.repeat(2 * 1024 * 1024))).toThrow('result longer than 1048576 characters');
   });
 });

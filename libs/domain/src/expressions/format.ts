@@ -1,5 +1,5 @@
 import { Budget } from './budget.js';
-import { ExprError } from './errors.js';
+import { ExprError, valueError } from './errors.js';
 import { MAX_STRING_LENGTH } from './limits.js';
 import { checkDepth } from './operations.js';
 import { fromHost, isList, type ExprValue, type MapValue, type Value } from './values.js';
@@ -25,7 +25,11 @@ export class Output {
 /** Formats a value as Go's `%v` does, which is how Tork writes an expression's value into a template. */
 export function formatValue(value: ExprValue): string {
   const out = new Output();
-  writeValue(fromHost(value), out, new Budget());
+  try {
+    writeValue(fromHost(value), out, new Budget());
+  } catch (error) {
+    throw valueError(error);
+  }
   return out.toString();
 }
 

@@ -78,13 +78,15 @@ describe('the sandbox', () => {
       getter: withGetter,
     } as unknown as Record<string, string>;
     expect(errorOf(() => show('tasks.fn', { tasks: hostile })).message).toContain(
-      'unsupported value in scope',
+      'unsupported value (a function)',
     );
     expect(errorOf(() => show('tasks.date', { tasks: hostile })).message).toContain(
-      'unsupported value in scope',
+      'unsupported value (an object that is not plain data)',
     );
     expect(errorOf(() => show('tasks.instance', { tasks: hostile })).message).toContain('unsupported value');
-    expect(errorOf(() => show('tasks.getter.x', { tasks: hostile })).message).toContain('unsupported value');
+    expect(errorOf(() => show('tasks.getter.x', { tasks: hostile })).message).toContain(
+      'unsupported value at "x" (a getter, not data)',
+    );
     expect(errorOf(() => show('tasks', { tasks: hostile })).message).toContain('unsupported value');
     expect(ran).toBe(false);
   });

@@ -108,3 +108,11 @@ describe('templates', () => {
     );
   });
 });
+
+describe('template input', () => {
+  it('refuses a template that is not a string', () => {
+    expect(errorOf(() => compileTemplate(undefined as never)).message).toBe(
+      'a template is a string, got undefined',
+    );
+  });
+});

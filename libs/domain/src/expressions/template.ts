@@ -1,4 +1,5 @@
 // Our own tokenizer, parser and tree walker, not eval/Function/vm or a JS library: see docs/adr/0001-expression-language.md.
+import { TorkError } from '../errors.js';
 import type { Node } from './ast.js';
 import { Budget } from './budget.js';
 import { ExprError, expressionError } from './errors.js';
@@ -34,6 +35,8 @@ const cache = new Map<string, CompiledTemplate>();
 
 /** Parses every expression of a template; throws TorkError (INVALID_INPUT) naming the first that does not parse. */
 export function compileTemplate(text: string): CompiledTemplate {
+  if (typeof text !== 'string')
+    throw new TorkError('INVALID_INPUT', `a template is a string, got ${typeof text}`);
   const cached = cache.get(text);
   if (cached !== undefined) {
     cache.delete(text); // least recently used goes first

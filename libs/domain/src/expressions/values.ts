@@ -151,7 +151,7 @@ class HostMap implements MapValue {
 function ownData(object: object, key: string): unknown {
   const descriptor = Object.getOwnPropertyDescriptor(object, key);
   if (descriptor === undefined) return undefined;
-  if (!('value' in descriptor)) throw new ExprError(`unsupported value in scope at "${key}"`);
+  if (!('value' in descriptor)) throw new ExprError(`unsupported value at "${key}" (a getter, not data)`);
   return descriptor.value;
 }
 
@@ -177,9 +177,9 @@ export function fromHost(value: unknown): Value {
       if (Array.isArray(value)) return new HostList(value);
       if (value instanceof Map) return new HostMap(value);
       if (isPlainObject(value)) return new HostObject(value);
-      throw new ExprError('unsupported value in scope');
+      throw new ExprError('unsupported value (an object that is not plain data)');
     default:
-      throw new ExprError(`unsupported value in scope (${typeof value})`);
+      throw new ExprError(`unsupported value (a ${typeof value})`);
   }
 }
 
