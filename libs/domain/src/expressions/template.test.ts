@@ -116,3 +116,19 @@ describe('template input', () => {
     );
   });
 });
+
+describe('the README examples', () => {
+  it('renders them as documented', () => {
+    const scope = { inputs: { greeting: 'hello' }, item: { index: '0', value: 1 } };
+    expect(compileTemplate('say {{ inputs.greeting }}').render(scope)).toBe('say hello');
+    expect(compileTemplate('{{ sequence(1, 5) }}').evaluate(scope)).toEqual([1, 2, 3, 4]);
+    expect(compileTemplate('item {{ item.index }}').render(scope)).toBe('item 0');
+    expect(compileTemplate('{{ item.value * 10 }}').render(scope)).toBe('10');
+    expect(compileTemplate("{{ upper(inputs.greeting) + '!' }}").render(scope)).toBe('HELLO!');
+    expect(compileTemplate('{{ {a: {b: 1} } }}').render(scope)).toBe('map[a:map[b:1]]');
+    expect(compileTemplate('{{ !true && false }}').render(scope)).toBe('false');
+    expect(errorOf(() => compileTemplate('{{ item.value / 0 }}').render(scope)).message).toBe(
+      'cannot evaluate expression "item.value / 0": division by zero',
+    );
+  });
+});
