@@ -1,8 +1,9 @@
 import { isLink, type Link, type Node } from './ast.js';
 import type { Budget } from './budget.js';
 import { ExprError } from './errors.js';
-import { FUNCTIONS, hasSurrogates } from './functions.js';
+import { FUNCTIONS } from './functions.js';
 import { arithmetic, compare, contains, negate } from './operations.js';
+import { hasSurrogates } from './strings.js';
 import {
   ArrayList,
   EntryMap,

@@ -2,6 +2,7 @@ import { Budget } from './budget.js';
 import { ExprError, valueError } from './errors.js';
 import { MAX_STRING_LENGTH } from './limits.js';
 import { checkDepth } from './operations.js';
+import { compareByCodePoint } from './strings.js';
 import { fromHost, isList, type ExprValue, type MapValue, type Value } from './values.js';
 
 /** A string built piece by piece that refuses to grow past the result bound. */
@@ -76,23 +77,7 @@ export function writeValue(value: Value, out: Output, budget: Budget, depth = 0)
 export function sortedKeys(map: MapValue, budget: Budget): string[] {
   const keys = [...map.keys()];
   budget.items(keys.length * Math.max(1, Math.log2(keys.length)));
-  return keys.sort(byCodePoint);
-}
-
-function byCodePoint(left: string, right: string): number {
-  const length = Math.min(left.length, right.length);
-  for (let i = 0; i < length; i++) {
-    const a = left.charCodeAt(i);
-    const b = right.charCodeAt(i);
-    if (a !== b) return rank(a) - rank(b);
-  }
-  return left.length - right.length;
-}
-
-function rank(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800;
-  if (unit >= 0xd800) return unit + 0x2000;
-  return unit;
+  return keys.sort(compareByCodePoint);
 }
 
 /**

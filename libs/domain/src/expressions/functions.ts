@@ -3,9 +3,10 @@ import { ExprError } from './errors.js';
 import { fromJson, toJson } from './json.js';
 import { MAX_ARRAY_LENGTH } from './limits.js';
 import { checkArrayLength, checkStringLength } from './operations.js';
+import { codePointCount, trimBy } from './strings.js';
 import { ArrayList, isList, isMap, typeName, type Value } from './values.js';
 
-export interface ExprFunction {
+interface ExprFunction {
   readonly minArgs: number;
   readonly maxArgs: number;
   call(args: readonly Value[], budget: Budget): Value;
@@ -156,43 +157,4 @@ function split(text: string, separator: string, limit: number, budget: Budget): 
   checkArrayLength(parts.length);
   budget.items(parts.length);
   return new ArrayList(parts);
-}
-
-const SURROGATE = /[\ud800-\udfff]/;
-
-export function hasSurrogates(text: string): boolean {
-  return SURROGATE.test(text);
-}
-
-function codePointCount(text: string): number {
-  if (!hasSurrogates(text)) return text.length;
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // The second half of a surrogate pair does not start a character.
-    if (unit < 0xdc00 || unit > 0xdfff || i === 0 || !isHighSurrogate(text.charCodeAt(i - 1))) count++;
-  }
-  return count;
-}
-
-function isHighSurrogate(unit: number): boolean {
-  return unit >= 0xd800 && unit <= 0xdbff;
-}
-
-function trimBy(text: string, isCut: (codePoint: number) => boolean): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end) {
-    const codePoint = text.codePointAt(start) ?? 0;
-    if (!isCut(codePoint)) break;
-    start += codePoint > 0xffff ? 2 : 1;
-  }
-  while (end > start) {
-    let at = end - 1;
-    const unit = text.charCodeAt(at);
-    if (unit >= 0xdc00 && unit <= 0xdfff && at > start && isHighSurrogate(text.charCodeAt(at - 1))) at--;
-    if (!isCut(text.codePointAt(at) ?? 0)) break;
-    end = at;
-  }
-  return text.slice(start, end);
 }

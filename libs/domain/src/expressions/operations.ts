@@ -1,5 +1,6 @@
 import type { Budget } from './budget.js';
 import { ExprError } from './errors.js';
+import { compareByCodePoint } from './strings.js';
 import { MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, MAX_VALUE_DEPTH } from './limits.js';
 import {
   ArrayList,
@@ -88,7 +89,7 @@ export function compare(operator: ComparisonOperator, left: Value, right: Value,
 }
 
 /** Deep equality; ints and floats compare by value (`1 == 1.0`), other kinds never equal each other. */
-export function equals(left: Value, right: Value, budget: Budget, depth = 0): boolean {
+function equals(left: Value, right: Value, budget: Budget, depth = 0): boolean {
   if (isNumber(left) && isNumber(right)) {
     if (Number.isNaN(left) || Number.isNaN(right)) return false;
     return !(left < right) && !(left > right);
@@ -134,26 +135,9 @@ export function contains(collection: Value, needle: Value, budget: Budget): bool
   throw mismatched('in', needle, collection);
 }
 
-/** Orders strings by code point, as Go compares UTF-8 bytes. */
-export function compareStrings(left: string, right: string, budget: Budget): number {
-  const length = Math.min(left.length, right.length);
-  budget.chars(length);
-  if (left === right) return 0;
-  // UTF-16 order differs from code point order only where surrogates meet the top of the BMP.
-  if (!/[\ud800-\udfff\ue000-\uffff]/.test(left + right)) return left < right ? -1 : 1;
-  for (let i = 0; i < length; i++) {
-    const a = left.charCodeAt(i);
-    const b = right.charCodeAt(i);
-    if (a !== b) return codePointRank(a) - codePointRank(b);
-  }
-  return left.length - right.length;
-}
-
-/** Surrogates (astral code points) sort after the rest of the BMP. */
-function codePointRank(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800;
-  if (unit >= 0xd800) return unit + 0x2000;
-  return unit;
+function compareStrings(left: string, right: string, budget: Budget): number {
+  budget.chars(Math.min(left.length, right.length));
+  return compareByCodePoint(left, right);
 }
 
 function concat(left: ListValue, right: ListValue, budget: Budget): ArrayList {

@@ -306,7 +306,7 @@ function describe(token: Token): string {
   }
 }
 
-export function children(node: Node): readonly Node[] {
+function children(node: Node): readonly Node[] {
   switch (node.type) {
     case 'literal':
     case 'name':

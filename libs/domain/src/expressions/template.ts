@@ -1,4 +1,3 @@
-// Our own tokenizer, parser and tree walker, not eval/Function/vm or a JS library: see docs/adr/0001-expression-language.md.
 import { TorkError } from '../errors.js';
 import type { Node } from './ast.js';
 import { Budget } from './budget.js';

@@ -28,7 +28,7 @@ export type ExprValue =
 /** The names an expression can read: `inputs`, `secrets`, `tasks`, `job`, the loop variable. */
 export type ExprScope = Readonly<Record<string, ExprValue>>;
 
-export type TypeName = 'nil' | 'bool' | 'int' | 'float' | 'string' | 'array' | 'map';
+type TypeName = 'nil' | 'bool' | 'int' | 'float' | 'string' | 'array' | 'map';
 
 export function typeName(value: Value): TypeName {
   if (value === null) return 'nil';
