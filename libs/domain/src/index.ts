@@ -1,5 +1,6 @@
 export * from './duration.js';
 export * from './errors.js';
+export * from './expressions/index.js';
 export * from './ids.js';
 export * from './job-spec.js';
 export * from './job-spec.schema.js';
