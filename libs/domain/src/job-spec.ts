@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { load as loadYaml, YAMLException } from 'js-yaml';
 import { formatDuration, parseDuration } from './duration.js';
 import { errorMessage, TorkError, type Problem } from './errors.js';
-import { compileExpression, compileTemplate, hasExpressions } from './workflow/templates.js';
+import { checkExpressionSyntax, checkTemplateSyntax, hasExpressions } from './workflow/templates.js';
 import { JobSpecSchema, type AuxTaskSpec, type JobSpec, type TaskSpec } from './job-spec.schema.js';
 import { isReservedQueue, QUEUE_NAME_PATTERN } from './queues.js';
 import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR } from './workflow/retry.js';
@@ -343,7 +343,7 @@ function checkStringMap(value: unknown, path: string, problems: Problem[]): void
 function checkTemplate(value: unknown, path: string, problems: Problem[]): void {
   if (typeof value !== 'string' || !hasExpressions(value)) return;
   try {
-    compileTemplate(value);
+    checkTemplateSyntax(value);
   } catch (error) {
     problems.push({ path, message: errorMessage(error) });
   }
@@ -352,7 +352,7 @@ function checkTemplate(value: unknown, path: string, problems: Problem[]): void 
 /** A field that is an expression, with or without `{{ }}` around it (`each.list`). */
 function checkExpression(value: string, path: string, problems: Problem[]): void {
   try {
-    compileExpression(value);
+    checkExpressionSyntax(value);
   } catch (error) {
     problems.push({ path, message: errorMessage(error) });
   }

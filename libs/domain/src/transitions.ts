@@ -55,7 +55,23 @@ export type TaskChange = Change<
   TaskState,
   Omit<Task, 'id' | 'jobId' | 'parentId' | 'index' | 'kind' | 'attempt' | 'spec' | 'createdAt'>
 >;
-export type JobChange = Change<JobState, Omit<Job, 'id' | 'tasks' | 'createdAt'>>;
+/** What a change may set of a job: its state, progress and outcome; its definition never changes. */
+export type JobChange = Change<
+  JobState,
+  Pick<
+    Job,
+    | 'state'
+    | 'position'
+    | 'scheduledAt'
+    | 'startedAt'
+    | 'completedAt'
+    | 'failedAt'
+    | 'cancelledAt'
+    | 'deleteAt'
+    | 'result'
+    | 'error'
+  >
+>;
 
 export function taskChange(event: TaskTransition, at: string, fields: TaskChange['patch'] = {}): TaskChange {
   const transition: Transition<TaskState, Task> = TASK_EVENTS[event];

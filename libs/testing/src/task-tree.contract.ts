@@ -224,8 +224,8 @@ export function taskTreeContract(store: () => Datastore): void {
       await store().tasks.settle(task.id, complete(timestamp(1), { result: 'r' }));
       const entry: TaskLogEntry = { taskId: task.id, number: 1, stream: 'stdout', text: 'hi', at: timestamp(1) };
       await store().logs.append(expired.id, [entry]);
-      await store().jobs.update(expired.id, jobChange('complete', timestamp(2), { deleteAt: timestamp(10) }));
-      await store().jobs.update(later.id, jobChange('complete', timestamp(2), { deleteAt: timestamp(1_000) }));
+      await store().jobs.update(expired.id, jobChange('cancel', timestamp(2), { deleteAt: timestamp(10) }));
+      await store().jobs.update(later.id, jobChange('cancel', timestamp(2), { deleteAt: timestamp(1_000) }));
 
       expect(await store().jobs.deleteExpired(timestamp(10), 100)).toBe(1);
       expect(await store().jobs.get(expired.id)).toBeUndefined();

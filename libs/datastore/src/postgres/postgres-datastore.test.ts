@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { jobChange, taskChange, type Datastore, type Task } from '@tork/domain';
 import {
+  childFixture,
   createPostgresDatabase,
   datastoreContract,
   describeWithService,
@@ -21,7 +22,7 @@ import { PostgresDatastore } from './postgres-datastore.js';
 
 const dsn = postgresTestDsn();
 /** Every migration, in the order they apply. */
-const MIGRATIONS = ['0001-initial', '0002-task-published'];
+const MIGRATIONS = ['0001-initial', '0002-task-published', '0004-task-tree'];
 const describePostgres = describeWithService(
   'PostgreSQL',
   await postgresAvailable(dsn),
@@ -64,6 +65,11 @@ async function executedMigrations(url: string, schema: string): Promise<string[]
   return rows.map((row) => row.name);
 }
 
+/** Creates one execution through the batched insert; answers the stored one. */
+async function createOne(store: PostgresDatastore, task: Task): Promise<Task> {
+  return must((await store.tasks.create([task]))[0]);
+}
+
 describePostgres('PostgresDatastore', () => {
   const schemas = new Map<Datastore, string>();
   datastoreContract(
@@ -95,6 +101,8 @@ describePostgres('PostgresDatastore', () => {
       expect(await migrate({ dsn: database.dsn })).toEqual([]);
 
       expect(await tables(database.dsn, 'public')).toEqual([
+        'job_events',
+        'job_vars',
         'jobs',
         'kysely_migration',
         'kysely_migration_lock',
@@ -105,8 +113,8 @@ describePostgres('PostgresDatastore', () => {
       expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
       const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });
       const job = jobFixture();
-      await store.createJob(job);
-      expect(await store.getJob(job.id)).toEqual(job);
+      await store.jobs.create(job);
+      expect(await store.jobs.get(job.id)).toEqual(job);
       await store.close();
     });
 
@@ -182,9 +190,9 @@ describePostgres('PostgresDatastore', () => {
         ...jobFixture(richSpec(), '2024-02-29T23:59:59.999Z'),
         scheduledAt: '1999-12-31T18:30:00.001Z',
       };
-      await store.createJob(job);
+      await store.jobs.create(job);
 
-      expect(await store.getJob(job.id)).toEqual(job);
+      expect(await store.jobs.get(job.id)).toEqual(job);
       await store.close();
     });
 
@@ -203,20 +211,20 @@ describePostgres('PostgresDatastore', () => {
     it('stores NUL characters, which PostgreSQL text cannot hold, as U+FFFD', async () => {
       const store = new PostgresDatastore({ dsn, schema, poolSize: 1 });
       const job = jobFixture({ tasks: [{ image: 'busybox', env: { BINARY: 'a\u0000b' } }] });
-      await store.createJob(job);
-      const task = await store.createTask(taskFixture(job));
-      await store.updateTask(task.id, taskChange('start', timestamp(500)));
-      const completed = await store.updateTask(
+      await store.jobs.create(job);
+      const task = await createOne(store, taskFixture(job));
+      await store.tasks.update(task.id, taskChange('start', timestamp(500)));
+      const completed = await store.tasks.update(
         task.id,
         taskChange('complete', timestamp(1_000), { result: 'bin\u0000ary' }),
       );
-      await store.appendLogs([
+      await store.logs.append(job.id, [
         { taskId: task.id, number: 1, stream: 'stdout', text: '\u0000', at: timestamp() },
       ]);
 
       expect(completed?.result).toBe('bin\uFFFDary');
-      expect(must(await store.getJob(job.id)).tasks[0]?.env).toEqual({ BINARY: 'a\uFFFDb' });
-      expect((await store.getLogs(task.id, { page: 1, size: 1 })).items[0]?.text).toBe('\uFFFD');
+      expect(must(await store.jobs.get(job.id)).tasks[0]?.env).toEqual({ BINARY: 'a\uFFFDb' });
+      expect((await store.logs.byTask(task.id, { page: 1, size: 1 })).items[0]?.text).toBe('\uFFFD');
       await store.close();
     });
   });
@@ -238,14 +246,14 @@ describePostgres('PostgresDatastore', () => {
 
     it('apply a change that both race to apply once', async () => {
       const job = jobFixture();
-      await a.createJob(job);
-      const task = await b.createTask(taskFixture(job));
-      await a.updateTask(task.id, taskChange('start', timestamp(1_000), { nodeId: 'node-1' }));
-      await b.updateJob(job.id, jobChange('start', timestamp(1_000)));
+      await a.jobs.create(job);
+      const task = await createOne(b, taskFixture(job));
+      await a.tasks.update(task.id, taskChange('start', timestamp(1_000), { nodeId: 'node-1' }));
+      await b.jobs.update(job.id, jobChange('start', timestamp(1_000)));
 
       const taskOutcomes = await Promise.all(
         Array.from({ length: 40 }, (_, n) =>
-          (n % 2 === 0 ? a : b).updateTask(
+          (n % 2 === 0 ? a : b).tasks.update(
             task.id,
             n % 4 < 2
               ? taskChange('complete', timestamp(2_000 + n), { result: `result ${n}` })
@@ -255,7 +263,7 @@ describePostgres('PostgresDatastore', () => {
       );
       const jobOutcomes = await Promise.all(
         Array.from({ length: 40 }, (_, n) =>
-          (n % 2 === 0 ? b : a).updateJob(
+          (n % 2 === 0 ? b : a).jobs.update(
             job.id,
             jobChange(n % 3 === 0 ? 'cancel' : 'complete', timestamp(n)),
           ),
@@ -264,32 +272,63 @@ describePostgres('PostgresDatastore', () => {
 
       const taskWinners = taskOutcomes.filter((outcome) => outcome !== undefined);
       expect(taskWinners).toHaveLength(1);
-      expect(await a.getTask(task.id)).toEqual(taskWinners[0]);
-      expect(await b.getTask(task.id)).toEqual(taskWinners[0]);
+      expect(await a.tasks.get(task.id)).toEqual(taskWinners[0]);
+      expect(await b.tasks.get(task.id)).toEqual(taskWinners[0]);
       const jobWinners = jobOutcomes.filter((outcome) => outcome !== undefined);
       expect(jobWinners).toHaveLength(1);
-      expect(await b.getJob(job.id)).toEqual(jobWinners[0]);
+      expect(await b.jobs.get(job.id)).toEqual(jobWinners[0]);
+    });
+
+    it('settle siblings from both replicas at once: exactly one sees the last child settled, no slot is given twice', async () => {
+      const job = jobFixture();
+      await a.jobs.create(job);
+      const parent = await createOne(a, {
+        ...taskFixture(job),
+        kind: 'each',
+        state: 'RUNNING',
+        childCount: 60,
+        pendingChildren: 40,
+      });
+      const children = await a.tasks.create(
+        Array.from({ length: 60 }, (_, index) =>
+          childFixture(parent, index, { state: index < 40 ? 'RUNNING' : 'CREATED' }),
+        ),
+      );
+      const running = children.slice(0, 40);
+
+      // Two replicas, each settling its half in bursts that group commit batches together.
+      const outcomes = await Promise.all(
+        running.map((child, n) =>
+          (n % 2 === 0 ? a : b).tasks.settle(child.id, taskChange('complete', timestamp(n), { result: String(n) })),
+        ),
+      );
+      const counts = outcomes.map((outcome) => must(outcome.parent).pendingChildren);
+      expect(new Set(counts).size).toBe(40);
+      expect(counts.filter((count) => count === 0)).toHaveLength(1);
+      const promoted = outcomes.flatMap((outcome) => (outcome.promoted === undefined ? [] : [outcome.promoted.id]));
+      expect(promoted.sort()).toEqual(children.slice(40).map((child) => child.id).sort());
+      expect((await b.tasks.get(parent.id))?.pendingChildren).toBe(0);
     });
 
     it('keep one execution when both create it at once', async () => {
       const job = jobFixture();
-      await a.createJob(job);
+      await a.jobs.create(job);
       const created: Task[] = await Promise.all(
         Array.from({ length: 20 }, (_, n) =>
-          (n % 2 === 0 ? a : b).createTask(taskFixture(job, 0, 1, timestamp(n))),
+          createOne(n % 2 === 0 ? a : b, taskFixture(job, 0, 1, timestamp(n))),
         ),
       );
 
       expect(new Set(created.map((task) => task.id)).size).toBe(1);
-      expect(await b.listTasks(job.id)).toEqual([created[0]]);
+      expect(await b.tasks.list(job.id)).toEqual([created[0]]);
     });
 
     it('change many rows at once from both sides, in opposite orders: each row once, none lost', async () => {
       const jobs = Array.from({ length: 60 }, (_, n) => jobFixture(undefined, timestamp(n)));
-      await Promise.all(jobs.map((job) => a.createJob(job)));
-      const tasks = await Promise.all(jobs.map((job) => a.createTask(taskFixture(job))));
+      await Promise.all(jobs.map((job) => a.jobs.create(job)));
+      const tasks = await Promise.all(jobs.map((job) => createOne(a, taskFixture(job))));
       const start = (store: PostgresDatastore, task: Task): Promise<Task | undefined> =>
-        store.updateTask(task.id, taskChange('schedule', timestamp(5_000)));
+        store.tasks.update(task.id, taskChange('schedule', timestamp(5_000)));
 
       // Concurrent calls of one shape go as batches: a's in one order, b's in the other.
       const [fromA, fromB] = await Promise.all([
@@ -298,22 +337,22 @@ describePostgres('PostgresDatastore', () => {
       ]);
       const winners = [...fromA, ...fromB].filter((outcome) => outcome !== undefined);
       expect(winners.map((task) => task.id).sort()).toEqual(tasks.map((task) => task.id).sort());
-      const stored = await Promise.all(tasks.map((task) => b.getTask(task.id)));
+      const stored = await Promise.all(tasks.map((task) => b.tasks.get(task.id)));
       expect(stored.map((task) => task?.state)).toEqual(tasks.map(() => 'SCHEDULED'));
     });
 
     it('fail only the call with a bad row when it shares a batch with good ones', async () => {
       const jobs = Array.from({ length: 10 }, (_, n) => jobFixture(undefined, timestamp(n)));
-      await Promise.all(jobs.map((job) => a.createJob(job)));
+      await Promise.all(jobs.map((job) => a.jobs.create(job)));
       const orphan = taskFixture(jobFixture()); // its job was never stored: a foreign-key violation
 
       const outcomes = await Promise.allSettled([
-        ...jobs.map((job) => a.createTask(taskFixture(job))),
-        a.createTask(orphan),
+        ...jobs.map((job) => createOne(a, taskFixture(job))),
+        createOne(a, orphan),
       ]);
       expect(outcomes.map((outcome) => outcome.status)).toEqual([...jobs.map(() => 'fulfilled'), 'rejected']);
-      for (const job of jobs) expect(await b.listTasks(job.id)).toHaveLength(1);
-      expect(await b.getTask(orphan.id)).toBeUndefined();
+      for (const job of jobs) expect(await b.tasks.list(job.id)).toHaveLength(1);
+      expect(await b.tasks.get(orphan.id)).toBeUndefined();
     });
   });
 });

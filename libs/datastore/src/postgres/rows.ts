@@ -88,6 +88,7 @@ export interface TasksTable {
 }
 
 export interface TaskLogsTable {
+  seq: ColumnType<string, never, never>;
   job_id: string | null;
   task_id: string;
   number: number;
@@ -130,7 +131,6 @@ export interface Database {
 
 /** The PostgreSQL type of each column a change may set: batched updates send them as typed arrays. */
 export const JOB_PATCH_TYPES: Readonly<Partial<Record<keyof JobsTable, string>>> = {
-  name: 'text',
   state: 'text',
   position: 'integer',
   scheduled_at: 'timestamptz',
@@ -219,7 +219,6 @@ export function jobToRow(job: Job): Insertable<JobsTable> {
 /** The columns a change sets; a field it sets to undefined is cleared (NULL). */
 export function jobPatchToRow(patch: JobChange['patch']): Updateable<JobsTable> {
   return columns(patch, {
-    name: (value) => ({ name: value ?? null }),
     state: (value) => (value === undefined ? {} : { state: value }),
     position: (value) => (value === undefined ? {} : { position: value }),
     scheduledAt: (value) => ({ scheduled_at: value ?? null }),
@@ -274,6 +273,7 @@ export function taskToRow(task: Task): Insertable<TasksTable> {
     sibling_index: task.index,
     kind: task.kind,
     attempt: task.attempt,
+    retries: task.retries,
     state: task.state,
     spec: json(task.spec),
     queue: task.queue,

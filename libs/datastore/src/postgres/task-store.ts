@@ -246,10 +246,23 @@ function settledOf(changes: readonly RowChange[], rows: readonly SettleRow[]): S
     else if (row.role === 'parent') parents.set(task.id, task);
     else if (task.parentId !== undefined) promoted.set(task.parentId, [...(promoted.get(task.parentId) ?? []), task]);
   }
+  // Siblings settled by one statement are answered as if settled one after another, in the order
+  // of the calls: each sees the count its own settle left, so exactly one sees the last.
+  const remaining = new Map<string, number>();
+  for (const change of changes) {
+    const parentId = tasks.get(change.id)?.parentId;
+    if (parentId !== undefined) remaining.set(parentId, (remaining.get(parentId) ?? 0) + 1);
+  }
   return changes.map((change) => {
     const task = tasks.get(change.id);
     if (task === undefined) return {};
-    const parent = task.parentId === undefined ? undefined : parents.get(task.parentId);
+    const counted = task.parentId === undefined ? undefined : parents.get(task.parentId);
+    let parent: Task | undefined;
+    if (counted !== undefined) {
+      const later = (remaining.get(counted.id) ?? 1) - 1;
+      remaining.set(counted.id, later);
+      parent = { ...counted, pendingChildren: (counted.pendingChildren ?? 0) + later };
+    }
     const sibling = task.parentId === undefined ? undefined : promoted.get(task.parentId)?.shift();
     return { task, ...(parent === undefined ? {} : { parent }), ...(sibling === undefined ? {} : { promoted: sibling }) };
   });

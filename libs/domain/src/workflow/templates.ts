@@ -12,12 +12,12 @@ export function hasExpressions(text: string): boolean {
 }
 
 /** Checks a template's syntax; throws TorkError (INVALID_INPUT) naming the problem. */
-export function compileTemplate(text: string): void {
+export function checkTemplateSyntax(text: string): void {
   compile(text);
 }
 
-/** A field that is an expression with or without `{{ }}` around it, as `each.list` is. */
-export function compileExpression(text: string): void {
+/** Checks a field that is an expression with or without `{{ }}` around it, as `each.list` is. */
+export function checkExpressionSyntax(text: string): void {
   compile(asTemplate(text));
 }
 
