@@ -1,17 +1,18 @@
 import { InMemoryBroker } from '@tork/broker';
 import { InMemoryDatastore } from '@tork/datastore';
 import {
+  DEADLINE_GRACE_MS,
   newJob,
-  newTask,
   parseJobSpec,
   QUEUE,
   silentLogger,
   type Job,
   type Message,
+  type Task,
   type TaskRun,
 } from '@tork/domain';
+import { taskFixture } from '@tork/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEADLINE_GRACE_MS } from './handlers/started.js';
 import { startScheduler, type RunningScheduler } from './scheduler.js';
 
 const NODE = 'node1';
@@ -52,14 +53,20 @@ describe('scheduler', () => {
 
   async function submit(tasks: object[]): Promise<Job> {
     const job = newJob(parseJobSpec({ name: 'test job', tasks }), new Date().toISOString());
-    await datastore.createJob(job);
+    await datastore.jobs.create(job);
     await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
     return job;
   }
 
+  async function createTask(task: Task): Promise<Task> {
+    const [stored] = await datastore.tasks.create([task]);
+    if (stored === undefined) throw new Error('not stored');
+    return stored;
+  }
+
   async function until(jobId: string, states: readonly string[]): Promise<Job> {
     for (let i = 0; i < 200; i++) {
-      const job = await datastore.getJob(jobId);
+      const job = await datastore.jobs.get(jobId);
       if (job !== undefined && states.includes(job.state)) return job;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -77,8 +84,8 @@ describe('scheduler', () => {
     expect(done.state).toBe('COMPLETED');
     expect(done.result).toBe('result of three');
     expect(runs.map((run) => run.spec.name)).toEqual(['one', 'two', 'three']);
-    const tasks = await datastore.listTasks(job.id);
-    expect(tasks.map((task) => [task.position, task.state, task.result])).toEqual([
+    const tasks = await datastore.tasks.list(job.id);
+    expect(tasks.map((task) => [task.index, task.state, task.result])).toEqual([
       [0, 'COMPLETED', 'result of one'],
       [1, 'COMPLETED', 'result of two'],
       [2, 'COMPLETED', 'result of three'],
@@ -101,7 +108,7 @@ describe('scheduler', () => {
     expect(done.state).toBe('FAILED');
     expect(done.error).toBe('exit code 3: boom');
     await settle();
-    const tasks = await datastore.listTasks(job.id);
+    const tasks = await datastore.tasks.list(job.id);
     expect(tasks.map((task) => [task.spec.name, task.state])).toEqual([
       ['one', 'COMPLETED'],
       ['two', 'FAILED'],
@@ -118,7 +125,7 @@ describe('scheduler', () => {
     const done = await until(job.id, ['COMPLETED', 'FAILED']);
     await settle();
     expect(done.state).toBe('COMPLETED');
-    const tasks = await datastore.listTasks(job.id);
+    const tasks = await datastore.tasks.list(job.id);
     expect(tasks).toHaveLength(2);
     expect(tasks.map((task) => task.result)).toEqual(['ok', 'ok']);
     expect(runs.map((run) => run.spec.name)).toEqual(['one', 'two']);
@@ -130,10 +137,10 @@ describe('scheduler', () => {
     const done = await until(job.id, ['COMPLETED', 'FAILED']);
     await settle();
     expect(done.state).toBe('COMPLETED');
-    const [task] = await datastore.listTasks(job.id);
+    const [task] = await datastore.tasks.list(job.id);
     expect(task?.state).toBe('COMPLETED');
     expect(task?.result).toBe('early');
-    expect((await datastore.getJob(job.id))?.state).toBe('COMPLETED');
+    expect((await datastore.jobs.get(job.id))?.state).toBe('COMPLETED');
   });
 
   it('ignores a failure that arrives after the task completed', async () => {
@@ -141,7 +148,7 @@ describe('scheduler', () => {
     const job = await submit([{ name: 'one', image: 'busybox' }]);
     await until(job.id, ['COMPLETED', 'FAILED']);
     await settle();
-    const stored = await datastore.getJob(job.id);
+    const stored = await datastore.jobs.get(job.id);
     expect(stored?.state).toBe('COMPLETED');
     expect(stored?.error).toBeUndefined();
   });
@@ -153,7 +160,7 @@ describe('scheduler', () => {
     await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
     await until(job.id, ['COMPLETED']);
     await settle();
-    expect(await datastore.listTasks(job.id)).toHaveLength(1);
+    expect(await datastore.tasks.list(job.id)).toHaveLength(1);
     expect(runs).toHaveLength(1);
   });
 
@@ -172,7 +179,7 @@ describe('scheduler', () => {
     await broker.publish(QUEUE.started, started(run));
     await waitFor(() => commands.length === 1);
     expect(commands).toEqual([{ type: 'task.cancel', taskId: run.id }]);
-    expect((await datastore.getTask(run.id))?.state).toBe('CANCELLED');
+    expect((await datastore.tasks.get(run.id))?.state).toBe('CANCELLED');
   });
 
   it('retries a failed task after its delay, as a new attempt, then completes the job', async () => {
@@ -187,7 +194,7 @@ describe('scheduler', () => {
     const done = await until(job.id, ['COMPLETED', 'FAILED']);
     expect(done.state).toBe('COMPLETED');
     expect(done.result).toBe('third time lucky');
-    const tasks = await datastore.listTasks(job.id);
+    const tasks = await datastore.tasks.list(job.id);
     expect(tasks.map((task) => [task.attempt, task.state, task.error])).toEqual([
       [1, 'FAILED', 'attempt 1 failed'],
       [2, 'FAILED', 'attempt 2 failed'],
@@ -211,7 +218,7 @@ describe('scheduler', () => {
     expect(done.state).toBe('FAILED');
     expect(done.error).toBe('failure 3');
     expect(
-      (await datastore.listTasks(job.id)).map((task) => [task.position, task.attempt, task.state]),
+      (await datastore.tasks.list(job.id)).map((task) => [task.index, task.attempt, task.state]),
     ).toEqual([
       [0, 1, 'FAILED'],
       [0, 2, 'FAILED'],
@@ -230,14 +237,14 @@ describe('scheduler', () => {
     await broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: job.id });
     await until(job.id, ['CANCELLED']);
     await waitFor(() => commands.length === 1);
-    const [task] = await datastore.listTasks(job.id);
+    const [task] = await datastore.tasks.list(job.id);
     expect(task?.state).toBe('CANCELLED');
     expect(commands).toEqual([{ type: 'task.cancel', taskId: task?.id }]);
     // a completion arriving after the cancel changes nothing and starts nothing
     await broker.publish(QUEUE.completed, completed(runs[0]!, 'too late'));
     await settle();
-    expect((await datastore.getJob(job.id))?.state).toBe('CANCELLED');
-    expect(await datastore.listTasks(job.id)).toHaveLength(1);
+    expect((await datastore.jobs.get(job.id))?.state).toBe('CANCELLED');
+    expect(await datastore.tasks.list(job.id)).toHaveLength(1);
   });
 
   it('schedules a retry whose timer died with its process, once its time has passed', async () => {
@@ -246,12 +253,12 @@ describe('scheduler', () => {
       parseJobSpec({ tasks: [{ image: 'busybox', retry: { limit: 1 } }] }),
       new Date().toISOString(),
     );
-    await datastore.createJob({ ...job, state: 'RUNNING' });
+    await datastore.jobs.create({ ...job, state: 'RUNNING' });
     // As a scheduler that crashed leaves it: attempt 1 failed, attempt 2 stored with its runAt, no timer left.
     const failedAt = new Date(Date.now() - 5000).toISOString();
-    await datastore.createTask({ ...newTask(job, 0, 1, failedAt), state: 'FAILED', failedAt, error: 'boom' });
-    await datastore.createTask({
-      ...newTask(job, 0, 2, failedAt),
+    await createTask({ ...taskFixture(job, 0, 1, failedAt), state: 'FAILED', failedAt, error: 'boom' });
+    await createTask({
+      ...taskFixture(job, 0, 2, failedAt),
       runAt: new Date(Date.now() - 3000).toISOString(),
     });
     const done = await until(job.id, ['COMPLETED', 'FAILED']);
@@ -261,11 +268,11 @@ describe('scheduler', () => {
   it('sends a task its scheduler marked SCHEDULED but stopped before sending', async () => {
     await workerAnswering((run) => [started(run), completed(run, 'sent by the sweeper')]);
     const job = newJob(parseJobSpec({ tasks: [{ image: 'busybox' }] }), new Date().toISOString());
-    await datastore.createJob({ ...job, state: 'SCHEDULED' });
+    await datastore.jobs.create({ ...job, state: 'SCHEDULED' });
     const scheduledAt = new Date(Date.now() - 1000).toISOString();
     // As a scheduler killed between its compare-and-set and its publish leaves it.
-    const task = await datastore.createTask({
-      ...newTask(job, 0, 1, scheduledAt),
+    const task = await createTask({
+      ...taskFixture(job, 0, 1, scheduledAt),
       state: 'SCHEDULED',
       scheduledAt,
     });
@@ -279,7 +286,7 @@ describe('scheduler', () => {
     await workerAnswering(() => []); // takes the task and never answers: it stays SCHEDULED
     const job = await submit([{ image: 'busybox' }]);
     await until(job.id, ['SCHEDULED']);
-    await expect.poll(async () => (await datastore.listTasks(job.id))[0]?.publishedAt).toBeDefined();
+    await expect.poll(async () => (await datastore.tasks.list(job.id))[0]?.publishedAt).toBeDefined();
     await new Promise((resolve) => setTimeout(resolve, 800)); // past lostAfterMs, several sweeps
     expect(runs).toHaveLength(1);
   });
@@ -290,7 +297,7 @@ describe('scheduler', () => {
       parseJobSpec({ tasks: [{ image: 'busybox' }] }),
       new Date(Date.now() - 1000).toISOString(),
     );
-    await datastore.createJob(job); // stored, but never published: the sweeper must notice
+    await datastore.jobs.create(job); // stored, but never published: the sweeper must notice
     const done = await until(job.id, ['COMPLETED']);
     expect(done.result).toBe('recovered');
   });
@@ -302,19 +309,22 @@ describe('scheduler', () => {
     const job = await submit([
       { image: 'busybox', timeout: '50ms', retry: { limit: 1, initialDelay: '10ms' } },
     ]);
-    const [first] = await datastore.listTasks(job.id);
     await waitFor(() => runs.length === 1);
     await until(job.id, ['RUNNING']);
-    const kept = await datastore.getTask(first!.id);
-    expect(Date.parse(kept!.deadlineAt!) - Date.parse(kept!.startedAt!)).toBe(50 + DEADLINE_GRACE_MS);
+    const [first] = await datastore.tasks.list(job.id);
+    const kept = await datastore.tasks.get(first!.id);
+    // The deadline runs from when the scheduler heard of the start (its own clock), not the worker's.
+    const deadlineAfterStart = Date.parse(kept!.deadlineAt!) - Date.parse(kept!.startedAt!);
+    expect(deadlineAfterStart).toBeGreaterThanOrEqual(50 + DEADLINE_GRACE_MS);
+    expect(deadlineAfterStart).toBeLessThan(50 + DEADLINE_GRACE_MS + 1000);
     // the scheduler's deadline is the timeout plus a grace for the worker; bring it forward for the test
-    await datastore.updateTask(first!.id, {
+    await datastore.tasks.update(first!.id, {
       from: ['RUNNING'],
       patch: { deadlineAt: new Date(Date.now() - 1).toISOString() },
     });
     const done = await until(job.id, ['COMPLETED', 'FAILED']);
     expect(done.state).toBe('COMPLETED');
-    const tasks = await datastore.listTasks(job.id);
+    const tasks = await datastore.tasks.list(job.id);
     expect(tasks[0]?.state).toBe('FAILED');
     expect(tasks[0]?.error).toContain('timed out after 50ms');
   });
@@ -350,7 +360,7 @@ describe('scheduler', () => {
       const job = await submit([{ name: 'long', image: 'busybox' }]);
       const done = await until(job.id, ['COMPLETED', 'FAILED']);
       expect(done.state).toBe('COMPLETED');
-      const tasks = await datastore.listTasks(job.id);
+      const tasks = await datastore.tasks.list(job.id);
       expect(tasks.map((task) => [task.attempt, task.state, task.nodeId])).toEqual([
         [1, 'FAILED', NODE],
         [2, 'COMPLETED', 'node2'],
@@ -361,9 +371,9 @@ describe('scheduler', () => {
       // A late completion from the worker presumed dead changes nothing.
       await broker.publish(QUEUE.completed, completed(runs[0]!, 'zombie'));
       await settle();
-      expect((await datastore.getTask(tasks[0]!.id))?.state).toBe('FAILED');
-      expect((await datastore.getJob(job.id))?.result).toBe('rescued');
-      const nodes = await datastore.listNodes();
+      expect((await datastore.tasks.get(tasks[0]!.id))?.state).toBe('FAILED');
+      expect((await datastore.jobs.get(job.id))?.result).toBe('rescued');
+      const nodes = await datastore.nodes.list();
       expect(nodes.map((node) => node.id).sort()).toEqual([NODE, 'node2']);
     } finally {
       clearInterval(beating);

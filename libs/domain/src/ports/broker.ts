@@ -11,12 +11,17 @@ import type { Message } from '../messages.js';
  * - at most `concurrency` handlers of one subscription run at once.
  */
 export interface Broker {
-  publish(queue: string, message: Message): Promise<void>;
+  publish(queue: string, message: Message, options?: PublishOptions): Promise<void>;
   subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription>;
   /** Rejects when the broker cannot be reached. */
   healthCheck(): Promise<void>;
   /** Closes every subscription (waiting for handlers in flight) and the connection. */
   close(): Promise<void>;
+}
+
+export interface PublishOptions {
+  /** 0-9: a consumer takes messages of a higher priority from the queue first (default 0). */
+  readonly priority?: number;
 }
 
 export interface Delivery {
