@@ -75,8 +75,8 @@ describePostgres('runMigrations', () => {
 
     const store = new PostgresDatastore({ dsn, schema, poolSize: 1 });
     const job = jobFixture();
-    await store.createJob(job);
-    expect(await store.getJob(job.id)).toEqual(job);
+    await store.jobs.create(job);
+    expect(await store.jobs.get(job.id)).toEqual(job);
     await store.close();
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { InMemoryBroker } from '@tork/broker';
-import { newId, QUEUE, silentLogger, type Message, type TaskRun, type TaskSpec } from '@tork/domain';
+import { newId, QUEUE, silentLogger, type Message, type TaskRun, type ContainerTaskSpec } from '@tork/domain';
 import { DockerRuntime } from '@tork/runtime';
 import { describeWithService, dockerAvailable } from '@tork/testing';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ describeWithService(
     return worker;
   }
 
-  async function submit(spec: TaskSpec, queue = 'default'): Promise<TaskRun> {
+  async function submit(spec: ContainerTaskSpec, queue = 'default'): Promise<TaskRun> {
     const task: TaskRun = { id: newId(), jobId: newId(), attempt: 1, queue, spec };
     submitted.push(task.id);
     await broker.publish(queue, { type: 'task.run', task });
