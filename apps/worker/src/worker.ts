@@ -6,6 +6,7 @@ import {
   QUEUE,
   redactText,
   secretValues,
+  setLongTimeout,
   workerQueue,
   type Broker,
   type Logger,
@@ -228,10 +229,10 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       const drain =
         stopOptions.drainTimeoutMs === undefined
           ? undefined
-          : setTimeout(handBack, stopOptions.drainTimeoutMs);
+          : setLongTimeout(handBack, stopOptions.drainTimeoutMs);
       if (stopOptions.abort === true) handBack();
       await Promise.all(work.map((subscription) => subscription.close()));
-      clearTimeout(drain);
+      drain?.clear();
       await Promise.allSettled([...reports]);
       await commands?.close();
       logger.info({}, 'worker stopped');
