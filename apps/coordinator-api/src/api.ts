@@ -1,4 +1,4 @@
-import type { Broker, Datastore } from '@tork/domain';
+import type { Broker, Datastore, JobSpecPolicy } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -21,6 +21,8 @@ export interface ApiDeps {
   readonly version?: string;
   /** Extra readiness for /health, e.g. rejecting while the process drains. */
   readonly readiness?: () => Promise<void>;
+  /** What submitted jobs may use beyond the schema's rules, e.g. an allowlist of queues. */
+  readonly jobSpecPolicy?: JobSpecPolicy;
 }
 
 /** Builds the REST API on the given adapters without listening; tests drive it with `inject`. */
@@ -37,7 +39,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandlers(app);
   for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
   await registerOpenApi(app, version);
-  await app.register(jobsRoutes, { datastore: deps.datastore, broker: deps.broker });
+  await app.register(jobsRoutes, {
+    datastore: deps.datastore,
+    broker: deps.broker,
+    ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
+  });
   await app.register(tasksRoutes, { datastore: deps.datastore, broker: deps.broker });
   await app.register(nodesRoutes, { datastore: deps.datastore });
   await app.register(healthRoutes, {

@@ -594,6 +594,12 @@ describe('parseJobSpecText: hostile input', () => {
     ]);
   });
 
+  it('refuses env values that look encrypted: only the engine writes those', () => {
+    expect(problemsOfBody(oneTask({ env: { COPIED: 'enc:v1:k1:AAAA' } }))).toEqual([
+      'tasks[0].env.COPIED: may not start with "enc:v1:"',
+    ]);
+  });
+
   it("reserves RabbitMQ's amq. prefix", () => {
     expect(problemsOfBody(oneTask({ queue: 'amq.x' }))).toEqual([
       'tasks[0].queue: "amq.x" is reserved by the engine',

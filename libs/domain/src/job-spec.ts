@@ -10,6 +10,7 @@ import {
   type RetrySpec,
   type TaskSpec,
 } from './job-spec.schema.js';
+import { ENVELOPE_PREFIX, isEncrypted } from './keyring.js';
 import { DEFAULT_QUEUE, isReservedQueue, QUEUE_NAME_MAX_LENGTH, QUEUE_NAME_PATTERN } from './queues.js';
 import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR, totalRetryDelayMs } from './retry-delay.js';
 import { parseCpus, parseSize } from './size.js';
@@ -293,6 +294,14 @@ function checkCommon(task: Record<string, unknown>, path: string): Problem[] {
         path: `${path}.timeout`,
         message: `must be at most ${formatDuration(SPEC_LIMITS.timeoutMs)}`,
       });
+  }
+  const env = task['env'];
+  if (isRecord(env)) {
+    for (const [key, value] of Object.entries(env)) {
+      // Only the API encrypts: a submitted envelope could be another job's secret, copied.
+      if (typeof value === 'string' && isEncrypted(value))
+        problems.push({ path: `${path}.env.${key}`, message: `may not start with "${ENVELOPE_PREFIX}"` });
+    }
   }
   return problems;
 }

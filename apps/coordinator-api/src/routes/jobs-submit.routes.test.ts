@@ -232,6 +232,87 @@ describe('POST /job', () => {
     });
   });
 
+  describe('answers hostile input with a short 400, quickly', () => {
+    afterEach(expectStillHealthy);
+
+    /** The review's shape: anchors whose aliases multiply on expansion, `tasks` aliases of a task with `pre` aliases. */
+    function aliasBomb(taskAliases: number): string {
+      const env = Array.from({ length: 10 }, (_, i) => `K${i}: v${i}`).join(', ');
+      const pre = [`&p {image: a, env: {${env}}}`, ...Array.from({ length: 999 }, () => '*p')].join(', ');
+      const tasks = [`&t {image: a, pre: [${pre}]}`, ...Array.from({ length: taskAliases }, () => '*t')];
+      return `tasks: [${tasks.join(', ')}]\n`;
+    }
+
+    /** Submits, and checks the answer is a 400 under 64 KiB within 2 s; returns its problems. */
+    async function rejected(body: string, contentType: string): Promise<{ path: string; message: string }[]> {
+      const began = performance.now();
+      const response = await submit(body, contentType);
+      expect(performance.now() - began).toBeLessThan(2000);
+      expect(response.statusCode).toBe(400);
+      expect(Buffer.byteLength(response.body)).toBeLessThan(64 * 1024);
+      return json(response.body)['problems'] as { path: string; message: string }[];
+    }
+
+    it('YAML anchors and aliases: a 20 KB alias bomb and a 1 MiB one', async () => {
+      for (const bomb of [aliasBomb(3999), aliasBomb(258_000)]) {
+        expect(bomb.length).toBeLessThan(1024 * 1024);
+        const problems = await rejected(bomb, 'text/yaml');
+
+        expect(problems).toEqual([
+          {
+            path: 'body',
+            message: 'YAML anchors and aliases are not accepted (found &p before line 1): write the value out',
+          },
+        ]);
+      }
+      expect((await api.datastore.listJobs({ page: 1, size: 10 })).totalItems).toBe(0);
+    });
+
+    it('a 1 MiB JSON body of 74,800 tasks', async () => {
+      const body = JSON.stringify({ tasks: Array.from({ length: 74_800 }, () => ({ image: 'a' })) });
+
+      expect(await rejected(body, 'application/json')).toEqual([
+        { path: 'tasks', message: 'must have at most 1000 items' },
+      ]);
+    });
+
+    it('1 MiB of bad env keys: 50 problems, then how many more', async () => {
+      const env = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`bad-${i}`, 'v']));
+      const body = JSON.stringify({ tasks: [{ image: 'a', env }] });
+      expect(body.length).toBeGreaterThan(900 * 1024);
+      const problems = await rejected(body, 'application/json');
+
+      expect(problems).toHaveLength(51);
+      expect(problems.at(-1)).toEqual({ path: 'body', message: 'and 59951 more problems' });
+    });
+
+    it("RabbitMQ's reserved amq. prefix and a timeout past 168h", async () => {
+      const problems = await rejected(
+        'tasks:\n  - image: a\n    queue: amq.x\n  - image: b\n    timeout: 600h\n',
+        'text/yaml',
+      );
+
+      expect(problems).toEqual([
+        { path: 'tasks[0].queue', message: '"amq.x" is reserved by the engine' },
+        { path: 'tasks[1].timeout', message: 'must be at most 168h' },
+      ]);
+    });
+  });
+
+  it('accepts only the allowed queues when given a policy', async () => {
+    await api.app.close();
+    api = await startTestApi({ jobSpecPolicy: { allowedQueues: ['default', 'transcoding'] } });
+
+    const allowed = await submit('tasks:\n  - image: a\n    queue: transcoding\n  - image: b\n', 'text/yaml');
+    const other = await submit('tasks:\n  - image: a\n    queue: zzz\n', 'text/yaml');
+
+    expect(allowed.statusCode).toBe(200);
+    expect(other.statusCode).toBe(400);
+    expect(json(other.body)['problems']).toEqual([
+      { path: 'tasks[0].queue', message: '"zzz" is not one of the allowed queues (default, transcoding)' },
+    ]);
+  });
+
   describe('rejects other media types with 415', () => {
     afterEach(expectStillHealthy);
 

@@ -9,6 +9,7 @@ import {
   type Broker,
   type Datastore,
   type JobSpecFormat,
+  type JobSpecPolicy,
 } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
@@ -27,6 +28,7 @@ import { toJobSummary, toJobView, toSubmittedJob } from '../views.js';
 export interface JobsRoutesOptions {
   readonly datastore: Datastore;
   readonly broker: Broker;
+  readonly policy?: JobSpecPolicy;
 }
 
 /** A submitted body, still text: the domain parser is its one validator. */
@@ -100,7 +102,7 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
         if (body === undefined) throw unsupportedMediaType(request.headers['content-type']);
         if (body.text.trim() === '')
           throw TorkError.invalid([{ path: 'body', message: 'required: the request body is empty' }]);
-        const spec = parseJobSpecText(body.text, body.format);
+        const spec = parseJobSpecText(body.text, body.format, options.policy);
         const job = newJob(spec, new Date().toISOString());
         await datastore.createJob(job);
         try {
