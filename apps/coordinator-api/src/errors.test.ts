@@ -47,12 +47,18 @@ describe('toErrorReply', () => {
     expect(reply.statusCode).toBe(400);
     expect(reply.body.error.length).toBeLessThanOrEqual(1024);
     const listed = reply.body.problems ?? [];
-    expect(listed.at(-1)).toEqual({ path: 'body', message: `and ${500 - (listed.length - 1)} more problems` });
+    expect(listed.at(-1)).toEqual({
+      path: 'body',
+      message: `and ${500 - (listed.length - 1)} more problems`,
+    });
     expect(listed[0]?.path).toHaveLength(256);
   });
 
   it('cuts short the message of any other error too', () => {
-    const reply = toErrorReply(new TorkError('NOT_FOUND', `job ${'\u0001'.repeat(100_000)} not found`), context);
+    const reply = toErrorReply(
+      new TorkError('NOT_FOUND', `job ${'\u0001'.repeat(100_000)} not found`),
+      context,
+    );
 
     expect(Buffer.byteLength(JSON.stringify(reply.body))).toBeLessThanOrEqual(1024 * 6 + 20);
   });

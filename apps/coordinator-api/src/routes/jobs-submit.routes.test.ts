@@ -1,4 +1,5 @@
-import { newTask, REDACTED } from '@tork/domain';
+import { randomBytes } from 'node:crypto';
+import { Keyring, newTask, parseEncryptionKey, REDACTED, SecretPolicy } from '@tork/domain';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   collect,
@@ -261,7 +262,8 @@ describe('POST /job', () => {
         expect(problems).toEqual([
           {
             path: 'body',
-            message: 'YAML anchors and aliases are not accepted (found &p before line 1): write the value out',
+            message:
+              'YAML anchors and aliases are not accepted (found &p before line 1): write the value out',
           },
         ]);
       }
@@ -444,5 +446,72 @@ describe('secrets', () => {
     expect(view['execution']).toMatchObject([
       { result: `printed ${REDACTED}`, error: `failed with ${REDACTED}` },
     ]);
+  });
+});
+
+describe('secrets by key name and in URLs', () => {
+  it('masks API_TOKEN, GITHUB_TOKEN and the password of DATABASE_URL in every view', async () => {
+    const env = {
+      API_TOKEN: 'tok-123',
+      GITHUB_TOKEN: 'ghp-456',
+      DATABASE_URL: 'postgres://app:hunter2@db:5432/app',
+      INTRO: 'hello',
+    };
+    const submitted = await submit(JSON.stringify({ tasks: [{ image: 'a', env }] }), 'application/json');
+    const id = String(json(submitted.body)['id']);
+
+    for (const body of [submitted.body, (await api.app.inject({ method: 'GET', url: `/jobs/${id}` })).body]) {
+      expect(body).not.toMatch(/tok-123|ghp-456|hunter2/);
+      expect(json(body)['tasks']).toEqual([
+        {
+          image: 'a',
+          env: {
+            API_TOKEN: REDACTED,
+            GITHUB_TOKEN: REDACTED,
+            DATABASE_URL: `postgres://app:${REDACTED}@db:5432/app`,
+            INTRO: 'hello',
+          },
+        },
+      ]);
+    }
+  });
+
+  it('follows the key patterns it is given instead of the default ones', async () => {
+    await api.app.close();
+    api = await startTestApi({ secretPolicy: new SecretPolicy(['PIN']) });
+
+    const submitted = await submit(
+      'tasks:\n  - image: a\n    env: {CARD_PIN: "4321", API_TOKEN: t}\n',
+      'text/yaml',
+    );
+
+    expect(json(submitted.body)['tasks']).toEqual([
+      { image: 'a', env: { CARD_PIN: REDACTED, API_TOKEN: 't' } },
+    ]);
+  });
+});
+
+describe('secrets with an encryption key', () => {
+  const keyring = new Keyring([parseEncryptionKey(`k1:${randomBytes(32).toString('base64')}`)]);
+
+  it('are encrypted before the job is stored, and shown redacted; the API never decrypts', async () => {
+    await api.app.close();
+    api = await startTestApi({ keyring });
+    const env = { MY_PASSWORD: 'hunter2', DATABASE_URL: 'postgres://u:pw-in-url@db/x', INTRO: 'hello' };
+
+    const submitted = await submit(JSON.stringify({ tasks: [{ image: 'a', env }] }), 'application/json');
+
+    expect(submitted.statusCode).toBe(200);
+    const id = String(json(submitted.body)['id']);
+    const stored = await api.datastore.getJob(id);
+    expect(JSON.stringify(stored)).not.toMatch(/hunter2|pw-in-url/);
+    expect(stored?.tasks[0]?.env?.['MY_PASSWORD']).toMatch(/^enc:v1:k1:/);
+    expect(keyring.decrypt(stored?.tasks[0]?.env?.['MY_PASSWORD'] ?? '')).toBe('hunter2');
+    expect(stored?.tasks[0]?.env?.['INTRO']).toBe('hello');
+    const view = (await api.app.inject({ method: 'GET', url: `/jobs/${id}` })).body;
+    expect(json(view)['tasks']).toEqual([
+      { image: 'a', env: { MY_PASSWORD: REDACTED, DATABASE_URL: REDACTED, INTRO: 'hello' } },
+    ]);
+    expect(view).not.toContain('enc:v1:');
   });
 });
