@@ -38,9 +38,12 @@ export class TorkError extends Error {
     this.retryable = options.retryable ?? false;
   }
 
-  /** An invalid input; at most {@link MAX_PROBLEMS} problems are kept (see {@link boundProblems}). */
-  static invalid(problems: readonly Problem[]): TorkError {
-    const bounded = boundProblems(problems);
+  /**
+   * An invalid input; at most {@link MAX_PROBLEMS} problems are kept (see {@link boundProblems}).
+   * `total` counts problems found beyond those given, when the caller kept only the first ones.
+   */
+  static invalid(problems: readonly Problem[], total = problems.length): TorkError {
+    const bounded = boundProblems(problems, total);
     const summary = bounded.map((p) => formatProblem(p)).join('; ');
     return new TorkError('INVALID_INPUT', `invalid job: ${summary}`, { problems: bounded });
   }
@@ -56,12 +59,12 @@ export const MAX_PROBLEMS = 50;
 export const MAX_PROBLEM_TEXT = 256;
 
 /** The first {@link MAX_PROBLEMS} problems, their texts cut short, then `{path: "body", message: "and N more problems"}`. */
-export function boundProblems(problems: readonly Problem[]): Problem[] {
+export function boundProblems(problems: readonly Problem[], total = problems.length): Problem[] {
   const kept = problems.slice(0, MAX_PROBLEMS).map((problem) => ({
     path: truncateText(problem.path, MAX_PROBLEM_TEXT),
     message: truncateText(problem.message, MAX_PROBLEM_TEXT),
   }));
-  const rest = problems.length - kept.length;
+  const rest = Math.max(total, problems.length) - kept.length;
   return rest > 0 ? [...kept, { path: 'body', message: `and ${rest} more problems` }] : kept;
 }
 

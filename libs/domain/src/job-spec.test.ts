@@ -487,10 +487,18 @@ describe('parseJobSpecText: hostile input', () => {
     expect(problemsOfText(text, 'json')).toEqual(['tasks: must have at most 1000 items']);
   });
 
-  it('reports at most 50 problems of 1 MiB of bad env keys, then how many more, in a short message', () => {
+  it('answers 1 MiB of bad env keys in one task with the one limit it breaks', () => {
     const env = Object.fromEntries(Array.from({ length: 90_000 }, (_, i) => [`bad-${i}`, 'v']));
     const text = JSON.stringify({ tasks: [{ image: 'a', env }] });
     expect(text.length).toBeGreaterThan(1024 * 1024);
+
+    expect(problemsOfText(text, 'json')).toEqual(['tasks[0].env: must have at most 256 keys']);
+  });
+
+  it('reports at most 50 problems of 1 MiB of bad env keys within the limits, then how many more', () => {
+    const env = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`b-${i}`, 'v']));
+    const text = JSON.stringify({ tasks: Array.from({ length: 300 }, () => ({ image: 'a', env })) });
+    expect(text.length).toBeGreaterThan(800 * 1024);
 
     let error: TorkError | undefined;
     try {
@@ -500,12 +508,11 @@ describe('parseJobSpecText: hostile input', () => {
     }
 
     expect(error?.problems).toHaveLength(51);
-    expect(error?.problems[0]).toEqual({ path: 'tasks[0].env', message: 'must have at most 256 keys' });
-    expect(error?.problems[1]).toEqual({
-      path: 'tasks[0].env.bad-0',
+    expect(error?.problems[0]).toEqual({
+      path: 'tasks[0].env.b-0',
       message: 'is not a valid environment variable name',
     });
-    expect(error?.problems[50]).toEqual({ path: 'body', message: 'and 89951 more problems' });
+    expect(error?.problems[50]).toEqual({ path: 'body', message: `and ${300 * 256 - 50} more problems` });
     expect(error?.message.length).toBeLessThan(8 * 1024);
   });
 
@@ -517,10 +524,39 @@ describe('parseJobSpecText: hostile input', () => {
     expect(problem?.split(':')[0]).toHaveLength(256);
   });
 
-  it('holds every structural limit', () => {
-    const aux = (count: number): unknown[] => Array.from({ length: count }, () => ({ image: 'a' }));
-    const env = (count: number): Record<string, string> =>
-      Object.fromEntries(Array.from({ length: count }, (_, i) => [`K${i}`, 'v']));
+  it('answers lists and maps past their limits with those limits alone', () => {
+    const aux = (count: number): unknown[] => Array.from({ length: count }, () => ({ image: 'a', bad: 1 }));
+    const problems = problemsOfBody({
+      name: 7,
+      tasks: [
+        {
+          pre: aux(17),
+          post: aux(17),
+          volumes: Array.from({ length: 17 }, () => 'relative'),
+          env: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`bad-${i}`, 'v'])),
+        },
+        {
+          image: 'a',
+          pre: [
+            { image: 'a', env: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`K${i}`, 'v'])) },
+          ],
+        },
+      ],
+    });
+
+    expect(problems).toEqual([
+      'tasks[0].env: must have at most 256 keys',
+      'tasks[0].pre: must have at most 16 items',
+      'tasks[0].post: must have at most 16 items',
+      'tasks[0].volumes: must have at most 16 items',
+      'tasks[1].pre[0].env: must have at most 256 keys',
+    ]);
+    expect(problemsOfBody({ tasks: Array.from({ length: 1001 }, () => ({})) })).toEqual([
+      'tasks: must have at most 1000 items',
+    ]);
+  });
+
+  it('holds every length limit', () => {
     const problems = problemsOfBody({
       name: 'n'.repeat(257),
       tasks: [
@@ -528,11 +564,11 @@ describe('parseJobSpecText: hostile input', () => {
           name: 'n'.repeat(257),
           image: 'i'.repeat(513),
           run: 'r'.repeat(256 * 1024 + 1),
-          pre: aux(17),
-          post: aux(17),
-          volumes: Array.from({ length: 17 }, (_, i) => `/v${i}`),
-          env: { ...env(257), LONG: 'v'.repeat(64 * 1024 + 1) },
+          volumes: [`/${'v'.repeat(256)}`],
+          env: { LONG: 'v'.repeat(64 * 1024 + 1) },
+          queue: 'q'.repeat(101),
           timeout: `${'1'.repeat(31)}s1`,
+          retry: { limit: 1, initialDelay: `${'1'.repeat(32)}s` },
           limits: { cpus: '1'.repeat(33), memory: '1'.repeat(33) },
         },
         { image: 'a', pre: [{ image: 'a', name: 'n'.repeat(257), env: { ['K'.repeat(257)]: 'v' } }] },
@@ -544,11 +580,10 @@ describe('parseJobSpecText: hostile input', () => {
       'tasks[0].name: must be at most 256 characters long',
       'tasks[0].image: must be at most 512 characters long',
       'tasks[0].run: must be at most 262144 characters long',
-      'tasks[0].env: must have at most 256 keys',
       'tasks[0].env.LONG: must be at most 65536 characters long',
-      'tasks[0].pre: must have at most 16 items',
-      'tasks[0].post: must have at most 16 items',
-      'tasks[0].volumes: must have at most 16 items',
+      'tasks[0].queue: must be at most 100 characters long',
+      'tasks[0].volumes[0]: must be at most 256 characters long',
+      'tasks[0].retry.initialDelay: must be at most 32 characters long',
       'tasks[0].timeout: must be at most 32 characters long',
       'tasks[0].limits.cpus: must be at most 32 characters long',
       'tasks[0].limits.memory: must be at most 32 characters long',

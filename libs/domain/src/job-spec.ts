@@ -1,10 +1,11 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { load as loadYaml, YAMLException, type State as YamlState } from 'js-yaml';
 import { formatDuration, parseDuration } from './duration.js';
-import { TorkError, truncateText, type Problem } from './errors.js';
+import { MAX_PROBLEMS, TorkError, truncateText, type Problem } from './errors.js';
 import {
   JobSpecSchema,
   SPEC_LIMITS,
+  TaskSpecSchema,
   type AuxTaskSpec,
   type JobSpec,
   type RetrySpec,
@@ -24,7 +25,17 @@ export interface JobSpecPolicy {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validateShape = ajv.compile(JobSpecSchema);
+// The job's own fields here, each task on its own below: no validation run lists more than one task's problems.
+const tasksList = JobSpecSchema.properties.tasks;
+const validateJobFields = ajv.compile({
+  ...JobSpecSchema,
+  $id: undefined,
+  properties: {
+    ...JobSpecSchema.properties,
+    tasks: { type: 'array', minItems: tasksList.minItems, maxItems: tasksList.maxItems },
+  },
+});
+const validateTask = ajv.compile(TaskSpecSchema);
 
 /** Parses a submitted body (JSON or YAML text) into a valid job spec, or throws INVALID_INPUT with every problem. */
 export function parseJobSpecText(text: string, format: JobSpecFormat, policy: JobSpecPolicy = {}): JobSpec {
@@ -68,17 +79,77 @@ export function parseJobSpec(body: unknown, policy: JobSpecPolicy = {}): JobSpec
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw TorkError.invalid([{ path: 'body', message: 'must be an object with `tasks`' }]);
   }
-  // A hostile body can break a rule 100,000 times: no spreading, and each path is worked out once.
-  const problems: Problem[] = [];
-  if (!validateShape(body)) {
-    const paths = new Map<string, string>();
-    for (const error of validateShape.errors ?? []) {
-      for (const problem of toProblem(error, paths)) problems.push(problem);
+  // A list or map past its limit is all a reply says: its items could break rules 100,000 times.
+  const oversized: Problem[] = [];
+  findOversized(JobSpecSchema, body, '', oversized);
+  if (oversized.length > 0) throw TorkError.invalid(oversized);
+  const problems = new ProblemList();
+  problems.addErrors(validateJobFields(body) ? [] : validateJobFields.errors, '');
+  const tasks = (body as Record<string, unknown>)['tasks'];
+  if (Array.isArray(tasks)) {
+    tasks.forEach((task: unknown, index) => {
+      problems.addErrors(validateTask(task) ? [] : validateTask.errors, `/tasks/${index}`);
+    });
+    tasks.forEach((task: unknown, index) => {
+      if (isRecord(task)) problems.addAll(checkTask(task, `tasks[${index}]`, policy));
+    });
+  }
+  if (problems.total > 0) throw TorkError.invalid(problems.kept, problems.total);
+  return normalize(body as JobSpec);
+}
+
+/** The first problems found, and how many there were in all. */
+class ProblemList {
+  readonly kept: Problem[] = [];
+  total = 0;
+  private readonly paths = new Map<string, string>();
+
+  addErrors(errors: readonly ErrorObject[] | null | undefined, prefix: string): void {
+    const problems: Problem[] = [];
+    for (const error of errors ?? []) {
+      const at = { ...error, instancePath: prefix + error.instancePath };
+      for (const problem of toProblem(at, this.paths)) problems.push(problem);
+    }
+    this.addAll(dedupe(problems));
+  }
+
+  addAll(problems: readonly Problem[]): void {
+    for (const problem of problems) {
+      this.total += 1;
+      if (this.kept.length < MAX_PROBLEMS) this.kept.push(problem);
     }
   }
-  for (const problem of checkSemantics(body as Record<string, unknown>, policy)) problems.push(problem);
-  if (problems.length > 0) throw TorkError.invalid(dedupe(problems));
-  return normalize(body as JobSpec);
+}
+
+interface SchemaNode {
+  readonly [keyword: string]: unknown;
+  readonly maxItems?: number;
+  readonly maxProperties?: number;
+  readonly items?: SchemaNode;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
+/** Arrays and maps of the body longer than the schema allows, found by walking the schema's `items` and `properties`. */
+function findOversized(schema: SchemaNode, value: unknown, path: string, found: Problem[]): void {
+  const here = path || 'body';
+  if (Array.isArray(value)) {
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+      found.push({ path: here, message: `must have at most ${schema.maxItems} items` });
+    } else if (schema.items !== undefined) {
+      const items = schema.items;
+      value.forEach((item: unknown, index) => {
+        findOversized(items, item, `${path}[${index}]`, found);
+      });
+    }
+  } else if (isRecord(value)) {
+    if (schema.maxProperties !== undefined && Object.keys(value).length > schema.maxProperties) {
+      found.push({ path: here, message: `must have at most ${schema.maxProperties} keys` });
+    } else {
+      for (const [key, property] of Object.entries(schema.properties ?? {})) {
+        if (key in value) findOversized(property, value[key], path === '' ? key : `${path}.${key}`, found);
+      }
+    }
+  }
 }
 
 function toProblem(error: ErrorObject, paths: Map<string, string>): Problem[] {
@@ -168,14 +239,6 @@ function dedupe(problems: readonly Problem[]): Problem[] {
   return [...byPath.values()];
 }
 
-function checkSemantics(body: Record<string, unknown>, policy: JobSpecPolicy): Problem[] {
-  const tasks = body['tasks'];
-  if (!Array.isArray(tasks)) return [];
-  return tasks.flatMap((task: unknown, index) =>
-    isRecord(task) ? checkTask(task, `tasks[${index}]`, policy) : [],
-  );
-}
-
 function checkTask(task: Record<string, unknown>, path: string, policy: JobSpecPolicy): Problem[] {
   const problems: Problem[] = [...checkCommon(task, path)];
   const queue = task['queue'];
@@ -250,7 +313,7 @@ function checkTask(task: Record<string, unknown>, path: string, policy: JobSpecP
 function checkRetry(retry: Record<string, unknown>, path: string): Problem[] {
   const problems: Problem[] = [];
   const delay = retry['initialDelay'];
-  let delayOk = true;
+  let delayOk = typeof delay !== 'string' || isShort(delay);
   if (typeof delay === 'string' && isShort(delay)) {
     const ms = parseDuration(delay);
     delayOk = ms !== undefined && ms > 0 && ms <= MAX_RETRY_INITIAL_DELAY_MS;

@@ -278,14 +278,24 @@ describe('POST /job', () => {
       ]);
     });
 
-    it('1 MiB of bad env keys: 50 problems, then how many more', async () => {
+    it('1 MiB of bad env keys in one task: the one limit it breaks', async () => {
       const env = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`bad-${i}`, 'v']));
       const body = JSON.stringify({ tasks: [{ image: 'a', env }] });
       expect(body.length).toBeGreaterThan(900 * 1024);
+
+      expect(await rejected(body, 'application/json')).toEqual([
+        { path: 'tasks[0].env', message: 'must have at most 256 keys' },
+      ]);
+    });
+
+    it('1 MiB of bad env keys within the limits: 50 problems, then how many more', async () => {
+      const env = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`b-${i}`, 'v']));
+      const body = JSON.stringify({ tasks: Array.from({ length: 300 }, () => ({ image: 'a', env })) });
+      expect(body.length).toBeGreaterThan(800 * 1024);
       const problems = await rejected(body, 'application/json');
 
       expect(problems).toHaveLength(51);
-      expect(problems.at(-1)).toEqual({ path: 'body', message: 'and 59951 more problems' });
+      expect(problems.at(-1)).toEqual({ path: 'body', message: 'and 76750 more problems' });
     });
 
     it("RabbitMQ's reserved amq. prefix and a timeout past 168h", async () => {
