@@ -19,7 +19,8 @@ export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: K
 
 /**
  * A copy of a task spec with every encrypted env value decrypted, for the container, and the
- * plaintexts, which are secrets to mask. Throws a TorkError naming the variable it cannot decrypt.
+ * secrets to mask: each plaintext, or of a URL its password. Throws a TorkError naming the
+ * variable it cannot decrypt.
  */
 export function decryptSecretEnv(
   spec: TaskSpec,
@@ -38,7 +39,9 @@ export function decryptSecretEnv(
           );
         try {
           const plaintext = keyring.decrypt(value);
-          secrets.push(plaintext);
+          // A URL was encrypted for its password: mask that, as for a URL that came in clear.
+          const passwords = urlPasswords(plaintext);
+          secrets.push(...(passwords.length > 0 ? passwords : [plaintext]));
           return plaintext;
         } catch (error) {
           throw new TorkError('INTERNAL', `cannot decrypt env ${key} of ${where}: ${errorMessage(error)}`);
