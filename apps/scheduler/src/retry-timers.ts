@@ -1,4 +1,12 @@
-import { errorMessage, QUEUE, type Broker, type Logger, type Task } from '@tork/domain';
+import {
+  errorMessage,
+  QUEUE,
+  setLongTimeout,
+  type Broker,
+  type LongTimeout,
+  type Logger,
+  type Task,
+} from '@tork/domain';
 
 /**
  * Publishes delayed retries to `pending` when their time comes. The delay lives in the
@@ -6,7 +14,7 @@ import { errorMessage, QUEUE, type Broker, type Logger, type Task } from '@tork/
  * only makes the common case punctual. Waiting occupies no worker slot and no consumer.
  */
 export class RetryTimers {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<LongTimeout>();
 
   constructor(
     private readonly broker: Broker,
@@ -15,7 +23,8 @@ export class RetryTimers {
 
   schedule(task: Task): void {
     const delayMs = Math.max(0, Date.parse(task.runAt ?? task.createdAt) - Date.now());
-    const timer = setTimeout(() => {
+    // A long timer: a plain one fires a wait past 24.8 days at once.
+    const timer = setLongTimeout(() => {
       this.timers.delete(timer);
       this.broker
         .publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id })
@@ -31,7 +40,7 @@ export class RetryTimers {
   }
 
   stop(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) timer.clear();
     this.timers.clear();
   }
 }

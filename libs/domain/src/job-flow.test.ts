@@ -1,15 +1,9 @@
 import { parseJobSpec } from './job-spec.js';
 import { describe, expect, it } from 'vitest';
 import { isId } from './ids.js';
-import {
-  afterTaskCompleted,
-  afterTaskFailed,
-  afterWorkerLost,
-  newJob,
-  newTask,
-  retryDelayMs,
-} from './job-flow.js';
+import { afterTaskCompleted, afterTaskFailed, afterWorkerLost, newJob, newTask } from './job-flow.js';
 import type { JobSpec } from './job-spec.schema.js';
+import { retryDelayMs } from './retry-delay.js';
 import type { Task } from './task.js';
 
 const NOW = '2024-01-01T12:00:00.000Z';

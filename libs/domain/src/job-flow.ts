@@ -1,9 +1,8 @@
 import { newId } from './ids.js';
-import { parseDuration } from './duration.js';
-import { DEFAULT_RETRY_INITIAL_DELAY_MS, DEFAULT_RETRY_SCALING_FACTOR } from './job-spec.js';
-import type { JobSpec, RetrySpec } from './job-spec.schema.js';
+import type { JobSpec } from './job-spec.schema.js';
 import type { Job } from './job.js';
 import { DEFAULT_QUEUE } from './queues.js';
+import { retryDelayMs } from './retry-delay.js';
 import type { Task } from './task.js';
 
 /**
@@ -83,14 +82,4 @@ export function afterWorkerLost(job: Job, task: Task, now: string): AfterFailed 
   const allowed = Math.max(task.spec.retry?.limit ?? 0, MIN_WORKER_LOSS_RERUNS);
   if (task.attempt - 1 >= allowed) return { kind: 'fail', error: task.error ?? 'worker lost' };
   return { kind: 'retry', delayMs: 0, task: newTask(job, task.position, task.attempt + 1, now) };
-}
-
-/** The wait before retry n (n = 1 after the first attempt failed): initialDelay × scalingFactor^(n-1). */
-export function retryDelayMs(retry: RetrySpec, retryNumber: number): number {
-  const initial =
-    retry.initialDelay == null
-      ? DEFAULT_RETRY_INITIAL_DELAY_MS
-      : (parseDuration(retry.initialDelay) ?? DEFAULT_RETRY_INITIAL_DELAY_MS);
-  const factor = retry.scalingFactor ?? DEFAULT_RETRY_SCALING_FACTOR;
-  return Math.round(initial * factor ** (retryNumber - 1));
 }

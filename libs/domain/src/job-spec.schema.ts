@@ -1,22 +1,56 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
 
 /**
  * The job specification a user submits. This schema is the single source for validation
  * (job-spec.ts), the TypeScript types below and the OpenAPI document.
  */
 
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** Every structural and duration limit of a job spec: the schema below and job-spec.ts use these, the README lists them. */
+export const SPEC_LIMITS = {
+  tasks: 1000,
+  /** pre and post tasks, each. */
+  auxTasks: 16,
+  volumes: 16,
+  envKeys: 256,
+  envKeyLength: 256,
+  envValueLength: 64 * 1024,
+  nameLength: 256,
+  imageLength: 512,
+  runLength: 256 * 1024,
+  volumePathLength: 256,
+  /** Durations, CPU counts and sizes written as text. */
+  shortTextLength: 32,
+  /** A task's or a pre/post task's timeout: 7 days. */
+  timeoutMs: 168 * 3_600_000,
+  /** The sum of every retry's wait, for the given limit, initialDelay and scalingFactor: 24 hours. */
+  totalRetryDelayMs: 24 * 3_600_000,
+} as const;
 
-const EnvSchema = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-  description:
-    'Environment variables for the container. Values of keys containing SECRET, PASSWORD or ACCESS_KEY are redacted.',
-});
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const shortText = (description: string) =>
+  Type.String({ maxLength: SPEC_LIMITS.shortTextLength, description });
+const name = (description?: string) =>
+  Type.String({ maxLength: SPEC_LIMITS.nameLength, ...(description === undefined ? {} : { description }) });
+
+const EnvSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String({ maxLength: SPEC_LIMITS.envValueLength }), Type.Number(), Type.Boolean()]),
+  {
+    maxProperties: SPEC_LIMITS.envKeys,
+    propertyNames: { maxLength: SPEC_LIMITS.envKeyLength, pattern: ENV_NAME_PATTERN },
+    description:
+      'Environment variables for the container. Values of keys that look secret (TOKEN, PASSWORD, SECRET, API_KEY, ... configurable) and passwords in URLs are masked everywhere.',
+  },
+);
 
 export const RetrySpecSchema = Type.Object(
   {
     limit: Type.Integer({ minimum: 0, maximum: 10, description: 'How many times to retry a failed task.' }),
     initialDelay: Type.Optional(
-      nullable(Type.String({ description: 'Delay before the first retry, e.g. `5s` (default 1s, max 5m).' })),
+      nullable(shortText('Delay before the first retry, e.g. `5s` (default 1s, max 5m).')),
     ),
     scalingFactor: Type.Optional(
       nullable(
@@ -30,50 +64,74 @@ export const RetrySpecSchema = Type.Object(
 export const LimitsSpecSchema = Type.Object(
   {
     cpus: Type.Optional(
-      Type.Union([Type.String(), Type.Number()], { description: 'CPUs, e.g. `.5` or `2`.' }),
+      Type.Union([Type.String({ maxLength: SPEC_LIMITS.shortTextLength }), Type.Number()], {
+        description: 'CPUs, e.g. `.5` or `2`.',
+      }),
     ),
-    memory: Type.Optional(
-      Type.String({ description: 'Memory with a unit suffix b, k, m or g, e.g. `10m`.' }),
-    ),
+    memory: Type.Optional(shortText('Memory with a unit suffix b, k, m or g, e.g. `10m`.')),
   },
   { additionalProperties: false },
 );
 
 export const AuxTaskSpecSchema = Type.Object(
   {
-    name: Type.Optional(Type.String()),
-    image: Type.String({ minLength: 1, description: 'The Docker image to run.' }),
-    run: Type.Optional(Type.String({ description: 'The script to run with `sh -c`.' })),
+    name: Type.Optional(name()),
+    image: Type.String({
+      minLength: 1,
+      maxLength: SPEC_LIMITS.imageLength,
+      description: 'The Docker image to run.',
+    }),
+    run: Type.Optional(
+      Type.String({ maxLength: SPEC_LIMITS.runLength, description: 'The script to run with `sh -c`.' }),
+    ),
     env: Type.Optional(EnvSchema),
-    timeout: Type.Optional(Type.String({ description: 'e.g. `300ms`, `45m`, `1h`.' })),
+    timeout: Type.Optional(shortText('e.g. `300ms`, `45m`, `1h` (at most 168h).')),
   },
   { additionalProperties: false },
 );
 
 export const TaskSpecSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ description: 'A human-readable name for the task.' })),
-    image: Type.String({ minLength: 1, description: 'The Docker image to execute the task with.' }),
-    run: Type.Optional(Type.String({ description: 'The script to run in the container, with `sh -c`.' })),
+    name: Type.Optional(name('A human-readable name for the task.')),
+    image: Type.String({
+      minLength: 1,
+      maxLength: SPEC_LIMITS.imageLength,
+      description: 'The Docker image to execute the task with.',
+    }),
+    run: Type.Optional(
+      Type.String({
+        maxLength: SPEC_LIMITS.runLength,
+        description: 'The script to run in the container, with `sh -c`.',
+      }),
+    ),
     env: Type.Optional(EnvSchema),
     queue: Type.Optional(
-      Type.String({ minLength: 1, description: 'The queue to route the task to (default `default`).' }),
+      Type.String({
+        minLength: 1,
+        maxLength: QUEUE_NAME_MAX_LENGTH,
+        description: 'The queue to route the task to (default `default`).',
+      }),
     ),
     pre: Type.Optional(
-      Type.Array(AuxTaskSpecSchema, { description: 'Tasks run before the task, on the same worker.' }),
+      Type.Array(AuxTaskSpecSchema, {
+        maxItems: SPEC_LIMITS.auxTasks,
+        description: 'Tasks run before the task, on the same worker.',
+      }),
     ),
     post: Type.Optional(
-      Type.Array(AuxTaskSpecSchema, { description: 'Tasks run after the task, on the same worker.' }),
+      Type.Array(AuxTaskSpecSchema, {
+        maxItems: SPEC_LIMITS.auxTasks,
+        description: 'Tasks run after the task, on the same worker.',
+      }),
     ),
     volumes: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), {
+      Type.Array(Type.String({ minLength: 1, maxLength: SPEC_LIMITS.volumePathLength }), {
+        maxItems: SPEC_LIMITS.volumes,
         description: 'Temporary volumes shared by the task and its pre/post tasks.',
       }),
     ),
     retry: Type.Optional(RetrySpecSchema),
-    timeout: Type.Optional(
-      Type.String({ description: 'How long the task may run, e.g. `300ms`, `45m`, `1h`.' }),
-    ),
+    timeout: Type.Optional(shortText('How long the task may run, e.g. `300ms`, `45m`, `1h` (at most 168h).')),
     limits: Type.Optional(LimitsSpecSchema),
   },
   { additionalProperties: false },
@@ -81,8 +139,12 @@ export const TaskSpecSchema = Type.Object(
 
 export const JobSpecSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ description: 'A human-readable name for the job.' })),
-    tasks: Type.Array(TaskSpecSchema, { minItems: 1, description: 'The tasks to execute, in order.' }),
+    name: Type.Optional(name('A human-readable name for the job.')),
+    tasks: Type.Array(TaskSpecSchema, {
+      minItems: 1,
+      maxItems: SPEC_LIMITS.tasks,
+      description: 'The tasks to execute, in order.',
+    }),
   },
   { additionalProperties: false, $id: 'JobSpec' },
 );

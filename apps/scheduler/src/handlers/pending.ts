@@ -1,12 +1,22 @@
 import { isJobActive, QUEUE, taskChange, type Task, type TaskPending } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
 
-/** Handles the `pending` queue: a task is marked SCHEDULED and routed to its work queue. */
+/**
+ * Handles the `pending` queue: a task is marked SCHEDULED and routed to its work queue. A retry
+ * whose `runAt` is still ahead (its message came early) stays PENDING and waits again.
+ */
 export async function handlePending(ctx: SchedulerContext, message: TaskPending): Promise<void> {
-  const job = await ctx.datastore.getJob(message.jobId);
+  const [job, task] = await Promise.all([
+    ctx.datastore.getJob(message.jobId),
+    ctx.datastore.getTask(message.taskId),
+  ]);
   if (job === undefined || !isJobActive(job.state)) {
     // The job ended (cancelled or failed) while this task waited: it never runs.
     await ctx.datastore.updateTask(message.taskId, taskChange('cancel', ctx.now()));
+    return;
+  }
+  if (task?.runAt !== undefined && Date.parse(task.runAt) > Date.parse(ctx.now())) {
+    ctx.retryTimers.schedule(task);
     return;
   }
   await scheduleTask(ctx, message.taskId);

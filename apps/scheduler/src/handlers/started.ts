@@ -1,4 +1,4 @@
-import { jobChange, parseDuration, taskChange, workerQueue, type TaskStarted } from '@tork/domain';
+import { addToTime, jobChange, parseDuration, taskChange, workerQueue, type TaskStarted } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
 
 /** The worker enforces a timeout itself; the scheduler steps in this much later, if the worker died. */
@@ -8,10 +8,9 @@ export const DEADLINE_GRACE_MS = 10_000;
 export async function handleStarted(ctx: SchedulerContext, message: TaskStarted): Promise<void> {
   // The worker echoes the task's timeout, which saves reading the task back on this hot path.
   const timeoutMs = message.timeout === undefined ? undefined : parseDuration(message.timeout);
+  // addToTime never throws: a timeout too large for a Date leaves the task without a deadline.
   const deadlineAt =
-    timeoutMs === undefined
-      ? undefined
-      : new Date(Date.parse(message.at) + timeoutMs + DEADLINE_GRACE_MS).toISOString();
+    timeoutMs === undefined ? undefined : addToTime(message.at, timeoutMs + DEADLINE_GRACE_MS);
   const task = await ctx.datastore.updateTask(
     message.taskId,
     taskChange('start', message.at, {
