@@ -1,4 +1,4 @@
-import type { Broker, Datastore } from '@tork/domain';
+import type { Broker, Datastore, JobSpecPolicy, Keyring, SecretPolicy } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -21,6 +21,12 @@ export interface ApiDeps {
   readonly version?: string;
   /** Extra readiness for /health, e.g. rejecting while the process drains. */
   readonly readiness?: () => Promise<void>;
+  /** What submitted jobs may use beyond the schema's rules, e.g. an allowlist of queues. */
+  readonly jobSpecPolicy?: JobSpecPolicy;
+  /** Which env values are secret: redacted in every view, and encrypted when there is a keyring. */
+  readonly secretPolicy?: SecretPolicy;
+  /** Encrypts secret values of submitted jobs before they are stored or sent (AES-256-GCM). */
+  readonly keyring?: Keyring;
 }
 
 /** Builds the REST API on the given adapters without listening; tests drive it with `inject`. */
@@ -37,8 +43,21 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandlers(app);
   for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
   await registerOpenApi(app, version);
-  await app.register(jobsRoutes, { datastore: deps.datastore, broker: deps.broker });
-  await app.register(tasksRoutes, { datastore: deps.datastore, broker: deps.broker });
+  const secrets = {
+    ...(deps.secretPolicy === undefined ? {} : { secretPolicy: deps.secretPolicy }),
+    ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
+  };
+  await app.register(jobsRoutes, {
+    datastore: deps.datastore,
+    broker: deps.broker,
+    ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
+    ...secrets,
+  });
+  await app.register(tasksRoutes, {
+    datastore: deps.datastore,
+    broker: deps.broker,
+    ...(deps.secretPolicy === undefined ? {} : { secretPolicy: deps.secretPolicy }),
+  });
   await app.register(nodesRoutes, { datastore: deps.datastore });
   await app.register(healthRoutes, {
     datastore: deps.datastore,

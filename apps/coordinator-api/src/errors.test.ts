@@ -3,7 +3,7 @@ import { TorkError, type ErrorCode } from '@tork/domain';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { json, startTestApi } from './api.fixture.js';
-import { toErrorReply } from './errors.js';
+import { MAX_ERROR_BODY_BYTES, toErrorReply } from './errors.js';
 
 const context = { contentType: undefined, bodyLimit: 1024 };
 
@@ -33,6 +33,34 @@ describe('toErrorReply', () => {
         problems: [{ path: 'tasks[0].image', message: 'required' }],
       },
     });
+  });
+
+  it('keeps every body under 64 KiB, even of problems that escape to 6 bytes a character', () => {
+    const control = '\u0001'.repeat(300);
+    const problems = Array.from({ length: 500 }, (_, i) => ({ path: `${i}${control}`, message: control }));
+
+    const reply = toErrorReply(TorkError.invalid(problems), context);
+
+    const size = Buffer.byteLength(JSON.stringify(reply.body));
+    expect(size).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+    expect(size).toBeGreaterThan(MAX_ERROR_BODY_BYTES / 2);
+    expect(reply.statusCode).toBe(400);
+    expect(reply.body.error.length).toBeLessThanOrEqual(1024);
+    const listed = reply.body.problems ?? [];
+    expect(listed.at(-1)).toEqual({
+      path: 'body',
+      message: `and ${500 - (listed.length - 1)} more problems`,
+    });
+    expect(listed[0]?.path).toHaveLength(256);
+  });
+
+  it('cuts short the message of any other error too', () => {
+    const reply = toErrorReply(
+      new TorkError('NOT_FOUND', `job ${'\u0001'.repeat(100_000)} not found`),
+      context,
+    );
+
+    expect(Buffer.byteLength(JSON.stringify(reply.body))).toBeLessThanOrEqual(1024 * 6 + 20);
   });
 
   it('hides the message of an unexpected error', () => {

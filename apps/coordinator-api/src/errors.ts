@@ -1,4 +1,11 @@
-import { isTorkError, type ErrorCode, type Problem } from '@tork/domain';
+import {
+  isTorkError,
+  MAX_PROBLEM_TEXT,
+  MAX_PROBLEMS,
+  truncateText,
+  type ErrorCode,
+  type Problem,
+} from '@tork/domain';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { unsupportedMediaType } from './media-types.js';
 import type { ErrorBody } from './schemas.js';
@@ -26,8 +33,58 @@ export interface ErrorContext {
   readonly bodyLimit: number;
 }
 
-/** Maps any thrown value to a status and a JSON body; never exposes stacks or unexpected messages. */
+/** No error body is larger than this, whatever the input quoted in it. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** Maps any thrown value to a status and a JSON body under {@link MAX_ERROR_BODY_BYTES}; never exposes stacks or unexpected messages. */
 export function toErrorReply(error: unknown, context: ErrorContext): ErrorReply {
+  const reply = describeError(error, context);
+  return { statusCode: reply.statusCode, body: boundErrorBody(reply.body) };
+}
+
+/**
+ * The body itself when it is small enough, else its message cut short and as many of its
+ * problems as fit, then one that counts the rest.
+ */
+export function boundErrorBody(body: ErrorBody): ErrorBody {
+  if (byteLength(body) <= MAX_ERROR_BODY_BYTES) return body;
+  const error = truncateText(body.error, 1024);
+  if (body.problems === undefined) return { error };
+  const counted = countProblems(body.problems);
+  const total = counted.total;
+  const listed = counted.listed.slice(0, MAX_PROBLEMS).map((problem) => ({
+    path: truncateText(problem.path, MAX_PROBLEM_TEXT),
+    message: truncateText(problem.message, MAX_PROBLEM_TEXT),
+  }));
+  // Each kept problem is at most 2 × 256 characters, so few rounds are needed.
+  for (let kept = listed.length; kept > 0; kept--) {
+    const candidate = { error, problems: withRestCounted(listed.slice(0, kept), total) };
+    if (byteLength(candidate) <= MAX_ERROR_BODY_BYTES) return candidate;
+  }
+  return { error, problems: withRestCounted([], total) };
+}
+
+const MORE = /^and (\d+) more problems$/;
+
+/** The problems listed, and how many there were in all (a last "and N more problems" counts N). */
+function countProblems(problems: readonly Problem[]): { listed: Problem[]; total: number } {
+  const last = problems.at(-1);
+  const more = last?.path === 'body' ? MORE.exec(last.message) : null;
+  if (more === null) return { listed: [...problems], total: problems.length };
+  const listed = problems.slice(0, -1);
+  return { listed, total: listed.length + Number(more[1]) };
+}
+
+function withRestCounted(listed: readonly Problem[], total: number): Problem[] {
+  const rest = total - listed.length;
+  return rest > 0 ? [...listed, { path: 'body', message: `and ${rest} more problems` }] : [...listed];
+}
+
+function byteLength(body: ErrorBody): number {
+  return Buffer.byteLength(JSON.stringify(body));
+}
+
+function describeError(error: unknown, context: ErrorContext): ErrorReply {
   if (isTorkError(error)) {
     const problems = error.problems.length > 0 ? { problems: [...error.problems] } : {};
     return { statusCode: STATUS[error.code], body: { error: error.message, ...problems } };

@@ -1,33 +1,36 @@
 import {
+  DEFAULT_SECRET_POLICY,
   redactTaskSpec,
   redactText,
   secretValues,
   type Job,
   type Page,
+  type SecretPolicy,
   type Task,
   type TaskLogEntry,
 } from '@tork/domain';
 import type { JobSummary, JobView, LogPage, SubmittedJob, TaskView } from './schemas.js';
 
 /**
- * What the API shows of jobs and tasks. Pure: no I/O. Secret env values are redacted everywhere,
- * and a secret value that shows up in a result or an error is replaced there too.
+ * What the API shows of jobs and tasks. Pure: no I/O. Secret env values (by the policy, or
+ * encrypted) are redacted everywhere, and a secret value that shows up in a result or an error
+ * is replaced there too (the worker masks them first; this catches what older workers did not).
  */
 
 /** The reply to a submission, in the seed's shape: id, name, state, createdAt, tasks. */
-export function toSubmittedJob(job: Job): SubmittedJob {
+export function toSubmittedJob(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POLICY): SubmittedJob {
   return withoutUndefined({
     id: job.id,
     name: job.name,
     state: job.state,
     createdAt: job.createdAt,
-    tasks: job.tasks.map((spec) => redactTaskSpec(spec)),
+    tasks: job.tasks.map((spec) => redactTaskSpec(spec, policy)),
   });
 }
 
 /** A job as listed: everything but its executions. */
-export function toJobSummary(job: Job): JobSummary {
-  const secrets = job.tasks.flatMap((spec) => secretValues(spec));
+export function toJobSummary(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POLICY): JobSummary {
+  const secrets = job.tasks.flatMap((spec) => secretValues(spec, policy));
   return withoutUndefined({
     id: job.id,
     name: job.name,
@@ -42,19 +45,23 @@ export function toJobSummary(job: Job): JobSummary {
     taskCount: job.tasks.length,
     result: redactOptional(job.result, secrets),
     error: redactOptional(job.error, secrets),
-    tasks: job.tasks.map((spec) => redactTaskSpec(spec)),
+    tasks: job.tasks.map((spec) => redactTaskSpec(spec, policy)),
   });
 }
 
 /** A job with its task executions, as `GET /job/{id}` shows it. */
-export function toJobView(job: Job, executions: readonly Task[]): JobView {
-  return { ...toJobSummary(job), execution: executions.map((task) => toTaskView(task)) };
+export function toJobView(
+  job: Job,
+  executions: readonly Task[],
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+): JobView {
+  return { ...toJobSummary(job, policy), execution: executions.map((task) => toTaskView(task, policy)) };
 }
 
 /** One task execution, its spec flattened into it. */
-export function toTaskView(task: Task): TaskView {
-  const secrets = secretValues(task.spec);
-  const spec = redactTaskSpec(task.spec);
+export function toTaskView(task: Task, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskView {
+  const secrets = secretValues(task.spec, policy);
+  const spec = redactTaskSpec(task.spec, policy);
   return withoutUndefined({
     id: task.id,
     jobId: task.jobId,
@@ -89,8 +96,12 @@ export function toTaskView(task: Task): TaskView {
 }
 
 /** A page of a task's output, secrets masked again on the way out. */
-export function toLogPage(task: Task, page: Page<TaskLogEntry>): LogPage {
-  const secrets = secretValues(task.spec);
+export function toLogPage(
+  task: Task,
+  page: Page<TaskLogEntry>,
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+): LogPage {
+  const secrets = secretValues(task.spec, policy);
   return {
     ...page,
     items: page.items.map((entry) => ({

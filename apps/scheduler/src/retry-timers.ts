@@ -1,26 +1,30 @@
-import { errorMessage, QUEUE, type Broker, type Logger, type Task } from '@tork/domain';
-
-/** Node's timers hold at most 2^31-1 ms; a longer wait is re-armed when this one fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import {
+  errorMessage,
+  QUEUE,
+  setLongTimeout,
+  type Broker,
+  type LongTimeout,
+  type Logger,
+  type Task,
+} from '@tork/domain';
 
 /**
  * Publishes delayed retries to `pending` when their time comes. The delay lives in the
  * datastore (`runAt`), so a timer lost with its process is made good by the sweeper; the timer
- * only makes the common case punctual. Waiting occupies no worker slot and no consumer. A task
- * handed on early (a long wait) is handed back to its timer by the dispatch, which checks `runAt`.
+ * only makes the common case punctual. Waiting occupies no worker slot and no consumer.
  */
 export class RetryTimers {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<LongTimeout>();
 
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
   ) {}
 
   schedule(task: Task): void {
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Date.parse(task.runAt ?? task.createdAt) - this.now()));
-    const timer = setTimeout(() => {
+    const delayMs = Math.max(0, Date.parse(task.runAt ?? task.createdAt) - Date.now());
+    // A long timer: a plain one fires a wait past 24.8 days at once.
+    const timer = setLongTimeout(() => {
       this.timers.delete(timer);
       this.broker
         .publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id })
@@ -36,7 +40,7 @@ export class RetryTimers {
   }
 
   stop(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) timer.clear();
     this.timers.clear();
   }
 }

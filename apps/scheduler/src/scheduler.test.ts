@@ -265,6 +265,34 @@ describe('scheduler', () => {
     expect(done.result).toBe('attempt 2');
   });
 
+  it('leaves a retry PENDING when its pending message comes before its runAt', async () => {
+    await workerAnswering((run) => [started(run), completed(run, 'too early')]);
+    const job = newJob(parseJobSpec({ tasks: [{ image: 'busybox' }] }), new Date().toISOString());
+    await datastore.jobs.create({ ...job, state: 'RUNNING' });
+    const retry = await createTask({
+      ...taskFixture(job, 0, 2, new Date().toISOString()),
+      runAt: new Date(Date.now() + 35 * 24 * 3_600_000).toISOString(),
+    });
+
+    await broker.publish(QUEUE.pending, { type: 'task.pending', jobId: job.id, taskId: retry.id });
+    await settle();
+
+    expect((await datastore.tasks.get(retry.id))?.state).toBe('PENDING');
+    expect(runs).toEqual([]);
+  });
+
+  it('keeps a task RUNNING whose timeout is too large for a deadline', async () => {
+    await workerAnswering((run) => [{ ...started(run), timeout: '9999999999h' } as Message]);
+    const job = await submit([{ image: 'busybox' }]);
+
+    await until(job.id, ['RUNNING']);
+    await settle();
+    const [task] = await datastore.tasks.list(job.id);
+    expect(task?.state).toBe('RUNNING');
+    expect(task?.deadlineAt).toBeUndefined();
+    expect((await datastore.jobs.get(job.id))?.state).toBe('RUNNING');
+  });
+
   it('sends a task its scheduler marked SCHEDULED but stopped before sending', async () => {
     await workerAnswering((run) => [started(run), completed(run, 'sent by the sweeper')]);
     const job = newJob(parseJobSpec({ tasks: [{ image: 'busybox' }] }), new Date().toISOString());

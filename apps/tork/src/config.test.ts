@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_CONCURRENCY, loadConfig, redactConfig } from './config.js';
 import { unsupportedCombination } from './modes/run-mode.js';
@@ -91,6 +92,79 @@ describe('loadConfig', () => {
       postgresPoolSize: 4,
     });
     expect(() => loadConfig(['-drain-timeout', 'soon'], {})).toThrow('-drain-timeout must be a duration');
+  });
+});
+
+describe('loadConfig: input and secrets', () => {
+  const key = (id: string): string => `${id}:${randomBytes(32).toString('base64')}`;
+
+  it('takes an allowlist of queues', () => {
+    expect(loadConfig([], {}).allowedQueues).toBeUndefined();
+    expect(loadConfig(['-allowed-queues', 'default, transcoding'], {}).allowedQueues).toEqual([
+      'default',
+      'transcoding',
+    ]);
+    expect(() => loadConfig(['-allowed-queues', 'default,amq.x'], {})).toThrow(
+      '-allowed-queues "amq.x" is not a usable queue name',
+    );
+    expect(() => loadConfig(['-allowed-queues', ','], {})).toThrow('needs at least one queue');
+  });
+
+  it('masks the default secret key patterns unless -secret-key-patterns replaces them', () => {
+    expect(loadConfig([], {}).secretPolicy.isSecretKey('GITHUB_TOKEN')).toBe(true);
+    const policy = loadConfig(['-secret-key-patterns', 'PIN,OTP'], {}).secretPolicy;
+    expect(policy.keyPatterns).toEqual(['PIN', 'OTP']);
+    expect(policy.isSecretKey('card_pin')).toBe(true);
+    expect(policy.isSecretKey('GITHUB_TOKEN')).toBe(false);
+    expect(() => loadConfig(['-secret-key-patterns', 'A B'], {})).toThrow('-secret-key-patterns must be');
+  });
+
+  it('takes encryption keys from repeated flags, first one first', () => {
+    const config = loadConfig(['-encryption-key', key('new'), '-encryption-key', key('old')], {});
+
+    expect(config.encryptionKeys.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(config.encryptionKeys[0]?.key).toHaveLength(32);
+  });
+
+  it('else from TORK_ENCRYPTION_KEYS, else from the file TORK_ENCRYPTION_KEYS_FILE', () => {
+    const fromEnv = loadConfig([], { TORK_ENCRYPTION_KEYS: `${key('a')},${key('b')}` });
+    const files: Record<string, string> = { '/run/keys': `${key('c')}\n${key('d')}\n` };
+    const fromFile = loadConfig([], { TORK_ENCRYPTION_KEYS_FILE: '/run/keys' }, (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error('ENOENT: no such file');
+      return text;
+    });
+
+    expect(fromEnv.encryptionKeys.map((k) => k.id)).toEqual(['a', 'b']);
+    expect(fromFile.encryptionKeys.map((k) => k.id)).toEqual(['c', 'd']);
+    expect(loadConfig([], {}).encryptionKeys).toEqual([]);
+    expect(() =>
+      loadConfig([], { TORK_ENCRYPTION_KEYS_FILE: '/nope' }, () => {
+        throw new Error('ENOENT: no such file');
+      }),
+    ).toThrow('TORK_ENCRYPTION_KEYS_FILE (/nope) cannot be read: ENOENT');
+  });
+
+  it.each([
+    [['-encryption-key', 'k1:c2hvcnQ='], '-encryption-key: encryption key "k1" must be 32 bytes in base64'],
+    [['-encryption-key', randomBytes(32).toString('base64')], 'an encryption key is ID:BASE64'],
+  ])('rejects a bad key %j', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(UsageError);
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it('rejects two keys of one id', () => {
+    expect(() => loadConfig([], { TORK_ENCRYPTION_KEYS: `${key('a')},${key('a')}` })).toThrow(
+      'TORK_ENCRYPTION_KEYS: key id "a" is given more than once',
+    );
+  });
+
+  it('never logs key material', () => {
+    const text = key('k1');
+    const logged = JSON.stringify(redactConfig(loadConfig(['-encryption-key', text], {})));
+
+    expect(logged).not.toContain(text.slice(3));
+    expect(logged).toContain('k1:[REDACTED]');
   });
 });
 

@@ -1,11 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
   DEFAULT_QUEUE,
+  DEFAULT_SECRET_KEY_PATTERNS,
+  errorMessage,
   isReservedQueue,
   parseCpus,
   parseDuration,
+  parseEncryptionKey,
   parseSize,
   QUEUE_NAME_PATTERN,
+  SecretPolicy,
+  type EncryptionKey,
 } from '@tork/domain';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
 
@@ -51,6 +57,12 @@ export interface TorkConfig {
   /** How long a silent worker is given before the scheduler runs its tasks again elsewhere. */
   readonly deadWorkerAfterMs: number;
   readonly logLevel: LogLevel;
+  /** When set, the only queues submitted tasks may use. */
+  readonly allowedQueues?: readonly string[];
+  /** Which env values are secret (masked everywhere; encrypted with a key). */
+  readonly secretPolicy: SecretPolicy;
+  /** AES-256-GCM keys: the first encrypts, all decrypt. None: secrets are stored as given. */
+  readonly encryptionKeys: readonly EncryptionKey[];
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -121,10 +133,31 @@ export const FLAGS: readonly FlagSpec[] = [
     default: '15s',
   },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
+  // Input and secrets.
+  {
+    name: 'allowed-queues',
+    value: 'A,B,...',
+    help: 'the only queues tasks may name (a task without one uses default); default: any',
+  },
+  {
+    name: 'secret-key-patterns',
+    value: 'A,B,...',
+    help: `parts of env names that mark a value secret, any case (replaces the default list ${DEFAULT_SECRET_KEY_PATTERNS.join(',')})`,
+  },
+  {
+    name: 'encryption-key',
+    value: 'ID:BASE64',
+    help: 'AES-256 key (openssl rand -base64 32) for secrets at rest and in messages; the first encrypts, all decrypt; else $TORK_ENCRYPTION_KEYS (comma separated) or the file $TORK_ENCRYPTION_KEYS_FILE',
+    repeatable: true,
+  },
 ];
 
 /** Parses argv (without node and script) and the environment into a config, or throws UsageError. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): TorkConfig {
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): TorkConfig {
   const flags = parseFlags(argv, FLAGS);
   const get = (name: string): string | undefined =>
     flags.get(name)?.at(-1) ?? FLAGS.find((f) => f.name === name)?.default;
@@ -167,7 +200,73 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Tor
     heartbeatIntervalMs: parseDurationFlag(get('heartbeat-interval') ?? '5s', 'heartbeat-interval'),
     deadWorkerAfterMs: parseDurationFlag(get('dead-worker-after') ?? '15s', 'dead-worker-after'),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
+    ...parseInputAndSecrets(flags, env, readText),
   };
+}
+
+function parseInputAndSecrets(
+  flags: ParsedFlags,
+  env: NodeJS.ProcessEnv,
+  readText: (path: string) => string,
+): Pick<TorkConfig, 'allowedQueues' | 'secretPolicy' | 'encryptionKeys'> {
+  const allowed = flags.get('allowed-queues')?.[0];
+  const allowedQueues = allowed === undefined ? undefined : splitList(allowed);
+  for (const name of allowedQueues ?? []) {
+    if (!QUEUE_NAME_PATTERN.test(name) || isReservedQueue(name))
+      throw new UsageError(`-allowed-queues "${name}" is not a usable queue name`);
+  }
+  if (allowedQueues?.length === 0) throw new UsageError('-allowed-queues needs at least one queue');
+  const patterns = flags.get('secret-key-patterns')?.[0];
+  const keyPatterns = patterns === undefined ? DEFAULT_SECRET_KEY_PATTERNS : splitList(patterns);
+  if (keyPatterns.length === 0 || keyPatterns.some((pattern) => !/^[A-Za-z0-9_.-]+$/.test(pattern)))
+    throw new UsageError(
+      `-secret-key-patterns must be a comma separated list of letters, digits, "_", "." and "-"; got "${patterns ?? ''}"`,
+    );
+  return {
+    ...(allowedQueues === undefined ? {} : { allowedQueues }),
+    secretPolicy: new SecretPolicy(keyPatterns),
+    encryptionKeys: parseEncryptionKeys(flags, env, readText),
+  };
+}
+
+/** -encryption-key flags, else TORK_ENCRYPTION_KEYS, else the file TORK_ENCRYPTION_KEYS_FILE (commas or lines). */
+function parseEncryptionKeys(
+  flags: ParsedFlags,
+  env: NodeJS.ProcessEnv,
+  readText: (path: string) => string,
+): EncryptionKey[] {
+  let source = '-encryption-key';
+  let entries = flags.get('encryption-key') ?? [];
+  if (entries.length === 0 && (env['TORK_ENCRYPTION_KEYS'] ?? '') !== '') {
+    source = 'TORK_ENCRYPTION_KEYS';
+    entries = splitList(env['TORK_ENCRYPTION_KEYS'] ?? '');
+  } else if (entries.length === 0 && (env['TORK_ENCRYPTION_KEYS_FILE'] ?? '') !== '') {
+    const path = env['TORK_ENCRYPTION_KEYS_FILE'] ?? '';
+    source = `TORK_ENCRYPTION_KEYS_FILE (${path})`;
+    try {
+      entries = splitList(readText(path).replaceAll('\n', ','));
+    } catch (error) {
+      throw new UsageError(`${source} cannot be read: ${errorMessage(error)}`);
+    }
+  }
+  const keys = entries.map((entry) => {
+    try {
+      return parseEncryptionKey(entry);
+    } catch (error) {
+      throw new UsageError(`${source}: ${errorMessage(error)}`);
+    }
+  });
+  const ids = keys.map((key) => key.id);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined) throw new UsageError(`${source}: key id "${repeated}" is given more than once`);
+  return keys;
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T {
@@ -223,6 +322,8 @@ function parseQueues(flags: ParsedFlags): Record<string, number> {
 export function redactConfig(config: TorkConfig): Record<string, unknown> {
   return {
     ...config,
+    secretPolicy: config.secretPolicy.keyPatterns,
+    encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
     rabbitmqUrl: config.rabbitmqUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
     postgresDsn: config.postgresDsn
       .replace(/(password=)\S+/, '$1[REDACTED]')

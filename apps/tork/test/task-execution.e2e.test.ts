@@ -122,6 +122,32 @@ tasks:
     expect(tork.output()).not.toContain(secret);
   });
 
+  it('never shows a secret printed in two halves with a pause between, nor an API_TOKEN', async () => {
+    const id = await submit(`
+name: split secret
+tasks:
+  - name: print in halves
+    image: ubuntu:mantic
+    env:
+      MY_PASSWORD: hunter2
+      API_TOKEN: tok-split-123
+    run: |
+      printf hunt; sleep .3; printf er2
+      echo
+      echo "token $API_TOKEN"
+`);
+    const job = await waitForJob(tork.baseUrl, id);
+    expect(job.state).toBe('COMPLETED');
+    const taskId = job.execution[0]!.id;
+    await expect.poll(() => logText(taskId)).toContain('token [REDACTED]');
+    const pages = await (await fetch(`${tork.baseUrl}/tasks/${taskId}/log?size=100`)).text();
+    expect(pages).not.toContain('hunter2');
+    expect(pages).not.toContain('hunt');
+    expect(await logText(taskId)).toBe('[REDACTED]\ntoken [REDACTED]\n');
+    expect(job.execution[0]?.result).toBe('[REDACTED]\ntoken [REDACTED]\n');
+    expect(job.execution[0]?.env).toEqual({ MY_PASSWORD: '[REDACTED]', API_TOKEN: '[REDACTED]' });
+  });
+
   it('stops a task over its memory limit and says so', async () => {
     const id = await submit(`
 name: memory hog

@@ -1,7 +1,7 @@
 import {
   errorMessage,
   QUEUE,
-  redactText,
+  StreamMasker,
   type Broker,
   type Logger,
   type OutputChunk,
@@ -26,7 +26,8 @@ export const DEFAULT_LOG_OPTIONS: LogShipperOptions = {
 
 /**
  * Ships one task execution's output to the `logs` queue: numbered in order, secrets masked
- * before anything leaves the worker, bounded in size, batched so a chatty task costs few messages.
+ * before anything leaves the worker (even one split across chunks), bounded in size, batched so
+ * a chatty task costs few messages.
  */
 export class LogShipper {
   private buffer: TaskLogEntry[] = [];
@@ -36,37 +37,43 @@ export class LogShipper {
   private truncated = false;
   private sending: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
+  private readonly masker: StreamMasker<OutputChunk['stream']>;
 
   constructor(
     private readonly broker: Broker,
     private readonly task: TaskRun,
-    private readonly secrets: readonly string[],
+    secrets: readonly string[],
     private readonly logger: Logger,
     private readonly options: LogShipperOptions = DEFAULT_LOG_OPTIONS,
   ) {
+    this.masker = new StreamMasker(secrets);
     this.timer = setInterval(() => {
       this.flush();
     }, options.flushIntervalMs);
   }
 
   write(chunk: OutputChunk): void {
-    if (this.truncated) return;
-    const text = redactText(chunk.text, this.secrets);
+    this.append(chunk.stream, this.masker.write(chunk.stream, chunk.text));
+  }
+
+  /** Sends what is buffered, and what the masker held back, and stops the timer; resolves once everything was sent. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const stream of ['stdout', 'stderr'] as const) this.append(stream, this.masker.end(stream));
+    this.flush();
+    await this.sending;
+  }
+
+  private append(stream: OutputChunk['stream'], text: string): void {
+    if (this.truncated || text === '') return;
     const bytes = Buffer.byteLength(text);
     if (this.shippedBytes + this.bufferedBytes + bytes > this.options.maxBytes) {
       this.truncated = true;
       this.push('stderr', `[log truncated: this task's output exceeded ${this.options.maxBytes} bytes]\n`);
       return;
     }
-    this.push(chunk.stream, text);
+    this.push(stream, text);
     if (this.bufferedBytes >= this.options.flushBytes) this.flush();
-  }
-
-  /** Sends what is buffered and stops the timer; resolves once everything was sent. */
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.flush();
-    await this.sending;
   }
 
   private push(stream: OutputChunk['stream'], text: string): void {

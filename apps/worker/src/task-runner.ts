@@ -5,6 +5,7 @@ import {
   parseCpus,
   parseDuration,
   parseSize,
+  setLongTimeout,
   taskSteps,
   type ContainerOutcome,
   type OutputChunk,
@@ -63,7 +64,7 @@ export async function runTask(
   const timer =
     timeoutMs === undefined
       ? undefined
-      : setTimeout(() => {
+      : setLongTimeout(() => {
           controller.abort(new TaskAbort('timeout', `timed out after ${formatDuration(timeoutMs)}`));
         }, timeoutMs);
   const volumes: string[] = [];
@@ -113,7 +114,7 @@ export async function runTask(
     if (error instanceof TaskAbort && error.kind !== 'timeout') throw error;
     return { ok: false, error: errorMessage(error), steps };
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
     options.signal.removeEventListener('abort', abort);
     await Promise.allSettled(volumes.map((volume) => runtime.removeVolume(volume)));
   }
@@ -160,7 +161,7 @@ async function runStep(
 
 function timeoutSignal(ms: number, message: string): AbortSignal {
   const controller = new AbortController();
-  setTimeout(() => {
+  setLongTimeout(() => {
     controller.abort(new TaskAbort('timeout', message));
   }, ms).unref();
   return controller.signal;

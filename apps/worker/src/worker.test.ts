@@ -1,10 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { InMemoryBroker } from '@tork/broker';
-import { newId, QUEUE, silentLogger, type Message, type TaskRun, type ContainerTaskSpec } from '@tork/domain';
+import { randomBytes } from 'node:crypto';
+import {
+  encryptSecretEnv,
+  Keyring,
+  newId,
+  parseEncryptionKey,
+  QUEUE,
+  SecretPolicy,
+  silentLogger,
+  type Message,
+  type TaskRun,
+  type ContainerTaskSpec,
+} from '@tork/domain';
 import { DockerRuntime } from '@tork/runtime';
 import { describeWithService, dockerAvailable } from '@tork/testing';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { startWorker, type RunningWorker } from './worker.js';
+import { startWorker, type RunningWorker, type WorkerOptions } from './worker.js';
 
 const IMAGE = 'tork/busybox:latest';
 const docker = await dockerAvailable();
@@ -39,8 +51,14 @@ describeWithService(
     expect(leftovers('volume', 'label=tork=true').filter(ours)).toEqual([]);
   });
 
-  async function start(queues: Record<string, number>): Promise<RunningWorker> {
-    worker = await startWorker({ broker, runtime: new DockerRuntime(), logger: silentLogger }, { queues });
+  async function start(
+    queues: Record<string, number>,
+    options: Partial<WorkerOptions> = {},
+  ): Promise<RunningWorker> {
+    worker = await startWorker(
+      { broker, runtime: new DockerRuntime(), logger: silentLogger },
+      { queues, ...options },
+    );
     return worker;
   }
 
@@ -197,6 +215,70 @@ describeWithService(
     expect(logText(task.id)).not.toContain('hunter2-secret');
     expect(JSON.stringify(result)).not.toContain('hunter2-secret');
     expect(JSON.stringify(result)).toContain('oops [REDACTED]');
+  });
+
+  it('masks a secret in the result, and one printed in two halves with a pause between', async () => {
+    await start({ default: 1 });
+    const task = await submit({
+      image: IMAGE,
+      env: { MY_PASSWORD: 'hunter2', API_TOKEN: 'tok-123' },
+      run: 'printf hunt; sleep .3; printf er2; echo; echo "token $API_TOKEN" >&2',
+    });
+    const result = await outcomeOf(task.id);
+    expect(result).toMatchObject({ type: 'task.completed', result: '[REDACTED]\n' });
+    await waitFor(() => logText(task.id).includes('token'));
+    expect(logText(task.id)).not.toContain('hunt');
+    expect(logText(task.id)).toContain('[REDACTED]\n');
+    expect(logText(task.id)).toContain('token [REDACTED]\n');
+  });
+
+  it('follows the secret key patterns it is given', async () => {
+    await start({ default: 1 }, { secretPolicy: new SecretPolicy(['PIN']) });
+    const task = await submit({ image: IMAGE, env: { CARD_PIN: '4321' }, run: 'echo -n "pin $CARD_PIN"' });
+
+    expect(await outcomeOf(task.id)).toMatchObject({ type: 'task.completed', result: 'pin [REDACTED]' });
+  });
+
+  it('decrypts encrypted env for the container only, and masks the plaintext', async () => {
+    const keyring = new Keyring([parseEncryptionKey(`k1:${randomBytes(32).toString('base64')}`)]);
+    await start({ default: 1 }, { keyring });
+    const [spec] = encryptSecretEnv(
+      { tasks: [{ image: IMAGE, env: { DB_PASS: 'plain-in-container' }, run: 'echo -n "$DB_PASS"' }] },
+      new SecretPolicy(['PASS']),
+      keyring,
+    ).tasks;
+    expect(spec?.env?.['DB_PASS']).toMatch(/^enc:v1:k1:/);
+
+    const task = await submit({ ...spec!, image: IMAGE });
+
+    // The worker's own policy does not name DB_PASS: the value is masked because it came encrypted.
+    expect(await outcomeOf(task.id)).toMatchObject({ type: 'task.completed', result: '[REDACTED]' });
+  });
+
+  it('fails a task it cannot decrypt, saying why, without starting it', async () => {
+    const keyring = new Keyring([parseEncryptionKey(`k1:${randomBytes(32).toString('base64')}`)]);
+    await start({ default: 1 });
+    const [spec] = encryptSecretEnv(
+      { tasks: [{ image: IMAGE, env: { MY_SECRET: 's' }, run: 'true' }] },
+      new SecretPolicy(),
+      keyring,
+    ).tasks;
+
+    const task = await submit({ ...spec!, image: IMAGE });
+
+    expect(await outcomeOf(task.id)).toMatchObject({
+      type: 'task.failed',
+      error:
+        'cannot decrypt env MY_SECRET of the task: this worker has no -encryption-key (see TORK_ENCRYPTION_KEYS)',
+    });
+    expect(reports.some((m) => m.type === 'task.started' && m.taskId === task.id)).toBe(false);
+  });
+
+  it('runs a task whose timeout is past what a Node timer holds (600h) to its end', async () => {
+    await start({ default: 1 });
+    const task = await submit({ image: IMAGE, run: 'sleep 0.5; echo -n done', timeout: '600h' });
+
+    expect(await outcomeOf(task.id)).toMatchObject({ type: 'task.completed', result: 'done' });
   });
 
   it('on stop, lets running tasks finish within the drain timeout, then hands them back', async () => {

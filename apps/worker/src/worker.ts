@@ -1,16 +1,21 @@
 import { hostname } from 'node:os';
 import {
+  decryptSecretEnv,
+  DEFAULT_SECRET_POLICY,
   errorMessage,
   newId,
   HEARTBEAT_INTERVAL_MS,
   QUEUE,
   redactText,
   secretValues,
+  setLongTimeout,
   workerQueue,
   type Broker,
+  type Keyring,
   type Logger,
   type Message,
   type Runtime,
+  type SecretPolicy,
   type Subscription,
   type TaskRun,
 } from '@tork/domain';
@@ -31,6 +36,10 @@ export interface WorkerOptions {
   readonly defaultLimits?: DefaultLimits;
   readonly logs?: LogShipperOptions;
   readonly heartbeatIntervalMs?: number;
+  /** Which env values are secret, to mask wherever they appear (default: DEFAULT_SECRET_POLICY). */
+  readonly secretPolicy?: SecretPolicy;
+  /** Decrypts the secret env values the API encrypted; without it such a task fails. */
+  readonly keyring?: Keyring;
 }
 
 /** The label that ties a task container to the worker that runs it, so survivors can clean up after a dead worker. */
@@ -76,17 +85,28 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     reports.add(sent);
   };
 
-  const execute = async (task: TaskRun): Promise<void> => {
-    if (running.has(task.id)) return; // the same delivery twice on one worker
+  const policy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
+
+  const execute = async (sealed: TaskRun): Promise<void> => {
+    if (running.has(sealed.id)) return; // the same delivery twice on one worker
     const controller = new AbortController();
-    running.set(task.id, controller);
-    const ids = { jobId: task.jobId, taskId: task.id, nodeId };
+    running.set(sealed.id, controller);
+    const ids = { jobId: sealed.jobId, taskId: sealed.id, nodeId };
     try {
+      let task: TaskRun;
+      let secrets: string[];
+      try {
+        const unsealed = decryptSecretEnv(sealed.spec, options.keyring);
+        task = { ...sealed, spec: { ...unsealed.spec, image: sealed.spec.image } };
+        secrets = secretValues(unsealed.spec, policy, unsealed.secrets);
+      } catch (error) {
+        report(QUEUE.error, { type: 'task.failed', ...ids, error: errorMessage(error), at: now() });
+        return;
+      }
       const startedAt = now();
       const timeout = task.spec.timeout === undefined ? {} : { timeout: task.spec.timeout };
       await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, ...timeout, at: startedAt });
       logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
-      const secrets = secretValues(task.spec);
       const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);
       let outcome: TaskOutcome;
       try {
@@ -101,12 +121,19 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       } finally {
         await shipper.close();
       }
-      // Errors carry the task's last output lines, which may print a secret.
+      // Results and errors (with the task's last output lines) may print a secret: masked before they leave.
       const steps = outcome.steps.map((step) =>
         step.error === undefined ? step : { ...step, error: redactText(step.error, secrets) },
       );
       const message: Message = outcome.ok
-        ? { type: 'task.completed', ...ids, result: outcome.result, steps, startedAt, at: now() }
+        ? {
+            type: 'task.completed',
+            ...ids,
+            result: redactText(outcome.result, secrets),
+            steps,
+            startedAt,
+            at: now(),
+          }
         : {
             type: 'task.failed',
             ...ids,
@@ -119,7 +146,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       report(message.type === 'task.completed' ? QUEUE.completed : QUEUE.error, message);
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {
-        logger.info({ taskId: task.id }, 'task cancelled');
+        logger.info({ taskId: sealed.id }, 'task cancelled');
         return;
       }
       if (error instanceof TaskAbort && error.kind === 'shutdown') {
@@ -132,12 +159,12 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
           workerLost: true,
           at: now(),
         });
-        logger.info({ taskId: task.id }, 'task handed back');
+        logger.info({ taskId: sealed.id }, 'task handed back');
         return;
       }
       throw error;
     } finally {
-      running.delete(task.id);
+      running.delete(sealed.id);
     }
   };
 
@@ -228,10 +255,10 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       const drain =
         stopOptions.drainTimeoutMs === undefined
           ? undefined
-          : setTimeout(handBack, stopOptions.drainTimeoutMs);
+          : setLongTimeout(handBack, stopOptions.drainTimeoutMs);
       if (stopOptions.abort === true) handBack();
       await Promise.all(work.map((subscription) => subscription.close()));
-      clearTimeout(drain);
+      drain?.clear();
       await Promise.allSettled([...reports]);
       await commands?.close();
       logger.info({}, 'worker stopped');

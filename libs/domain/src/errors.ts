@@ -38,14 +38,44 @@ export class TorkError extends Error {
     this.retryable = options.retryable ?? false;
   }
 
-  static invalid(problems: readonly Problem[]): TorkError {
-    const summary = problems.map((p) => formatProblem(p)).join('; ');
-    return new TorkError('INVALID_INPUT', `invalid job: ${summary}`, { problems });
+  /**
+   * An invalid input; at most {@link MAX_PROBLEMS} problems are kept (see {@link boundProblems}).
+   * `total` counts problems found beyond those given, when the caller kept only the first ones.
+   */
+  static invalid(problems: readonly Problem[], total = problems.length): TorkError {
+    const bounded = boundProblems(problems, total);
+    const summary = bounded.map((p) => formatProblem(p)).join('; ');
+    return new TorkError('INVALID_INPUT', `invalid job: ${summary}`, { problems: bounded });
   }
 
   static notFound(what: string, id: string): TorkError {
     return new TorkError('NOT_FOUND', `${what} ${id} not found`);
   }
+}
+
+/** A reply lists at most this many problems, then one that counts the rest. */
+export const MAX_PROBLEMS = 50;
+/** Paths and messages of problems are cut to this many characters: they may quote the input. */
+export const MAX_PROBLEM_TEXT = 256;
+
+/** The first {@link MAX_PROBLEMS} problems, their texts cut short, then `{path: "body", message: "and N more problems"}`. */
+export function boundProblems(problems: readonly Problem[], total = problems.length): Problem[] {
+  const kept = problems.slice(0, MAX_PROBLEMS).map((problem) => ({
+    path: truncateText(problem.path, MAX_PROBLEM_TEXT),
+    message: truncateText(problem.message, MAX_PROBLEM_TEXT),
+  }));
+  const rest = Math.max(total, problems.length) - kept.length;
+  return rest > 0 ? [...kept, { path: 'body', message: `and ${rest} more problems` }] : kept;
+}
+
+/** `text` if it has at most `max` characters, else its start and `…`, `max` characters in all. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  // Never leave half of a surrogate pair.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }
 
 export function formatProblem(problem: Problem): string {

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
 
 /**
  * The job specification a user submits. This schema is the single source for validation
@@ -6,23 +7,70 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
  * expressions are strings here and are evaluated when the scheduler creates a task (resolve-task.ts).
  */
 
+/** Every structural and duration limit of a job spec: the schema below and job-spec.ts use these, the README lists them. */
+export const SPEC_LIMITS = {
+  tasks: 1000,
+  /** pre and post tasks, each. */
+  auxTasks: 16,
+  volumes: 16,
+  envKeys: 256,
+  envKeyLength: 256,
+  envValueLength: 64 * 1024,
+  nameLength: 256,
+  imageLength: 512,
+  runLength: 256 * 1024,
+  volumePathLength: 256,
+  /** Durations, CPU counts and sizes written as text. */
+  shortTextLength: 32,
+  /** A task's or a pre/post task's timeout: 7 days. */
+  timeoutMs: 168 * 3_600_000,
+  /** The sum of every retry's wait, for the given limit, initialDelay and scalingFactor: 24 hours. */
+  totalRetryDelayMs: 24 * 3_600_000,
+  /** Children of a parallel task, and tasks of a sub-job. */
+  parallelTasks: 1000,
+  /** Every task of a spec, nested ones included. */
+  specTasks: 10_000,
+  /** How deep composite tasks (parallel, each, subjob) nest. */
+  taskDepth: 8,
+  /** Items an `each` may run (its list is evaluated when it starts). */
+  eachItems: 100_000,
+  varLength: 64,
+  /** `if`, `output`, `each.list`: expressions. */
+  expressionLength: 4096,
+  /** inputs and secrets, each. */
+  inputs: 256,
+  inputValueLength: 64 * 1024,
+  tags: 32,
+  tagLength: 64,
+  descriptionLength: 4096,
+  /** The longest a `POST /jobs` may wait for its job (`wait.timeout`). */
+  waitMs: 60 * 60_000,
+} as const;
+
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const shortText = (description: string) =>
+  Type.String({ maxLength: SPEC_LIMITS.shortTextLength, description });
+const name = (description?: string) =>
+  Type.String({ maxLength: SPEC_LIMITS.nameLength, ...(description === undefined ? {} : { description }) });
 
-const StringMapSchema = (description: string) =>
-  Type.Record(Type.String(), Type.String(), { description });
-
-const EnvSchema = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-  description:
-    'Environment variables for the container; values may use expressions. Values of keys containing SECRET, PASSWORD or ACCESS_KEY are redacted.',
-});
-
-const TagsSchema = Type.Array(Type.String(), { description: 'Labels, e.g. for searching.' });
+const EnvSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String({ maxLength: SPEC_LIMITS.envValueLength }), Type.Number(), Type.Boolean()]),
+  {
+    maxProperties: SPEC_LIMITS.envKeys,
+    propertyNames: { maxLength: SPEC_LIMITS.envKeyLength, pattern: ENV_NAME_PATTERN },
+    description:
+      'Environment variables for the container. Values of keys that look secret (TOKEN, PASSWORD, SECRET, API_KEY, ... configurable) and passwords in URLs are masked everywhere.',
+  },
+);
 
 export const RetrySpecSchema = Type.Object(
   {
     limit: Type.Integer({ minimum: 0, maximum: 10, description: 'How many times to retry a failed task.' }),
     initialDelay: Type.Optional(
-      nullable(Type.String({ description: 'Delay before the first retry, e.g. `5s` (default 1s, max 5m).' })),
+      nullable(shortText('Delay before the first retry, e.g. `5s` (default 1s, max 5m).')),
     ),
     scalingFactor: Type.Optional(
       nullable(
@@ -36,14 +84,49 @@ export const RetrySpecSchema = Type.Object(
 export const LimitsSpecSchema = Type.Object(
   {
     cpus: Type.Optional(
-      Type.Union([Type.String(), Type.Number()], { description: 'CPUs, e.g. `.5` or `2`.' }),
+      Type.Union([Type.String({ maxLength: SPEC_LIMITS.shortTextLength }), Type.Number()], {
+        description: 'CPUs, e.g. `.5` or `2`.',
+      }),
     ),
-    memory: Type.Optional(
-      Type.String({ description: 'Memory with a unit suffix b, k, m or g, e.g. `10m`.' }),
-    ),
+    memory: Type.Optional(shortText('Memory with a unit suffix b, k, m or g, e.g. `10m`.')),
   },
   { additionalProperties: false },
 );
+
+export const AuxTaskSpecSchema = Type.Object(
+  {
+    name: Type.Optional(name()),
+    description: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.descriptionLength })),
+    image: Type.String({
+      minLength: 1,
+      maxLength: SPEC_LIMITS.imageLength,
+      description: 'The Docker image to run.',
+    }),
+    run: Type.Optional(
+      Type.String({ maxLength: SPEC_LIMITS.runLength, description: 'The script to run with `sh -c`.' }),
+    ),
+    env: Type.Optional(EnvSchema),
+    timeout: Type.Optional(shortText('e.g. `300ms`, `45m`, `1h` (at most 168h).')),
+  },
+  { additionalProperties: false },
+);
+
+const expression = (description: string) =>
+  Type.String({ maxLength: SPEC_LIMITS.expressionLength, description });
+
+const StringMapSchema = (description: string) =>
+  Type.Record(Type.String(), Type.String({ maxLength: SPEC_LIMITS.inputValueLength }), {
+    maxProperties: SPEC_LIMITS.inputs,
+    propertyNames: { maxLength: 64, pattern: ENV_NAME_PATTERN },
+    description,
+  });
+
+const TagsSchema = Type.Array(Type.String({ maxLength: SPEC_LIMITS.tagLength }), {
+  maxItems: SPEC_LIMITS.tags,
+  description: 'Labels, e.g. for searching.',
+});
+
+const DescriptionSchema = Type.String({ maxLength: SPEC_LIMITS.descriptionLength });
 
 const PrioritySchema = Type.Integer({
   minimum: 0,
@@ -51,20 +134,8 @@ const PrioritySchema = Type.Integer({
   description: 'Tasks of a higher priority (0-9, default 0) are taken from their queue first.',
 });
 
-export const AuxTaskSpecSchema = Type.Object(
-  {
-    name: Type.Optional(Type.String()),
-    description: Type.Optional(Type.String()),
-    image: Type.String({ minLength: 1, description: 'The Docker image to run.' }),
-    run: Type.Optional(Type.String({ description: 'The script to run with `sh -c`.' })),
-    env: Type.Optional(EnvSchema),
-    timeout: Type.Optional(Type.String({ description: 'e.g. `300ms`, `45m`, `1h`.' })),
-  },
-  { additionalProperties: false },
-);
-
 const AutoDeleteSchema = Type.Object(
-  { after: Type.String({ description: 'How long after it ends the job is deleted, e.g. `1h`.' }) },
+  { after: shortText('How long after it ends the job is deleted, e.g. `1h`.') },
   { additionalProperties: false },
 );
 
@@ -76,47 +147,70 @@ export const TaskSpecSchema = Type.Recursive(
   (Self) =>
     Type.Object(
       {
-        name: Type.Optional(Type.String({ description: 'A human-readable name; may use expressions.' })),
-        description: Type.Optional(Type.String()),
+        name: Type.Optional(name('A human-readable name; may use expressions.')),
+        description: Type.Optional(DescriptionSchema),
         tags: Type.Optional(TagsSchema),
         image: Type.Optional(
-          Type.String({ minLength: 1, description: 'The Docker image to execute the task with.' }),
+          Type.String({
+            minLength: 1,
+            maxLength: SPEC_LIMITS.imageLength,
+            description: 'The Docker image to execute the task with.',
+          }),
         ),
-        run: Type.Optional(Type.String({ description: 'The script to run in the container, with `sh -c`.' })),
+        run: Type.Optional(
+          Type.String({
+            maxLength: SPEC_LIMITS.runLength,
+            description: 'The script to run in the container, with `sh -c`.',
+          }),
+        ),
         env: Type.Optional(EnvSchema),
         queue: Type.Optional(
-          Type.String({ minLength: 1, description: 'The queue to route the task to (default `default`).' }),
+          Type.String({
+            minLength: 1,
+            maxLength: QUEUE_NAME_MAX_LENGTH,
+            description: 'The queue to route the task to (default `default`).',
+          }),
         ),
         priority: Type.Optional(PrioritySchema),
         pre: Type.Optional(
-          Type.Array(AuxTaskSpecSchema, { description: 'Tasks run before the task, on the same worker.' }),
+          Type.Array(AuxTaskSpecSchema, {
+            maxItems: SPEC_LIMITS.auxTasks,
+            description: 'Tasks run before the task, on the same worker.',
+          }),
         ),
         post: Type.Optional(
-          Type.Array(AuxTaskSpecSchema, { description: 'Tasks run after the task, on the same worker.' }),
+          Type.Array(AuxTaskSpecSchema, {
+            maxItems: SPEC_LIMITS.auxTasks,
+            description: 'Tasks run after the task, on the same worker.',
+          }),
         ),
         volumes: Type.Optional(
-          Type.Array(Type.String({ minLength: 1 }), {
+          Type.Array(Type.String({ minLength: 1, maxLength: SPEC_LIMITS.volumePathLength }), {
+            maxItems: SPEC_LIMITS.volumes,
             description: 'Temporary volumes shared by the task and its pre/post tasks.',
           }),
         ),
         retry: Type.Optional(RetrySpecSchema),
         timeout: Type.Optional(
-          Type.String({ description: 'How long the task may run, e.g. `300ms`, `45m`, `1h`.' }),
+          shortText('How long the task may run, e.g. `300ms`, `45m`, `1h` (at most 168h).'),
         ),
         limits: Type.Optional(LimitsSpecSchema),
         var: Type.Optional(
           Type.String({
             minLength: 1,
+            maxLength: SPEC_LIMITS.varLength,
             description: "Stores the task's result in the job's context as `tasks.<var>`; may use expressions.",
           }),
         ),
-        if: Type.Optional(
-          Type.String({ description: 'An expression: the task is skipped when it evaluates to `false`.' }),
-        ),
+        if: Type.Optional(expression('An expression: the task is skipped when it evaluates to `false`.')),
         parallel: Type.Optional(
           Type.Object(
             {
-              tasks: Type.Array(Self, { minItems: 1, description: 'Tasks that run at the same time.' }),
+              tasks: Type.Array(Self, {
+                minItems: 1,
+                maxItems: SPEC_LIMITS.parallelTasks,
+                description: 'Tasks that run at the same time.',
+              }),
             },
             { additionalProperties: false },
           ),
@@ -126,11 +220,12 @@ export const TaskSpecSchema = Type.Recursive(
             {
               list: Type.String({
                 minLength: 1,
-                description: 'An expression that yields an array, e.g. `{{ sequence(1, 5) }}`.',
+                maxLength: SPEC_LIMITS.expressionLength,
+                description: 'An expression that yields a list, e.g. `{{ sequence(1, 5) }}`.',
               }),
               task: Self,
               var: Type.Optional(
-                Type.String({ minLength: 1, description: 'The loop variable (default `item`).' }),
+                Type.String({ minLength: 1, maxLength: 64, description: 'The loop variable (default `item`).' }),
               ),
               concurrency: Type.Optional(
                 Type.Integer({ minimum: 1, description: 'At most this many items run at once.' }),
@@ -142,12 +237,12 @@ export const TaskSpecSchema = Type.Recursive(
         subjob: Type.Optional(
           Type.Object(
             {
-              name: Type.Optional(Type.String()),
-              description: Type.Optional(Type.String()),
-              tasks: Type.Array(Self, { minItems: 1 }),
+              name: Type.Optional(name()),
+              description: Type.Optional(DescriptionSchema),
+              tasks: Type.Array(Self, { minItems: 1, maxItems: SPEC_LIMITS.parallelTasks }),
               inputs: Type.Optional(StringMapSchema('Inputs of the sub-job; values may use expressions.')),
               secrets: Type.Optional(StringMapSchema('Secrets of the sub-job; values may use expressions.')),
-              output: Type.Optional(Type.String({ description: "An expression: the sub-job's result." })),
+              output: Type.Optional(expression("An expression: the sub-job's result.")),
               detached: Type.Optional(
                 Type.Boolean({ description: 'The parent task completes at once, without waiting.' }),
               ),
@@ -166,8 +261,8 @@ export const JobDefaultsSchema = Type.Object(
   {
     retry: Type.Optional(RetrySpecSchema),
     limits: Type.Optional(LimitsSpecSchema),
-    timeout: Type.Optional(Type.String({ description: 'e.g. `45m`.' })),
-    queue: Type.Optional(Type.String({ minLength: 1 })),
+    timeout: Type.Optional(shortText('e.g. `45m` (at most 168h).')),
+    queue: Type.Optional(Type.String({ minLength: 1, maxLength: QUEUE_NAME_MAX_LENGTH })),
     priority: Type.Optional(PrioritySchema),
   },
   { additionalProperties: false, description: 'Fill the empty fields of every regular task.' },
@@ -175,22 +270,24 @@ export const JobDefaultsSchema = Type.Object(
 
 export const JobSpecSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ description: 'A human-readable name for the job.' })),
-    description: Type.Optional(Type.String()),
+    name: Type.Optional(name('A human-readable name for the job.')),
+    description: Type.Optional(DescriptionSchema),
     tags: Type.Optional(TagsSchema),
-    tasks: Type.Array(TaskSpecSchema, { minItems: 1, description: 'The tasks to execute, in order.' }),
+    tasks: Type.Array(TaskSpecSchema, {
+      minItems: 1,
+      maxItems: SPEC_LIMITS.tasks,
+      description: 'The tasks to execute, in order.',
+    }),
     inputs: Type.Optional(StringMapSchema('Values the tasks read as `{{ inputs.<name> }}`.')),
     secrets: Type.Optional(
       StringMapSchema('Values the tasks read as `{{ secrets.<name> }}`; never shown, masked in every output.'),
     ),
-    output: Type.Optional(Type.String({ description: "An expression: the job's result when it completes." })),
+    output: Type.Optional(expression("An expression: the job's result when it completes.")),
     defaults: Type.Optional(JobDefaultsSchema),
     autoDelete: Type.Optional(AutoDeleteSchema),
     wait: Type.Optional(
       Type.Object(
-        {
-          timeout: Type.String({ description: 'How long `POST /jobs` waits for the job to end, e.g. `1m`.' }),
-        },
+        { timeout: shortText('How long `POST /jobs` waits for the job to end, e.g. `1m` (at most 1h).') },
         { additionalProperties: false },
       ),
     ),

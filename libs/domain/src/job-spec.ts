@@ -1,22 +1,59 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { load as loadYaml, YAMLException } from 'js-yaml';
+import { load as loadYaml, YAMLException, type State as YamlState } from 'js-yaml';
 import { formatDuration, parseDuration } from './duration.js';
-import { errorMessage, TorkError, type Problem } from './errors.js';
-import { checkExpressionSyntax, checkTemplateSyntax, hasExpressions } from './workflow/templates.js';
-import { JobSpecSchema, type AuxTaskSpec, type JobSpec, type TaskSpec } from './job-spec.schema.js';
-import { isReservedQueue, QUEUE_NAME_PATTERN } from './queues.js';
-import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR } from './workflow/retry.js';
+import { errorMessage, MAX_PROBLEMS, TorkError, truncateText, type Problem } from './errors.js';
+import {
+  JobSpecSchema,
+  SPEC_LIMITS,
+  TaskSpecSchema,
+  type AuxTaskSpec,
+  type JobSpec,
+  type RetrySpec,
+  type TaskSpec,
+} from './job-spec.schema.js';
+import { ENVELOPE_PREFIX, isEncrypted } from './keyring.js';
+import { DEFAULT_QUEUE, isReservedQueue, QUEUE_NAME_MAX_LENGTH, QUEUE_NAME_PATTERN } from './queues.js';
+import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR, totalRetryDelayMs } from './retry-delay.js';
 import { parseCpus, parseSize } from './size.js';
-
+import { checkExpressionSyntax, checkTemplateSyntax, hasExpressions } from './workflow/templates.js';
 
 export type JobSpecFormat = 'json' | 'yaml';
 
+/** What an operator allows beyond the schema's own rules. */
+export interface JobSpecPolicy {
+  /** When set, every task's queue (`default` when it names none) must be one of these. */
+  readonly allowedQueues?: readonly string[];
+}
+
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validateShape = ajv.compile(JobSpecSchema);
+// The job's own fields here, each task on its own below: no validation run lists more than one task's problems.
+const tasksList = JobSpecSchema.properties.tasks;
+const validateJobFields = ajv.compile({
+  ...JobSpecSchema,
+  $id: undefined,
+  properties: {
+    ...JobSpecSchema.properties,
+    tasks: { type: 'array', minItems: tasksList.minItems, maxItems: tasksList.maxItems },
+  },
+});
+const validateTask = ajv.compile(TaskSpecSchema);
 
 /** Parses a submitted body (JSON or YAML text) into a valid job spec, or throws INVALID_INPUT with every problem. */
-export function parseJobSpecText(text: string, format: JobSpecFormat): JobSpec {
-  return parseJobSpec(decode(text, format));
+export function parseJobSpecText(text: string, format: JobSpecFormat, policy: JobSpecPolicy = {}): JobSpec {
+  return parseJobSpec(decode(text, format), policy);
+}
+
+/** Thrown from the YAML loader's listener at the first anchor: aliases to it could expand without bound. */
+class YamlAnchorRefused extends Error {}
+
+/** Refuses anchors (so aliases, which need one, can never expand a small body into a huge tree). */
+function refuseAnchors(eventType: 'open' | 'close', state: YamlState): void {
+  const anchor = (state as YamlState & { anchor?: string | null }).anchor;
+  if (eventType === 'close' && typeof anchor === 'string') {
+    throw new YamlAnchorRefused(
+      `YAML anchors and aliases are not accepted (found &${truncateText(anchor, 64)} before line ${state.line + 1}): write the value out`,
+    );
+  }
 }
 
 function decode(text: string, format: JobSpecFormat): unknown {
@@ -28,8 +65,10 @@ function decode(text: string, format: JobSpecFormat): unknown {
     }
   }
   try {
-    return loadYaml(text);
+    return loadYaml(text, { listener: refuseAnchors });
   } catch (error) {
+    if (error instanceof YamlAnchorRefused)
+      throw TorkError.invalid([{ path: 'body', message: error.message }]);
     const reason =
       error instanceof YAMLException ? (error.message.split('\n')[0] ?? error.message) : String(error);
     throw TorkError.invalid([{ path: 'body', message: `malformed YAML: ${reason}` }]);
@@ -37,37 +76,125 @@ function decode(text: string, format: JobSpecFormat): unknown {
 }
 
 /** Validates a decoded body as a job spec, or throws INVALID_INPUT listing every problem with its path. */
-export function parseJobSpec(body: unknown): JobSpec {
+export function parseJobSpec(body: unknown, policy: JobSpecPolicy = {}): JobSpec {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw TorkError.invalid([{ path: 'body', message: 'must be an object with `tasks`' }]);
   }
-  const problems: Problem[] = [];
-  if (!validateShape(body)) problems.push(...(validateShape.errors ?? []).flatMap(toProblem));
-  problems.push(...checkSemantics(body as Record<string, unknown>));
-  if (problems.length > 0) throw TorkError.invalid(dedupe(problems));
+  // A list or map past its limit is all a reply says: its items could break rules 100,000 times.
+  const oversized: Problem[] = [];
+  findOversized(JobSpecSchema, body, '', oversized);
+  if (oversized.length > 0) throw TorkError.invalid(oversized);
+  const problems = new ProblemList();
+  problems.addErrors(validateJobFields(body) ? [] : validateJobFields.errors, '');
+  const tasks = (body as Record<string, unknown>)['tasks'];
+  if (Array.isArray(tasks)) {
+    tasks.forEach((task: unknown, index) => {
+      problems.addErrors(validateTask(task) ? [] : validateTask.errors, `/tasks/${index}`);
+    });
+  }
+  problems.addAll(checkSemantics(body as Record<string, unknown>, policy));
+  if (problems.total > 0) throw TorkError.invalid(problems.kept, problems.total);
   return normalize(body as JobSpec);
 }
 
-function toProblem(error: ErrorObject): Problem[] {
-  const path = toPath(error.instancePath);
+/** The first problems found, and how many there were in all. */
+class ProblemList {
+  readonly kept: Problem[] = [];
+  total = 0;
+  private readonly paths = new Map<string, string>();
+
+  addErrors(errors: readonly ErrorObject[] | null | undefined, prefix: string): void {
+    const problems: Problem[] = [];
+    for (const error of errors ?? []) {
+      const at = { ...error, instancePath: prefix + error.instancePath };
+      for (const problem of toProblem(at, this.paths)) problems.push(problem);
+    }
+    this.addAll(dedupe(problems));
+  }
+
+  addAll(problems: readonly Problem[]): void {
+    for (const problem of problems) {
+      this.total += 1;
+      if (this.kept.length < MAX_PROBLEMS) this.kept.push(problem);
+    }
+  }
+}
+
+interface SchemaNode {
+  readonly [keyword: string]: unknown;
+  readonly $ref?: string;
+  readonly maxItems?: number;
+  readonly maxProperties?: number;
+  readonly items?: SchemaNode;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
+/**
+ * Arrays and maps of the body longer than the schema allows, found by walking the schema's `items`
+ * and `properties` (and a task's reference to itself: composite tasks nest).
+ */
+function findOversized(node: SchemaNode, value: unknown, path: string, found: Problem[]): void {
+  const schema: SchemaNode = node.$ref === TaskSpecSchema.$id ? (TaskSpecSchema as SchemaNode) : node;
+  const here = path || 'body';
+  if (Array.isArray(value)) {
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+      found.push({ path: here, message: `must have at most ${schema.maxItems} items` });
+    } else if (schema.items !== undefined) {
+      const items = schema.items;
+      value.forEach((item: unknown, index) => {
+        findOversized(items, item, `${path}[${index}]`, found);
+      });
+    }
+  } else if (isRecord(value)) {
+    if (schema.maxProperties !== undefined && Object.keys(value).length > schema.maxProperties) {
+      found.push({ path: here, message: `must have at most ${schema.maxProperties} keys` });
+    } else {
+      for (const [key, property] of Object.entries(schema.properties ?? {})) {
+        if (key in value) findOversized(property, value[key], path === '' ? key : `${path}.${key}`, found);
+      }
+    }
+  }
+}
+
+function toProblem(error: ErrorObject, paths: Map<string, string>): Problem[] {
+  let path = paths.get(error.instancePath);
+  if (path === undefined) {
+    path = toPath(error.instancePath);
+    paths.set(error.instancePath, path);
+  }
   const at = (field: string): string => (path === '' ? field : `${path}.${field}`);
+  const here = path || 'body';
+  // A key that breaks `propertyNames` (env names): reported at the key, once.
+  if (error.propertyName !== undefined) {
+    const message =
+      error.keyword === 'maxLength'
+        ? `is longer than ${String(error.params['limit'])} characters`
+        : 'is not a valid environment variable name';
+    return [{ path: at(error.propertyName), message }];
+  }
   switch (error.keyword) {
+    case 'propertyNames':
+      return [];
     case 'required':
       return [{ path: at(String(error.params['missingProperty'])), message: 'required' }];
     case 'additionalProperties':
       return [{ path: at(String(error.params['additionalProperty'])), message: 'unknown field' }];
     case 'type':
-      return [{ path: path || 'body', message: `must be ${describeType(error.params['type'])}` }];
+      return [{ path: here, message: `must be ${describeType(error.params['type'])}` }];
     case 'anyOf':
       return []; // each branch already reported its own type error; keep the clearer one below
     case 'minItems':
-      return [
-        { path: path || 'body', message: `must have at least ${String(error.params['limit'])} item(s)` },
-      ];
+      return [{ path: here, message: `must have at least ${String(error.params['limit'])} item(s)` }];
     case 'minLength':
-      return [{ path: path || 'body', message: 'must not be empty' }];
+      return [{ path: here, message: 'must not be empty' }];
+    case 'maxLength':
+      return [{ path: here, message: `must be at most ${String(error.params['limit'])} characters long` }];
+    case 'maxItems':
+      return [{ path: here, message: `must have at most ${String(error.params['limit'])} items` }];
+    case 'maxProperties':
+      return [{ path: here, message: `must have at most ${String(error.params['limit'])} keys` }];
     default:
-      return [{ path: path || 'body', message: error.message ?? 'invalid' }];
+      return [{ path: here, message: error.message ?? 'invalid' }];
   }
 }
 
@@ -92,10 +219,15 @@ function describeType(type: unknown): string {
 
 const TYPE_MESSAGE = /^must be an? /;
 
-/** Merges duplicate paths from union branches into one problem per path and message. */
+/**
+ * Merges duplicate paths from union branches into one problem per path and message. A value of
+ * one branch's type that breaks another rule (a string too long) is reported for that rule alone.
+ */
 function dedupe(problems: readonly Problem[]): Problem[] {
+  const ruled = new Set(problems.filter((p) => !TYPE_MESSAGE.test(p.message)).map((p) => p.path));
   const byPath = new Map<string, Problem>();
   for (const problem of problems) {
+    if (TYPE_MESSAGE.test(problem.message) && ruled.has(problem.path)) continue;
     const existing = byPath.get(problem.path);
     if (existing === undefined) {
       byPath.set(problem.path, problem);
@@ -111,13 +243,23 @@ function dedupe(problems: readonly Problem[]): Problem[] {
   return [...byPath.values()];
 }
 
-/** Composite tasks may nest this deep (a parallel in an each in a subjob ...). */
-export const MAX_TASK_DEPTH = 8;
-/** Every task of a spec, nested ones included. */
-export const MAX_SPEC_TASKS = 10_000;
-export const MAX_VAR_LENGTH = 64;
-/** The longest `wait.timeout` a submission may ask for. */
-export const MAX_WAIT_MS = 60 * 60_000;
+function checkSemantics(body: Record<string, unknown>, policy: JobSpecPolicy): Problem[] {
+  const problems: Problem[] = [];
+  const walker = new SpecWalker(problems, policy);
+  walker.tasks(body['tasks'], 'tasks', 1);
+  if (walker.count > SPEC_LIMITS.specTasks)
+    problems.push({ path: 'tasks', message: `has ${walker.count} tasks in all; at most ${SPEC_LIMITS.specTasks}` });
+  checkTemplate(body['output'], 'output', problems);
+  checkStringMap(body['inputs'], 'inputs', problems);
+  checkStringMap(body['secrets'], 'secrets', problems);
+  const defaults = body['defaults'];
+  if (isRecord(defaults)) problems.push(...checkContainerFields(defaults, 'defaults', {}));
+  const wait = body['wait'];
+  if (isRecord(wait)) checkDuration(wait['timeout'], 'wait.timeout', SPEC_LIMITS.waitMs, problems);
+  const autoDelete = body['autoDelete'];
+  if (isRecord(autoDelete)) checkDuration(autoDelete['after'], 'autoDelete.after', undefined, problems);
+  return problems;
+}
 
 const COMPOSITE_FIELDS = ['parallel', 'each', 'subjob'] as const;
 /** Fields that only a task running a container may have. */
@@ -134,30 +276,16 @@ const CONTAINER_FIELDS = [
   'limits',
   'timeout',
 ] as const;
-
-function checkSemantics(body: Record<string, unknown>): Problem[] {
-  const problems: Problem[] = [];
-  const walker = new SpecWalker(problems);
-  walker.tasks(body['tasks'], 'tasks', 1);
-  if (walker.count > MAX_SPEC_TASKS)
-    problems.push({ path: 'tasks', message: `has ${walker.count} tasks in all; at most ${MAX_SPEC_TASKS}` });
-  checkTemplate(body['output'], 'output', problems);
-  checkStringMap(body['inputs'], 'inputs', problems);
-  checkStringMap(body['secrets'], 'secrets', problems);
-  const defaults = body['defaults'];
-  if (isRecord(defaults)) problems.push(...checkContainerFields(defaults, 'defaults'));
-  const wait = body['wait'];
-  if (isRecord(wait)) checkDuration(wait['timeout'], 'wait.timeout', MAX_WAIT_MS, problems);
-  const autoDelete = body['autoDelete'];
-  if (isRecord(autoDelete)) checkDuration(autoDelete['after'], 'autoDelete.after', undefined, problems);
-  return problems;
-}
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Walks the task tree: each task is checked for its kind's fields, expressions and limits. */
 class SpecWalker {
   count = 0;
 
-  constructor(private readonly problems: Problem[]) {}
+  constructor(
+    private readonly problems: Problem[],
+    private readonly policy: JobSpecPolicy,
+  ) {}
 
   tasks(tasks: unknown, path: string, depth: number): void {
     if (!Array.isArray(tasks)) return;
@@ -169,18 +297,13 @@ class SpecWalker {
   task(task: Record<string, unknown>, path: string, depth: number): void {
     this.count++;
     const problems = this.problems;
-    if (depth > MAX_TASK_DEPTH) {
-      problems.push({ path, message: `composite tasks nest more than ${MAX_TASK_DEPTH} deep` });
+    if (depth > SPEC_LIMITS.taskDepth) {
+      problems.push({ path, message: `composite tasks nest more than ${SPEC_LIMITS.taskDepth} deep` });
       return;
     }
     checkTemplate(task['name'], `${path}.name`, problems);
     checkTemplate(task['if'], `${path}.if`, problems);
-    const variable = task['var'];
-    if (typeof variable === 'string') {
-      if (variable.length > MAX_VAR_LENGTH)
-        problems.push({ path: `${path}.var`, message: `must be at most ${MAX_VAR_LENGTH} characters` });
-      else checkTemplate(variable, `${path}.var`, problems);
-    }
+    checkTemplate(task['var'], `${path}.var`, problems);
     const composites = COMPOSITE_FIELDS.filter((field) => task[field] !== undefined);
     if (composites.length > 1) {
       problems.push({ path, message: `may have only one of parallel, each and subjob; has ${composites.join(', ')}` });
@@ -189,7 +312,7 @@ class SpecWalker {
     const kind = composites[0];
     if (kind === undefined) {
       if (task['image'] === undefined) problems.push({ path: `${path}.image`, message: 'required' });
-      problems.push(...checkContainerFields(task, path));
+      problems.push(...checkContainerFields(task, path, this.policy));
       return;
     }
     for (const field of CONTAINER_FIELDS) {
@@ -225,46 +348,45 @@ class SpecWalker {
   }
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** The fields of a task that runs a container (or of a job's defaults for such tasks). */
-function checkContainerFields(task: Record<string, unknown>, path: string): Problem[] {
+function checkContainerFields(task: Record<string, unknown>, path: string, policy: JobSpecPolicy): Problem[] {
   const problems: Problem[] = [...checkCommon(task, path)];
   checkTemplate(task['image'], `${path}.image`, problems);
   const queue = task['queue'];
-  if (typeof queue === 'string' && queue !== '') {
-    if (hasExpressions(queue)) checkTemplate(queue, `${path}.queue`, problems);
-    else problems.push(...checkQueueName(queue, `${path}.queue`));
+  if (typeof queue === 'string' && hasExpressions(queue)) {
+    // Checked as any queue name once evaluated, when the task is created.
+    checkTemplate(queue, `${path}.queue`, problems);
+  } else if (typeof queue === 'string' && queue !== '' && queue.length <= QUEUE_NAME_MAX_LENGTH) {
+    problems.push(...checkQueueName(queue, `${path}.queue`));
+  }
+  const allowed = policy.allowedQueues;
+  if (allowed !== undefined && (queue === undefined || (typeof queue === 'string' && !hasExpressions(queue)))) {
+    const effective = queue ?? DEFAULT_QUEUE;
+    if (!allowed.includes(effective)) {
+      const list = allowed.join(', ');
+      problems.push({
+        path: `${path}.queue`,
+        message:
+          queue === undefined
+            ? `required: the default queue is not among the allowed queues (${list})`
+            : `"${effective}" is not one of the allowed queues (${list})`,
+      });
+    }
   }
   const retry = task['retry'];
-  if (isRecord(retry)) {
-    const delay = retry['initialDelay'];
-    if (typeof delay === 'string') {
-      const ms = parseDuration(delay);
-      if (ms === undefined)
-        problems.push({
-          path: `${path}.retry.initialDelay`,
-          message: `"${delay}" is not a duration (e.g. 5s)`,
-        });
-      else if (ms > MAX_RETRY_INITIAL_DELAY_MS || ms <= 0)
-        problems.push({ path: `${path}.retry.initialDelay`, message: 'must be more than 0 and at most 5m' });
-    }
-    const factor = retry['scalingFactor'];
-    if (typeof factor === 'number' && (factor < 1 || factor > MAX_RETRY_SCALING_FACTOR)) {
-      problems.push({ path: `${path}.retry.scalingFactor`, message: 'must be between 1 and 10' });
-    }
-  }
+  if (isRecord(retry)) problems.push(...checkRetry(retry, `${path}.retry`));
   const limits = task['limits'];
   if (isRecord(limits)) {
     const cpus = limits['cpus'];
-    if ((typeof cpus === 'string' || typeof cpus === 'number') && parseCpus(cpus) === undefined) {
+    const cpusChecked = typeof cpus === 'number' || (typeof cpus === 'string' && isShort(cpus));
+    if (cpusChecked && parseCpus(cpus) === undefined) {
       problems.push({
         path: `${path}.limits.cpus`,
         message: `"${String(cpus)}" is not a positive number of CPUs (e.g. .5)`,
       });
     }
     const memory = limits['memory'];
-    if (typeof memory === 'string' && parseSize(memory) === undefined) {
+    if (typeof memory === 'string' && isShort(memory) && parseSize(memory) === undefined) {
       problems.push({
         path: `${path}.limits.memory`,
         message: `"${memory}" is not a size (a positive integer with b, k, m or g, e.g. 10m)`,
@@ -274,7 +396,12 @@ function checkContainerFields(task: Record<string, unknown>, path: string): Prob
   const volumes = task['volumes'];
   if (Array.isArray(volumes)) {
     volumes.forEach((volume: unknown, index) => {
-      if (typeof volume === 'string' && volume !== '' && !/^\/[-/.0-9a-zA-Z_= ]*$/.test(volume)) {
+      if (
+        typeof volume === 'string' &&
+        volume !== '' &&
+        volume.length <= SPEC_LIMITS.volumePathLength &&
+        !/^\/[-/.0-9a-zA-Z_= ]*$/.test(volume)
+      ) {
         problems.push({
           path: `${path}.volumes[${index}]`,
           message: 'must be an absolute path of letters, digits and -/._=',
@@ -305,38 +432,64 @@ export function checkQueueName(queue: string, path: string): Problem[] {
   return [];
 }
 
+function checkRetry(retry: Record<string, unknown>, path: string): Problem[] {
+  const problems: Problem[] = [];
+  const delay = retry['initialDelay'];
+  let delayOk = typeof delay !== 'string' || isShort(delay);
+  if (typeof delay === 'string' && isShort(delay)) {
+    const ms = parseDuration(delay);
+    delayOk = ms !== undefined && ms > 0 && ms <= MAX_RETRY_INITIAL_DELAY_MS;
+    if (ms === undefined)
+      problems.push({ path: `${path}.initialDelay`, message: `"${delay}" is not a duration (e.g. 5s)` });
+    else if (!delayOk)
+      problems.push({ path: `${path}.initialDelay`, message: 'must be more than 0 and at most 5m' });
+  }
+  const factor = retry['scalingFactor'];
+  const factorOk = !(typeof factor === 'number' && (factor < 1 || factor > MAX_RETRY_SCALING_FACTOR));
+  if (!factorOk) problems.push({ path: `${path}.scalingFactor`, message: 'must be between 1 and 10' });
+  const limit = retry['limit'];
+  const shapeOk =
+    Number.isInteger(limit) &&
+    (delay == null || typeof delay === 'string') &&
+    (factor == null || typeof factor === 'number');
+  if (delayOk && factorOk && shapeOk) {
+    const total = totalRetryDelayMs(retry as RetrySpec);
+    if (total > SPEC_LIMITS.totalRetryDelayMs)
+      problems.push({
+        path,
+        message: `its retries would wait ${formatDuration(total)} in all; at most ${formatDuration(SPEC_LIMITS.totalRetryDelayMs)} (lower limit, initialDelay or scalingFactor)`,
+      });
+  }
+  return problems;
+}
+
 function checkCommon(task: Record<string, unknown>, path: string): Problem[] {
   const problems: Problem[] = [];
-  checkDuration(task['timeout'], `${path}.timeout`, undefined, problems);
+  checkDuration(task['timeout'], `${path}.timeout`, SPEC_LIMITS.timeoutMs, problems);
   const env = task['env'];
   if (isRecord(env)) {
     for (const [key, value] of Object.entries(env)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-        problems.push({ path: `${path}.env.${key}`, message: 'is not a valid environment variable name' });
-      } else if (typeof value === 'string') {
-        checkTemplate(value, `${path}.env.${key}`, problems);
-      }
+      if (typeof value !== 'string') continue;
+      // Only the API encrypts: a submitted envelope could be another job's secret, copied.
+      if (isEncrypted(value))
+        problems.push({ path: `${path}.env.${key}`, message: `may not start with "${ENVELOPE_PREFIX}"` });
+      else checkTemplate(value, `${path}.env.${key}`, problems);
     }
   }
   return problems;
 }
 
 function checkDuration(value: unknown, path: string, maxMs: number | undefined, problems: Problem[]): void {
-  if (typeof value !== 'string') return;
+  if (typeof value !== 'string' || !isShort(value)) return;
   const ms = parseDuration(value);
-  if (ms === undefined)
-    problems.push({ path, message: `"${value}" is not a duration (e.g. 300ms, 45m, 1h)` });
+  if (ms === undefined) problems.push({ path, message: `"${value}" is not a duration (e.g. 300ms, 45m, 1h)` });
   else if (ms <= 0) problems.push({ path, message: 'must be more than 0' });
-  else if (maxMs !== undefined && ms > maxMs)
-    problems.push({ path, message: `must be at most ${formatDuration(maxMs)}` });
+  else if (maxMs !== undefined && ms > maxMs) problems.push({ path, message: `must be at most ${formatDuration(maxMs)}` });
 }
 
 function checkStringMap(value: unknown, path: string, problems: Problem[]): void {
   if (!isRecord(value)) return;
-  for (const [key, item] of Object.entries(value)) {
-    if (!IDENTIFIER.test(key)) problems.push({ path: `${path}.${key}`, message: 'must be a name of letters, digits and _' });
-    else checkTemplate(item, `${path}.${key}`, problems);
-  }
+  for (const [key, item] of Object.entries(value)) checkTemplate(item, `${path}.${key}`, problems);
 }
 
 /** A string field that may hold `{{ }}` expressions: each must parse. */
@@ -369,8 +522,7 @@ function normalizeTask(task: TaskSpec): TaskSpec {
   if (task.post !== undefined) copy.post = task.post.map((step) => normalizeAux(step));
   if (task.parallel !== undefined) copy.parallel = { tasks: task.parallel.tasks.map((t) => normalizeTask(t)) };
   if (task.each !== undefined) copy.each = { ...task.each, task: normalizeTask(task.each.task) };
-  if (task.subjob !== undefined)
-    copy.subjob = { ...task.subjob, tasks: task.subjob.tasks.map((t) => normalizeTask(t)) };
+  if (task.subjob !== undefined) copy.subjob = { ...task.subjob, tasks: task.subjob.tasks.map((t) => normalizeTask(t)) };
   return copy;
 }
 
@@ -380,6 +532,11 @@ function normalizeAux(step: AuxTaskSpec): AuxTaskSpec {
 
 function stringValues(env: Readonly<Record<string, unknown>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value)]));
+}
+
+/** Longer texts already break the schema's maxLength: one problem is enough. */
+function isShort(text: string): boolean {
+  return text.length <= SPEC_LIMITS.shortTextLength;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -20,8 +20,10 @@ export function workerQueue(nodeId: string): string {
   return `x-${nodeId}`;
 }
 
+/** The engine's queues, workers' own `x-` queues, and RabbitMQ's `amq.` (declaring one closes the channel). */
 export function isReservedQueue(name: string): boolean {
-  return RESERVED.has(name) || name.startsWith('x-');
+  return RESERVED.has(name) || name.startsWith('x-') || name.startsWith('amq.');
 }
 
+export const QUEUE_NAME_MAX_LENGTH = 100;
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;

@@ -1,17 +1,53 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskSpec } from './job-spec.schema.js';
-import { isSecretKey, REDACTED, redactEnv, redactTaskSpec, redactText, secretValues } from './redact.js';
+import {
+  isSecretKey,
+  REDACTED,
+  redactEnv,
+  redactTaskSpec,
+  redactText,
+  redactUrlPasswords,
+  SecretPolicy,
+  secretValues,
+  urlPasswords,
+} from './redact.js';
 
 describe('isSecretKey', () => {
-  it.each(['DB_PASSWORD', 'password', 'MySecret', 'AWS_ACCESS_KEY_ID', 'aws_access_key', 'SECRET'])(
-    'treats %s as secret',
+  it.each([
+    'DB_PASSWORD',
+    'password',
+    'MySecret',
+    'AWS_ACCESS_KEY_ID',
+    'aws_access_key',
+    'SECRET',
+    'API_TOKEN',
+    'GITHUB_TOKEN',
+    'STRIPE_API_KEY',
+    'openai_apikey',
+    'SSH_PRIVATE_KEY',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'DB_PASSWD',
+    'AUTH_HEADER',
+    'BASIC_AUTH',
+  ])('treats %s as secret', (key) => {
+    expect(isSecretKey(key)).toBe(true);
+  });
+
+  it.each(['PATH', 'HOME', 'ACCESS', 'KEY', 'PASS', 'ACCESSKEY', 'DATABASE_URL', 'INTRO'])(
+    'treats %s as public',
     (key) => {
-      expect(isSecretKey(key)).toBe(true);
+      expect(isSecretKey(key)).toBe(false);
     },
   );
 
-  it.each(['PATH', 'HOME', 'ACCESS', 'KEY', 'PASS', 'ACCESSKEY'])('treats %s as public', (key) => {
-    expect(isSecretKey(key)).toBe(false);
+  it('takes a pattern list that replaces the default one, matched in any case', () => {
+    const policy = new SecretPolicy(['PIN', 'a.b']);
+
+    expect(policy.isSecretKey('card_pin')).toBe(true);
+    expect(policy.isSecretKey('A.B_C')).toBe(true);
+    expect(policy.isSecretKey('AXB')).toBe(false);
+    expect(policy.isSecretKey('API_TOKEN')).toBe(false);
+    expect(new SecretPolicy([]).isSecretKey('PASSWORD')).toBe(false);
   });
 });
 
@@ -20,6 +56,31 @@ describe('redactEnv', () => {
     const env = { INTRO: 'hello world', DB_PASSWORD: 'hunter2', api_secret: 's3cr3t' };
     expect(redactEnv(env)).toEqual({ INTRO: 'hello world', DB_PASSWORD: REDACTED, api_secret: REDACTED });
     expect(env.DB_PASSWORD).toBe('hunter2');
+  });
+});
+
+describe('URL passwords', () => {
+  it('are found and masked in any env value, percent-decoded too', () => {
+    const url = 'postgres://tork:p%40ss@db:5432/tork and redis://:r3d1s@cache';
+
+    expect(urlPasswords(url)).toEqual(['p%40ss', 'p@ss', 'r3d1s']);
+    expect(redactUrlPasswords(url)).toBe(
+      `postgres://tork:${REDACTED}@db:5432/tork and redis://:${REDACTED}@cache`,
+    );
+  });
+
+  it('leave URLs without a password alone', () => {
+    const text = 'https://example.com:8080/path@x https://user@host mailto:a@b';
+
+    expect(urlPasswords(text)).toEqual([]);
+    expect(redactUrlPasswords(text)).toBe(text);
+  });
+
+  it('never show in a redacted env, and count as secret values', () => {
+    const env = { DATABASE_URL: 'postgres://app:hunter2@db/app', INTRO: 'hi' };
+
+    expect(redactEnv(env)).toEqual({ DATABASE_URL: `postgres://app:${REDACTED}@db/app`, INTRO: 'hi' });
+    expect(secretValues({ image: 'a', env })).toEqual(['hunter2']);
   });
 });
 
@@ -49,6 +110,20 @@ describe('secretValues', () => {
 
   it('collects the secret values of a task and its pre and post tasks, once each', () => {
     expect(secretValues(spec).sort()).toEqual(['main-secret', 'post-key', 'pre-password']);
+  });
+
+  it('adds the extra values given, and follows the policy given', () => {
+    expect(secretValues(spec, new SecretPolicy(['PLAIN']), ['from-elsewhere']).sort()).toEqual([
+      'from-elsewhere',
+      'visible',
+    ]);
+  });
+
+  it('shows an encrypted value as redacted whatever its key, and never counts it as a secret value', () => {
+    const encrypted: TaskSpec = { image: 'a', env: { ANY: 'enc:v1:k:AAAA', MY_SECRET: 'enc:v1:k:BBBB' } };
+
+    expect(redactTaskSpec(encrypted).env).toEqual({ ANY: REDACTED, MY_SECRET: REDACTED });
+    expect(secretValues(encrypted)).toEqual([]);
   });
 
   it('redacts a whole task spec without changing the original', () => {

@@ -1,19 +1,71 @@
 import type { AuxTaskSpec, EnvSpec, TaskSpec } from './job-spec.schema.js';
+import { isEncrypted } from './keyring.js';
 
 /** What a secret value is replaced with in API responses and logs. */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY = /SECRET|PASSWORD|ACCESS_KEY/i;
+/** Parts of env names (any case) that mark a value secret, unless `-secret-key-patterns` replaces them. */
+export const DEFAULT_SECRET_KEY_PATTERNS: readonly string[] = [
+  'SECRET',
+  'PASSWORD',
+  'PASSWD',
+  'ACCESS_KEY',
+  'PRIVATE_KEY',
+  'API_KEY',
+  'APIKEY',
+  'TOKEN',
+  'CREDENTIAL',
+  'AUTH',
+];
 
-/** By Tork's convention, an env var whose name contains SECRET, PASSWORD or ACCESS_KEY (any case) holds a secret. */
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+/** Which env values are secret: those whose key contains one of the patterns (any case). */
+export class SecretPolicy {
+  private readonly matcher: RegExp;
+
+  constructor(readonly keyPatterns: readonly string[] = DEFAULT_SECRET_KEY_PATTERNS) {
+    const escaped = keyPatterns.map((pattern) => pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.matcher = escaped.length === 0 ? /$^/ : new RegExp(escaped.join('|'), 'i');
+  }
+
+  isSecretKey(key: string): boolean {
+    return this.matcher.test(key);
+  }
 }
 
-/** A copy of `env` with the value of every secret key replaced by {@link REDACTED}. */
-export function redactEnv(env: Readonly<EnvSpec>): EnvSpec {
+export const DEFAULT_SECRET_POLICY = new SecretPolicy();
+
+/** True when `key` names a secret under the default patterns. */
+export function isSecretKey(key: string): boolean {
+  return DEFAULT_SECRET_POLICY.isSecretKey(key);
+}
+
+// scheme://user:password@ — the password stops at what cannot be in it unencoded.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)([^\s/?#@]+)@/gi;
+
+/** The passwords of URLs in `text` (`postgres://user:pw@host` → `pw`), also percent-decoded. */
+export function urlPasswords(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(URL_PASSWORD)) {
+    const password = match[2] ?? '';
+    found.push(password);
+    const decoded = decodeOr(password);
+    if (decoded !== password) found.push(decoded);
+  }
+  return found;
+}
+
+/** `text` with the password of every URL in it replaced by {@link REDACTED}. */
+export function redactUrlPasswords(text: string): string {
+  return text.replace(URL_PASSWORD, `$1${REDACTED}@`);
+}
+
+/** A copy of `env`: secret and encrypted values replaced by {@link REDACTED}, URL passwords masked in the rest. */
+export function redactEnv(env: Readonly<EnvSpec>, policy: SecretPolicy = DEFAULT_SECRET_POLICY): EnvSpec {
   return Object.fromEntries(
-    Object.entries(env).map(([key, value]) => [key, isSecretKey(key) ? REDACTED : value]),
+    Object.entries(env).map(([key, value]) => [
+      key,
+      policy.isSecretKey(key) || isEncrypted(value) ? REDACTED : redactUrlPasswords(value),
+    ]),
   );
 }
 
@@ -24,25 +76,41 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return ordered.reduce((redacted, secret) => redacted.replaceAll(secret, REDACTED), text);
 }
 
-/** The secret values of a task and of its pre and post tasks. */
-export function secretValues(spec: TaskSpec): string[] {
+/**
+ * The secret values of a task and of its pre and post tasks: values of secret keys, URL
+ * passwords, and `extra` (values known to be secret otherwise, e.g. those that came encrypted).
+ */
+export function secretValues(
+  spec: TaskSpec,
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+  extra: readonly string[] = [],
+): string[] {
   const steps: readonly (TaskSpec | AuxTaskSpec)[] = [spec, ...(spec.pre ?? []), ...(spec.post ?? [])];
   const values = steps.flatMap((step) =>
-    Object.entries(step.env ?? {}).flatMap(([key, value]) =>
-      isSecretKey(key) && value !== '' ? [value] : [],
-    ),
+    Object.entries(step.env ?? {}).flatMap(([key, value]) => [
+      ...(policy.isSecretKey(key) && !isEncrypted(value) ? [value] : []),
+      ...urlPasswords(value),
+    ]),
   );
-  return [...new Set(values)];
+  return [...new Set([...values, ...extra])].filter((value) => value !== '');
 }
 
 /** A copy of a task spec with the secret env values of the task and its pre and post tasks redacted. */
-export function redactTaskSpec(spec: TaskSpec): TaskSpec {
-  const copy: TaskSpec = withRedactedEnv(spec);
-  if (spec.pre !== undefined) copy.pre = spec.pre.map((step) => withRedactedEnv(step));
-  if (spec.post !== undefined) copy.post = spec.post.map((step) => withRedactedEnv(step));
+export function redactTaskSpec(spec: TaskSpec, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskSpec {
+  const copy: TaskSpec = withRedactedEnv(spec, policy);
+  if (spec.pre !== undefined) copy.pre = spec.pre.map((step) => withRedactedEnv(step, policy));
+  if (spec.post !== undefined) copy.post = spec.post.map((step) => withRedactedEnv(step, policy));
   return copy;
 }
 
-function withRedactedEnv<T extends TaskSpec | AuxTaskSpec>(spec: T): T {
-  return spec.env === undefined ? { ...spec } : { ...spec, env: redactEnv(spec.env) };
+function withRedactedEnv<T extends TaskSpec | AuxTaskSpec>(spec: T, policy: SecretPolicy): T {
+  return spec.env === undefined ? { ...spec } : { ...spec, env: redactEnv(spec.env, policy) };
+}
+
+function decodeOr(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -1,4 +1,5 @@
-import { newTask, REDACTED } from '@tork/domain';
+import { randomBytes } from 'node:crypto';
+import { Keyring, newTask, parseEncryptionKey, REDACTED, SecretPolicy } from '@tork/domain';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   collect,
@@ -232,6 +233,98 @@ describe('POST /job', () => {
     });
   });
 
+  describe('answers hostile input with a short 400, quickly', () => {
+    afterEach(expectStillHealthy);
+
+    /** The review's shape: anchors whose aliases multiply on expansion, `tasks` aliases of a task with `pre` aliases. */
+    function aliasBomb(taskAliases: number): string {
+      const env = Array.from({ length: 10 }, (_, i) => `K${i}: v${i}`).join(', ');
+      const pre = [`&p {image: a, env: {${env}}}`, ...Array.from({ length: 999 }, () => '*p')].join(', ');
+      const tasks = [`&t {image: a, pre: [${pre}]}`, ...Array.from({ length: taskAliases }, () => '*t')];
+      return `tasks: [${tasks.join(', ')}]\n`;
+    }
+
+    /** Submits, and checks the answer is a 400 under 64 KiB within 2 s; returns its problems. */
+    async function rejected(body: string, contentType: string): Promise<{ path: string; message: string }[]> {
+      const began = performance.now();
+      const response = await submit(body, contentType);
+      expect(performance.now() - began).toBeLessThan(2000);
+      expect(response.statusCode).toBe(400);
+      expect(Buffer.byteLength(response.body)).toBeLessThan(64 * 1024);
+      return json(response.body)['problems'] as { path: string; message: string }[];
+    }
+
+    it('YAML anchors and aliases: a 20 KB alias bomb and a 1 MiB one', async () => {
+      for (const bomb of [aliasBomb(3999), aliasBomb(258_000)]) {
+        expect(bomb.length).toBeLessThan(1024 * 1024);
+        const problems = await rejected(bomb, 'text/yaml');
+
+        expect(problems).toEqual([
+          {
+            path: 'body',
+            message:
+              'YAML anchors and aliases are not accepted (found &p before line 1): write the value out',
+          },
+        ]);
+      }
+      expect((await api.datastore.listJobs({ page: 1, size: 10 })).totalItems).toBe(0);
+    });
+
+    it('a 1 MiB JSON body of 74,800 tasks', async () => {
+      const body = JSON.stringify({ tasks: Array.from({ length: 74_800 }, () => ({ image: 'a' })) });
+
+      expect(await rejected(body, 'application/json')).toEqual([
+        { path: 'tasks', message: 'must have at most 1000 items' },
+      ]);
+    });
+
+    it('1 MiB of bad env keys in one task: the one limit it breaks', async () => {
+      const env = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`bad-${i}`, 'v']));
+      const body = JSON.stringify({ tasks: [{ image: 'a', env }] });
+      expect(body.length).toBeGreaterThan(900 * 1024);
+
+      expect(await rejected(body, 'application/json')).toEqual([
+        { path: 'tasks[0].env', message: 'must have at most 256 keys' },
+      ]);
+    });
+
+    it('1 MiB of bad env keys within the limits: 50 problems, then how many more', async () => {
+      const env = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`b-${i}`, 'v']));
+      const body = JSON.stringify({ tasks: Array.from({ length: 300 }, () => ({ image: 'a', env })) });
+      expect(body.length).toBeGreaterThan(800 * 1024);
+      const problems = await rejected(body, 'application/json');
+
+      expect(problems).toHaveLength(51);
+      expect(problems.at(-1)).toEqual({ path: 'body', message: 'and 76750 more problems' });
+    });
+
+    it("RabbitMQ's reserved amq. prefix and a timeout past 168h", async () => {
+      const problems = await rejected(
+        'tasks:\n  - image: a\n    queue: amq.x\n  - image: b\n    timeout: 600h\n',
+        'text/yaml',
+      );
+
+      expect(problems).toEqual([
+        { path: 'tasks[0].queue', message: '"amq.x" is reserved by the engine' },
+        { path: 'tasks[1].timeout', message: 'must be at most 168h' },
+      ]);
+    });
+  });
+
+  it('accepts only the allowed queues when given a policy', async () => {
+    await api.app.close();
+    api = await startTestApi({ jobSpecPolicy: { allowedQueues: ['default', 'transcoding'] } });
+
+    const allowed = await submit('tasks:\n  - image: a\n    queue: transcoding\n  - image: b\n', 'text/yaml');
+    const other = await submit('tasks:\n  - image: a\n    queue: zzz\n', 'text/yaml');
+
+    expect(allowed.statusCode).toBe(200);
+    expect(other.statusCode).toBe(400);
+    expect(json(other.body)['problems']).toEqual([
+      { path: 'tasks[0].queue', message: '"zzz" is not one of the allowed queues (default, transcoding)' },
+    ]);
+  });
+
   describe('rejects other media types with 415', () => {
     afterEach(expectStillHealthy);
 
@@ -363,5 +456,72 @@ describe('secrets', () => {
     expect(view['execution']).toMatchObject([
       { result: `printed ${REDACTED}`, error: `failed with ${REDACTED}` },
     ]);
+  });
+});
+
+describe('secrets by key name and in URLs', () => {
+  it('masks API_TOKEN, GITHUB_TOKEN and the password of DATABASE_URL in every view', async () => {
+    const env = {
+      API_TOKEN: 'tok-123',
+      GITHUB_TOKEN: 'ghp-456',
+      DATABASE_URL: 'postgres://app:hunter2@db:5432/app',
+      INTRO: 'hello',
+    };
+    const submitted = await submit(JSON.stringify({ tasks: [{ image: 'a', env }] }), 'application/json');
+    const id = String(json(submitted.body)['id']);
+
+    for (const body of [submitted.body, (await api.app.inject({ method: 'GET', url: `/jobs/${id}` })).body]) {
+      expect(body).not.toMatch(/tok-123|ghp-456|hunter2/);
+      expect(json(body)['tasks']).toEqual([
+        {
+          image: 'a',
+          env: {
+            API_TOKEN: REDACTED,
+            GITHUB_TOKEN: REDACTED,
+            DATABASE_URL: `postgres://app:${REDACTED}@db:5432/app`,
+            INTRO: 'hello',
+          },
+        },
+      ]);
+    }
+  });
+
+  it('follows the key patterns it is given instead of the default ones', async () => {
+    await api.app.close();
+    api = await startTestApi({ secretPolicy: new SecretPolicy(['PIN']) });
+
+    const submitted = await submit(
+      'tasks:\n  - image: a\n    env: {CARD_PIN: "4321", API_TOKEN: t}\n',
+      'text/yaml',
+    );
+
+    expect(json(submitted.body)['tasks']).toEqual([
+      { image: 'a', env: { CARD_PIN: REDACTED, API_TOKEN: 't' } },
+    ]);
+  });
+});
+
+describe('secrets with an encryption key', () => {
+  const keyring = new Keyring([parseEncryptionKey(`k1:${randomBytes(32).toString('base64')}`)]);
+
+  it('are encrypted before the job is stored, and shown redacted; the API never decrypts', async () => {
+    await api.app.close();
+    api = await startTestApi({ keyring });
+    const env = { MY_PASSWORD: 'hunter2', DATABASE_URL: 'postgres://u:pw-in-url@db/x', INTRO: 'hello' };
+
+    const submitted = await submit(JSON.stringify({ tasks: [{ image: 'a', env }] }), 'application/json');
+
+    expect(submitted.statusCode).toBe(200);
+    const id = String(json(submitted.body)['id']);
+    const stored = await api.datastore.getJob(id);
+    expect(JSON.stringify(stored)).not.toMatch(/hunter2|pw-in-url/);
+    expect(stored?.tasks[0]?.env?.['MY_PASSWORD']).toMatch(/^enc:v1:k1:/);
+    expect(keyring.decrypt(stored?.tasks[0]?.env?.['MY_PASSWORD'] ?? '')).toBe('hunter2');
+    expect(stored?.tasks[0]?.env?.['INTRO']).toBe('hello');
+    const view = (await api.app.inject({ method: 'GET', url: `/jobs/${id}` })).body;
+    expect(json(view)['tasks']).toEqual([
+      { image: 'a', env: { MY_PASSWORD: REDACTED, DATABASE_URL: REDACTED, INTRO: 'hello' } },
+    ]);
+    expect(view).not.toContain('enc:v1:');
   });
 });

@@ -1,4 +1,6 @@
 import {
+  DEFAULT_SECRET_POLICY,
+  encryptSecretEnv,
   errorMessage,
   isId,
   isJobActive,
@@ -9,6 +11,9 @@ import {
   type Broker,
   type Datastore,
   type JobSpecFormat,
+  type JobSpecPolicy,
+  type Keyring,
+  type SecretPolicy,
 } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
@@ -27,6 +32,10 @@ import { toJobSummary, toJobView, toSubmittedJob } from '../views.js';
 export interface JobsRoutesOptions {
   readonly datastore: Datastore;
   readonly broker: Broker;
+  readonly policy?: JobSpecPolicy;
+  readonly secretPolicy?: SecretPolicy;
+  /** Encrypts secret env values before a job is stored; the API never decrypts. */
+  readonly keyring?: Keyring;
 }
 
 /** A submitted body, still text: the domain parser is its one validator. */
@@ -81,7 +90,8 @@ const listSchema: FastifySchema = {
 
 /** POST /job(s), GET /job(s)/{id}, GET /jobs. */
 export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Promise<void> {
-  const { datastore, broker } = options;
+  const { datastore, broker, keyring } = options;
+  const secretPolicy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
 
   // Bodies reach the handler as text, so the domain parser sees exactly what was sent (no coercion, no stripping).
   app.removeAllContentTypeParsers();
@@ -100,7 +110,8 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
         if (body === undefined) throw unsupportedMediaType(request.headers['content-type']);
         if (body.text.trim() === '')
           throw TorkError.invalid([{ path: 'body', message: 'required: the request body is empty' }]);
-        const spec = parseJobSpecText(body.text, body.format);
+        const parsed = parseJobSpecText(body.text, body.format, options.policy);
+        const spec = keyring === undefined ? parsed : encryptSecretEnv(parsed, secretPolicy, keyring);
         const job = newJob(spec, new Date().toISOString());
         await datastore.createJob(job);
         try {
@@ -114,7 +125,7 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
           );
         }
         request.log.info({ jobId: job.id }, 'job submitted');
-        return toSubmittedJob(job);
+        return toSubmittedJob(job, secretPolicy);
       },
     );
   }
@@ -125,7 +136,7 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
       // Not an id we could have issued: no need to ask the datastore.
       const job = isId(id) ? await datastore.getJob(id) : undefined;
       if (job === undefined) throw TorkError.notFound('job', id);
-      return toJobView(job, await datastore.listTasks(id));
+      return toJobView(job, await datastore.listTasks(id), secretPolicy);
     });
   }
 
@@ -153,7 +164,7 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
         page: request.query.page ?? 1,
         size: request.query.size ?? DEFAULT_PAGE_SIZE,
       });
-      return { ...page, items: page.items.map((job) => toJobSummary(job)) };
+      return { ...page, items: page.items.map((job) => toJobSummary(job, secretPolicy)) };
     },
   );
 

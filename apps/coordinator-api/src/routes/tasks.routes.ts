@@ -1,4 +1,12 @@
-import { isId, QUEUE, TorkError, type Broker, type Datastore, type Task } from '@tork/domain';
+import {
+  isId,
+  QUEUE,
+  TorkError,
+  type Broker,
+  type Datastore,
+  type SecretPolicy,
+  type Task,
+} from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import {
   LogQuerySchema,
@@ -14,6 +22,7 @@ import { toLogPage, toTaskView } from '../views.js';
 export interface TasksRoutesOptions {
   readonly datastore: Datastore;
   readonly broker: Broker;
+  readonly secretPolicy?: SecretPolicy;
 }
 
 const DEFAULT_LOG_PAGE_SIZE = 25;
@@ -66,7 +75,7 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id`,
       { schema: getSchema },
       async (request): Promise<TaskView> => {
-        return toTaskView(await findTask(request.params.id));
+        return toTaskView(await findTask(request.params.id), options.secretPolicy);
       },
     );
 
@@ -91,7 +100,7 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
           page: request.query.page ?? 1,
           size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,
         });
-        return toLogPage(task, page);
+        return toLogPage(task, page, options.secretPolicy);
       },
     );
   }

@@ -40,6 +40,11 @@ export async function runMode(
   logger: Logger,
 ): Promise<Stop> {
   const parts = PARTS[config.mode];
+  if (config.encryptionKeys.length === 0)
+    logger.warn(
+      {},
+      'no encryption key: secret env values are stored in the datastore and sent through the broker as given; set -encryption-key ID:BASE64 or TORK_ENCRYPTION_KEYS (openssl rand -base64 32)',
+    );
   let draining = false;
   let datastore: Datastore | undefined;
   let runtime: Runtime | undefined;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RunningScheduler } from '@tork/scheduler';
 import type { RunningWorker } from '@tork/worker';
-import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import { errorMessage, Keyring, type Broker, type Datastore, type Runtime } from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
 import type { TorkConfig } from '../config.js';
 import { VERSION } from '../version.js';
@@ -22,6 +22,9 @@ export async function serveApi(
     version: VERSION,
     logger: deps.logger.child({ app: 'api' }),
     readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
+    ...(config.allowedQueues === undefined ? {} : { jobSpecPolicy: { allowedQueues: config.allowedQueues } }),
+    secretPolicy: config.secretPolicy,
+    ...keyringOf(config),
   });
   await api.listen({ host: config.host, port: config.port });
   return api;
@@ -54,10 +57,17 @@ export async function runWorker(
     {
       queues: config.queues,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      secretPolicy: config.secretPolicy,
+      ...keyringOf(config),
       defaultLimits: {
         ...(config.defaultCpusLimit === undefined ? {} : { cpus: config.defaultCpusLimit }),
         ...(config.defaultMemoryLimit === undefined ? {} : { memoryBytes: config.defaultMemoryLimit }),
       },
     },
   );
+}
+
+/** The keyring of the configured encryption keys, as an optional field. */
+function keyringOf(config: TorkConfig): { keyring?: Keyring } {
+  return config.encryptionKeys.length === 0 ? {} : { keyring: new Keyring(config.encryptionKeys) };
 }

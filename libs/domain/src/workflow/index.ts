@@ -4,5 +4,4 @@ export * from './reducer.js';
 export * from './reports.js';
 export * from './resolve-task.js';
 export * from './restart.js';
-export * from './retry.js';
 export * from './templates.js';

@@ -1,6 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { errorMessage } from '../errors.js';
 import { isJobActive, type Job, type JobContext } from '../job.js';
+import { SPEC_LIMITS } from '../job-spec.schema.js';
 import { QUEUE } from '../queues.js';
 import { isRetryable, isTaskDone, type Task } from '../task.js';
 import { jobChange, taskChange, type JobTransition } from '../transitions.js';
@@ -8,7 +9,7 @@ import type { Effect } from './effects.js';
 import { newExecution, nextAttempt, subjobIdOf, newJob, taskLabel } from './executions.js';
 import { isSkipped, taskScope } from './resolve-task.js';
 import { renderTemplate, evaluateExpression } from './templates.js';
-import { retryDelayMs } from './retry.js';
+import { retryDelayMs } from '../retry-delay.js';
 import { restartJob, restartTask } from './restart.js';
 import { checkStart } from './reports.js';
 
@@ -53,9 +54,6 @@ export type ReducerInput =
       readonly children: readonly Task[];
       readonly context: JobContext;
     };
-
-/** The most items an `each` may run. */
-export const MAX_EACH_ITEMS = 100_000;
 
 export function reduce(input: ReducerInput, now: string): Effect[] {
   switch (input.type) {
@@ -181,8 +179,8 @@ function dispatchEach(job: Job, task: Task, context: JobContext, now: string): E
   if (!Array.isArray(list)) {
     return failComposite(task, `each.list must evaluate to a list; it gave ${describe(list)}`, now);
   }
-  if (list.length > MAX_EACH_ITEMS)
-    return failComposite(task, `each.list has ${list.length} items; at most ${MAX_EACH_ITEMS}`, now);
+  if (list.length > SPEC_LIMITS.eachItems)
+    return failComposite(task, `each.list has ${list.length} items; at most ${SPEC_LIMITS.eachItems}`, now);
   const items: readonly unknown[] = list;
   const loopVar = each.var ?? 'item';
   const slots = each.concurrency ?? items.length;

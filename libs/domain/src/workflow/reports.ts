@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from '../duration.js';
+import { addToTime } from '../long-timeout.js';
 import { isJobActive, type Job } from '../job.js';
 import type { TaskCompleted, TaskFailed, TaskStarted } from '../messages.js';
 import { workerQueue } from '../queues.js';
@@ -14,14 +15,11 @@ import type { Effect } from './effects.js';
 /** The worker enforces a timeout itself; the scheduler steps in this much later, if the worker died. */
 export const DEADLINE_GRACE_MS = 10_000;
 
-/** Dates past this are not representable; a deadline beyond it is no deadline. */
-const MAX_DATE_MS = 8.64e15;
-
 export function onTaskStarted(message: TaskStarted, now: string): Effect[] {
   const timeoutMs = message.timeout === undefined ? undefined : parseDuration(message.timeout);
-  const deadlineMs = timeoutMs === undefined ? undefined : Date.parse(now) + timeoutMs + DEADLINE_GRACE_MS;
-  const deadlineAt =
-    deadlineMs === undefined || deadlineMs > MAX_DATE_MS ? {} : { deadlineAt: new Date(deadlineMs).toISOString() };
+  // addToTime never throws: a timeout too large for a date leaves the task without a deadline.
+  const deadline = timeoutMs === undefined ? undefined : addToTime(now, timeoutMs + DEADLINE_GRACE_MS);
+  const deadlineAt = deadline === undefined ? {} : { deadlineAt: deadline };
   const check: Effect[] = [
     {
       type: 'then',

@@ -1,7 +1,7 @@
 import { TorkError, type Problem } from '../errors.js';
 import type { Job, JobContext } from '../job.js';
 import { checkQueueName } from '../job-spec.js';
-import type { AuxTaskSpec, JobDefaults, TaskSpec } from '../job-spec.schema.js';
+import { SPEC_LIMITS, type AuxTaskSpec, type JobDefaults, type TaskSpec } from '../job-spec.schema.js';
 import type { LoopItem } from '../task.js';
 import { renderTemplate, type TemplateScope } from './templates.js';
 
@@ -61,8 +61,8 @@ export function resolveTaskSpec(spec: TaskSpec, scope: TemplateScope, defaults?:
       resolved.post = spec.post.map((step, i) => renderAux(step, `post[${i}]`, render));
     if (problems.length === 0) problems.push(...checkEvaluated(resolved));
   }
-  if (resolved.var !== undefined && resolved.var.length > 64)
-    problems.push({ path: 'var', message: 'must be at most 64 characters' });
+  if (resolved.var !== undefined && resolved.var.length > SPEC_LIMITS.varLength)
+    problems.push({ path: 'var', message: `must be at most ${SPEC_LIMITS.varLength} characters` });
   if (problems.length > 0) {
     const summary = problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
     throw new TorkError('INVALID_INPUT', `the task's expressions did not evaluate: ${summary}`, { problems });

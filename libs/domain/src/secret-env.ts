@@ -1,0 +1,66 @@
+import { errorMessage, TorkError } from './errors.js';
+import type { AuxTaskSpec, EnvSpec, JobSpec, TaskSpec } from './job-spec.schema.js';
+import { isEncrypted, type Keyring } from './keyring.js';
+import { urlPasswords, type SecretPolicy } from './redact.js';
+
+/**
+ * A copy of a job spec whose secret env values (secret by key name, or holding a URL password)
+ * are encrypted, as the API stores and sends them: only a worker with the key reads them.
+ */
+export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: Keyring): JobSpec {
+  const encrypt = (env: EnvSpec): EnvSpec =>
+    mapValues(env, (key, value) =>
+      !isEncrypted(value) && (policy.isSecretKey(key) || urlPasswords(value).length > 0)
+        ? keyring.encrypt(value)
+        : value,
+    );
+  return { ...spec, tasks: spec.tasks.map((task) => mapTaskEnv(task, () => encrypt)) };
+}
+
+/**
+ * A copy of a task spec with every encrypted env value decrypted, for the container, and the
+ * secrets to mask: each plaintext, or of a URL its password. Throws a TorkError naming the
+ * variable it cannot decrypt.
+ */
+export function decryptSecretEnv(
+  spec: TaskSpec,
+  keyring: Keyring | undefined,
+): { spec: TaskSpec; secrets: string[] } {
+  const secrets: string[] = [];
+  const decrypted = mapTaskEnv(
+    spec,
+    (where) => (env) =>
+      mapValues(env, (key, value) => {
+        if (!isEncrypted(value)) return value;
+        if (keyring === undefined)
+          throw new TorkError(
+            'INTERNAL',
+            `cannot decrypt env ${key} of ${where}: this worker has no -encryption-key (see TORK_ENCRYPTION_KEYS)`,
+          );
+        try {
+          const plaintext = keyring.decrypt(value);
+          // A URL was encrypted for its password: mask that, as for a URL that came in clear.
+          const passwords = urlPasswords(plaintext);
+          secrets.push(...(passwords.length > 0 ? passwords : [plaintext]));
+          return plaintext;
+        } catch (error) {
+          throw new TorkError('INTERNAL', `cannot decrypt env ${key} of ${where}: ${errorMessage(error)}`);
+        }
+      }),
+  );
+  return { spec: decrypted, secrets };
+}
+
+/** Applies `change(where)` to the env of the task and of each of its pre and post tasks. */
+function mapTaskEnv(spec: TaskSpec, change: (where: string) => (env: EnvSpec) => EnvSpec): TaskSpec {
+  const step = <T extends TaskSpec | AuxTaskSpec>(task: T, where: string): T =>
+    task.env === undefined ? task : { ...task, env: change(where)(task.env) };
+  const copy: TaskSpec = step(spec, 'the task');
+  if (spec.pre !== undefined) copy.pre = spec.pre.map((pre, index) => step(pre, `pre[${index}]`));
+  if (spec.post !== undefined) copy.post = spec.post.map((post, index) => step(post, `post[${index}]`));
+  return copy;
+}
+
+function mapValues(env: EnvSpec, change: (key: string, value: string) => string): EnvSpec {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, change(key, value)]));
+}
