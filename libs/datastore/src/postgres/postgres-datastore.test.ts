@@ -22,7 +22,7 @@ import { PostgresDatastore } from './postgres-datastore.js';
 
 const dsn = postgresTestDsn();
 /** Every migration, in the order they apply. */
-const MIGRATIONS = ['0001-initial', '0002-task-published', '0004-task-tree'];
+const MIGRATIONS = ['0001-initial', '0002-task-published', '0005-task-tree'];
 const describePostgres = describeWithService(
   'PostgreSQL',
   await postgresAvailable(dsn),

@@ -3,13 +3,13 @@ import { TorkError, errorMessage, isTorkError, silentLogger, type Logger } from 
 import { openDatabase } from '../connection.js';
 import * as initial from './0001-initial.js';
 import * as taskPublished from './0002-task-published.js';
-import * as taskTree from './0004-task-tree.js';
+import * as taskTree from './0005-task-tree.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-task-published': taskPublished,
-  '0004-task-tree': taskTree,
+  '0005-task-tree': taskTree,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
