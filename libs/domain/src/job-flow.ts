@@ -3,6 +3,7 @@ import { parseDuration } from './duration.js';
 import { DEFAULT_RETRY_INITIAL_DELAY_MS, DEFAULT_RETRY_SCALING_FACTOR } from './job-spec.js';
 import type { JobSpec, RetrySpec } from './job-spec.schema.js';
 import type { Job } from './job.js';
+import type { CreatedBy } from './principal.js';
 import { DEFAULT_QUEUE } from './queues.js';
 import type { Task } from './task.js';
 
@@ -11,7 +12,7 @@ import type { Task } from './task.js';
  * functions what follows, persist it with compare-and-set, and publish the messages.
  */
 
-export function newJob(spec: JobSpec, now: string): Job {
+export function newJob(spec: JobSpec, now: string, createdBy?: CreatedBy): Job {
   return {
     id: newId(),
     ...(spec.name === undefined ? {} : { name: spec.name }),
@@ -19,6 +20,8 @@ export function newJob(spec: JobSpec, now: string): Job {
     tasks: spec.tasks,
     position: 0,
     createdAt: now,
+    ...(createdBy === undefined ? {} : { createdBy: { kind: createdBy.kind, name: createdBy.name } }),
+    ...(spec.permissions === undefined ? {} : { permissions: spec.permissions }),
   };
 }
 

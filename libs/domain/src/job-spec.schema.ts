@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROLES, type Permission, type Role } from './principal.js';
 
 /**
  * The job specification a user submits. This schema is the single source for validation
@@ -79,10 +80,30 @@ export const TaskSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const PermissionSpecSchema = Type.Object(
+  {
+    role: Type.Optional(Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] })),
+    user: Type.Optional(Type.String({ minLength: 1, description: 'A user or an API key, by name.' })),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+    description: 'Exactly one of `role` or `user`.',
+  },
+);
+
 export const JobSpecSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ description: 'A human-readable name for the job.' })),
     tasks: Type.Array(TaskSpecSchema, { minItems: 1, description: 'The tasks to execute, in order.' }),
+    permissions: Type.Optional(
+      Type.Array(PermissionSpecSchema, {
+        minItems: 1,
+        description:
+          'Who besides its creator and admins may see, cancel and restart the job (default: everyone).',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'JobSpec' },
 );
@@ -101,4 +122,5 @@ export type TaskSpec = Omit<Static<typeof TaskSpecSchema>, 'env' | 'pre' | 'post
 export interface JobSpec {
   name?: string;
   tasks: TaskSpec[];
+  permissions?: Permission[];
 }

@@ -68,6 +68,17 @@ function toProblem(error: ErrorObject): Problem[] {
       ];
     case 'minLength':
       return [{ path: path || 'body', message: 'must not be empty' }];
+    case 'enum':
+      return [
+        { path: path || 'body', message: `must be one of ${enumValues(error.params['allowedValues'])}` },
+      ];
+    case 'minProperties':
+    case 'maxProperties': {
+      const bound = error.keyword === 'minProperties' ? 'least' : 'most';
+      return [
+        { path: path || 'body', message: `must have at ${bound} ${String(error.params['limit'])} field(s)` },
+      ];
+    }
     default:
       return [{ path: path || 'body', message: error.message ?? 'invalid' }];
   }
@@ -85,6 +96,10 @@ function toPath(pointer: string): string {
         /^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`,
       '',
     );
+}
+
+function enumValues(values: unknown): string {
+  return Array.isArray(values) ? values.map((value) => String(value)).join(', ') : 'the allowed values';
 }
 
 function describeType(type: unknown): string {
@@ -213,6 +228,7 @@ function normalize(spec: JobSpec): JobSpec {
   return {
     ...(spec.name === undefined ? {} : { name: spec.name }),
     tasks: spec.tasks.map((task) => normalizeTask(task)),
+    ...(spec.permissions === undefined ? {} : { permissions: spec.permissions }),
   };
 }
 
