@@ -1,12 +1,20 @@
 import type { Broker, Datastore } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authPlugin } from './auth/auth.plugin.js';
+import { Authenticator } from './auth/authenticator.js';
+import { CredentialPresence } from './auth/credential-presence.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
+import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { CredentialService } from './services/credential.service.js';
+import { JobService } from './services/job.service.js';
+import { TaskService } from './services/task.service.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -21,6 +29,18 @@ export interface ApiDeps {
   readonly version?: string;
   /** Extra readiness for /health, e.g. rejecting while the process drains. */
   readonly readiness?: () => Promise<void>;
+  /** Who may call the API; by default anyone while no key or user is stored. */
+  readonly auth?: AuthSettings;
+}
+
+export interface AuthSettings {
+  /** Admin keys from the configuration. */
+  readonly staticKeys?: readonly string[];
+  /** Whether callers without a credential are anonymous admins while none exists (default true). */
+  readonly allowAnonymous?: boolean;
+  /** How long a verified credential is trusted (default 30 s), and whether credentials exist (5 s). */
+  readonly cacheTtlMs?: number;
+  readonly presenceRefreshMs?: number;
 }
 
 /** Builds the REST API on the given adapters without listening; tests drive it with `inject`. */
@@ -31,14 +51,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     // One line per request would dominate the log at any real load; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // List every querystring problem, not only the first.
-    ajv: { customOptions: { allErrors: true } },
+    // List every querystring problem, not only the first; refuse unknown fields rather than drop them.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });
   registerErrorHandlers(app);
+  const { credentials, auth } = buildAuth(deps);
+  await app.register(authPlugin, auth);
   for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
   await registerOpenApi(app, version);
-  await app.register(jobsRoutes, { datastore: deps.datastore, broker: deps.broker });
-  await app.register(tasksRoutes, { datastore: deps.datastore, broker: deps.broker });
+  const services = { datastore: deps.datastore, broker: deps.broker, logger: app.log };
+  await app.register(jobsRoutes, { jobs: new JobService(services) });
+  await app.register(tasksRoutes, { tasks: new TaskService(services) });
+  await app.register(apiKeysRoutes, { credentials });
+  await app.register(usersRoutes, { credentials });
   await app.register(nodesRoutes, { datastore: deps.datastore });
   await app.register(healthRoutes, {
     datastore: deps.datastore,
@@ -47,4 +72,24 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }),
   });
   return app;
+}
+
+/** The authentication plugin's parts, and the service that creates and revokes credentials through them. */
+function buildAuth(deps: ApiDeps) {
+  const store = deps.datastore.credentials;
+  const staticKeys = deps.auth?.staticKeys ?? [];
+  const authenticator = new Authenticator({
+    store,
+    staticKeys,
+    ...(deps.auth?.cacheTtlMs === undefined ? {} : { cacheTtlMs: deps.auth.cacheTtlMs }),
+  });
+  const presence = new CredentialPresence({
+    store,
+    staticKeys: staticKeys.length > 0,
+    ...(deps.auth?.presenceRefreshMs === undefined ? {} : { refreshMs: deps.auth.presenceRefreshMs }),
+  });
+  return {
+    credentials: new CredentialService({ store, authenticator, presence }),
+    auth: { authenticator, presence, allowAnonymous: deps.auth?.allowAnonymous ?? true },
+  };
 }

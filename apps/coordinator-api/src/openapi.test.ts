@@ -44,6 +44,8 @@ describe('GET /openapi.json', () => {
 
     expect(paths).toEqual(
       [
+        '/api-keys',
+        '/api-keys/{id}',
         '/health',
         '/health/live',
         '/health/ready',
@@ -60,6 +62,7 @@ describe('GET /openapi.json', () => {
         '/tasks/{id}',
         '/tasks/{id}/cancel',
         '/tasks/{id}/log',
+        '/users',
       ].sort(),
     );
     expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);

@@ -22,6 +22,7 @@ export function toSubmittedJob(job: Job): SubmittedJob {
     state: job.state,
     createdAt: job.createdAt,
     tasks: job.tasks.map((spec) => redactTaskSpec(spec)),
+    permissions: job.permissions?.map((permission) => ({ ...permission })),
   });
 }
 
@@ -43,6 +44,8 @@ export function toJobSummary(job: Job): JobSummary {
     result: redactOptional(job.result, secrets),
     error: redactOptional(job.error, secrets),
     tasks: job.tasks.map((spec) => redactTaskSpec(spec)),
+    createdBy: job.createdBy,
+    permissions: job.permissions?.map((permission) => ({ ...permission })),
   });
 }
 

@@ -1,4 +1,3 @@
-import { isId, QUEUE, TorkError, type Broker, type Datastore, type Task } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import {
   LogQuerySchema,
@@ -9,11 +8,11 @@ import {
   type Status,
   type TaskView,
 } from '../schemas.js';
+import type { TaskService } from '../services/task.service.js';
 import { toLogPage, toTaskView } from '../views.js';
 
 export interface TasksRoutesOptions {
-  readonly datastore: Datastore;
-  readonly broker: Broker;
+  readonly tasks: TaskService;
 }
 
 const DEFAULT_LOG_PAGE_SIZE = 25;
@@ -53,20 +52,14 @@ const logSchema: FastifySchema = {
 
 /** GET /task(s)/{id}, PUT /task(s)/{id}/cancel, GET /task(s)/{id}/log. */
 export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): Promise<void> {
-  const { datastore, broker } = options;
-
-  const findTask = async (id: string): Promise<Task> => {
-    const task = isId(id) ? await datastore.getTask(id) : undefined;
-    if (task === undefined) throw TorkError.notFound('task', id);
-    return task;
-  };
+  const { tasks } = options;
 
   for (const base of ['/task', '/tasks']) {
     app.get<{ Params: { id: string } }>(
       `${base}/:id`,
       { schema: getSchema },
       async (request): Promise<TaskView> => {
-        return toTaskView(await findTask(request.params.id));
+        return toTaskView(await tasks.get(request.principal, request.params.id));
       },
     );
 
@@ -74,10 +67,7 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id/cancel`,
       { schema: cancelSchema },
       async (request): Promise<Status> => {
-        const task = await findTask(request.params.id);
-        if (task.state !== 'RUNNING') throw new TorkError('INVALID_STATE', 'task is not running');
-        // Cancelling a task cancels its job: the scheduler stops the container and starts nothing after it.
-        await broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: task.jobId });
+        await tasks.cancel(request.principal, request.params.id);
         return { status: 'OK' };
       },
     );
@@ -86,8 +76,7 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id/log`,
       { schema: logSchema },
       async (request): Promise<LogPage> => {
-        const task = await findTask(request.params.id);
-        const page = await datastore.getLogs(task.id, {
+        const { task, page } = await tasks.logs(request.principal, request.params.id, {
           page: request.query.page ?? 1,
           size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,
         });
