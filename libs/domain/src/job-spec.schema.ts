@@ -100,8 +100,7 @@ export const JobSpecSchema = Type.Object(
     permissions: Type.Optional(
       Type.Array(PermissionSpecSchema, {
         minItems: 1,
-        description:
-          'Who besides its creator and admins may see, cancel and restart the job (default: everyone).',
+        description: 'Who besides its creator and admins may see and cancel the job (default: everyone).',
       }),
     ),
   },

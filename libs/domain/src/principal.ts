@@ -33,8 +33,8 @@ export interface JobViewer {
 
 /**
  * As in Tork, a job without permissions is visible to everyone; one with permissions only to the
- * roles and users they name, its creator and admins. Seeing a job is what allows reading,
- * cancelling and restarting it.
+ * roles and users they name, its creator and admins. Seeing a job is what allows reading and
+ * cancelling it (and restarting it, once jobs can be restarted).
  */
 export function isJobVisibleTo(job: Pick<Job, 'createdBy' | 'permissions'>, viewer: JobViewer): boolean {
   if (job.permissions === undefined || viewer.role === 'admin') return true;
