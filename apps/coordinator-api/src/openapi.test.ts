@@ -39,6 +39,14 @@ describe('GET /openapi.json', () => {
     expect(at(doc, 'info', 'version')).toBe('1.2.3');
   });
 
+  it('says every operation takes an API key or a user, except the health checks', () => {
+    expect(Object.keys(at(doc, 'components', 'securitySchemes') as Node).sort()).toEqual(['apiKey', 'user']);
+    expect(doc['security']).toEqual([{ apiKey: [] }, { user: [] }]);
+    for (const path of ['/health', '/health/ready', '/health/live'])
+      expect(at(doc, 'paths', path, 'get', 'security'), path).toEqual([]);
+    expect(at(doc, 'paths', '/jobs', 'post', 'security')).toBeUndefined();
+  });
+
   it('documents the API paths, and not its own plumbing', () => {
     const paths = Object.keys(at(doc, 'paths') as Node).sort();
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { Datastore } from '@tork/domain';
+import { errorMessage, type Datastore } from '@tork/domain';
 import type { TorkConfig } from '../config.js';
 
 /** Whether only this machine can reach an address: 127.0.0.0/8, ::1 or localhost. */
@@ -30,7 +30,11 @@ export function bindingRefusal(config: TorkConfig, storedCredentials: boolean): 
  */
 export async function checkBinding(config: TorkConfig, datastore: Datastore, logger: Logger): Promise<void> {
   if (isLoopback(config.host) || config.apiKeys.length > 0) return;
-  const stored = await datastore.credentials.hasCredentials();
+  const stored = await datastore.credentials.hasCredentials().catch((error: unknown) => {
+    throw new Error(
+      `cannot tell whether any API key or user is stored (is the schema migrated? -mode migration): ${errorMessage(error)}`,
+    );
+  });
   const refusal = bindingRefusal(config, stored);
   if (refusal !== undefined) throw new Error(refusal);
   if (!stored)
