@@ -221,10 +221,11 @@ function apiKeysOf(flags: ParsedFlags, env: NodeJS.ProcessEnv): string[] {
   const fromFile = file === undefined || file === '' ? [] : keysInFile(file);
   const keys = [...(flags.get('api-key') ?? []), ...splitKeys(env['TORK_API_KEYS'] ?? ''), ...fromFile];
   for (const key of keys) {
-    if (key.length < MIN_API_KEY_LENGTH || /[\s,]/.test(key))
+    if (key.length < MIN_API_KEY_LENGTH)
       throw new UsageError(
-        `an API key must be at least ${MIN_API_KEY_LENGTH} characters, with no space or comma (one is ${key.length} long)`,
+        `an API key must be at least ${MIN_API_KEY_LENGTH} characters; one has ${key.length}`,
       );
+    if (/[\s,]/.test(key)) throw new UsageError('an API key may not contain a space or a comma');
   }
   return [...new Set(keys)];
 }

@@ -1,5 +1,6 @@
 import {
   isId,
+  isJobVisibleTo,
   QUEUE,
   TorkError,
   type Broker,
@@ -10,7 +11,6 @@ import {
   type Task,
   type TaskLogEntry,
 } from '@tork/domain';
-import { visibleJob } from './access.js';
 
 export interface TaskServiceDeps {
   readonly datastore: Datastore;
@@ -24,13 +24,9 @@ export class TaskService {
   /** The task; 404 when it does not exist or the caller may not see its job. */
   async get(principal: Principal, id: string): Promise<Task> {
     const task = isId(id) ? await this.deps.datastore.getTask(id) : undefined;
-    if (task === undefined) throw TorkError.notFound('task', id);
-    try {
-      await visibleJob(this.deps.datastore, principal, task.jobId);
-    } catch (error) {
-      if (error instanceof TorkError && error.code === 'NOT_FOUND') throw TorkError.notFound('task', id);
-      throw error;
-    }
+    const job = task === undefined ? undefined : await this.deps.datastore.getJob(task.jobId);
+    if (task === undefined || job === undefined || !isJobVisibleTo(job, principal))
+      throw TorkError.notFound('task', id);
     return task;
   }
 

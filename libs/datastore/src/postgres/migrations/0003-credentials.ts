@@ -28,12 +28,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   await sql`alter table jobs add column created_by jsonb, add column permissions jsonb`.execute(db);
-  // A non-admin's job list: their own jobs, newest first.
-  await sql`create index jobs_created_by_idx on jobs ((created_by ->> 'name'), created_at desc)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop index jobs_created_by_idx`.execute(db);
   await sql`alter table jobs drop column permissions, drop column created_by`.execute(db);
   await db.schema.dropTable('users').execute();
   await db.schema.dropTable('api_keys').execute();
