@@ -1,6 +1,6 @@
 import type { Broker, Datastore } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { authPlugin } from './auth/auth.plugin.js';
+import { authPlugin, type AnonymousAccess } from './auth/auth.plugin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { CredentialPresence } from './auth/credential-presence.js';
 import { registerErrorHandlers } from './errors.js';
@@ -36,8 +36,8 @@ export interface ApiDeps {
 export interface AuthSettings {
   /** Admin keys from the configuration. */
   readonly staticKeys?: readonly string[];
-  /** Whether callers without a credential are anonymous admins while none exists (default true). */
-  readonly allowAnonymous?: boolean;
+  /** Who is the anonymous admin while no credential exists (default `loopback`: see AnonymousAccess). */
+  readonly anonymous?: AnonymousAccess;
   /** How long a verified credential is trusted (default 30 s), and whether credentials exist (5 s). */
   readonly cacheTtlMs?: number;
   readonly presenceRefreshMs?: number;
@@ -90,6 +90,6 @@ function buildAuth(deps: ApiDeps) {
   });
   return {
     credentials: new CredentialService({ store, authenticator, presence }),
-    auth: { authenticator, presence, allowAnonymous: deps.auth?.allowAnonymous ?? true },
+    auth: { authenticator, presence, anonymous: deps.auth?.anonymous ?? 'loopback' },
   };
 }

@@ -5,6 +5,7 @@ export * from './job-flow.js';
 export * from './job-spec.js';
 export * from './job-spec.schema.js';
 export * from './job.js';
+export * from './loopback.js';
 export * from './messages.js';
 export * from './node.js';
 export * from './principal.js';

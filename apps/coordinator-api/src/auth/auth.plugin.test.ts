@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { basic, bearer, HELLO_YAML, json, startTestApi, type TestApi } from '../api.fixture.js';
+import type { AnonymousAccess } from './auth.plugin.js';
 
 const ADMIN_KEY = 'a-long-admin-key-from-the-configuration';
 const CHALLENGE = 'Bearer realm="tork", Basic realm="tork"';
@@ -11,8 +12,8 @@ afterEach(async () => {
   api = undefined;
 });
 
-async function start(staticKeys: string[] = [], allowAnonymous = true): Promise<TestApi> {
-  api = await startTestApi({ auth: { staticKeys, allowAnonymous } });
+async function start(staticKeys: string[] = [], anonymous: AnonymousAccess = 'loopback'): Promise<TestApi> {
+  api = await startTestApi({ auth: { staticKeys, anonymous } });
   return api;
 }
 
@@ -112,11 +113,32 @@ describe('authentication', () => {
   });
 
   it('never lets an anonymous caller in where that is not allowed (a public address), even with no credential', async () => {
-    const { app } = await start([], false);
+    const { app } = await start([], 'never');
 
     const response = await submit(app);
     expect(response.statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+  });
+
+  it('on loopback, serves an anonymous caller only when the Host header names this machine (DNS rebinding)', async () => {
+    const { app } = await start();
+
+    for (const host of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000', 'localhost'])
+      expect((await submit(app, { host })).statusCode, host).toBe(200);
+    const rebound = await submit(app, { host: 'evil.example:3000' });
+    expect(rebound.statusCode).toBe(403);
+    expect(json(rebound.body)).toEqual({
+      error: 'without a credential only requests to localhost are served, not to "evil.example"',
+    });
+    expect(await api?.datastore.listJobs({ page: 1, size: 10 })).toMatchObject({ totalItems: 4 });
+    expect(
+      (await app.inject({ method: 'GET', url: '/health', headers: { host: 'evil.example' } })).statusCode,
+    ).toBe(200);
+  });
+
+  it('with -insecure, serves an anonymous caller whatever the Host header says', async () => {
+    const { app } = await start([], 'any');
+    expect((await submit(app, { host: 'tork.example.com' })).statusCode).toBe(200);
   });
 
   it('signs in a user with basic auth; a wrong password or an unknown user is 401', async () => {

@@ -1,4 +1,4 @@
-import { ANONYMOUS_ADMIN, TorkError, type Principal } from '@tork/domain';
+import { ANONYMOUS_ADMIN, isLoopbackHost, TorkError, type Principal } from '@tork/domain';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Authenticator } from './authenticator.js';
 import type { CredentialPresence } from './credential-presence.js';
@@ -14,11 +14,14 @@ export interface AuthPluginOptions {
   readonly authenticator: Authenticator;
   readonly presence: CredentialPresence;
   /**
-   * Whether a caller without a credential is an anonymous admin while no credential exists: only on
-   * loopback or with -insecure, so that deleting the last key never opens a public API.
+   * Who is the anonymous admin while no credential exists: `loopback`, a caller whose Host header
+   * names this machine (a web page whose DNS name was rebound to 127.0.0.1 does not); `any`, any
+   * caller (-insecure); `never`, no one (a public address: deleting the last key never opens it).
    */
-  readonly allowAnonymous: boolean;
+  readonly anonymous: AnonymousAccess;
 }
+
+export type AnonymousAccess = 'loopback' | 'any' | 'never';
 
 /** A caller of the routes that hold no data (health, the dashboard's files): never authenticated. */
 const VISITOR: Principal = { kind: 'anonymous', name: 'anonymous', role: 'user' };
@@ -55,7 +58,12 @@ function auth(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
       request.principal = principal;
       return;
     }
-    if (options.allowAnonymous && !(await options.presence.exists())) {
+    if (options.anonymous !== 'never' && !(await options.presence.exists())) {
+      if (options.anonymous === 'loopback' && !isLoopbackHost(request.hostname))
+        throw new TorkError(
+          'FORBIDDEN',
+          `without a credential only requests to localhost are served, not to "${request.hostname}"`,
+        );
       request.principal = ANONYMOUS_ADMIN;
       return;
     }

@@ -1,21 +1,10 @@
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { errorMessage, type Datastore } from '@tork/domain';
+import { errorMessage, isLoopbackHost, type Datastore } from '@tork/domain';
 import type { TorkConfig } from '../config.js';
-
-/** Whether only this machine can reach an address: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopback(host: string): boolean {
-  const address = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (address === 'localhost') return true;
-  if (isIP(address) === 4) return address.startsWith('127.');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
-  if (mapped !== undefined) return mapped.startsWith('127.');
-  return address === '::1' || address === '0:0:0:0:0:0:0:1';
-}
 
 /** Why the REST API must not start, or undefined when it may. */
 export function bindingRefusal(config: TorkConfig, storedCredentials: boolean): string | undefined {
-  if (isLoopback(config.host) || config.apiKeys.length > 0 || storedCredentials || config.insecure)
+  if (isLoopbackHost(config.host) || config.apiKeys.length > 0 || storedCredentials || config.insecure)
     return undefined;
   return (
     `refusing to serve the REST API on ${config.host} with no credential: anyone who reaches it could run any ` +
@@ -29,7 +18,7 @@ export function bindingRefusal(config: TorkConfig, storedCredentials: boolean): 
  * configured key, or a key or user in the datastore) unless -insecure says otherwise, loudly.
  */
 export async function checkBinding(config: TorkConfig, datastore: Datastore, logger: Logger): Promise<void> {
-  if (isLoopback(config.host) || config.apiKeys.length > 0) return;
+  if (isLoopbackHost(config.host) || config.apiKeys.length > 0) return;
   const stored = await datastore.credentials.hasCredentials().catch((error: unknown) => {
     throw new Error(
       `cannot tell whether any API key or user is stored (is the schema migrated? -mode migration): ${errorMessage(error)}`,

@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { RunningScheduler } from '@tork/scheduler';
 import type { RunningWorker } from '@tork/worker';
-import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import { errorMessage, isLoopbackHost, type Broker, type Datastore, type Runtime } from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
 import type { TorkConfig } from '../config.js';
 import { VERSION } from '../version.js';
-import { isLoopback } from './binding.js';
 
 // Each service is imported only by the modes that run it (see PARTS in run-mode.ts), so that an api
 // process does not load the worker, nor a worker Fastify.
@@ -23,7 +22,10 @@ export async function serveApi(
     version: VERSION,
     logger: deps.logger.child({ app: 'api' }),
     readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
-    auth: { staticKeys: config.apiKeys, allowAnonymous: isLoopback(config.host) || config.insecure },
+    auth: {
+      staticKeys: config.apiKeys,
+      anonymous: config.insecure ? 'any' : isLoopbackHost(config.host) ? 'loopback' : 'never',
+    },
   });
   await api.listen({ host: config.host, port: config.port });
   return api;
