@@ -29,7 +29,7 @@ export interface ApiDeps {
   readonly version?: string;
   /** Extra readiness for /health, e.g. rejecting while the process drains. */
   readonly readiness?: () => Promise<void>;
-  /** Who may call the API; by default anyone while no key or user is stored. */
+  /** Who may call the API; by default anyone addressing localhost while no key or user is stored. */
   readonly auth?: AuthSettings;
 }
 

@@ -40,9 +40,9 @@ function isOpenRoute(url: string | undefined): boolean {
 
 /**
  * Sets `request.principal` on every request, before its body is read: from the `Authorization`
- * header, or the anonymous admin while no credential exists. Otherwise, and for a wrong credential,
- * 401. Decided by the matched route's pattern, never by the raw URL, so no spelling of a path opens
- * another route.
+ * header, or the anonymous admin while no credential exists (see AnonymousAccess). Otherwise, and
+ * for a wrong credential, 401. Open routes are told by the matched route's pattern, never by the
+ * raw URL, so no spelling of a path opens another route.
  */
 function auth(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
   app.decorateRequest('principal', null as unknown as Principal);
