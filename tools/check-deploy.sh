@@ -95,18 +95,29 @@ build_images() {
 hello_world() {
   [[ -S "$DOCKER_SOCKET" ]] || fail "no Docker socket at $DOCKER_SOCKET (set DOCKER_SOCKET)"
   bash "$ROOT/tools/test-images.sh" >/dev/null
-  local port url id state body result status
+  local port url id state body result status key auth
   port="$(free_port)"
   url="http://127.0.0.1:$port"
   CONTAINER="tork-check-standalone-$$"
+  # The image listens on every interface: without a key it must refuse to start.
+  status="$(timeout 60 docker run --rm --name "$CONTAINER-refused" --network host tork/standalone:local \
+    -port "$port" -runtime noop >"$WORK/refused.log" 2>&1 && echo 0 || echo $?)"
+  docker rm -f "$CONTAINER-refused" >/dev/null 2>&1 || true
+  [[ "$status" == 1 ]] || fail "the standalone image with no API key exited $status, not 1"
+  grep -q 'TORK_API_KEYS_FILE' "$WORK/refused.log" || fail "the refusal does not name TORK_API_KEYS_FILE"
+  echo "without an API key: refused to start (exit 1)"
+  key="check-deploy-$(node -e "console.log(require('node:crypto').randomBytes(24).toString('hex'))")"
+  auth="Authorization: Bearer $key"
   # As the image's `node` user, with the socket's group: no root needed.
   docker run -d --name "$CONTAINER" --network host \
     -v "$DOCKER_SOCKET:/var/run/docker.sock" --group-add "$(stat -c %g "$DOCKER_SOCKET")" \
-    -e "TORK_HEALTH_PORT=$port" --health-interval 2s \
+    -e "TORK_HEALTH_PORT=$port" -e "TORK_API_KEYS=$key" --health-interval 2s \
     tork/standalone:local -port "$port" >/dev/null
   wait_for 60 "GET $url/health answering 200" curl -fsS "$url/health"
   curl -fsS "$url/health/live" >/dev/null || fail "GET /health/live failed"
   curl -fsS "$url/health/ready" >/dev/null || fail "GET /health/ready failed"
+  status="$(curl -sS -o /dev/null -w '%{http_code}' "$url/jobs")"
+  [[ "$status" == 401 ]] || fail "GET /jobs without the key answered $status, not 401"
 
   # The README's hello world, as written there.
   cat >"$WORK/hello.yaml" <<'EOF'
@@ -117,13 +128,13 @@ tasks:
     run: |
       echo -n hello world
 EOF
-  id="$(curl -fsS -X POST --data-binary @"$WORK/hello.yaml" -H 'Content-type: text/yaml' "$url/job" |
+  id="$(curl -fsS -X POST --data-binary @"$WORK/hello.yaml" -H 'Content-type: text/yaml' -H "$auth" "$url/job" |
     json_field id)"
   [[ -n "$id" ]] || fail "POST /job returned no id"
   echo "submitted job $id"
   state=""
   for ((i = 0; i < 60; i++)); do
-    body="$(curl -fsS "$url/job/$id")"
+    body="$(curl -fsS -H "$auth" "$url/job/$id")"
     state="$(json_field state <<<"$body")"
     case "$state" in
       COMPLETED | FAILED | CANCELLED) break ;;

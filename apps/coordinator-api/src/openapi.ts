@@ -20,6 +20,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'jobs', description: 'Submit and inspect jobs' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
+      // Needed once any API key or user exists; the health routes say they need none.
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' },
+          user: { type: 'http', scheme: 'basic', description: 'A user and password' },
+        },
+      },
+      security: [{ apiKey: [] }, { user: [] }],
     },
     // Shared schemas keep their `$id` as their component name (JobSpec, Job, ...), not `def-N`.
     refResolver: {

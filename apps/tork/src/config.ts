@@ -63,6 +63,15 @@ export interface TorkConfig {
   readonly secretPolicy: SecretPolicy;
   /** AES-256-GCM keys: the first encrypts, all decrypt. None: secrets are stored as given. */
   readonly encryptionKeys: readonly EncryptionKey[];
+
+  /** Where the health endpoints of a process without the REST API listen. */
+  readonly healthHost: string;
+  /** Admin API keys: -api-key, TORK_API_KEYS (comma separated) and the file TORK_API_KEYS_FILE. */
+  readonly apiKeys: readonly string[];
+  /** Serve the REST API on a non-loopback address although no credential exists. */
+  readonly insecure: boolean;
+  /** What the configuration does that is risky, logged as warnings at start. */
+  readonly warnings: readonly string[];
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -93,7 +102,12 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'what runs tasks: docker, or noop (runs nothing, completes at once: for benchmarks only)',
     default: 'docker',
   },
-  { name: 'host', value: 'ADDRESS', help: 'address the REST API listens on', default: '0.0.0.0' },
+  {
+    name: 'host',
+    value: 'ADDRESS',
+    help: 'address the REST API listens on; another than loopback needs a credential (-api-key) or -insecure',
+    default: '127.0.0.1',
+  },
   {
     name: 'port',
     value: 'N',
@@ -150,7 +164,29 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'AES-256 key (openssl rand -base64 32) for secrets at rest and in messages; the first encrypts, all decrypt; else $TORK_ENCRYPTION_KEYS (comma separated) or the file $TORK_ENCRYPTION_KEYS_FILE',
     repeatable: true,
   },
+
+  {
+    name: 'health-host',
+    value: 'ADDRESS',
+    help: 'address the health endpoints of a scheduler or worker listen on',
+    default: '0.0.0.0',
+  },
+  {
+    name: 'api-key',
+    value: 'KEY',
+    help: 'an admin API key, at least 16 characters (better: TORK_API_KEYS or TORK_API_KEYS_FILE, which no process list shows)',
+    repeatable: true,
+  },
+  {
+    name: 'insecure',
+    value: '',
+    help: 'serve the REST API on a non-loopback -host with no credential: anyone who reaches it is an admin',
+    boolean: true,
+  },
 ];
+
+/** Shorter admin keys are refused: they could be guessed. */
+export const MIN_API_KEY_LENGTH = 16;
 
 /** Parses argv (without node and script) and the environment into a config, or throws UsageError. */
 export function loadConfig(
@@ -179,6 +215,7 @@ export function loadConfig(
   if (bodyLimit === undefined) throw new UsageError(`-body-limit "${get('body-limit') ?? ''}" is not a size`);
   const tempDir = get('temp-dir');
   const dockerHost = get('docker-host') ?? env['DOCKER_HOST'];
+  const apiKeys = apiKeysOf(flags, env);
   return {
     mode,
     broker,
@@ -186,7 +223,7 @@ export function loadConfig(
     runtime: oneOf(get('runtime'), RUNTIMES, 'runtime'),
     rabbitmqUrl: get('rabbitmq-url') ?? '',
     postgresDsn: get('postgres-dsn') ?? '',
-    host: get('host') ?? '0.0.0.0',
+    host: get('host') ?? '127.0.0.1',
     port: parsePort(get('port') ?? '3000'),
     healthPorts: flags.has('port') ? [parsePort(get('port') ?? '')] : range(8001, 8100),
     bodyLimit,
@@ -201,6 +238,10 @@ export function loadConfig(
     deadWorkerAfterMs: parseDurationFlag(get('dead-worker-after') ?? '15s', 'dead-worker-after'),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     ...parseInputAndSecrets(flags, env, readText),
+    healthHost: get('health-host') ?? '0.0.0.0',
+    apiKeys,
+    insecure: get('insecure') === 'true',
+    warnings: (flags.get('api-key') ?? []).length > 0 ? [API_KEY_ON_ARGV] : [],
   };
 }
 
@@ -269,6 +310,45 @@ function splitList(text: string): string[] {
     .filter((item) => item !== '');
 }
 
+const API_KEY_ON_ARGV =
+  'an API key was given with -api-key: other users of this machine can read it in the process list; prefer TORK_API_KEYS or TORK_API_KEYS_FILE';
+
+/** The admin keys of every source, once each: the flags, TORK_API_KEYS, then the file TORK_API_KEYS_FILE. */
+function apiKeysOf(flags: ParsedFlags, env: NodeJS.ProcessEnv): string[] {
+  const file = env['TORK_API_KEYS_FILE'];
+  const fromFile = file === undefined || file === '' ? [] : keysInFile(file);
+  const keys = [...(flags.get('api-key') ?? []), ...splitKeys(env['TORK_API_KEYS'] ?? ''), ...fromFile];
+  for (const key of keys) {
+    if (key.length < MIN_API_KEY_LENGTH)
+      throw new UsageError(
+        `an API key must be at least ${MIN_API_KEY_LENGTH} characters; one has ${key.length}`,
+      );
+    if (/[\s,]/.test(key)) throw new UsageError('an API key may not contain a space or a comma');
+  }
+  return [...new Set(keys)];
+}
+
+function keysInFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new UsageError(`TORK_API_KEYS_FILE "${file}" cannot be read (${reason})`);
+  }
+  const keys = splitKeys(text);
+  if (keys.length === 0) throw new UsageError(`TORK_API_KEYS_FILE "${file}" holds no key`);
+  return keys;
+}
+
+/** Keys one per line or comma separated. */
+function splitKeys(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+}
+
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T {
   const found = allowed.find((candidate) => candidate === value);
   if (found === undefined)
@@ -324,6 +404,7 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
     ...config,
     secretPolicy: config.secretPolicy.keyPatterns,
     encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
+    apiKeys: config.apiKeys.map(() => '[REDACTED]'),
     rabbitmqUrl: config.rabbitmqUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
     postgresDsn: config.postgresDsn
       .replace(/(password=)\S+/, '$1[REDACTED]')

@@ -10,6 +10,8 @@ export interface FlagSpec {
   readonly help: string;
   readonly repeatable?: boolean;
   readonly default?: string;
+  /** A switch: `-flag` alone means true; `-flag=false` is accepted too. */
+  readonly boolean?: boolean;
 }
 
 export class UsageError extends Error {
@@ -30,7 +32,11 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
     const spec = byName.get(name);
     if (spec === undefined) throw new UsageError(`unknown flag "${arg}"`);
     let value = match[2];
-    if (value === undefined) {
+    if (spec.boolean === true) {
+      value ??= 'true';
+      if (value !== 'true' && value !== 'false')
+        throw new UsageError(`flag -${name} is a switch: give it alone, or as -${name}=true or =false`);
+    } else if (value === undefined) {
       const next = argv[i + 1];
       if (next === undefined || /^--?[a-z]/.test(next))
         throw new UsageError(`flag -${name} needs a value (${spec.value})`);
@@ -48,7 +54,7 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
 
 export function usage(specs: readonly FlagSpec[]): string {
   const rows = specs.map((spec) => {
-    const left = `  -${spec.name} ${spec.value}`;
+    const left = spec.boolean === true ? `  -${spec.name}` : `  -${spec.name} ${spec.value}`;
     const extra = [
       spec.default === undefined ? '' : ` (default ${spec.default})`,
       spec.repeatable === true ? ' (repeatable)' : '',

@@ -1,9 +1,11 @@
 import {
   TorkError,
   applyChange,
+  isJobVisibleTo,
   type Datastore,
   type Job,
   type JobChange,
+  type JobListQuery,
   type JobQuery,
   type NodeInfo,
   type Page,
@@ -13,6 +15,7 @@ import {
   type TaskLogEntry,
   type TaskQuery,
 } from '@tork/domain';
+import { InMemoryCredentialStore } from './inmemory-credential-store.js';
 
 /**
  * A datastore within one process, for standalone mode and tests. Records are copied in and
@@ -30,6 +33,7 @@ export class InMemoryDatastore implements Datastore {
   private readonly nodes = new Map<string, NodeInfo>();
   private readonly locks = new Set<string>();
   private closed = false;
+  readonly credentials = new InMemoryCredentialStore((operation) => this.run(operation));
 
   createJob(job: Job): Promise<void> {
     return this.run(() => {
@@ -43,12 +47,20 @@ export class InMemoryDatastore implements Datastore {
     return this.run(() => copy(this.jobs.get(id)));
   }
 
-  listJobs(query: PageQuery): Promise<Page<Job>> {
+  listJobs(query: JobListQuery): Promise<Page<Job>> {
     return this.run(() => {
-      const totalItems = this.jobOrder.length;
+      const { visibleTo } = query;
+      const ids =
+        visibleTo === undefined
+          ? this.jobOrder
+          : this.jobOrder.filter((id) => {
+              const job = this.jobs.get(id);
+              return job !== undefined && isJobVisibleTo(job, visibleTo);
+            });
+      const totalItems = ids.length;
       const end = Math.max(0, totalItems - (query.page - 1) * query.size);
       const start = Math.max(0, end - query.size);
-      const items = this.jobOrder
+      const items = ids
         .slice(start, end)
         .reverse()
         .flatMap((id) => {

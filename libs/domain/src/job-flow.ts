@@ -1,6 +1,7 @@
 import { newId } from './ids.js';
 import type { JobSpec } from './job-spec.schema.js';
 import type { Job } from './job.js';
+import type { CreatedBy } from './principal.js';
 import { DEFAULT_QUEUE } from './queues.js';
 import { retryDelayMs } from './retry-delay.js';
 import type { Task } from './task.js';
@@ -10,7 +11,7 @@ import type { Task } from './task.js';
  * functions what follows, persist it with compare-and-set, and publish the messages.
  */
 
-export function newJob(spec: JobSpec, now: string): Job {
+export function newJob(spec: JobSpec, now: string, createdBy?: CreatedBy): Job {
   return {
     id: newId(),
     ...(spec.name === undefined ? {} : { name: spec.name }),
@@ -18,6 +19,8 @@ export function newJob(spec: JobSpec, now: string): Job {
     tasks: spec.tasks,
     position: 0,
     createdAt: now,
+    ...(createdBy === undefined ? {} : { createdBy: { kind: createdBy.kind, name: createdBy.name } }),
+    ...(spec.permissions === undefined ? {} : { permissions: spec.permissions }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROLES, type Permission, type Role } from './principal.js';
 import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
 
 /**
@@ -25,6 +26,7 @@ export const SPEC_LIMITS = {
   timeoutMs: 168 * 3_600_000,
   /** The sum of every retry's wait, for the given limit, initialDelay and scalingFactor: 24 hours. */
   totalRetryDelayMs: 24 * 3_600_000,
+  permissions: 64,
 } as const;
 
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -137,6 +139,25 @@ export const TaskSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const PermissionSpecSchema = Type.Object(
+  {
+    role: Type.Optional(Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] })),
+    user: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: SPEC_LIMITS.nameLength,
+        description: 'A user or an API key, by name.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+    description: 'Exactly one of `role` or `user`.',
+  },
+);
+
 export const JobSpecSchema = Type.Object(
   {
     name: Type.Optional(name('A human-readable name for the job.')),
@@ -145,6 +166,13 @@ export const JobSpecSchema = Type.Object(
       maxItems: SPEC_LIMITS.tasks,
       description: 'The tasks to execute, in order.',
     }),
+    permissions: Type.Optional(
+      Type.Array(PermissionSpecSchema, {
+        minItems: 1,
+        maxItems: SPEC_LIMITS.permissions,
+        description: 'Who besides its creator and admins may see and cancel the job (default: everyone).',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'JobSpec' },
 );
@@ -163,4 +191,5 @@ export type TaskSpec = Omit<Static<typeof TaskSpecSchema>, 'env' | 'pre' | 'post
 export interface JobSpec {
   name?: string;
   tasks: TaskSpec[];
+  permissions?: Permission[];
 }

@@ -43,7 +43,10 @@ export type TaskChange = Change<
   TaskState,
   Omit<Task, 'id' | 'jobId' | 'position' | 'attempt' | 'spec' | 'createdAt'>
 >;
-export type JobChange = Change<JobState, Omit<Job, 'id' | 'tasks' | 'createdAt'>>;
+export type JobChange = Change<
+  JobState,
+  Omit<Job, 'id' | 'tasks' | 'createdAt' | 'createdBy' | 'permissions'>
+>;
 
 export function taskChange(event: TaskEvent, at: string, fields: TaskChange['patch'] = {}): TaskChange {
   const transition = TASK_EVENTS[event];

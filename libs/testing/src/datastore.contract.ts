@@ -85,6 +85,8 @@ export function datastoreContract(
           cancelledAt: timestamp(5_000),
           result: 'partial output ünïcødé ✓',
           error: 'exit code 1\nlast line of output',
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ role: 'user' }, { user: 'erin' }],
         };
         await store.createJob(job);
 
@@ -162,6 +164,44 @@ export function datastoreContract(
           totalPages: 0,
           totalItems: 0,
         });
+      });
+
+      it('lists only the jobs a viewer may see: admins all, others theirs, those without permissions and those naming them', async () => {
+        const stored = async (offsetMs: number, fields: Pick<Job, 'createdBy' | 'permissions'>) => {
+          const job: Job = { ...jobFixture(helloSpec(), timestamp(offsetMs)), ...fields };
+          await store.createJob(job);
+          return job;
+        };
+        const open = await stored(0, { createdBy: { kind: 'user', name: 'carol' } });
+        const carols = await stored(1_000, {
+          createdBy: { kind: 'user', name: 'carol' },
+          permissions: [{ role: 'admin' }],
+        });
+        const forErin = await stored(2_000, {
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ user: 'erin' }],
+        });
+        const forUsers = await stored(3_000, {
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ role: 'user' }],
+        });
+        const adminsOnly = await stored(4_000, {
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ role: 'admin' }],
+        });
+        const ids = async (name: string, role: 'admin' | 'user', size = 10) => {
+          const page = await store.listJobs({ page: 1, size, visibleTo: { name, role } });
+          return { ids: page.items.map((job) => job.id), totalItems: page.totalItems };
+        };
+
+        expect(await ids('root', 'admin')).toEqual({
+          ids: [adminsOnly.id, forUsers.id, forErin.id, carols.id, open.id],
+          totalItems: 5,
+        });
+        expect(await ids('carol', 'user')).toEqual({ ids: [forUsers.id, carols.id, open.id], totalItems: 3 });
+        expect(await ids('erin', 'user')).toEqual({ ids: [forUsers.id, forErin.id, open.id], totalItems: 3 });
+        expect(await ids('erin', 'user', 2)).toEqual({ ids: [forUsers.id, forErin.id], totalItems: 3 });
+        expect(await ids('dave', 'user')).toEqual({ ids: [forUsers.id, open.id], totalItems: 2 });
       });
 
       it('applies a change to a job in one of its from-states and returns the updated job', async () => {

@@ -32,6 +32,7 @@ export function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions)
         schema: {
           summary: 'Readiness: the API and its dependencies are up',
           tags: ['health'],
+          security: [],
           response: { 200: refs.health('Everything is up.'), 503: refs.health('A dependency is down.') },
         },
       },
@@ -52,6 +53,7 @@ export function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions)
       schema: {
         summary: 'Liveness: the process runs',
         tags: ['health'],
+        security: [],
         response: { 200: refs.health('The process runs.') },
       },
     },

@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { RunningScheduler } from '@tork/scheduler';
 import type { RunningWorker } from '@tork/worker';
-import { errorMessage, Keyring, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import {
+  errorMessage,
+  isLoopbackHost,
+  Keyring,
+  type Broker,
+  type Datastore,
+  type Runtime,
+} from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
 import type { TorkConfig } from '../config.js';
 import { VERSION } from '../version.js';
@@ -25,6 +32,10 @@ export async function serveApi(
     ...(config.allowedQueues === undefined ? {} : { jobSpecPolicy: { allowedQueues: config.allowedQueues } }),
     secretPolicy: config.secretPolicy,
     ...keyringOf(config),
+    auth: {
+      staticKeys: config.apiKeys,
+      anonymous: config.insecure ? 'any' : isLoopbackHost(config.host) ? 'loopback' : 'never',
+    },
   });
   await api.listen({ host: config.host, port: config.port });
   return api;

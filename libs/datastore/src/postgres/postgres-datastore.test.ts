@@ -3,6 +3,7 @@ import pg from 'pg';
 import { jobChange, taskChange, type Datastore, type Task } from '@tork/domain';
 import {
   createPostgresDatabase,
+  credentialStoreContract,
   datastoreContract,
   describeWithService,
   dropPostgresDatabase,
@@ -21,7 +22,7 @@ import { PostgresDatastore } from './postgres-datastore.js';
 
 const dsn = postgresTestDsn();
 /** Every migration, in the order they apply. */
-const MIGRATIONS = ['0001-initial', '0002-task-published'];
+const MIGRATIONS = ['0001-initial', '0002-task-published', '0003-credentials'];
 const describePostgres = describeWithService(
   'PostgreSQL',
   await postgresAvailable(dsn),
@@ -79,6 +80,19 @@ describePostgres('PostgresDatastore', () => {
     },
   );
 
+  credentialStoreContract(
+    'PostgresDatastore',
+    async () => {
+      const { store, schema } = await freshDatastore({ poolSize: 2 });
+      schemas.set(store, schema);
+      return store;
+    },
+    async (store) => {
+      await dropPostgresSchema(dsn, must(schemas.get(store), 'the schema of the datastore'));
+      schemas.delete(store);
+    },
+  );
+
   describe('migrate', () => {
     let database: { name: string; dsn: string };
 
@@ -95,12 +109,14 @@ describePostgres('PostgresDatastore', () => {
       expect(await migrate({ dsn: database.dsn })).toEqual([]);
 
       expect(await tables(database.dsn, 'public')).toEqual([
+        'api_keys',
         'jobs',
         'kysely_migration',
         'kysely_migration_lock',
         'nodes',
         'task_logs',
         'tasks',
+        'users',
       ]);
       expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
       const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });

@@ -6,6 +6,7 @@ import {
   type Datastore,
   type Job,
   type JobChange,
+  type JobListQuery,
   type JobQuery,
   type Logger,
   type NodeInfo,
@@ -25,6 +26,7 @@ import {
   type RowChange,
 } from './batched-statements.js';
 import { openDatabase } from './connection.js';
+import { PostgresCredentialStore } from './postgres-credential-store.js';
 import {
   jobFromRow,
   jobPatchToRow,
@@ -67,6 +69,7 @@ const MAX_BATCH = 500;
  * statement, each row still its own compare-and-set. An idle store sends each call at once.
  */
 export class PostgresDatastore implements Datastore {
+  readonly credentials: PostgresCredentialStore;
   private readonly db: Kysely<Database>;
   private closing: Promise<void> | undefined;
   private readonly jobInserts: Batcher<Job, undefined>;
@@ -107,6 +110,7 @@ export class PostgresDatastore implements Datastore {
       MAX_BATCH,
     );
     this.taskInserts = new Batcher<Task, Task>((tasks) => this.insertTasks(tasks), executionKey, MAX_BATCH);
+    this.credentials = new PostgresCredentialStore(this.db);
   }
 
   async createJob(job: Job): Promise<void> {
@@ -124,11 +128,21 @@ export class PostgresDatastore implements Datastore {
     return row === undefined ? undefined : jobFromRow(row);
   }
 
-  async listJobs(query: PageQuery): Promise<Page<Job>> {
+  async listJobs(query: JobListQuery): Promise<Page<Job>> {
+    const { visibleTo } = query;
+    // The SQL of isJobVisibleTo: no permissions, the viewer's own job, or a permission naming them.
+    const visible =
+      visibleTo === undefined || visibleTo.role === 'admin'
+        ? sql<boolean>`true`
+        : sql<boolean>`(permissions is null
+            or created_by ->> 'name' = ${visibleTo.name}
+            or permissions @> ${JSON.stringify([{ user: visibleTo.name }])}::jsonb
+            or permissions @> ${JSON.stringify([{ role: visibleTo.role }])}::jsonb)`;
     const [rows, total] = await Promise.all([
       this.db
         .selectFrom('jobs')
         .selectAll()
+        .where(visible)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(query.size)
@@ -136,6 +150,7 @@ export class PostgresDatastore implements Datastore {
         .execute(),
       this.db
         .selectFrom('jobs')
+        .where(visible)
         .select((eb) => eb.fn.countAll<string>().as('count'))
         .executeTakeFirstOrThrow(),
     ]);

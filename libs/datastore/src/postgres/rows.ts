@@ -1,15 +1,20 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type {
+  ApiKeyRecord,
+  CreatedBy,
   Job,
   JobChange,
   JobState,
   NodeInfo,
+  Permission,
+  Role,
   StepReport,
   Task,
   TaskChange,
   TaskLogEntry,
   TaskSpec,
   TaskState,
+  UserRecord,
 } from '@tork/domain';
 
 /*
@@ -38,6 +43,8 @@ export interface JobsTable {
   cancelled_at: OptionalTimestamp;
   result: string | null;
   error: string | null;
+  created_by: OptionalJson;
+  permissions: OptionalJson;
 }
 
 export interface TasksTable {
@@ -80,11 +87,29 @@ export interface NodesTable {
   last_heartbeat_at: Timestamp;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: Role;
+  key_hash: string;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  username: string;
+  name: string | null;
+  role: Role;
+  password_hash: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   jobs: JobsTable;
   tasks: TasksTable;
   task_logs: TaskLogsTable;
   nodes: NodesTable;
+  api_keys: ApiKeysTable;
+  users: UsersTable;
 }
 
 /** The PostgreSQL type of each column a change may set: batched updates send them as typed arrays. */
@@ -136,6 +161,8 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
     ...optional('result', row.result),
     ...optional('error', row.error),
+    ...optional('createdBy', row.created_by as CreatedBy | null),
+    ...optional('permissions', row.permissions as Permission[] | null),
   };
 }
 
@@ -147,6 +174,8 @@ export function jobToRow(job: Job): Insertable<JobsTable> {
     tasks: json(job.tasks),
     position: job.position,
     created_at: job.createdAt,
+    created_by: job.createdBy === undefined ? null : json(job.createdBy),
+    permissions: job.permissions === undefined ? null : json(job.permissions),
     ...jobPatchToRow(job),
   };
 }
@@ -258,6 +287,40 @@ export function nodeToRow(node: NodeInfo): Insertable<NodesTable> {
     running_tasks: node.runningTasks,
     started_at: node.startedAt,
     last_heartbeat_at: node.lastHeartbeatAt,
+  };
+}
+
+export function apiKeyFromRow(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    keyHash: row.key_hash,
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function apiKeyToRow(key: ApiKeyRecord): Insertable<ApiKeysTable> {
+  return { id: key.id, name: key.name, role: key.role, key_hash: key.keyHash, created_at: key.createdAt };
+}
+
+export function userFromRow(row: Selectable<UsersTable>): UserRecord {
+  return {
+    username: row.username,
+    ...optional('name', row.name),
+    role: row.role,
+    passwordHash: row.password_hash,
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function userToRow(user: UserRecord): Insertable<UsersTable> {
+  return {
+    username: user.username,
+    name: user.name ?? null,
+    role: user.role,
+    password_hash: user.passwordHash,
+    created_at: user.createdAt,
   };
 }
 

@@ -1,7 +1,9 @@
 import type { Job, JobState } from '../job.js';
 import type { NodeInfo } from '../node.js';
+import type { JobViewer } from '../principal.js';
 import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
+import type { CredentialStore } from './credential-store.js';
 
 /**
  * Keeps jobs, task executions, task logs and workers. Adapters: InMemoryDatastore,
@@ -10,10 +12,13 @@ import type { JobChange, TaskChange } from '../transitions.js';
  * processes race to apply it.
  */
 export interface Datastore {
+  /** API keys and users. */
+  readonly credentials: CredentialStore;
+
   createJob(job: Job): Promise<void>;
   getJob(id: string): Promise<Job | undefined>;
-  /** Newest first. */
-  listJobs(query: PageQuery): Promise<Page<Job>>;
+  /** Newest first; with `visibleTo`, only the jobs that viewer may see (isJobVisibleTo). */
+  listJobs(query: JobListQuery): Promise<Page<Job>>;
   /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
   findJobs(query: JobQuery): Promise<Job[]>;
   /** Applies the change when the job is in one of `change.from`; the updated job, or undefined when it was not. */
@@ -62,6 +67,10 @@ export interface PageQuery {
   /** 1-based. */
   readonly page: number;
   readonly size: number;
+}
+
+export interface JobListQuery extends PageQuery {
+  readonly visibleTo?: JobViewer;
 }
 
 export interface Page<T> {
