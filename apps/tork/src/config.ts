@@ -7,7 +7,8 @@ import {
   parseSize,
   QUEUE_NAME_PATTERN,
 } from '@tork/domain';
-import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
+import { resolveFlags, UsageError, type FlagSpec, type ParsedFlags, type ReadFile } from './flags.js';
+import { maskCredentials } from './mask-credentials.js';
 
 export const MODES = ['standalone', 'coordinator', 'api', 'scheduler', 'worker', 'migration'] as const;
 export const BROKERS = ['inmemory', 'rabbitmq'] as const;
@@ -50,7 +51,17 @@ export interface TorkConfig {
   readonly heartbeatIntervalMs: number;
   /** How long a silent worker is given before the scheduler runs its tasks again elsewhere. */
   readonly deadWorkerAfterMs: number;
+  /** A SCHEDULED task no worker has started this long after it was sent is sent again. */
+  readonly scheduledTimeoutMs: number;
+  /** Job submissions per second per credential (else per client address); 0: no limit. */
+  readonly rateLimit: number;
+  /** How long a client may take to send a whole request (HTTP 408 after). */
+  readonly requestTimeoutMs: number;
+  /** Origins a browser may call the API from; none: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
+  /** What the operator should hear about the configuration itself (a secret on the command line). */
+  readonly warnings: readonly string[];
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -61,6 +72,8 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'URL',
     help: 'RabbitMQ address',
     default: 'amqp://guest:guest@localhost:5672',
+    env: 'TORK_RABBITMQ_URL',
+    secret: true,
   },
   {
     name: 'datastore',
@@ -73,6 +86,8 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'DSN',
     help: 'PostgreSQL, as "host=... user=... dbname=..." or a postgres:// URL',
     default: 'host=localhost user=tork password=tork dbname=tork port=5432 sslmode=disable',
+    env: 'TORK_POSTGRES_DSN',
+    secret: true,
   },
   { name: 'postgres-pool-size', value: 'N', help: 'connections to PostgreSQL per process', default: '10' },
   {
@@ -120,12 +135,40 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'how long a silent worker is given before the scheduler runs its tasks again elsewhere',
     default: '15s',
   },
+  {
+    name: 'scheduled-timeout',
+    value: 'DURATION',
+    help: 'a task sent to its queue that no worker started within this is sent again',
+    default: '5m',
+  },
+  {
+    name: 'rate-limit',
+    value: 'N',
+    help: 'job submissions per second per API key (else per client address); 0 turns the limit off',
+    default: '50',
+  },
+  {
+    name: 'request-timeout',
+    value: 'DURATION',
+    help: 'how long a client may take to send a whole request (then HTTP 408)',
+    default: '30s',
+  },
+  {
+    name: 'cors-origin',
+    value: 'ORIGIN',
+    help: 'a browser origin allowed to call the API, e.g. https://tork.example.com (none: CORS off)',
+    repeatable: true,
+  },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
 ];
 
-/** Parses argv (without node and script) and the environment into a config, or throws UsageError. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): TorkConfig {
-  const flags = parseFlags(argv, FLAGS);
+/**
+ * Parses argv (without node and script), the environment and the files `*_FILE` variables name
+ * into a config, or throws UsageError.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readFile?: ReadFile): TorkConfig {
+  const resolved = resolveFlags(argv, FLAGS, env, readFile);
+  const flags = resolved.values;
   const get = (name: string): string | undefined =>
     flags.get(name)?.at(-1) ?? FLAGS.find((f) => f.name === name)?.default;
   const mode = oneOf(get('mode'), MODES, 'mode');
@@ -166,7 +209,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Tor
     drainTimeoutMs: parseDurationFlag(get('drain-timeout') ?? '30s', 'drain-timeout'),
     heartbeatIntervalMs: parseDurationFlag(get('heartbeat-interval') ?? '5s', 'heartbeat-interval'),
     deadWorkerAfterMs: parseDurationFlag(get('dead-worker-after') ?? '15s', 'dead-worker-after'),
+    scheduledTimeoutMs: parseDurationFlag(get('scheduled-timeout') ?? '5m', 'scheduled-timeout'),
+    rateLimit: parseCount(get('rate-limit') ?? '50', 'rate-limit'),
+    requestTimeoutMs: parseDurationFlag(get('request-timeout') ?? '30s', 'request-timeout'),
+    corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
+    warnings: resolved.warnings,
   };
 }
 
@@ -186,6 +234,28 @@ function parsePositiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || value < 1)
     throw new UsageError(`-${flag} must be a positive integer; got "${text}"`);
   return value;
+}
+
+function parseCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`-${flag} must be a whole number, 0 or more; got "${text}"`);
+  return Number(text);
+}
+
+function parseOrigins(given: readonly string[]): string[] {
+  return given.map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    // An origin is scheme, host and port only: a path or a trailing slash would never match a browser's.
+    if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== origin)
+      throw new UsageError(
+        `-cors-origin must be an origin such as https://tork.example.com; got "${origin}"`,
+      );
+    return origin;
+  });
 }
 
 function parseDurationFlag(text: string, flag: string): number {
@@ -223,9 +293,7 @@ function parseQueues(flags: ParsedFlags): Record<string, number> {
 export function redactConfig(config: TorkConfig): Record<string, unknown> {
   return {
     ...config,
-    rabbitmqUrl: config.rabbitmqUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
-    postgresDsn: config.postgresDsn
-      .replace(/(password=)\S+/, '$1[REDACTED]')
-      .replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
+    rabbitmqUrl: maskCredentials(config.rabbitmqUrl),
+    postgresDsn: maskCredentials(config.postgresDsn),
   };
 }
