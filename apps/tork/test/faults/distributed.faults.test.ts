@@ -21,10 +21,12 @@ const available =
   (await postgresAvailable(postgresTestDsn())) &&
   (await rabbitMqAvailable(rabbitMqTestUrl()));
 
-// Fast liveness so that a dead worker is noticed in seconds, not the production 15 s.
+// Fast liveness so that a dead worker is noticed in seconds, not the production 15 s. The APIs run
+// without a rate limit: (e) floods them with 200 submissions from one address on purpose.
 const FAST = {
   worker: ['-heartbeat-interval', '500ms', '-queue', 'default:4'],
   scheduler: ['-dead-worker-after', '2s'],
+  api: ['-rate-limit', '0'],
 } as const;
 
 describeWithService(
