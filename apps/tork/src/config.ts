@@ -22,6 +22,9 @@ export type DatastoreKind = (typeof DATASTORES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type RuntimeKind = (typeof RUNTIMES)[number];
 
+/** The fault tests' hook (see testKillOnTaskArrival); never set it anywhere else. */
+const TEST_KILL_ON_TASK = 'TORK_TEST_ONLY_KILL_ON_TASK';
+
 /** A worker with no -queue flag serves `default` with this many tasks at once. */
 export const DEFAULT_QUEUE_CONCURRENCY = Math.max(2, availableParallelism());
 
@@ -62,6 +65,8 @@ export interface TorkConfig {
   readonly logLevel: LogLevel;
   /** What the operator should hear about the configuration itself (a secret on the command line). */
   readonly warnings: readonly string[];
+  /** Test only (TORK_TEST_ONLY_KILL_ON_TASK=1): a worker SIGKILLs itself when a task arrives, before reporting its start. */
+  readonly testKillOnTaskArrival: boolean;
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -188,6 +193,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
   const bodyLimit = parseSize(get('body-limit') ?? '1m');
   if (bodyLimit === undefined) throw new UsageError(`-body-limit "${get('body-limit') ?? ''}" is not a size`);
   const tempDir = get('temp-dir');
+  const testKillOnTaskArrival = env[TEST_KILL_ON_TASK] === '1';
+  const warnings = [...resolved.warnings];
+  if (testKillOnTaskArrival)
+    warnings.push(`${TEST_KILL_ON_TASK}=1: a fault-test hook; this worker kills itself when a task arrives`);
   const dockerHost = get('docker-host') ?? env['DOCKER_HOST'];
   return {
     mode,
@@ -214,7 +223,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
     requestTimeoutMs: parseDurationFlag(get('request-timeout') ?? '30s', 'request-timeout'),
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
-    warnings: resolved.warnings,
+    warnings,
+    testKillOnTaskArrival,
   };
 }
 

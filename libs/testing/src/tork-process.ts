@@ -31,15 +31,17 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts `tork` with the given flags (plus `-port` and `-host 127.0.0.1` when it serves the API)
- * and waits until `/health` answers 200 (or, with `waitForHealth: false`, only until it runs).
+ * and `env` beside this process's environment, and waits until `/health` answers 200 (or, with
+ * `waitForHealth: false`, only until it runs).
  */
 export async function startTork(
   args: readonly string[],
-  options: { waitForHealth?: boolean; timeoutMs?: number } = {},
+  options: { waitForHealth?: boolean; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {},
 ): Promise<TorkProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [TORK_MAIN, ...args, '-port', String(port), '-host', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

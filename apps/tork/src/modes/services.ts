@@ -37,7 +37,7 @@ export async function runScheduler(
   const { startScheduler } = await import('@tork/scheduler');
   return startScheduler(
     { datastore: deps.datastore, broker: deps.broker, logger: deps.logger.child({ app: 'scheduler' }) },
-    { sweep: { deadAfterMs: config.deadWorkerAfterMs } },
+    { sweep: { deadAfterMs: config.deadWorkerAfterMs, scheduledTimeoutMs: config.scheduledTimeoutMs } },
   );
 }
 
@@ -57,6 +57,15 @@ export async function runWorker(
     {
       queues: config.queues,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      ...(config.testKillOnTaskArrival
+        ? {
+            // Holds the task, then dies as a crash would, once whatever the process wrote has gone out.
+            testOnTaskArrived: () =>
+              new Promise<void>(() => {
+                setTimeout(() => process.kill(process.pid, 'SIGKILL'), 500);
+              }),
+          }
+        : {}),
       defaultLimits: {
         ...(config.defaultCpusLimit === undefined ? {} : { cpus: config.defaultCpusLimit }),
         ...(config.defaultMemoryLimit === undefined ? {} : { memoryBytes: config.defaultMemoryLimit }),

@@ -3,11 +3,13 @@ import { TorkError, errorMessage, isTorkError, silentLogger, type Logger } from 
 import { openDatabase } from '../connection.js';
 import * as initial from './0001-initial.js';
 import * as taskPublished from './0002-task-published.js';
+import * as scheduledPublishedIndex from './0004-scheduled-published-index.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-task-published': taskPublished,
+  '0004-scheduled-published-index': scheduledPublishedIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
