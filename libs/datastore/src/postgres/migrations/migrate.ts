@@ -32,6 +32,8 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     dsn: options.dsn,
     poolSize: 2,
     logger,
+    // A migration may rewrite or index a whole table: no statement timeout but the server's own.
+    statementTimeoutMs: 0,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   });
   try {
