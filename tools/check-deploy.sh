@@ -6,7 +6,8 @@
 #   3. renders every Kustomize overlay and validates each object against the schema of its
 #      apiVersion and kind (tools/validate-k8s.mjs), and shows that a misspelled field, an unknown
 #      kind and the unit tests of that check fail as they should;
-#   4. validates docker-compose.yml.
+#   4. validates docker-compose.yml; PostgreSQL and RabbitMQ published on 127.0.0.1 only, and no
+#      credential flag on any command line there or in the manifests.
 # Needs Docker, debootstrap, docker-compose, curl and Debian's kubectl (package kubernetes-client;
 # unpacked into .cache when another package owns /usr/bin/kubectl), and `npm ci` done.
 # Safe to run repeatedly: the base image, the rootfs and the image layers are reused.
@@ -193,6 +194,11 @@ kubernetes_manifests() {
     echo "rendered k8s/overlays/$name: $(grep -c '^kind:' "$WORK/k8s/$name.yaml") objects"
   done
   (cd "$WORK/k8s" && node "$ROOT/tools/validate-k8s.mjs" --require-resources ./*.yaml)
+  # Credentials reach tork through its environment (from the Secret), never its command line.
+  if grep -nE -- '- -(postgres-dsn|rabbitmq-url)$|[[ ,]-(postgres-dsn|rabbitmq-url)[],]' "$WORK"/k8s/*.yaml; then
+    fail "a manifest passes a credential flag on the command line"
+  fi
+  echo "no manifest passes -postgres-dsn or -rabbitmq-url on a command line"
 
   # The check itself must fail on what a cluster would reject or ignore.
   node --test --test-reporter=dot "$ROOT/tools/validate-k8s.test.mjs"
@@ -222,6 +228,28 @@ compose_file() {
   docker-compose --version
   docker-compose -f "$ROOT/docker-compose.yml" config -q
   echo "docker-compose.yml is valid"
+  # It keeps the seed's credentials: PostgreSQL and RabbitMQ (and its UI) on loopback only, and no
+  # credential on a command line.
+  docker-compose -f "$ROOT/docker-compose.yml" config | node --input-type=module -e '
+    import { load } from "js-yaml";
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      const { services } = load(text);
+      const problems = [];
+      for (const name of ["postgres", "rabbitmq"])
+        for (const port of services[name].ports ?? []) {
+          const host = typeof port === "string" ? port.split(":")[0] : port.host_ip;
+          if (host !== "127.0.0.1") problems.push(`${name} publishes ${JSON.stringify(port)} beyond 127.0.0.1`);
+        }
+      for (const [name, service] of Object.entries(services))
+        for (const flag of ["-postgres-dsn", "-rabbitmq-url"])
+          if ((service.command ?? []).includes(flag)) problems.push(`${name} passes ${flag} on its command line`);
+      if (problems.length > 0) {
+        console.error(problems.join("\n"));
+        process.exit(1);
+      }
+      console.log("docker-compose.yml publishes PostgreSQL and RabbitMQ on 127.0.0.1 only; no credential in a command");
+    });' || fail "docker-compose.yml exposes infrastructure or credentials"
 }
 
 main() {

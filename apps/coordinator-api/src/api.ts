@@ -1,3 +1,4 @@
+import fastifyCors from '@fastify/cors';
 import type { Broker, Datastore, JobSpecPolicy, Keyring, SecretPolicy } from '@tork/domain';
 import { DEFAULT_SECRET_POLICY } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -6,6 +7,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { CredentialPresence } from './auth/credential-presence.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
+import { registerRateLimit } from './rate-limit.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
@@ -18,6 +20,8 @@ import { JobService } from './services/job.service.js';
 import { TaskService } from './services/task.service.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_RATE_LIMIT = 50;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiDeps {
   readonly datastore: Datastore;
@@ -36,6 +40,12 @@ export interface ApiDeps {
   readonly secretPolicy?: SecretPolicy;
   /** Encrypts secret values of submitted jobs before they are stored or sent (AES-256-GCM). */
   readonly keyring?: Keyring;
+  /** Job submissions per second per credential, else per client address (default 50); 0: no limit. */
+  readonly rateLimit?: number;
+  /** How long a client may take to send a whole request (default 30 s), then 408. Answers are not cut. */
+  readonly requestTimeoutMs?: number;
+  /** Browser origins allowed to call the API; none (the default): no CORS headers, browsers keep to same-origin. */
+  readonly corsOrigins?: readonly string[];
   /** Who may call the API; by default anyone addressing localhost while no key or user is stored. */
   readonly auth?: AuthSettings;
 }
@@ -53,8 +63,13 @@ export interface AuthSettings {
 /** Builds the REST API on the given adapters without listening; tests drive it with `inject`. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const version = deps.version ?? '0.0.0-dev';
+  const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Receiving a request is bounded (a slow body gets 408); no socket idle timeout, so long answers live on.
+    requestTimeout,
+    // Node checks the timeout this often (default 30 s, which would stretch a short timeout by as much).
+    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: requestTimeout },
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     // One line per request would dominate the log at any real load; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -65,6 +80,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { credentials, auth } = buildAuth(deps);
   await app.register(authPlugin, auth);
   for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
+  const corsOrigins = deps.corsOrigins ?? [];
+  if (corsOrigins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: [...corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    });
+  }
+  await registerRateLimit(app, deps.rateLimit ?? DEFAULT_RATE_LIMIT);
   await registerOpenApi(app, version);
   const services = { datastore: deps.datastore, broker: deps.broker, logger: app.log };
   const secretPolicy = deps.secretPolicy ?? DEFAULT_SECRET_POLICY;

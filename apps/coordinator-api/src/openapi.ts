@@ -1,3 +1,4 @@
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -35,6 +36,16 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         typeof json['$id'] === 'string' ? json['$id'] : `def-${index}`,
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Security headers on the docs' HTML and assets only: helmet registered in this context applies to its routes.
+  await app.register(async (docs) => {
+    await docs.register(fastifyHelmet, {
+      contentSecurityPolicy: {
+        useDefaults: true,
+        // Swagger UI loads its scripts and styles from /docs/static and the document from /docs/json.
+        directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
+      },
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

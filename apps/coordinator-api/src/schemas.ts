@@ -161,7 +161,11 @@ export const HealthSchema = Type.Object(
   {
     status: Type.Unsafe<'UP' | 'DOWN'>({ type: 'string', enum: ['UP', 'DOWN'] }),
     version: Type.Optional(Type.String()),
-    error: Type.Optional(Type.String({ description: 'Which dependency is down, and why.' })),
+    checks: Type.Optional(
+      Type.Record(Type.String(), Type.Unsafe<'UP' | 'DOWN'>({ type: 'string', enum: ['UP', 'DOWN'] }), {
+        description: 'Each dependency, UP or DOWN (why is in the log, not here).',
+      }),
+    ),
   },
   { $id: 'Health' },
 );

@@ -58,8 +58,14 @@ describePostgres('runMigrations', () => {
       '0001-initial',
       '0002-task-published',
       '0003-credentials',
+      '0004-scheduled-published-index',
     ]);
-    for (const migration of ['0001-initial', '0002-task-published', '0003-credentials'])
+    for (const migration of [
+      '0001-initial',
+      '0002-task-published',
+      '0003-credentials',
+      '0004-scheduled-published-index',
+    ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },

@@ -102,15 +102,26 @@ async function dispatch(ctx: SchedulerContext, queue: string, message: Message):
 
 /**
  * A message whose handler kept failing: rather than lose it silently, its task and job fail
- * with the reason, where users look. Logs are the exception: losing a log part fails nothing.
+ * where users look, with a stable reason; what went wrong (driver text naming hosts, users,
+ * queries) is in the scheduler's log. Logs are the exception: losing a log part fails nothing.
  */
 async function giveUp(ctx: SchedulerContext, queue: string, message: Message, error: unknown): Promise<void> {
-  const reason = `the scheduler could not handle a ${message.type} message: ${errorMessage(error)}`;
-  ctx.logger.error({ queue, type: message.type, err: errorMessage(error) }, 'giving up on a message');
+  const reason = `internal error: the scheduler could not handle a ${message.type} message (its log has the details)`;
+  ctx.logger.error(
+    { queue, type: message.type, ...ids(message), err: errorMessage(error) },
+    'giving up on a message',
+  );
   if (message.type === 'task.log' || message.type === 'node.heartbeat') return;
   const at = ctx.now();
   if ('taskId' in message)
     await ctx.datastore.updateTask(message.taskId, taskChange('fail', at, { error: reason }));
   if ('jobId' in message)
     await ctx.datastore.updateJob(message.jobId, jobChange('fail', at, { error: reason }));
+}
+
+function ids(message: Message): { jobId?: string; taskId?: string } {
+  return {
+    ...('jobId' in message ? { jobId: message.jobId } : {}),
+    ...('taskId' in message ? { taskId: message.taskId } : {}),
+  };
 }

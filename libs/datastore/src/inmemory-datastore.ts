@@ -140,7 +140,9 @@ export class InMemoryDatastore implements Datastore {
             (query.unpublishedBy === undefined ||
               (task.publishedAt === undefined &&
                 task.scheduledAt !== undefined &&
-                task.scheduledAt <= query.unpublishedBy)),
+                task.scheduledAt <= query.unpublishedBy)) &&
+            (query.publishedBy === undefined ||
+              (task.publishedAt !== undefined && task.publishedAt <= query.publishedBy)),
         )
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
         .slice(0, query.limit)

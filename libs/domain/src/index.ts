@@ -1,6 +1,7 @@
 export * from './duration.js';
 export * from './errors.js';
 export * from './expressions/index.js';
+export * from './health.js';
 export * from './ids.js';
 export * from './job-flow.js';
 export * from './job-spec.js';

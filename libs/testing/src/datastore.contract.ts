@@ -675,6 +675,34 @@ export function datastoreContract(
         expect(await find(timestamp(5_000))).toEqual([unsent]);
       });
 
+      it('finds SCHEDULED tasks confirmed sent at or before a time; sending again moves them past it', async () => {
+        const job = await storedJob(richSpec());
+        const early = await storedTask(job, 0, 1, 0, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        const late = await storedTask(job, 1, 1, 100, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        const unsent = await storedTask(job, 2, 1, 200, {
+          state: 'SCHEDULED',
+          scheduledAt: timestamp(1_000),
+        });
+        await store.markTaskPublished(early.id, timestamp(2_000));
+        await store.markTaskPublished(late.id, timestamp(4_000));
+        const find = (by: string): Promise<string[]> =>
+          store
+            .findTasks({ states: ['SCHEDULED'], publishedBy: by, limit: 10 })
+            .then((tasks) => tasks.map((task) => task.id));
+
+        expect(await find(timestamp(1_999))).toEqual([]);
+        expect(await find(timestamp(2_000))).toEqual([early.id]);
+        expect(await find(timestamp(5_000))).toEqual([early.id, late.id]);
+        expect(await find(timestamp(5_000))).not.toContain(unsent.id);
+
+        // Sent again at 6 s: not found again before a whole bound has passed since.
+        await store.markTaskPublished(early.id, timestamp(6_000));
+        expect(await find(timestamp(5_000))).toEqual([late.id]);
+        // Started: no longer SCHEDULED.
+        must(await store.updateTask(late.id, taskChange('start', timestamp(5_500), { nodeId: 'node-1' })));
+        expect(await find(timestamp(9_000))).toEqual([early.id]);
+      });
+
       it('finds tasks due by a time: their runAt, or their createdAt when they have none', async () => {
         const job = await storedJob(richSpec());
         const now = await storedTask(job, 0, 1, 0);

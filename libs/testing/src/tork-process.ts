@@ -39,8 +39,8 @@ export interface StartTorkOptions {
 }
 
 /**
- * Starts `tork` with the given flags (plus `-port` and `-host`) and waits until `/health` answers
- * 200 (or, with `waitForHealth: false`, only until it runs).
+ * Starts `tork` with the given flags (plus `-port` and `-host`) and `env` beside this process's
+ * environment, and waits until `/health` answers 200 (or, with `waitForHealth: false`, only until it runs).
  */
 export async function startTork(
   args: readonly string[],

@@ -91,12 +91,20 @@ export async function runMode(
       const store = datastore;
       api = await serveApi(config, { datastore: store, broker, logger, draining: () => draining });
     } else {
-      health = await serveHealth(config.healthHost, config.healthPorts, VERSION, async () => {
-        if (draining) throw new Error('shutting down');
-        await broker.healthCheck();
-        await datastore?.healthCheck();
-        await runtime?.healthCheck();
-      });
+      const store = datastore;
+      const engine = runtime;
+      health = await serveHealth(
+        config.healthHost,
+        config.healthPorts,
+        VERSION,
+        {
+          readiness: () => (draining ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
+          broker: () => broker.healthCheck(),
+          ...(store === undefined ? {} : { datastore: () => store.healthCheck() }),
+          ...(engine === undefined ? {} : { runtime: () => engine.healthCheck() }),
+        },
+        logger,
+      );
     }
   } catch (error) {
     await stop().catch(() => undefined);

@@ -26,6 +26,9 @@ export async function serveApi(
     datastore: deps.datastore,
     broker: deps.broker,
     bodyLimit: config.bodyLimit,
+    rateLimit: config.rateLimit,
+    requestTimeoutMs: config.requestTimeoutMs,
+    corsOrigins: config.corsOrigins,
     version: VERSION,
     logger: deps.logger.child({ app: 'api' }),
     readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
@@ -48,7 +51,7 @@ export async function runScheduler(
   const { startScheduler } = await import('@tork/scheduler');
   return startScheduler(
     { datastore: deps.datastore, broker: deps.broker, logger: deps.logger.child({ app: 'scheduler' }) },
-    { sweep: { deadAfterMs: config.deadWorkerAfterMs } },
+    { sweep: { deadAfterMs: config.deadWorkerAfterMs, scheduledTimeoutMs: config.scheduledTimeoutMs } },
   );
 }
 
@@ -70,6 +73,15 @@ export async function runWorker(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       secretPolicy: config.secretPolicy,
       ...keyringOf(config),
+      ...(config.testKillOnTaskArrival
+        ? {
+            // Holds the task, then dies as a crash would, once whatever the process wrote has gone out.
+            testOnTaskArrived: () =>
+              new Promise<void>(() => {
+                setTimeout(() => process.kill(process.pid, 'SIGKILL'), 500);
+              }),
+          }
+        : {}),
       defaultLimits: {
         ...(config.defaultCpusLimit === undefined ? {} : { cpus: config.defaultCpusLimit }),
         ...(config.defaultMemoryLimit === undefined ? {} : { memoryBytes: config.defaultMemoryLimit }),

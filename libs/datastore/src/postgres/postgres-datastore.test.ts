@@ -22,7 +22,12 @@ import { PostgresDatastore } from './postgres-datastore.js';
 
 const dsn = postgresTestDsn();
 /** Every migration, in the order they apply. */
-const MIGRATIONS = ['0001-initial', '0002-task-published', '0003-credentials'];
+const MIGRATIONS = [
+  '0001-initial',
+  '0002-task-published',
+  '0003-credentials',
+  '0004-scheduled-published-index',
+];
 const describePostgres = describeWithService(
   'PostgreSQL',
   await postgresAvailable(dsn),

@@ -198,7 +198,7 @@ export class PostgresDatastore implements Datastore {
   }
 
   async findTasks(query: TaskQuery): Promise<Task[]> {
-    const { nodeIds, dueBy, deadlineBy, delayedOnly, unpublishedBy } = query;
+    const { nodeIds, dueBy, deadlineBy, delayedOnly, unpublishedBy, publishedBy } = query;
     let select = this.db
       .selectFrom('tasks')
       .selectAll()
@@ -213,6 +213,8 @@ export class PostgresDatastore implements Datastore {
     // Spelled as the partial index tasks_unpublished_idx is, so that it serves this query.
     if (unpublishedBy !== undefined)
       select = select.where('published_at', 'is', null).where('scheduled_at', '<=', new Date(unpublishedBy));
+    // Served by the partial index tasks_scheduled_published_idx (state = 'SCHEDULED').
+    if (publishedBy !== undefined) select = select.where('published_at', '<=', new Date(publishedBy));
     const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
     return rows.map(taskFromRow);
   }

@@ -99,5 +99,7 @@ export interface TaskQuery {
   readonly deadlineBy?: string;
   /** Only tasks scheduled at or before it whose `task.run` was never confirmed (no `publishedAt`). */
   readonly unpublishedBy?: string;
+  /** Only tasks whose `task.run` was confirmed (`publishedAt`) at or before it. */
+  readonly publishedBy?: string;
   readonly limit: number;
 }
