@@ -6,7 +6,8 @@
 #   3. renders every Kustomize overlay and validates each object against the schema of its
 #      apiVersion and kind (tools/validate-k8s.mjs), and shows that a misspelled field, an unknown
 #      kind and the unit tests of that check fail as they should;
-#   4. validates docker-compose.yml.
+#   4. validates docker-compose.yml; PostgreSQL and RabbitMQ published on 127.0.0.1 only, and no
+#      credential flag on any command line there or in the manifests.
 # Needs Docker, debootstrap, docker-compose, curl and Debian's kubectl (package kubernetes-client;
 # unpacked into .cache when another package owns /usr/bin/kubectl), and `npm ci` done.
 # Safe to run repeatedly: the base image, the rootfs and the image layers are reused.
@@ -95,18 +96,29 @@ build_images() {
 hello_world() {
   [[ -S "$DOCKER_SOCKET" ]] || fail "no Docker socket at $DOCKER_SOCKET (set DOCKER_SOCKET)"
   bash "$ROOT/tools/test-images.sh" >/dev/null
-  local port url id state body result status
+  local port url id state body result status key auth
   port="$(free_port)"
   url="http://127.0.0.1:$port"
   CONTAINER="tork-check-standalone-$$"
+  # The image listens on every interface: without a key it must refuse to start.
+  status="$(timeout 60 docker run --rm --name "$CONTAINER-refused" --network host tork/standalone:local \
+    -port "$port" -runtime noop >"$WORK/refused.log" 2>&1 && echo 0 || echo $?)"
+  docker rm -f "$CONTAINER-refused" >/dev/null 2>&1 || true
+  [[ "$status" == 1 ]] || fail "the standalone image with no API key exited $status, not 1"
+  grep -q 'TORK_API_KEYS_FILE' "$WORK/refused.log" || fail "the refusal does not name TORK_API_KEYS_FILE"
+  echo "without an API key: refused to start (exit 1)"
+  key="check-deploy-$(node -e "console.log(require('node:crypto').randomBytes(24).toString('hex'))")"
+  auth="Authorization: Bearer $key"
   # As the image's `node` user, with the socket's group: no root needed.
   docker run -d --name "$CONTAINER" --network host \
     -v "$DOCKER_SOCKET:/var/run/docker.sock" --group-add "$(stat -c %g "$DOCKER_SOCKET")" \
-    -e "TORK_HEALTH_PORT=$port" --health-interval 2s \
+    -e "TORK_HEALTH_PORT=$port" -e "TORK_API_KEYS=$key" --health-interval 2s \
     tork/standalone:local -port "$port" >/dev/null
   wait_for 60 "GET $url/health answering 200" curl -fsS "$url/health"
   curl -fsS "$url/health/live" >/dev/null || fail "GET /health/live failed"
   curl -fsS "$url/health/ready" >/dev/null || fail "GET /health/ready failed"
+  status="$(curl -sS -o /dev/null -w '%{http_code}' "$url/jobs")"
+  [[ "$status" == 401 ]] || fail "GET /jobs without the key answered $status, not 401"
 
   # The README's hello world, as written there.
   cat >"$WORK/hello.yaml" <<'EOF'
@@ -117,13 +129,13 @@ tasks:
     run: |
       echo -n hello world
 EOF
-  id="$(curl -fsS -X POST --data-binary @"$WORK/hello.yaml" -H 'Content-type: text/yaml' "$url/job" |
+  id="$(curl -fsS -X POST --data-binary @"$WORK/hello.yaml" -H 'Content-type: text/yaml' -H "$auth" "$url/job" |
     json_field id)"
   [[ -n "$id" ]] || fail "POST /job returned no id"
   echo "submitted job $id"
   state=""
   for ((i = 0; i < 60; i++)); do
-    body="$(curl -fsS "$url/job/$id")"
+    body="$(curl -fsS -H "$auth" "$url/job/$id")"
     state="$(json_field state <<<"$body")"
     case "$state" in
       COMPLETED | FAILED | CANCELLED) break ;;
@@ -182,6 +194,11 @@ kubernetes_manifests() {
     echo "rendered k8s/overlays/$name: $(grep -c '^kind:' "$WORK/k8s/$name.yaml") objects"
   done
   (cd "$WORK/k8s" && node "$ROOT/tools/validate-k8s.mjs" --require-resources ./*.yaml)
+  # Credentials reach tork through its environment (from the Secret), never its command line.
+  if grep -nE -- '- -(postgres-dsn|rabbitmq-url)$|[[ ,]-(postgres-dsn|rabbitmq-url)[],]' "$WORK"/k8s/*.yaml; then
+    fail "a manifest passes a credential flag on the command line"
+  fi
+  echo "no manifest passes -postgres-dsn or -rabbitmq-url on a command line"
 
   # The check itself must fail on what a cluster would reject or ignore.
   node --test --test-reporter=dot "$ROOT/tools/validate-k8s.test.mjs"
@@ -211,6 +228,28 @@ compose_file() {
   docker-compose --version
   docker-compose -f "$ROOT/docker-compose.yml" config -q
   echo "docker-compose.yml is valid"
+  # It keeps the seed's credentials: PostgreSQL and RabbitMQ (and its UI) on loopback only, and no
+  # credential on a command line.
+  docker-compose -f "$ROOT/docker-compose.yml" config | node --input-type=module -e '
+    import { load } from "js-yaml";
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      const { services } = load(text);
+      const problems = [];
+      for (const name of ["postgres", "rabbitmq"])
+        for (const port of services[name].ports ?? []) {
+          const host = typeof port === "string" ? port.split(":")[0] : port.host_ip;
+          if (host !== "127.0.0.1") problems.push(`${name} publishes ${JSON.stringify(port)} beyond 127.0.0.1`);
+        }
+      for (const [name, service] of Object.entries(services))
+        for (const flag of ["-postgres-dsn", "-rabbitmq-url"])
+          if ((service.command ?? []).includes(flag)) problems.push(`${name} passes ${flag} on its command line`);
+      if (problems.length > 0) {
+        console.error(problems.join("\n"));
+        process.exit(1);
+      }
+      console.log("docker-compose.yml publishes PostgreSQL and RabbitMQ on 127.0.0.1 only; no credential in a command");
+    });' || fail "docker-compose.yml exposes infrastructure or credentials"
 }
 
 main() {

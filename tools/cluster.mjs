@@ -14,13 +14,16 @@ import pg from 'pg';
 const tork = fileURLToPath(new URL('../apps/tork/bin/tork.js', import.meta.url));
 const dsn = process.env.TORK_POSTGRES_DSN ?? 'postgres://postgres@127.0.0.1:5432/tork';
 const amqp = process.env.TORK_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const shared = ['-broker', 'rabbitmq', '-rabbitmq-url', amqp, '-datastore', 'postgres', '-postgres-dsn', dsn];
+const shared = ['-broker', 'rabbitmq', '-datastore', 'postgres'];
+// The credentials go in the environment, as a deployment passes them, not on the command line.
+const env = { ...process.env, TORK_POSTGRES_DSN: dsn, TORK_RABBITMQ_URL: amqp };
 
 const processes = [];
 
 function start(role, flags) {
   const child = spawn(process.execPath, [tork, '-mode', role, ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   const label = `${role}${flags.includes('-port') ? `:${flags[flags.indexOf('-port') + 1]}` : ''}`.padEnd(16);
   for (const stream of [child.stdout, child.stderr]) {

@@ -74,3 +74,13 @@ export async function expectHealthy(api: TestApi): Promise<void> {
   const health = await api.app.inject({ method: 'GET', url: '/health' });
   expect(health.statusCode).toBe(200);
 }
+
+/** An `Authorization` header for an API key. */
+export function bearer(key: string): { authorization: string } {
+  return { authorization: `Bearer ${key}` };
+}
+
+/** An `Authorization` header for a user (HTTP basic auth). */
+export function basic(username: string, password: string): { authorization: string } {
+  return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+}

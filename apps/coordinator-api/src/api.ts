@@ -1,14 +1,27 @@
+import fastifyCors from '@fastify/cors';
 import type { Broker, Datastore, JobSpecPolicy, Keyring, SecretPolicy } from '@tork/domain';
+import { DEFAULT_SECRET_POLICY } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authPlugin, type AnonymousAccess } from './auth/auth.plugin.js';
+import { Authenticator } from './auth/authenticator.js';
+import { CredentialPresence } from './auth/credential-presence.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerOpenApi } from './openapi.js';
+import { registerRateLimit } from './rate-limit.js';
+import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { CredentialService } from './services/credential.service.js';
+import { JobService } from './services/job.service.js';
+import { TaskService } from './services/task.service.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_RATE_LIMIT = 50;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiDeps {
   readonly datastore: Datastore;
@@ -27,37 +40,67 @@ export interface ApiDeps {
   readonly secretPolicy?: SecretPolicy;
   /** Encrypts secret values of submitted jobs before they are stored or sent (AES-256-GCM). */
   readonly keyring?: Keyring;
+  /** Job submissions per second per credential, else per client address (default 50); 0: no limit. */
+  readonly rateLimit?: number;
+  /** How long a client may take to send a whole request (default 30 s), then 408. Answers are not cut. */
+  readonly requestTimeoutMs?: number;
+  /** Browser origins allowed to call the API; none (the default): no CORS headers, browsers keep to same-origin. */
+  readonly corsOrigins?: readonly string[];
+  /** Who may call the API; by default anyone addressing localhost while no key or user is stored. */
+  readonly auth?: AuthSettings;
+}
+
+export interface AuthSettings {
+  /** Admin keys from the configuration. */
+  readonly staticKeys?: readonly string[];
+  /** Who is the anonymous admin while no credential exists (default `loopback`: see AnonymousAccess). */
+  readonly anonymous?: AnonymousAccess;
+  /** How long a verified credential is trusted (default 30 s), and whether credentials exist (5 s). */
+  readonly cacheTtlMs?: number;
+  readonly presenceRefreshMs?: number;
 }
 
 /** Builds the REST API on the given adapters without listening; tests drive it with `inject`. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const version = deps.version ?? '0.0.0-dev';
+  const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Receiving a request is bounded (a slow body gets 408); no socket idle timeout, so long answers live on.
+    requestTimeout,
+    // Node checks the timeout this often (default 30 s, which would stretch a short timeout by as much).
+    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: requestTimeout },
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     // One line per request would dominate the log at any real load; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // List every querystring problem, not only the first.
-    ajv: { customOptions: { allErrors: true } },
+    // List every querystring problem, not only the first; refuse unknown fields rather than drop them.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });
   registerErrorHandlers(app);
+  const { credentials, auth } = buildAuth(deps);
+  await app.register(authPlugin, auth);
   for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
+  const corsOrigins = deps.corsOrigins ?? [];
+  if (corsOrigins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: [...corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    });
+  }
+  await registerRateLimit(app, deps.rateLimit ?? DEFAULT_RATE_LIMIT);
   await registerOpenApi(app, version);
-  const secrets = {
-    ...(deps.secretPolicy === undefined ? {} : { secretPolicy: deps.secretPolicy }),
-    ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
-  };
-  await app.register(jobsRoutes, {
-    datastore: deps.datastore,
-    broker: deps.broker,
+  const services = { datastore: deps.datastore, broker: deps.broker, logger: app.log };
+  const secretPolicy = deps.secretPolicy ?? DEFAULT_SECRET_POLICY;
+  const jobs = new JobService({
+    ...services,
+    secretPolicy,
     ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
-    ...secrets,
+    ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
   });
-  await app.register(tasksRoutes, {
-    datastore: deps.datastore,
-    broker: deps.broker,
-    ...(deps.secretPolicy === undefined ? {} : { secretPolicy: deps.secretPolicy }),
-  });
+  await app.register(jobsRoutes, { jobs, secretPolicy });
+  await app.register(tasksRoutes, { tasks: new TaskService(services), secretPolicy });
+  await app.register(apiKeysRoutes, { credentials });
+  await app.register(usersRoutes, { credentials });
   await app.register(nodesRoutes, { datastore: deps.datastore });
   await app.register(healthRoutes, {
     datastore: deps.datastore,
@@ -66,4 +109,24 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }),
   });
   return app;
+}
+
+/** The authentication plugin's parts, and the service that creates and revokes credentials through them. */
+function buildAuth(deps: ApiDeps) {
+  const store = deps.datastore.credentials;
+  const staticKeys = deps.auth?.staticKeys ?? [];
+  const authenticator = new Authenticator({
+    store,
+    staticKeys,
+    ...(deps.auth?.cacheTtlMs === undefined ? {} : { cacheTtlMs: deps.auth.cacheTtlMs }),
+  });
+  const presence = new CredentialPresence({
+    store,
+    staticKeys: staticKeys.length > 0,
+    ...(deps.auth?.presenceRefreshMs === undefined ? {} : { refreshMs: deps.auth.presenceRefreshMs }),
+  });
+  return {
+    credentials: new CredentialService({ store, authenticator, presence }),
+    auth: { authenticator, presence, anonymous: deps.auth?.anonymous ?? 'loopback' },
+  };
 }

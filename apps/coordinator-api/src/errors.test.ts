@@ -14,12 +14,21 @@ describe('toErrorReply', () => {
     ['UNSUPPORTED_MEDIA_TYPE', 415],
     ['PAYLOAD_TOO_LARGE', 413],
     ['CONFLICT', 409],
+    ['FORBIDDEN', 403],
     ['UNAVAILABLE', 503],
     ['INTERNAL', 500],
   ])('maps %s to %i', (code, status) => {
     expect(toErrorReply(new TorkError(code, 'it went wrong'), context)).toEqual({
       statusCode: status,
       body: { error: 'it went wrong' },
+    });
+  });
+
+  it('maps UNAUTHENTICATED to 401 with the schemes the client may use', () => {
+    expect(toErrorReply(new TorkError('UNAUTHENTICATED', 'invalid credentials'), context)).toEqual({
+      statusCode: 401,
+      body: { error: 'invalid credentials' },
+      headers: { 'www-authenticate': 'Bearer realm="tork", Basic realm="tork"' },
     });
   });
 

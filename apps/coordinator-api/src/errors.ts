@@ -17,6 +17,8 @@ const STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   // The seed answers 400 to cancelling a task that is not running.
   INVALID_STATE: 400,
   UNAVAILABLE: 503,
@@ -26,7 +28,11 @@ const STATUS: Record<ErrorCode, number> = {
 export interface ErrorReply {
   readonly statusCode: number;
   readonly body: ErrorBody;
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** The schemes a 401 offers (RFC 9110): a browser asks for a user and password on `Basic`. */
+export const AUTHENTICATE_CHALLENGE = 'Bearer realm="tork", Basic realm="tork"';
 
 export interface ErrorContext {
   readonly contentType: string | undefined;
@@ -39,7 +45,7 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Maps any thrown value to a status and a JSON body under {@link MAX_ERROR_BODY_BYTES}; never exposes stacks or unexpected messages. */
 export function toErrorReply(error: unknown, context: ErrorContext): ErrorReply {
   const reply = describeError(error, context);
-  return { statusCode: reply.statusCode, body: boundErrorBody(reply.body) };
+  return { ...reply, body: boundErrorBody(reply.body) };
 }
 
 /**
@@ -87,7 +93,9 @@ function byteLength(body: ErrorBody): number {
 function describeError(error: unknown, context: ErrorContext): ErrorReply {
   if (isTorkError(error)) {
     const problems = error.problems.length > 0 ? { problems: [...error.problems] } : {};
-    return { statusCode: STATUS[error.code], body: { error: error.message, ...problems } };
+    const challenge =
+      error.code === 'UNAUTHENTICATED' ? { headers: { 'www-authenticate': AUTHENTICATE_CHALLENGE } } : {};
+    return { statusCode: STATUS[error.code], body: { error: error.message, ...problems }, ...challenge };
   }
   if (!isFastifyError(error)) return internal();
   switch (error.code) {
@@ -117,13 +125,17 @@ function describeError(error: unknown, context: ErrorContext): ErrorReply {
 /** Installs the error and not-found handlers on the root instance; every error body is `{ "error": "..." }`. */
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    const { statusCode, body } = toErrorReply(error, {
+    const {
+      statusCode,
+      body,
+      headers = {},
+    } = toErrorReply(error, {
       contentType: request.headers['content-type'],
       bodyLimit: request.routeOptions.bodyLimit,
     });
     if (statusCode >= 500)
       request.log.error({ err: error }, `${request.method} ${routePath(request)} failed`);
-    return reply.status(statusCode).send(body);
+    return reply.status(statusCode).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     return reply.status(404).send({ error: `route ${request.method} ${routePath(request)} not found` });

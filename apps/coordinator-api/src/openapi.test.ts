@@ -39,11 +39,21 @@ describe('GET /openapi.json', () => {
     expect(at(doc, 'info', 'version')).toBe('1.2.3');
   });
 
+  it('says every operation takes an API key or a user, except the health checks', () => {
+    expect(Object.keys(at(doc, 'components', 'securitySchemes') as Node).sort()).toEqual(['apiKey', 'user']);
+    expect(doc['security']).toEqual([{ apiKey: [] }, { user: [] }]);
+    for (const path of ['/health', '/health/ready', '/health/live'])
+      expect(at(doc, 'paths', path, 'get', 'security'), path).toEqual([]);
+    expect(at(doc, 'paths', '/jobs', 'post', 'security')).toBeUndefined();
+  });
+
   it('documents the API paths, and not its own plumbing', () => {
     const paths = Object.keys(at(doc, 'paths') as Node).sort();
 
     expect(paths).toEqual(
       [
+        '/api-keys',
+        '/api-keys/{id}',
         '/health',
         '/health/live',
         '/health/ready',
@@ -60,6 +70,7 @@ describe('GET /openapi.json', () => {
         '/tasks/{id}',
         '/tasks/{id}/cancel',
         '/tasks/{id}/log',
+        '/users',
       ].sort(),
     );
     expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);

@@ -1,3 +1,4 @@
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -20,6 +21,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'jobs', description: 'Submit and inspect jobs' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
+      // Needed once any API key or user exists; the health routes say they need none.
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' },
+          user: { type: 'http', scheme: 'basic', description: 'A user and password' },
+        },
+      },
+      security: [{ apiKey: [] }, { user: [] }],
     },
     // Shared schemas keep their `$id` as their component name (JobSpec, Job, ...), not `def-N`.
     refResolver: {
@@ -27,6 +36,16 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         typeof json['$id'] === 'string' ? json['$id'] : `def-${index}`,
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Security headers on the docs' HTML and assets only: helmet registered in this context applies to its routes.
+  await app.register(async (docs) => {
+    await docs.register(fastifyHelmet, {
+      contentSecurityPolicy: {
+        useDefaults: true,
+        // Swagger UI loads its scripts and styles from /docs/static and the document from /docs/json.
+        directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
+      },
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

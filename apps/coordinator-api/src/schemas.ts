@@ -2,9 +2,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   JOB_STATES,
   JobSpecSchema,
+  PRINCIPAL_KINDS,
   TASK_STATES,
   TaskSpecSchema,
   type JobState,
+  type PrincipalKind,
   type TaskState,
 } from '@tork/domain';
 
@@ -105,6 +107,16 @@ const jobFields = {
   result: Type.Optional(Type.String({ description: 'The result of the last task of a completed job.' })),
   error: Type.Optional(Type.String({ description: 'Why the job failed.' })),
   tasks: Type.Array(TaskSpecSchema, { description: 'The tasks as submitted; secret env values redacted.' }),
+  createdBy: Type.Optional(
+    Type.Object(
+      {
+        kind: Type.Unsafe<PrincipalKind>({ type: 'string', enum: [...PRINCIPAL_KINDS] }),
+        name: Type.String({ description: 'The API key or user, by name.' }),
+      },
+      { description: 'Who submitted the job.' },
+    ),
+  ),
+  permissions: JobSpecSchema.properties.permissions,
 };
 
 export const JobSummarySchema = Type.Object(jobFields, {
@@ -129,6 +141,7 @@ export const SubmittedJobSchema = Type.Object(
     state: jobFields.state,
     createdAt: stamps.createdAt,
     tasks: jobFields.tasks,
+    permissions: jobFields.permissions,
   },
   { $id: 'SubmittedJob', description: 'A job just accepted: stored as PENDING and queued for scheduling.' },
 );
@@ -148,7 +161,11 @@ export const HealthSchema = Type.Object(
   {
     status: Type.Unsafe<'UP' | 'DOWN'>({ type: 'string', enum: ['UP', 'DOWN'] }),
     version: Type.Optional(Type.String()),
-    error: Type.Optional(Type.String({ description: 'Which dependency is down, and why.' })),
+    checks: Type.Optional(
+      Type.Record(Type.String(), Type.Unsafe<'UP' | 'DOWN'>({ type: 'string', enum: ['UP', 'DOWN'] }), {
+        description: 'Each dependency, UP or DOWN (why is in the log, not here).',
+      }),
+    ),
   },
   { $id: 'Health' },
 );

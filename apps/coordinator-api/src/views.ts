@@ -25,6 +25,7 @@ export function toSubmittedJob(job: Job, policy: SecretPolicy = DEFAULT_SECRET_P
     state: job.state,
     createdAt: job.createdAt,
     tasks: job.tasks.map((spec) => redactTaskSpec(spec, policy)),
+    permissions: job.permissions?.map((permission) => ({ ...permission })),
   });
 }
 
@@ -46,6 +47,8 @@ export function toJobSummary(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POL
     result: redactOptional(job.result, secrets),
     error: redactOptional(job.error, secrets),
     tasks: job.tasks.map((spec) => redactTaskSpec(spec, policy)),
+    createdBy: job.createdBy,
+    permissions: job.permissions?.map((permission) => ({ ...permission })),
   });
 }
 

@@ -57,14 +57,21 @@ describePostgres('runMigrations', () => {
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(first) })).toEqual([
       '0001-initial',
       '0002-task-published',
+      '0003-credentials',
+      '0004-scheduled-published-index',
     ]);
-    for (const migration of ['0001-initial', '0002-task-published'])
+    for (const migration of [
+      '0001-initial',
+      '0002-task-published',
+      '0003-credentials',
+      '0004-scheduled-published-index',
+    ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 2 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 3 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

@@ -6,6 +6,8 @@ import {
   parseJobSpec,
   QUEUE,
   silentLogger,
+  workerQueue,
+  type Datastore,
   type Job,
   type Message,
   type Task,
@@ -14,6 +16,7 @@ import {
 import { taskFixture } from '@tork/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startScheduler, type RunningScheduler } from './scheduler.js';
+import type { SweepOptions } from './sweeper.js';
 
 const NODE = 'node1';
 
@@ -406,6 +409,186 @@ describe('scheduler', () => {
     } finally {
       clearInterval(beating);
     }
+  });
+});
+
+describe('scheduler: clocks, stranded and doubled work', () => {
+  let datastore: InMemoryDatastore;
+  let broker: InMemoryBroker;
+  let scheduler: RunningScheduler | undefined;
+  let runs: TaskRun[];
+
+  beforeEach(() => {
+    datastore = new InMemoryDatastore();
+    broker = new InMemoryBroker();
+    runs = [];
+  });
+
+  afterEach(async () => {
+    await scheduler?.stop();
+    scheduler = undefined;
+    await broker.close();
+  });
+
+  async function start(sweep: Partial<SweepOptions> = {}, store: Datastore = datastore): Promise<void> {
+    scheduler = await startScheduler(
+      { datastore: store, broker, logger: silentLogger },
+      { sweep: { intervalMs: 100, lostAfterMs: 500, batchSize: 100, deadAfterMs: 400, ...sweep } },
+    );
+  }
+
+  async function workerAnswering(answer: (run: TaskRun, nth: number) => Message[]): Promise<void> {
+    await broker.subscribe(
+      'default',
+      async (message) => {
+        if (message.type !== 'task.run') return;
+        runs.push(message.task);
+        for (const reply of answer(message.task, runs.length)) await broker.publish(queueOf(reply), reply);
+      },
+      { concurrency: 1 },
+    );
+  }
+
+  async function commandsTo(node: string): Promise<Message[]> {
+    const commands: Message[] = [];
+    await broker.subscribe(workerQueue(node), (message) => Promise.resolve(void commands.push(message)), {
+      concurrency: 1,
+    });
+    return commands;
+  }
+
+  async function submit(tasks: object[]): Promise<Job> {
+    const job = newJob(parseJobSpec({ name: 'test job', tasks }), new Date().toISOString());
+    await datastore.jobs.create(job);
+    await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
+    return job;
+  }
+
+  async function until(jobId: string, states: readonly string[]): Promise<Job> {
+    for (let i = 0; i < 300; i++) {
+      const job = await datastore.jobs.get(jobId);
+      if (job !== undefined && states.includes(job.state)) return job;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`job ${jobId} never reached ${states.join('/')}`);
+  }
+
+  it('sends again a task no worker started within -scheduled-timeout, as a worker killed before reporting leaves it', async () => {
+    await start({ scheduledTimeoutMs: 400 });
+    // The first worker takes the task and dies before reporting its start; the copy sent again runs.
+    await workerAnswering((run, nth) => (nth === 1 ? [] : [started(run), completed(run, 'second copy')]));
+    const job = await submit([{ image: 'busybox' }]);
+
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+
+    expect(done.result).toBe('second copy');
+    expect(runs.map((run) => run.id)).toEqual([runs[0]!.id, runs[0]!.id]);
+    expect((await datastore.tasks.list(job.id)).map((task) => task.state)).toEqual(['COMPLETED']);
+  });
+
+  it('sends such a task again at most once per bound', async () => {
+    await start({ scheduledTimeoutMs: 400 });
+    await workerAnswering(() => []); // nobody ever starts it
+    await submit([{ image: 'busybox' }]);
+    await waitFor(() => runs.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // half a bound, two sweeps
+    expect(runs).toHaveLength(2);
+  });
+
+  it('tells a second worker that starts a task running elsewhere to cancel its copy, and leaves the first alone', async () => {
+    await start();
+    const first = await commandsTo(NODE);
+    const second = await commandsTo('node2');
+    await workerAnswering((run) => [started(run), { ...started(run), nodeId: 'node2' }]);
+    const job = await submit([{ image: 'busybox' }]);
+    await until(job.id, ['RUNNING']);
+
+    await waitFor(() => second.length > 0);
+    expect(second).toEqual([{ type: 'task.cancel', taskId: runs[0]!.id }]);
+    await settle();
+    expect(first).toEqual([]);
+    expect((await datastore.tasks.list(job.id))[0]).toMatchObject({ state: 'RUNNING', nodeId: NODE });
+  });
+
+  it('tells a worker that starts a task already completed to cancel its copy', async () => {
+    await start();
+    const late = await commandsTo('node2');
+    await workerAnswering((run) => [
+      started(run),
+      completed(run, 'done'),
+      { ...started(run), nodeId: 'node2' },
+    ]);
+    const job = await submit([{ image: 'busybox' }]);
+    expect((await until(job.id, ['COMPLETED'])).result).toBe('done');
+
+    await waitFor(() => late.length > 0);
+    expect(late).toEqual([{ type: 'task.cancel', taskId: runs[0]!.id }]);
+  });
+
+  it('keeps a deadline on its own clock: a worker whose clock is an hour behind does not get its task failed', async () => {
+    await start();
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    await workerAnswering((run) => [{ ...started(run), at: hourAgo }]);
+    const job = await submit([{ image: 'busybox', timeout: '10m' }]);
+    await until(job.id, ['RUNNING']);
+    await settle(); // a sweep of the deadlines
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const [task] = await datastore.tasks.list(job.id);
+    expect(task?.state).toBe('RUNNING');
+    const lead = Date.parse(task!.deadlineAt!) - Date.now();
+    expect(lead).toBeGreaterThan(10 * 60_000);
+    expect(lead).toBeLessThanOrEqual(10 * 60_000 + DEADLINE_GRACE_MS);
+  });
+
+  it('stamps heartbeats with its own clock: a worker claiming a far future time is still found dead', async () => {
+    await start();
+    const future = new Date('2999-01-01T00:00:00.000Z').toISOString();
+    await broker.publish(QUEUE.heartbeat, {
+      type: 'node.heartbeat',
+      node: {
+        id: NODE,
+        hostname: 'h',
+        queues: { default: 1 },
+        runningTasks: 0,
+        startedAt: future,
+        lastHeartbeatAt: future,
+      },
+    });
+    await expect.poll(async () => (await datastore.nodes.list())[0]?.lastHeartbeatAt).toBeDefined();
+    const [node] = await datastore.nodes.list();
+    expect(Date.parse(node!.lastHeartbeatAt)).toBeLessThanOrEqual(Date.now());
+
+    // It takes a task and falls silent: the task runs again instead of waiting until 2999.
+    await workerAnswering((run) =>
+      run.attempt === 1 ? [started(run)] : [started(run), completed(run, 'rescued')],
+    );
+    const job = await submit([{ image: 'busybox' }]);
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    expect(done.result).toBe('rescued');
+    expect((await datastore.tasks.list(job.id))[0]?.error).toContain(`worker ${NODE} stopped responding`);
+  });
+
+  it('fails a job whose message it cannot handle with a stable reason; the driver text stays in the log', async () => {
+    const driverText = 'password authentication failed for user "tork" (db.internal:5432)';
+    const poisoned = new Set<string>();
+    datastore = new InMemoryDatastore();
+    const read = datastore.jobs.get.bind(datastore.jobs);
+    datastore.jobs.get = (id: string): Promise<Job | undefined> =>
+      poisoned.has(id) ? Promise.reject(new Error(driverText)) : read(id);
+    await start();
+    const job = newJob(parseJobSpec({ tasks: [{ image: 'busybox' }] }), new Date().toISOString());
+    await datastore.jobs.create(job);
+    poisoned.add(job.id);
+    await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
+
+    await expect
+      .poll(async () => (await datastore.jobs.list({ page: 1, size: 1 })).items[0]?.state)
+      .toBe('FAILED');
+    const [failedJob] = (await datastore.jobs.list({ page: 1, size: 1 })).items;
+    expect(failedJob?.error).toBe(
+      'internal error: the scheduler could not handle a job.submitted message (its log has the details)',
+    );
   });
 });
 

@@ -110,8 +110,9 @@ async function dispatch(
 
 /**
  * A message whose handler kept failing: rather than lose it silently, its task fails with a
- * stable reason (the details are in the logs), and the failure goes on as any other: the task
- * retries, or its parent or job fails. Logs and heartbeats are the exception: losing one fails nothing.
+ * stable reason, and the failure goes on as any other (the task retries, or its parent or job
+ * fails); what went wrong (driver text naming hosts, users, queries) is in the scheduler's log.
+ * Logs and heartbeats are the exception: losing one fails nothing.
  */
 async function giveUp(
   ctx: SchedulerContext,
@@ -120,9 +121,12 @@ async function giveUp(
   message: Message,
   error: unknown,
 ): Promise<void> {
-  ctx.logger.error({ queue, type: message.type, err: errorMessage(error) }, 'giving up on a message');
+  ctx.logger.error(
+    { queue, type: message.type, ...ids(message), err: errorMessage(error) },
+    'giving up on a message',
+  );
   if (message.type === 'task.log' || message.type === 'node.heartbeat') return;
-  const error_ = `the scheduler could not handle a ${message.type} message (see the scheduler's logs)`;
+  const error_ = `internal error: the scheduler could not handle a ${message.type} message (its log has the details)`;
   if ('taskId' in message && 'jobId' in message) {
     await runner.run([
       { type: 'updateTask', taskId: message.taskId, change: taskChange('fail', ctx.now(), { error: error_ }) },
@@ -131,7 +135,15 @@ async function giveUp(
     return;
   }
   if ('jobId' in message) {
-    const job = await ctx.datastore.jobs.get(message.jobId);
-    if (job !== undefined) await runner.run(endJob(job, 'fail', ctx.now(), { error: error_ }));
+    // The job may be what could not be read: failing it needs only its id.
+    const job = await ctx.datastore.jobs.get(message.jobId).catch(() => undefined);
+    await runner.run(endJob(job ?? { id: message.jobId }, 'fail', ctx.now(), { error: error_ }));
   }
+}
+
+function ids(message: Message): { jobId?: string; taskId?: string } {
+  return {
+    ...('jobId' in message ? { jobId: message.jobId } : {}),
+    ...('taskId' in message ? { taskId: message.taskId } : {}),
+  };
 }

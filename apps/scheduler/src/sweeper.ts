@@ -1,5 +1,6 @@
 import {
   errorMessage,
+  formatDuration,
   NODE_DEAD_AFTER_MS,
   nodeStatus,
   onDeadlinePassed,
@@ -19,6 +20,8 @@ export interface SweepOptions {
   readonly batchSize: number;
   /** A worker silent this long is taken as dead. */
   readonly deadAfterMs: number;
+  /** A task sent to its queue that no worker has started this long after is sent again. */
+  readonly scheduledTimeoutMs: number;
 }
 
 export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
@@ -26,6 +29,7 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
   lostAfterMs: 30_000,
   batchSize: 500,
   deadAfterMs: NODE_DEAD_AFTER_MS,
+  scheduledTimeoutMs: 5 * 60_000,
 };
 
 /**
@@ -34,6 +38,7 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
  * - a retry whose delay has passed (its timer died with its process) is handed on;
  * - a job or task whose message was lost is sent again (handlers are idempotent, so a duplicate is harmless);
  * - a task marked SCHEDULED whose `task.run` was never confirmed (its scheduler stopped in between) is sent;
+ * - a task sent that no worker started within `scheduledTimeoutMs` is sent again, once per that bound;
  * - a RUNNING task past its deadline (its worker died or hung) fails as timed out;
  * - the RUNNING tasks of a dead worker run again elsewhere;
  * - jobs past their `autoDelete` time are deleted.
@@ -62,6 +67,22 @@ export async function sweep(ctx: SchedulerContext, runner: WorkflowRunner, optio
   const unsent = await tasks.find({ states: ['SCHEDULED'], unpublishedBy: lostBefore, limit: options.batchSize });
   for (const task of unsent) {
     ctx.logger.warn({ taskId: task.id, scheduledAt: task.scheduledAt }, 'scheduled task was never sent; sending it');
+    await runner.send(task);
+  }
+
+  // Its message went with a worker that died holding it, or waits on a queue nobody serves yet. A
+  // second copy is harmless: the start is a compare-and-set and a second starter is told to cancel.
+  // Sending marks it published again, so the next copy waits a whole bound.
+  const notStarted = await tasks.find({
+    states: ['SCHEDULED'],
+    publishedBy: new Date(now - options.scheduledTimeoutMs).toISOString(),
+    limit: options.batchSize,
+  });
+  for (const task of notStarted) {
+    ctx.logger.warn(
+      { taskId: task.id, queue: task.queue, publishedAt: task.publishedAt },
+      `no worker started the task within ${formatDuration(options.scheduledTimeoutMs)}; sending it again`,
+    );
     await runner.send(task);
   }
 

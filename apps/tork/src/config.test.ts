@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_CONCURRENCY, loadConfig, redactConfig } from './config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_QUEUE_CONCURRENCY, FLAGS, loadConfig, redactConfig } from './config.js';
 import { unsupportedCombination } from './modes/run-mode.js';
-import { UsageError } from './flags.js';
+import { resolveFlags, usage, UsageError, type FlagSpec } from './flags.js';
 
 describe('loadConfig', () => {
   it('defaults to standalone on port 3000 with in-memory adapters and the default queue', () => {
@@ -85,6 +88,34 @@ describe('loadConfig', () => {
     expect(logged).toContain('amqp://guest:[REDACTED]@localhost:5672');
   });
 
+  it('masks a quoted DSN password that holds spaces, and URL passwords in any position', () => {
+    const config = loadConfig(
+      [
+        '-postgres-dsn',
+        "host=db user=tork password='hunter2 with spaces\\' too' dbname=tork",
+        '-rabbitmq-url',
+        'amqps://tork:p%40ss%20word@mq.example.com:5671/prod?heartbeat=10',
+      ],
+      {},
+    );
+    const redacted = redactConfig(config);
+    expect(redacted['postgresDsn']).toBe('host=db user=tork password=[REDACTED] dbname=tork');
+    expect(redacted['rabbitmqUrl']).toBe('amqps://tork:[REDACTED]@mq.example.com:5671/prod?heartbeat=10');
+    const logged = JSON.stringify(redacted);
+    for (const fragment of ['hunter2', 'spaces', "\\' too", 'p%40ss', '%20word'])
+      expect(logged).not.toContain(fragment);
+  });
+
+  it('masks a password given as a URL parameter, and masks whole what it cannot read', () => {
+    const masked = (dsn: string): unknown =>
+      redactConfig(loadConfig(['-postgres-dsn', dsn], {}))['postgresDsn'];
+    expect(masked('postgres://tork@db/tork?password=hunter2&sslmode=require')).toBe(
+      'postgres://tork@db/tork?password=[REDACTED]&sslmode=require',
+    );
+    expect(masked("host=db password='unterminated hunter2")).toBe('[REDACTED]');
+    expect(masked('postgres://[broken hunter2')).toBe('[REDACTED]');
+  });
+
   it('parses the drain timeout and the pool size', () => {
     expect(loadConfig([], {})).toMatchObject({ drainTimeoutMs: 30_000, postgresPoolSize: 10 });
     expect(loadConfig(['-drain-timeout', '2m', '-postgres-pool-size', '4'], {})).toMatchObject({
@@ -142,7 +173,7 @@ describe('loadConfig: input and secrets', () => {
       loadConfig([], { TORK_ENCRYPTION_KEYS_FILE: '/nope' }, () => {
         throw new Error('ENOENT: no such file');
       }),
-    ).toThrow('TORK_ENCRYPTION_KEYS_FILE (/nope) cannot be read: ENOENT');
+    ).toThrow('TORK_ENCRYPTION_KEYS_FILE names /nope, which cannot be read');
   });
 
   it.each([
@@ -155,7 +186,7 @@ describe('loadConfig: input and secrets', () => {
 
   it('rejects two keys of one id', () => {
     expect(() => loadConfig([], { TORK_ENCRYPTION_KEYS: `${key('a')},${key('a')}` })).toThrow(
-      'TORK_ENCRYPTION_KEYS: key id "a" is given more than once',
+      '-encryption-key: key id "a" is given more than once',
     );
   });
 
@@ -165,6 +196,140 @@ describe('loadConfig: input and secrets', () => {
 
     expect(logged).not.toContain(text.slice(3));
     expect(logged).toContain('k1:[REDACTED]');
+  });
+});
+
+describe('credentials from the environment and files', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tork-config-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('reads the DSN and the URL from TORK_POSTGRES_DSN and TORK_RABBITMQ_URL, with no warning', () => {
+    const config = loadConfig([], {
+      TORK_POSTGRES_DSN: 'host=db user=u password=env-secret dbname=d',
+      TORK_RABBITMQ_URL: 'amqp://u:env-secret@mq:5672',
+    });
+    expect(config.postgresDsn).toBe('host=db user=u password=env-secret dbname=d');
+    expect(config.rabbitmqUrl).toBe('amqp://u:env-secret@mq:5672');
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads *_FILE, trimmed (a Kubernetes or compose secret ends with a newline)', () => {
+    const config = loadConfig([], {
+      TORK_POSTGRES_DSN_FILE: file('dsn', 'postgres://u:file-secret@db:5432/d\n'),
+      TORK_RABBITMQ_URL_FILE: file('url', '  amqp://u:file-secret@mq:5672  \n'),
+    });
+    expect(config.postgresDsn).toBe('postgres://u:file-secret@db:5432/d');
+    expect(config.rabbitmqUrl).toBe('amqp://u:file-secret@mq:5672');
+  });
+
+  it('takes the flag first, then the variable, then the file, then the default', () => {
+    const env = {
+      TORK_POSTGRES_DSN: 'host=from-env',
+      TORK_POSTGRES_DSN_FILE: file('dsn', 'host=from-file'),
+    };
+    expect(loadConfig(['-postgres-dsn', 'host=from-flag'], env).postgresDsn).toBe('host=from-flag');
+    expect(loadConfig([], env).postgresDsn).toBe('host=from-env');
+    expect(loadConfig([], { TORK_POSTGRES_DSN_FILE: env.TORK_POSTGRES_DSN_FILE }).postgresDsn).toBe(
+      'host=from-file',
+    );
+    expect(loadConfig([], { TORK_POSTGRES_DSN: '' }).postgresDsn).toContain('host=localhost');
+  });
+
+  it('warns when a secret is given on the command line, naming the variables to use instead', () => {
+    const config = loadConfig(['-rabbitmq-url', 'amqp://u:p@mq', '-postgres-dsn', 'host=db'], {});
+    expect(config.warnings).toEqual([
+      expect.stringMatching(
+        /^-rabbitmq-url was given on the command line.*TORK_RABBITMQ_URL or TORK_RABBITMQ_URL_FILE/,
+      ),
+      expect.stringMatching(
+        /^-postgres-dsn was given on the command line.*TORK_POSTGRES_DSN or TORK_POSTGRES_DSN_FILE/,
+      ),
+    ]);
+    expect(JSON.stringify(config.warnings)).not.toContain('amqp://u:p@mq');
+  });
+
+  it('refuses a *_FILE that cannot be read or is empty, without showing any content', () => {
+    expect(() => loadConfig([], { TORK_POSTGRES_DSN_FILE: join(dir, 'missing') })).toThrow(
+      /TORK_POSTGRES_DSN_FILE names .*missing, which cannot be read \(ENOENT\)/,
+    );
+    expect(() => loadConfig([], { TORK_RABBITMQ_URL_FILE: file('empty', '\n') })).toThrow(
+      /TORK_RABBITMQ_URL_FILE names .*empty, which is empty/,
+    );
+  });
+
+  it('a repeatable secret flag reads a comma- or newline-separated list (how -api-key can join in one line)', () => {
+    const specs: FlagSpec[] = [
+      { name: 'key', value: 'KEY', help: '', repeatable: true, env: 'KEYS', secret: true },
+    ];
+    expect(resolveFlags([], specs, { KEYS: 'a, b,,c' }).values.get('key')).toEqual(['a', 'b', 'c']);
+    expect(resolveFlags([], specs, { KEYS_FILE: '/keys' }, () => 'x\ny\n').values.get('key')).toEqual([
+      'x',
+      'y',
+    ]);
+    expect(resolveFlags(['-key', 'z', '-key', 'w'], specs, { KEYS: 'a' }).values.get('key')).toEqual([
+      'z',
+      'w',
+    ]);
+  });
+
+  it('names the variables in the usage text', () => {
+    expect(usage(FLAGS)).toMatch(/-postgres-dsn DSN .*\(env TORK_POSTGRES_DSN or TORK_POSTGRES_DSN_FILE\)/);
+  });
+});
+
+describe('HTTP and sweep settings', () => {
+  it('has defaults: 50 submissions a second, a 30 s request timeout, no CORS, a 5 min scheduled timeout', () => {
+    expect(loadConfig([], {})).toMatchObject({
+      rateLimit: 50,
+      requestTimeoutMs: 30_000,
+      corsOrigins: [],
+      scheduledTimeoutMs: 300_000,
+    });
+  });
+
+  it('parses them, -rate-limit 0 turning the limit off', () => {
+    expect(
+      loadConfig(
+        [
+          '-rate-limit',
+          '0',
+          '-request-timeout',
+          '5s',
+          '-cors-origin',
+          'https://a.example.com',
+          '-cors-origin',
+          'http://localhost:5173',
+          '-scheduled-timeout',
+          '90s',
+        ],
+        {},
+      ),
+    ).toMatchObject({
+      rateLimit: 0,
+      requestTimeoutMs: 5000,
+      corsOrigins: ['https://a.example.com', 'http://localhost:5173'],
+      scheduledTimeoutMs: 90_000,
+    });
+  });
+
+  it.each([
+    [['-rate-limit', '-1'], '-rate-limit must be a whole number'],
+    [['-rate-limit', 'many'], '-rate-limit must be a whole number'],
+    [['-cors-origin', '*'], '-cors-origin must be an origin'],
+    [['-cors-origin', 'https://a.example.com/'], '-cors-origin must be an origin'],
+    [['-request-timeout', 'later'], '-request-timeout must be a duration'],
+  ])('rejects %j', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(message);
   });
 });
 

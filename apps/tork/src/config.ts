@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
   DEFAULT_QUEUE,
@@ -13,7 +12,8 @@ import {
   SecretPolicy,
   type EncryptionKey,
 } from '@tork/domain';
-import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
+import { resolveFlags, UsageError, type FlagSpec, type ParsedFlags, type ReadFile } from './flags.js';
+import { maskCredentials } from './mask-credentials.js';
 
 export const MODES = ['standalone', 'coordinator', 'api', 'scheduler', 'worker', 'migration'] as const;
 export const BROKERS = ['inmemory', 'rabbitmq'] as const;
@@ -26,6 +26,9 @@ export type BrokerKind = (typeof BROKERS)[number];
 export type DatastoreKind = (typeof DATASTORES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type RuntimeKind = (typeof RUNTIMES)[number];
+
+/** The fault tests' hook (see testKillOnTaskArrival); never set it anywhere else. */
+const TEST_KILL_ON_TASK = 'TORK_TEST_ONLY_KILL_ON_TASK';
 
 /** A worker with no -queue flag serves `default` with this many tasks at once. */
 export const DEFAULT_QUEUE_CONCURRENCY = Math.max(2, availableParallelism());
@@ -56,6 +59,14 @@ export interface TorkConfig {
   readonly heartbeatIntervalMs: number;
   /** How long a silent worker is given before the scheduler runs its tasks again elsewhere. */
   readonly deadWorkerAfterMs: number;
+  /** A SCHEDULED task no worker has started this long after it was sent is sent again. */
+  readonly scheduledTimeoutMs: number;
+  /** Job submissions per second per credential (else per client address); 0: no limit. */
+  readonly rateLimit: number;
+  /** How long a client may take to send a whole request (HTTP 408 after). */
+  readonly requestTimeoutMs: number;
+  /** Origins a browser may call the API from; none: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
   /** When set, the only queues submitted tasks may use. */
   readonly allowedQueues?: readonly string[];
@@ -63,6 +74,17 @@ export interface TorkConfig {
   readonly secretPolicy: SecretPolicy;
   /** AES-256-GCM keys: the first encrypts, all decrypt. None: secrets are stored as given. */
   readonly encryptionKeys: readonly EncryptionKey[];
+
+  /** Where the health endpoints of a process without the REST API listen. */
+  readonly healthHost: string;
+  /** Admin API keys: -api-key, TORK_API_KEYS (comma separated) and the file TORK_API_KEYS_FILE. */
+  readonly apiKeys: readonly string[];
+  /** Serve the REST API on a non-loopback address although no credential exists. */
+  readonly insecure: boolean;
+  /** What the operator should hear about the configuration itself (a secret on the command line, ...). */
+  readonly warnings: readonly string[];
+  /** Test only (TORK_TEST_ONLY_KILL_ON_TASK=1): a worker SIGKILLs itself when a task arrives, before reporting its start. */
+  readonly testKillOnTaskArrival: boolean;
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -73,6 +95,8 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'URL',
     help: 'RabbitMQ address',
     default: 'amqp://guest:guest@localhost:5672',
+    env: 'TORK_RABBITMQ_URL',
+    secret: true,
   },
   {
     name: 'datastore',
@@ -85,6 +109,8 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'DSN',
     help: 'PostgreSQL, as "host=... user=... dbname=..." or a postgres:// URL',
     default: 'host=localhost user=tork password=tork dbname=tork port=5432 sslmode=disable',
+    env: 'TORK_POSTGRES_DSN',
+    secret: true,
   },
   { name: 'postgres-pool-size', value: 'N', help: 'connections to PostgreSQL per process', default: '10' },
   {
@@ -93,7 +119,12 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'what runs tasks: docker, or noop (runs nothing, completes at once: for benchmarks only)',
     default: 'docker',
   },
-  { name: 'host', value: 'ADDRESS', help: 'address the REST API listens on', default: '0.0.0.0' },
+  {
+    name: 'host',
+    value: 'ADDRESS',
+    help: 'address the REST API listens on; another than loopback needs a credential (-api-key) or -insecure',
+    default: '127.0.0.1',
+  },
   {
     name: 'port',
     value: 'N',
@@ -132,6 +163,30 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'how long a silent worker is given before the scheduler runs its tasks again elsewhere',
     default: '15s',
   },
+  {
+    name: 'scheduled-timeout',
+    value: 'DURATION',
+    help: 'a task sent to its queue that no worker started within this is sent again',
+    default: '5m',
+  },
+  {
+    name: 'rate-limit',
+    value: 'N',
+    help: 'job submissions per second per API key (else per client address); 0 turns the limit off',
+    default: '50',
+  },
+  {
+    name: 'request-timeout',
+    value: 'DURATION',
+    help: 'how long a client may take to send a whole request (then HTTP 408)',
+    default: '30s',
+  },
+  {
+    name: 'cors-origin',
+    value: 'ORIGIN',
+    help: 'a browser origin allowed to call the API, e.g. https://tork.example.com (none: CORS off)',
+    repeatable: true,
+  },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
   // Input and secrets.
   {
@@ -147,18 +202,44 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'encryption-key',
     value: 'ID:BASE64',
-    help: 'AES-256 key (openssl rand -base64 32) for secrets at rest and in messages; the first encrypts, all decrypt; else $TORK_ENCRYPTION_KEYS (comma separated) or the file $TORK_ENCRYPTION_KEYS_FILE',
+    help: 'AES-256 key (openssl rand -base64 32) for secrets at rest and in messages; the first encrypts, all decrypt',
     repeatable: true,
+    env: 'TORK_ENCRYPTION_KEYS',
+    secret: true,
+  },
+
+  {
+    name: 'health-host',
+    value: 'ADDRESS',
+    help: 'address the health endpoints of a scheduler or worker listen on',
+    default: '0.0.0.0',
+  },
+  {
+    name: 'api-key',
+    value: 'KEY',
+    help: 'an admin API key, at least 16 characters',
+    repeatable: true,
+    env: 'TORK_API_KEYS',
+    secret: true,
+  },
+  {
+    name: 'insecure',
+    value: '',
+    help: 'serve the REST API on a non-loopback -host with no credential: anyone who reaches it is an admin',
+    boolean: true,
   },
 ];
 
-/** Parses argv (without node and script) and the environment into a config, or throws UsageError. */
-export function loadConfig(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
-): TorkConfig {
-  const flags = parseFlags(argv, FLAGS);
+/** Shorter admin keys are refused: they could be guessed. */
+export const MIN_API_KEY_LENGTH = 16;
+
+/**
+ * Parses argv (without node and script), the environment and the files `*_FILE` variables name
+ * into a config, or throws UsageError.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readFile?: ReadFile): TorkConfig {
+  const resolved = resolveFlags(argv, FLAGS, env, readFile);
+  const flags = resolved.values;
   const get = (name: string): string | undefined =>
     flags.get(name)?.at(-1) ?? FLAGS.find((f) => f.name === name)?.default;
   const mode = oneOf(get('mode'), MODES, 'mode');
@@ -178,7 +259,12 @@ export function loadConfig(
   const bodyLimit = parseSize(get('body-limit') ?? '1m');
   if (bodyLimit === undefined) throw new UsageError(`-body-limit "${get('body-limit') ?? ''}" is not a size`);
   const tempDir = get('temp-dir');
+  const testKillOnTaskArrival = env[TEST_KILL_ON_TASK] === '1';
+  const warnings = [...resolved.warnings];
+  if (testKillOnTaskArrival)
+    warnings.push(`${TEST_KILL_ON_TASK}=1: a fault-test hook; this worker kills itself when a task arrives`);
   const dockerHost = get('docker-host') ?? env['DOCKER_HOST'];
+  const apiKeys = apiKeysOf(flags);
   return {
     mode,
     broker,
@@ -186,7 +272,7 @@ export function loadConfig(
     runtime: oneOf(get('runtime'), RUNTIMES, 'runtime'),
     rabbitmqUrl: get('rabbitmq-url') ?? '',
     postgresDsn: get('postgres-dsn') ?? '',
-    host: get('host') ?? '0.0.0.0',
+    host: get('host') ?? '127.0.0.1',
     port: parsePort(get('port') ?? '3000'),
     healthPorts: flags.has('port') ? [parsePort(get('port') ?? '')] : range(8001, 8100),
     bodyLimit,
@@ -199,15 +285,22 @@ export function loadConfig(
     drainTimeoutMs: parseDurationFlag(get('drain-timeout') ?? '30s', 'drain-timeout'),
     heartbeatIntervalMs: parseDurationFlag(get('heartbeat-interval') ?? '5s', 'heartbeat-interval'),
     deadWorkerAfterMs: parseDurationFlag(get('dead-worker-after') ?? '15s', 'dead-worker-after'),
+    scheduledTimeoutMs: parseDurationFlag(get('scheduled-timeout') ?? '5m', 'scheduled-timeout'),
+    rateLimit: parseCount(get('rate-limit') ?? '50', 'rate-limit'),
+    requestTimeoutMs: parseDurationFlag(get('request-timeout') ?? '30s', 'request-timeout'),
+    corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
-    ...parseInputAndSecrets(flags, env, readText),
+    ...parseInputAndSecrets(flags),
+    healthHost: get('health-host') ?? '0.0.0.0',
+    apiKeys,
+    insecure: get('insecure') === 'true',
+    warnings,
+    testKillOnTaskArrival,
   };
 }
 
 function parseInputAndSecrets(
   flags: ParsedFlags,
-  env: NodeJS.ProcessEnv,
-  readText: (path: string) => string,
 ): Pick<TorkConfig, 'allowedQueues' | 'secretPolicy' | 'encryptionKeys'> {
   const allowed = flags.get('allowed-queues')?.[0];
   const allowedQueues = allowed === undefined ? undefined : splitList(allowed);
@@ -225,40 +318,22 @@ function parseInputAndSecrets(
   return {
     ...(allowedQueues === undefined ? {} : { allowedQueues }),
     secretPolicy: new SecretPolicy(keyPatterns),
-    encryptionKeys: parseEncryptionKeys(flags, env, readText),
+    encryptionKeys: parseEncryptionKeys(flags),
   };
 }
 
 /** -encryption-key flags, else TORK_ENCRYPTION_KEYS, else the file TORK_ENCRYPTION_KEYS_FILE (commas or lines). */
-function parseEncryptionKeys(
-  flags: ParsedFlags,
-  env: NodeJS.ProcessEnv,
-  readText: (path: string) => string,
-): EncryptionKey[] {
-  let source = '-encryption-key';
-  let entries = flags.get('encryption-key') ?? [];
-  if (entries.length === 0 && (env['TORK_ENCRYPTION_KEYS'] ?? '') !== '') {
-    source = 'TORK_ENCRYPTION_KEYS';
-    entries = splitList(env['TORK_ENCRYPTION_KEYS'] ?? '');
-  } else if (entries.length === 0 && (env['TORK_ENCRYPTION_KEYS_FILE'] ?? '') !== '') {
-    const path = env['TORK_ENCRYPTION_KEYS_FILE'] ?? '';
-    source = `TORK_ENCRYPTION_KEYS_FILE (${path})`;
-    try {
-      entries = splitList(readText(path).replaceAll('\n', ','));
-    } catch (error) {
-      throw new UsageError(`${source} cannot be read: ${errorMessage(error)}`);
-    }
-  }
-  const keys = entries.map((entry) => {
+function parseEncryptionKeys(flags: ParsedFlags): EncryptionKey[] {
+  const keys = (flags.get('encryption-key') ?? []).flatMap(splitList).map((entry) => {
     try {
       return parseEncryptionKey(entry);
     } catch (error) {
-      throw new UsageError(`${source}: ${errorMessage(error)}`);
+      throw new UsageError(`-encryption-key: ${errorMessage(error)}`);
     }
   });
   const ids = keys.map((key) => key.id);
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (repeated !== undefined) throw new UsageError(`${source}: key id "${repeated}" is given more than once`);
+  if (repeated !== undefined) throw new UsageError(`-encryption-key: key id "${repeated}" is given more than once`);
   return keys;
 }
 
@@ -267,6 +342,17 @@ function splitList(text: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+/** The admin keys: -api-key, else TORK_API_KEYS, else the file TORK_API_KEYS_FILE (commas or lines). */
+function apiKeysOf(flags: ParsedFlags): string[] {
+  const keys = (flags.get('api-key') ?? []).flatMap(splitList);
+  for (const key of keys) {
+    if (key.length < MIN_API_KEY_LENGTH)
+      throw new UsageError(`an API key must be at least ${MIN_API_KEY_LENGTH} characters; one has ${key.length}`);
+    if (/\s/.test(key)) throw new UsageError('an API key may not contain a space');
+  }
+  return [...new Set(keys)];
 }
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T {
@@ -285,6 +371,28 @@ function parsePositiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || value < 1)
     throw new UsageError(`-${flag} must be a positive integer; got "${text}"`);
   return value;
+}
+
+function parseCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`-${flag} must be a whole number, 0 or more; got "${text}"`);
+  return Number(text);
+}
+
+function parseOrigins(given: readonly string[]): string[] {
+  return given.map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    // An origin is scheme, host and port only: a path or a trailing slash would never match a browser's.
+    if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== origin)
+      throw new UsageError(
+        `-cors-origin must be an origin such as https://tork.example.com; got "${origin}"`,
+      );
+    return origin;
+  });
 }
 
 function parseDurationFlag(text: string, flag: string): number {
@@ -324,9 +432,8 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
     ...config,
     secretPolicy: config.secretPolicy.keyPatterns,
     encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
-    rabbitmqUrl: config.rabbitmqUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
-    postgresDsn: config.postgresDsn
-      .replace(/(password=)\S+/, '$1[REDACTED]')
-      .replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[REDACTED]@'),
+    apiKeys: config.apiKeys.map(() => '[REDACTED]'),
+    rabbitmqUrl: maskCredentials(config.rabbitmqUrl),
+    postgresDsn: maskCredentials(config.postgresDsn),
   };
 }

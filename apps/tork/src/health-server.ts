@@ -1,19 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { errorMessage } from '@tork/domain';
-
-export type ReadinessCheck = () => Promise<void>;
+import { runHealthChecks, type HealthCheck, type Logger } from '@tork/domain';
 
 /**
  * Liveness and readiness for processes without the REST API (scheduler, worker):
  * `GET /health/live` answers 200 while the process runs; `GET /health/ready` and `GET /health`
- * answer 200 when every check passes (its broker, its datastore, its runtime), else 503.
+ * answer 200 when every check passes (its broker, its datastore, its runtime), else 503, naming
+ * what is down but never why (that goes to the log: driver text names hosts and users).
  */
 export async function serveHealth(
   host: string,
   ports: readonly number[],
   version: string,
-  ready: ReadinessCheck,
+  checks: Readonly<Record<string, HealthCheck>>,
+  logger: Logger,
 ): Promise<Server> {
   const server = createServer((request, response) => {
     const reply = (status: number, body: object): void => {
@@ -25,14 +25,10 @@ export async function serveHealth(
     } else if (path === '/health/live') {
       reply(200, { status: 'UP', version });
     } else if (path === '/health' || path === '/health/ready') {
-      ready().then(
-        () => {
-          reply(200, { status: 'UP', version });
-        },
-        (error: unknown) => {
-          reply(503, { status: 'DOWN', version, error: errorMessage(error) });
-        },
-      );
+      void runHealthChecks(checks).then((report) => {
+        if (report.status === 'DOWN') logger.warn({ failures: report.failures }, 'not ready');
+        reply(report.status === 'UP' ? 200 : 503, { status: report.status, version, checks: report.checks });
+      });
     } else {
       reply(404, { error: `route GET ${path ?? ''} not found` });
     }

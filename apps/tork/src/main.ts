@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     process.exit(help ? 0 : 2);
   }
   const logger: Logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  for (const warning of config.warnings) logger.warn({}, warning);
   logger.debug({ config: redactConfig(config) }, 'configuration');
+  for (const warning of config.warnings) logger.warn({}, warning);
   // What each mode runs: PARTS in modes/run-mode.ts. A mode loads the code of its parts only.
   try {
     if (config.mode === 'migration') {

@@ -10,6 +10,9 @@ import {
   SecretPolicy,
   silentLogger,
   type Message,
+  type MessageHandler,
+  type SubscribeOptions,
+  type Subscription,
   type TaskRun,
   type ContainerTaskSpec,
 } from '@tork/domain';
@@ -84,6 +87,52 @@ describeWithService(
     }
     throw new Error(`no outcome for task ${taskId}`);
   }
+
+  it('lets go of a task message once its start is reported, long before the task ends', async () => {
+    const events: string[] = [];
+    /** Records when the worker's work-queue deliveries are acknowledged, beside what it publishes. */
+    class RecordingBroker extends InMemoryBroker {
+      override publish(queue: string, message: Message): Promise<void> {
+        return super.publish(queue, message).then(() => void events.push(`published ${message.type}`));
+      }
+      override subscribe(
+        queue: string,
+        handler: MessageHandler,
+        options: SubscribeOptions,
+      ): Promise<Subscription> {
+        if (queue !== 'default') return super.subscribe(queue, handler, options);
+        return super.subscribe(
+          queue,
+          (message, delivery) =>
+            handler(message, {
+              attempt: delivery.attempt,
+              ack: () => {
+                events.push(`acknowledged (${options.ack ?? 'after-handler'})`);
+                delivery.ack();
+              },
+            }),
+          options,
+        );
+      }
+    }
+    await broker.close();
+    broker = new RecordingBroker();
+    for (const queue of [QUEUE.started, QUEUE.completed, QUEUE.error, QUEUE.logs]) {
+      await broker.subscribe(queue, (message) => Promise.resolve(void reports.push(message)), {
+        concurrency: 1,
+      });
+    }
+    await start({ default: 1 });
+    const task = await submit({ image: IMAGE, run: 'sleep 1; echo -n done' });
+
+    expect(await outcomeOf(task.id)).toMatchObject({ type: 'task.completed', result: 'done' });
+    const relevant = ['published task.started', 'acknowledged (manual)', 'published task.completed'];
+    expect(events.filter((event) => relevant.includes(event))).toEqual([
+      'published task.started',
+      'acknowledged (manual)',
+      'published task.completed',
+    ]);
+  });
 
   it('reports started, then completed with the result', async () => {
     await start({ default: 1 });

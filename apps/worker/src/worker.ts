@@ -11,6 +11,7 @@ import {
   setLongTimeout,
   workerQueue,
   type Broker,
+  type Delivery,
   type Keyring,
   type Logger,
   type Message,
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   readonly secretPolicy?: SecretPolicy;
   /** Decrypts the secret env values the API encrypted; without it such a task fails. */
   readonly keyring?: Keyring;
+  /** Test only: awaited when a task arrives, before its start is reported (a fault test kills the process here). */
+  readonly testOnTaskArrived?: (task: TaskRun) => Promise<void>;
 }
 
 /** The label that ties a task container to the worker that runs it, so survivors can clean up after a dead worker. */
@@ -87,8 +90,9 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
 
   const policy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
 
-  const execute = async (sealed: TaskRun): Promise<void> => {
+  const execute = async (sealed: TaskRun, delivery: Delivery): Promise<void> => {
     if (running.has(sealed.id)) return; // the same delivery twice on one worker
+    await options.testOnTaskArrived?.(sealed);
     const controller = new AbortController();
     running.set(sealed.id, controller);
     const ids = { jobId: sealed.jobId, taskId: sealed.id, nodeId };
@@ -106,6 +110,9 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       const startedAt = now();
       const timeout = task.spec.timeout === undefined ? {} : { timeout: task.spec.timeout };
       await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, ...timeout, at: startedAt });
+      // The start is durable: should this worker die from here on, the scheduler's dead-worker sweep
+      // runs the task again; before it, the broker would have delivered it again.
+      delivery.ack();
       logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
       const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);
       let outcome: TaskOutcome;
@@ -168,12 +175,12 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     }
   };
 
-  const onMessage = async (message: Message): Promise<void> => {
+  const onMessage = async (message: Message, delivery: Delivery): Promise<void> => {
     if (message.type !== 'task.run') {
       logger.warn({ type: message.type }, 'message of an unexpected type on a work queue; dropping it');
       return;
     }
-    await execute(message.task);
+    await execute(message.task, delivery);
   };
 
   const onCommand = async (message: Message): Promise<void> => {
@@ -203,9 +210,13 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     subscriptions.push(
       await deps.broker.subscribe(queue, onMessage, {
         concurrency,
+        // Acknowledged at the task's start, not its end: a task may run longer than RabbitMQ holds a delivery.
+        ack: 'manual',
         onGiveUp: async (message, error) => {
           if (message.type !== 'task.run') return;
-          const reason = `the worker could not run the task: ${errorMessage(error)}`;
+          // Users see a stable reason; the broker's own words stay in this worker's log.
+          logger.error({ taskId: message.task.id, err: errorMessage(error) }, 'giving up on a task');
+          const reason = 'the worker could not start the task (its log has the details)';
           await deps.broker.publish(QUEUE.error, {
             type: 'task.failed',
             jobId: message.task.jobId,

@@ -51,8 +51,8 @@ export interface InMemoryBrokerOptions {
 
 /**
  * A broker within one process, for standalone mode and tests. Messages are copied through JSON
- * as they would be on the wire; unacknowledged messages are delivered again up to `maxDeliveries`.
- * Nothing survives a restart.
+ * as they would be on the wire; a message whose handler rejects before it was acknowledged is
+ * delivered again up to `maxDeliveries`. Nothing survives a restart.
  */
 export class InMemoryBroker implements Broker {
   private readonly queues = new Map<string, MemoryQueue>();
@@ -131,11 +131,18 @@ export class InMemoryBroker implements Broker {
   }
 
   private async deliver(name: string, consumer: Consumer, envelope: Envelope): Promise<void> {
-    const delivery: Delivery = { attempt: envelope.attempt };
+    const settled = { acknowledged: false };
+    const delivery: Delivery = {
+      attempt: envelope.attempt,
+      ack: () => {
+        if (consumer.options.ack === 'manual') settled.acknowledged = true;
+      },
+    };
     try {
       await consumer.handler(envelope.message, delivery);
     } catch (error) {
       this.options.onError?.(name, envelope.message, error);
+      if (settled.acknowledged) return; // let go of before it failed: never delivered again
       const maxDeliveries = consumer.options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
       if (envelope.attempt < maxDeliveries && !this.closed) {
         this.queue(name).backlog.push({ message: envelope.message, attempt: envelope.attempt + 1 });

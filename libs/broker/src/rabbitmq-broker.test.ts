@@ -68,24 +68,15 @@ describeWithService(
     }
   }
 
-  for (const workQueueAck of ['on-start', 'on-finish'] as const) {
-    let prefix = '';
-    brokerContract(
-      `RabbitMqBroker (work queues acknowledged ${workQueueAck})`,
-      () => {
-        prefix = `test-${randomUUID().slice(0, 8)}.`;
-        return RabbitMqBroker.connect({
-          url,
-          queuePrefix: prefix,
-          workQueueAck,
-          // Sent as a consumer argument in 'on-finish' mode: servers that predate it must accept it too.
-          consumerTimeoutMs: 6 * 3_600_000,
-          reconnect: FAST_RECONNECT,
-        });
-      },
-      ({ queues }) => deleteQueues(queues.map((queue) => `${prefix}${queue}`)),
-    );
-  }
+  let contractPrefix = '';
+  brokerContract(
+    'RabbitMqBroker',
+    () => {
+      contractPrefix = `test-${randomUUID().slice(0, 8)}.`;
+      return RabbitMqBroker.connect({ url, queuePrefix: contractPrefix, reconnect: FAST_RECONNECT });
+    },
+    ({ queues }) => deleteQueues(queues.map((queue) => `${contractPrefix}${queue}`)),
+  );
 
   describe('adapter', () => {
     let prefix: string;
@@ -356,30 +347,42 @@ describeWithService(
         expect(await checkQueue(`${prefix}${jobs}`)).toEqual({ messageCount: 0, consumerCount: 1 });
       });
 
-      it('acknowledges a task when its handler starts: a connection lost mid-task does not run it again', async () => {
-        const tasks = queue('default');
-        const logs: LogEntry[] = [];
-        const worker = await open({ connectionName: `${prefix}worker`, logger: recordingLogger(logs) });
-        const gate = deferred();
+      /** A manual-ack subscription like a worker's: `ack()` once the task has started, then run it until `gate`. */
+      async function longTasks(
+        worker: RabbitMqBroker,
+        tasks: string,
+        started: Promise<void>,
+        concurrency = 1,
+      ) {
         const deliveries: string[] = [];
+        const gate = deferred();
         await worker.subscribe(
           tasks,
           async (message, delivery) => {
             deliveries.push(
               `${message.type === 'job.submitted' ? message.jobId : message.type}#${delivery.attempt}`,
             );
+            await started;
+            delivery.ack();
             if (deliveries.length === 1) await gate.promise;
           },
-          { concurrency: 1 },
+          { concurrency, ack: 'manual' },
         );
+        return { deliveries, gate };
+      }
+
+      it('with manual ack, a task acknowledged at its start is not run again when the connection is lost mid-task', async () => {
+        const tasks = queue('default');
+        const logs: LogEntry[] = [];
+        const worker = await open({ connectionName: `${prefix}worker`, logger: recordingLogger(logs) });
+        const { deliveries, gate } = await longTasks(worker, tasks, Promise.resolve());
         await worker.publish(tasks, jobMessage('long'));
         await waitUntil('the task to start', () => deliveries.length === 1);
 
         // Nothing held unacknowledged, so nothing RabbitMQ's consumer_timeout could take back.
-        expect(await queueFacts(`${prefix}${tasks}`)).toMatchObject({
-          messages: '0',
-          messages_unacknowledged: '0',
-        });
+        await expect
+          .poll(() => queueFacts(`${prefix}${tasks}`))
+          .toMatchObject({ messages: '0', messages_unacknowledged: '0' });
         expect(await killConnections(`${prefix}worker`)).toBe(1);
         await waitUntil('the reconnection', () =>
           logs.some((entry) => entry.message === 'reconnected to RabbitMQ'),
@@ -391,6 +394,29 @@ describeWithService(
         await worker.publish(tasks, jobMessage('next'));
         await waitUntil('the next task', () => deliveries.length === 2);
         expect(deliveries).toEqual(['job-long#1', 'job-next#1']);
+      });
+
+      it('with manual ack, a task whose consumer is lost before the ack is delivered again, counted as an attempt', async () => {
+        const tasks = queue('default');
+        const logs: LogEntry[] = [];
+        const worker = await open({ connectionName: `${prefix}worker`, logger: recordingLogger(logs) });
+        const start = deferred();
+        // Two slots: the first handler still waits for its start, on a channel that is gone.
+        const { deliveries, gate } = await longTasks(worker, tasks, start.promise, 2);
+        await worker.publish(tasks, jobMessage('stranded'));
+        await waitUntil('the delivery', () => deliveries.length === 1);
+        expect(await queueFacts(`${prefix}${tasks}`)).toMatchObject({ messages_unacknowledged: '1' });
+
+        // As if the worker died before its start was durable: RabbitMQ takes the delivery back.
+        expect(await killConnections(`${prefix}worker`)).toBe(1);
+        await waitUntil('the redelivery', () => deliveries.length === 2);
+        start.resolve();
+        gate.resolve();
+        await sleep(QUIET_MS);
+        expect(deliveries).toEqual(['job-stranded#1', 'job-stranded#2']);
+        await expect
+          .poll(() => queueFacts(`${prefix}${tasks}`))
+          .toMatchObject({ messages: '0', messages_unacknowledged: '0' });
       });
 
       it('declares durable queues, the heartbeat queue with a message TTL, worker queues auto-deleted', async () => {

@@ -6,13 +6,12 @@
  * Long tasks and RabbitMQ's consumer_timeout (30 min by default: the server closes the channel of a
  * consumer still holding a delivery and requeues it, so a second worker would run the task again).
  * Per-queue and per-consumer timeouts (`x-consumer-timeout`) exist only from RabbitMQ 3.12, and from
- * 4.3 for quorum queues only; the servers here run 3.10. So by default a delivery from a work queue
- * (a task queue: any name the engine does not reserve) is acknowledged when its handler starts and
- * never held for the length of a task. The cost: a worker that dies mid-task takes the delivery with
- * it, and the scheduler's dead-worker sweep re-queues the task from the datastore. With
- * `workQueueAck: 'on-finish'` RabbitMQ redelivers after a crash instead; choose it only where the
- * server's consumer_timeout is raised (rabbitmq.conf) or honours `consumerTimeoutMs`. The engine's own
- * queues have short handlers and are always acknowledged when the handler resolves.
+ * 4.3 for quorum queues only; the servers here run 3.10. So a subscription whose handlers run as long
+ * as a task does subscribes with `ack: 'manual'` (the Broker port): its handler acknowledges once the
+ * task's start is durable, and the delivery is never held for the length of the task. A worker that
+ * dies before that gets the task delivered again; one that dies after leaves it to the scheduler's
+ * dead-worker sweep. Since acknowledged deliveries no longer count against the prefetch, such a
+ * consumer is turned off while every slot is busy.
  *
  * Delivery counting: a message carries its attempt in the `x-tork-attempt` header (1 when absent).
  * When a handler rejects, a copy with the header incremented is published (and confirmed) before the
@@ -33,7 +32,6 @@ import {
 } from 'amqplib';
 import {
   errorMessage,
-  isReservedQueue,
   QUEUE,
   silentLogger,
   TorkError,
@@ -59,13 +57,6 @@ export interface RabbitMqBrokerOptions {
   readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
   /** How long publish and subscribe wait for a lost connection to come back before they reject (default 30 s). */
   readonly outageWaitMs?: number;
-  /** When deliveries from work queues are acknowledged; see the top of this file (default 'on-start'). */
-  readonly workQueueAck?: 'on-start' | 'on-finish';
-  /**
-   * With `workQueueAck: 'on-finish'`: the `x-consumer-timeout` argument of work-queue consumers, in
-   * ms. RabbitMQ 3.12 to 4.2 honour it on classic queues; older servers ignore it.
-   */
-  readonly consumerTimeoutMs?: number;
   /** The connection's name on the server (`rabbitmqctl list_connections client_properties`). */
   readonly connectionName?: string;
 }
@@ -84,8 +75,6 @@ interface QueueShape {
   readonly options: Options.AssertQueue;
   /** Deleted with its last consumer, so never remembered as declared. */
   readonly transient: boolean;
-  /** A task queue: its handlers run as long as a task does. */
-  readonly work: boolean;
 }
 
 /**
@@ -98,13 +87,13 @@ interface QueueShape {
 function queueShape(queue: string, heartbeatQueueTtlMs: number): QueueShape {
   if (queue.startsWith(WORKER_QUEUE_PREFIX)) {
     const options = { durable: true, autoDelete: true, arguments: { 'x-expires': WORKER_QUEUE_EXPIRES_MS } };
-    return { transient: true, work: false, options };
+    return { transient: true, options };
   }
   if (queue === QUEUE.heartbeat) {
     const options = { durable: true, arguments: { 'x-message-ttl': heartbeatQueueTtlMs } };
-    return { transient: false, work: false, options };
+    return { transient: false, options };
   }
-  return { transient: false, work: !isReservedQueue(queue), options: { durable: true } };
+  return { transient: false, options: { durable: true } };
 }
 
 interface Settings {
@@ -114,8 +103,6 @@ interface Settings {
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly outageWaitMs: number;
-  readonly ackWorkOnStart: boolean;
-  readonly consumerTimeoutMs: number | undefined;
   readonly connectionName: string;
 }
 
@@ -159,8 +146,6 @@ export class RabbitMqBroker implements Broker {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 200,
       maxDelayMs: options.reconnect?.maxDelayMs ?? 10_000,
       outageWaitMs: options.outageWaitMs ?? 30_000,
-      ackWorkOnStart: (options.workQueueAck ?? 'on-start') === 'on-start',
-      consumerTimeoutMs: options.consumerTimeoutMs,
       connectionName: options.connectionName ?? 'tork',
     };
     this.logger = (options.logger ?? silentLogger).child({ component: 'rabbitmq' });
@@ -448,14 +433,14 @@ interface Live {
   readonly channel: Channel;
   open: boolean;
   consumerTag: string | undefined;
-  /** Acknowledge-on-start deliveries that came while every slot was busy (at most the prefetch, 1). */
+  /** Deliveries of a manual-ack subscription that came while every slot was busy (at most the prefetch, 1). */
   readonly held: ConsumeMessage[];
 }
 
 /**
  * One subscription: a channel of its own with prefetch, re-opened after the channel or connection
- * dies. A work queue acknowledged on start turns its consumer off while every slot is busy, since
- * prefetch only bounds unacknowledged deliveries.
+ * dies. A manual-ack subscription turns its consumer off while every slot is busy, since prefetch
+ * only bounds unacknowledged deliveries.
  */
 class QueueConsumer {
   private live: Live | undefined;
@@ -466,7 +451,7 @@ class QueueConsumer {
   private syncing: Promise<void> = Promise.resolve();
   private retryDelayMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly ackOnStart: boolean;
+  private readonly manualAck: boolean;
   private readonly maxDeliveries: number;
   private readonly logger: Logger;
   /** The queue's name on the server. */
@@ -480,7 +465,7 @@ class QueueConsumer {
     private readonly options: SubscribeOptions,
   ) {
     this.name = `${host.settings.queuePrefix}${queue}`;
-    this.ackOnStart = shape.work && host.settings.ackWorkOnStart;
+    this.manualAck = options.ack === 'manual';
     this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
     this.retryDelayMs = host.settings.initialDelayMs;
     this.logger = host.logger.child({ queue: this.name });
@@ -553,7 +538,7 @@ class QueueConsumer {
     });
     try {
       await channel.assertQueue(this.name, this.shape.options);
-      await channel.prefetch(this.ackOnStart ? 1 : this.options.concurrency);
+      await channel.prefetch(this.manualAck ? 1 : this.options.concurrency);
     } catch (error) {
       await closeQuietly(channel);
       throw error;
@@ -583,29 +568,25 @@ class QueueConsumer {
       });
   }
 
-  /** Turns the consumer on or off as wanted: off when closing, or (acknowledge-on-start) when every slot is busy. */
+  /** Turns the consumer on or off as wanted: off when closing, or (manual ack) when every slot is busy. */
   private async sync(): Promise<void> {
     for (;;) {
       const live = this.live;
       if (live?.open !== true) return;
       this.startHeld(live);
-      const wanted = !this.closing && (!this.ackOnStart || this.inFlight.size < this.options.concurrency);
+      const wanted = !this.closing && (!this.manualAck || this.inFlight.size < this.options.concurrency);
       const consuming = live.consumerTag !== undefined;
       if (wanted === consuming) {
         if (!wanted) this.returnHeld(live);
         return;
       }
       if (wanted) {
-        const consumeOptions: Options.Consume = { noAck: false };
-        const timeoutMs = this.host.settings.consumerTimeoutMs;
-        if (this.shape.work && !this.ackOnStart && timeoutMs !== undefined)
-          consumeOptions.arguments = { 'x-consumer-timeout': timeoutMs };
         const { consumerTag } = await live.channel.consume(
           this.name,
           (delivery) => {
             this.onDelivery(live, delivery);
           },
-          consumeOptions,
+          { noAck: false },
         );
         live.consumerTag = consumerTag;
       } else if (live.consumerTag !== undefined) {
@@ -624,7 +605,7 @@ class QueueConsumer {
       void closeQuietly(live.channel);
       return;
     }
-    if (this.ackOnStart && (this.closing || this.inFlight.size >= this.options.concurrency)) {
+    if (this.manualAck && (this.closing || this.inFlight.size >= this.options.concurrency)) {
       live.held.push(delivery);
       this.requestSync();
       return;
@@ -639,10 +620,10 @@ class QueueConsumer {
       })
       .finally(() => {
         this.inFlight.delete(run);
-        if (this.ackOnStart) this.requestSync();
+        if (this.manualAck) this.requestSync();
       });
     this.inFlight.add(run);
-    if (this.ackOnStart) this.requestSync();
+    if (this.manualAck) this.requestSync();
   }
 
   private startHeld(live: Live): void {
@@ -659,18 +640,17 @@ class QueueConsumer {
   }
 
   private async handle(live: Live, delivery: ConsumeMessage): Promise<void> {
-    if (this.ackOnStart) this.settle(live, delivery, 'ack');
     const message = parseMessage(delivery.content);
     if (message === undefined) {
       this.logger.error(
         { body: delivery.content.toString('utf8', 0, 200) },
         'dropping a delivery that is not a JSON message with a type',
       );
-      if (!this.ackOnStart) this.settle(live, delivery, 'ack');
+      this.settle(live, delivery, 'ack');
       return;
     }
     let attempt = attemptOf(delivery);
-    if (delivery.fields.redelivered && !this.ackOnStart) {
+    if (delivery.fields.redelivered) {
       // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
       attempt += 1;
       if (attempt > this.maxDeliveries) {
@@ -682,9 +662,22 @@ class QueueConsumer {
       }
       return;
     }
+    const settled = { acknowledged: false };
+    const ack = (): void => {
+      if (settled.acknowledged) return;
+      settled.acknowledged = true;
+      this.settle(live, delivery, 'ack');
+    };
     try {
-      await this.handler(message, { attempt });
+      await this.handler(message, { attempt, ack: this.manualAck ? ack : () => undefined });
     } catch (error) {
+      if (settled.acknowledged) {
+        this.logger.error(
+          { type: message.type, attempt, err: errorMessage(error) },
+          'handler failed after acknowledging its message, which is not delivered again',
+        );
+        return;
+      }
       this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
       if (attempt < this.maxDeliveries) {
         await this.requeue(live, delivery, message.type, attempt + 1);
@@ -692,7 +685,7 @@ class QueueConsumer {
       }
       await this.giveUp(message, error);
     }
-    if (!this.ackOnStart) this.settle(live, delivery, 'ack');
+    ack();
   }
 
   /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */
@@ -700,22 +693,15 @@ class QueueConsumer {
     try {
       await this.host.republish(this.queue, type, delivery.content, attempt);
     } catch (error) {
-      if (this.ackOnStart) {
-        this.logger.error(
-          { type, attempt, err: errorMessage(error) },
-          'message lost: could not queue it again',
-        );
-      } else {
-        // Back to RabbitMQ, which delivers it again marked redelivered: counted as a further attempt.
-        this.logger.warn(
-          { type, attempt, err: errorMessage(error) },
-          'could not queue a copy; returning the message',
-        );
-        this.settle(live, delivery, 'requeue');
-      }
+      // Back to RabbitMQ, which delivers it again marked redelivered: counted as a further attempt.
+      this.logger.warn(
+        { type, attempt, err: errorMessage(error) },
+        'could not queue a copy; returning the message',
+      );
+      this.settle(live, delivery, 'requeue');
       return;
     }
-    if (!this.ackOnStart) this.settle(live, delivery, 'ack');
+    this.settle(live, delivery, 'ack');
   }
 
   private async giveUp(message: Message, error: unknown): Promise<void> {

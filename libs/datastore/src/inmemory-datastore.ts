@@ -1,4 +1,5 @@
 import type { Datastore } from '@tork/domain';
+import { InMemoryCredentialStore } from './inmemory-credential-store.js';
 import { InMemoryJobStore } from './inmemory/job-store.js';
 import { InMemoryJobEventStore, InMemoryLogStore, InMemoryNodeStore } from './inmemory/log-store.js';
 import { MemoryState } from './inmemory/state.js';
@@ -15,6 +16,7 @@ export class InMemoryDatastore implements Datastore {
   readonly logs = new InMemoryLogStore(this.state);
   readonly nodes = new InMemoryNodeStore(this.state);
   readonly events = new InMemoryJobEventStore(this.state);
+  readonly credentials = new InMemoryCredentialStore((operation) => this.state.run(operation));
   private readonly locks = new Set<string>();
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {

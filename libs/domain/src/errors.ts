@@ -5,6 +5,10 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'CONFLICT'
+  /** No credential, or a wrong one: which part was wrong is never said. */
+  | 'UNAUTHENTICATED'
+  /** The credential is valid but its role may not do this. */
+  | 'FORBIDDEN'
   /** The request does not fit the resource's current state, e.g. cancelling a task that is not running. */
   | 'INVALID_STATE'
   | 'UNAVAILABLE'

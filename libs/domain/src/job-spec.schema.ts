@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROLES, type Permission, type Role } from './principal.js';
 import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
 
 /**
@@ -45,6 +46,7 @@ export const SPEC_LIMITS = {
   descriptionLength: 4096,
   /** The longest a `POST /jobs` may wait for its job (`wait.timeout`). */
   waitMs: 60 * 60_000,
+  permissions: 64,
 } as const;
 
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -268,6 +270,25 @@ export const JobDefaultsSchema = Type.Object(
   { additionalProperties: false, description: 'Fill the empty fields of every regular task.' },
 );
 
+export const PermissionSpecSchema = Type.Object(
+  {
+    role: Type.Optional(Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] })),
+    user: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: SPEC_LIMITS.nameLength,
+        description: 'A user or an API key, by name.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+    description: 'Exactly one of `role` or `user`.',
+  },
+);
+
 export const JobSpecSchema = Type.Object(
   {
     name: Type.Optional(name('A human-readable name for the job.')),
@@ -290,6 +311,13 @@ export const JobSpecSchema = Type.Object(
         { timeout: shortText('How long `POST /jobs` waits for the job to end, e.g. `1m` (at most 1h).') },
         { additionalProperties: false },
       ),
+    ),
+    permissions: Type.Optional(
+      Type.Array(PermissionSpecSchema, {
+        minItems: 1,
+        maxItems: SPEC_LIMITS.permissions,
+        description: 'Who besides its creator and admins may see, cancel and restart the job (default: everyone).',
+      }),
     ),
   },
   { additionalProperties: false, $id: 'JobSpec' },
@@ -360,6 +388,7 @@ export interface JobSpec {
   defaults?: JobDefaults;
   autoDelete?: AutoDeleteSpec;
   wait?: { timeout: string };
+  permissions?: Permission[];
 }
 
 /** What a task runs: a container, or other tasks. */

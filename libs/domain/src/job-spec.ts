@@ -147,7 +147,7 @@ function findOversized(node: SchemaNode, value: unknown, path: string, found: Pr
     }
   } else if (isRecord(value)) {
     if (schema.maxProperties !== undefined && Object.keys(value).length > schema.maxProperties) {
-      found.push({ path: here, message: `must have at most ${schema.maxProperties} keys` });
+      found.push({ path: here, message: tooManyKeys(schema.maxProperties) });
     } else {
       for (const [key, property] of Object.entries(schema.properties ?? {})) {
         if (key in value) findOversized(property, value[key], path === '' ? key : `${path}.${key}`, found);
@@ -191,8 +191,16 @@ function toProblem(error: ErrorObject, paths: Map<string, string>): Problem[] {
       return [{ path: here, message: `must be at most ${String(error.params['limit'])} characters long` }];
     case 'maxItems':
       return [{ path: here, message: `must have at most ${String(error.params['limit'])} items` }];
-    case 'maxProperties':
-      return [{ path: here, message: `must have at most ${String(error.params['limit'])} keys` }];
+    case 'maxProperties': {
+      const limit = Number(error.params['limit']);
+      return [
+        { path: here, message: limit === 1 ? 'must have only one field' : `must have at most ${limit} keys` },
+      ];
+    }
+    case 'minProperties':
+      return [{ path: here, message: `must have at least ${String(error.params['limit'])} field(s)` }];
+    case 'enum':
+      return [{ path: here, message: `must be one of ${enumValues(error.params['allowedValues'])}` }];
     default:
       return [{ path: here, message: error.message ?? 'invalid' }];
   }
@@ -210,6 +218,14 @@ function toPath(pointer: string): string {
         /^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`,
       '',
     );
+}
+
+function enumValues(values: unknown): string {
+  return Array.isArray(values) ? values.map((value) => String(value)).join(', ') : 'the allowed values';
+}
+
+function tooManyKeys(limit: number): string {
+  return limit === 1 ? 'must have only one field' : `must have at most ${limit} keys`;
 }
 
 function describeType(type: unknown): string {

@@ -1,4 +1,5 @@
 import type { AutoDeleteSpec, JobDefaults, TaskSpec } from './job-spec.schema.js';
+import type { CreatedBy, Permission } from './principal.js';
 
 export const JOB_STATES = ['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -33,6 +34,10 @@ export interface Job {
   readonly deleteAt?: string;
   readonly result?: string;
   readonly error?: string;
+  /** Who submitted it; absent on jobs stored before authentication existed. */
+  readonly createdBy?: CreatedBy;
+  /** Who besides its creator and admins may see and act on it; absent: everyone. */
+  readonly permissions?: readonly Permission[];
 }
 
 export function isJobActive(state: JobState): boolean {

@@ -104,6 +104,15 @@ describeDocker('DockerRuntime (real engine)', () => {
     await expect(survivorRun).resolves.toMatchObject({ exitCode: 0, result: 'alive' });
   });
 
+  it('bounds engine calls, never the wait for a running container or its output', async () => {
+    const bounded = new DockerRuntime({ apiTimeoutMs: 4000 });
+    const outcome = await bounded.run(
+      spec({ script: 'echo -n started; sleep 6; echo -n " and done"' }),
+      never(),
+    );
+    expect(outcome).toMatchObject({ exitCode: 0, result: 'started and done' });
+  }, 30_000);
+
   it('returns stdout as the result: echo -n hello world', async () => {
     const outcome = await runtime.run(spec({ script: 'echo -n hello world' }), never());
     expect(outcome).toEqual({ exitCode: 0, result: 'hello world', tail: 'hello world', oomKilled: false });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { Container, ContainerCreateOptions, DockerOptions, ImageInspectInfo } from 'dockerode';
-import { TorkError } from '@tork/domain';
+import { formatDuration, TorkError } from '@tork/domain';
 import type { ContainerOutcome, ContainerSpec, OutputChunk, Runtime } from '@tork/domain';
 import { createTar, readFirstFile } from './tar.js';
 import type { TarEntry } from './tar.js';
@@ -20,6 +20,8 @@ export interface DockerRuntimeOptions {
   readonly network?: string;
   /** Largest result kept, in bytes (default 1 MiB); longer results end with a truncation marker. */
   readonly maxResultBytes?: number;
+  /** An engine call that should answer at once fails after this long (default 30 s); waiting for a container, its output and pulls are exempt. */
+  readonly apiTimeoutMs?: number;
   /** Accepted for the CLI's `--temp-dir`; scripts go through the engine's API, nothing is staged on the host. */
   readonly tempDir?: string;
   readonly logger?: (msg: string) => void;
@@ -51,6 +53,7 @@ export class DockerRuntime implements Runtime {
   private readonly pullPolicy: PullPolicy;
   private readonly network: string;
   private readonly maxResultBytes: number;
+  private readonly apiTimeoutMs: number;
   private readonly log: (msg: string) => void;
   /** In-flight pulls by image name, so concurrent runs of one missing image pull it once. */
   private readonly pulls = new Map<string, Promise<void>>();
@@ -60,6 +63,7 @@ export class DockerRuntime implements Runtime {
     this.pullPolicy = options.pullPolicy ?? 'missing';
     this.network = options.network ?? 'none';
     this.maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
+    this.apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
     this.log = options.logger ?? (() => undefined);
     if (!Number.isSafeInteger(this.maxResultBytes) || this.maxResultBytes <= 0) {
       throw new RangeError(`maxResultBytes must be a positive integer, got ${this.maxResultBytes}`);
@@ -91,14 +95,22 @@ export class DockerRuntime implements Runtime {
       creating = this.createContainer(spec, staging);
       const container = await untilAborted(creating);
       if (staging === 'archive') {
-        await untilAborted(container.putArchive(this.scriptArchive(spec.script), { path: '/' }));
+        const archive = this.scriptArchive(spec.script);
+        await untilAborted(
+          this.call('copy the script in', (abortSignal) =>
+            container.putArchive(archive, { path: '/', abortSignal }),
+          ),
+        );
       }
 
-      // Attach before start, like `docker run`, so no early output is lost.
-      const stream = await untilAborted(container.attach({ stream: true, stdout: true, stderr: true }));
+      // Attach before start, like `docker run`, so no early output is lost. The stream lives as long as
+      // the container: only getting it is bounded.
+      const stream = await untilAborted(
+        this.call('attach', () => container.attach({ stream: true, stdout: true, stderr: true })),
+      );
       const drained = drainInto(this.docker, stream, collector);
 
-      await untilAborted(container.start());
+      await untilAborted(this.call('start the container', (abortSignal) => container.start({ abortSignal })));
       const exitCode = parseExitCode(await untilAborted(container.wait()));
       if (!(await untilAborted(withTimeout(drained, OUTPUT_DRAIN_MS)))) {
         this.log(`container ${spec.name}: output stream still open ${OUTPUT_DRAIN_MS} ms after exit`);
@@ -108,7 +120,11 @@ export class DockerRuntime implements Runtime {
       const [oomKilled, fileResult] = await untilAborted(
         Promise.all([
           // A container that exited 0 was not killed, so only a failure needs the engine's OOM flag.
-          exitCode === 0 ? false : container.inspect().then((info) => info.State.OOMKilled),
+          exitCode === 0
+            ? false
+            : this.call('inspect the container', (abortSignal) => container.inspect({ abortSignal })).then(
+                (info) => info.State.OOMKilled,
+              ),
           this.readResultFile(container),
         ]),
       );
@@ -126,7 +142,9 @@ export class DockerRuntime implements Runtime {
 
   async createVolume(name: string): Promise<string> {
     try {
-      await this.docker.createVolume({ Name: name, Driver: 'local', Labels: { tork: 'true' } });
+      await this.call('create a volume', (abortSignal) =>
+        this.docker.createVolume({ Name: name, Driver: 'local', Labels: { tork: 'true' }, abortSignal }),
+      );
       return name;
     } catch (error) {
       throw asTorkError(error, `volume ${name}`);
@@ -135,7 +153,9 @@ export class DockerRuntime implements Runtime {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove();
+      await this.call('remove a volume', (abortSignal) =>
+        this.docker.getVolume(name).remove({ abortSignal }),
+      );
     } catch (error) {
       // Removal is idempotent: a volume that is already gone is the desired end state.
       if (statusCodeOf(error) === 404) return;
@@ -146,9 +166,15 @@ export class DockerRuntime implements Runtime {
   async removeContainers(labels: Readonly<Record<string, string>>): Promise<number> {
     const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
     try {
-      const found = await this.docker.listContainers({ all: true, filters });
+      const found = await this.call('list containers', (abortSignal) =>
+        this.docker.listContainers({ all: true, filters, abortSignal }),
+      );
       const removed = await Promise.allSettled(
-        found.map((container) => this.docker.getContainer(container.Id).remove({ force: true, v: true })),
+        found.map((container) =>
+          this.call('remove a container', (abortSignal) =>
+            this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
+          ),
+        ),
       );
       return removed.filter((outcome) => outcome.status === 'fulfilled').length;
     } catch (error) {
@@ -158,7 +184,8 @@ export class DockerRuntime implements Runtime {
 
   async healthCheck(): Promise<void> {
     try {
-      await this.docker.ping();
+      // The typings offer ping no options; only the wait for it is bounded.
+      await this.call('ping', () => this.docker.ping());
     } catch (error) {
       throw new TorkError('UNAVAILABLE', `docker engine unreachable: ${engineMessage(error)}`, {
         retryable: true,
@@ -219,20 +246,48 @@ export class DockerRuntime implements Runtime {
     return createTar(entries);
   }
 
-  private async readResultFile(container: Container): Promise<string | undefined> {
-    let archive: NodeJS.ReadableStream;
+  private readResultFile(container: Container): Promise<string | undefined> {
+    return this.call('read $TORK_OUTPUT', async (abortSignal) => {
+      let archive: NodeJS.ReadableStream;
+      try {
+        archive = await container.getArchive({ path: OUTPUT_PATH, abortSignal });
+      } catch (error) {
+        // 404: the task did not write $TORK_OUTPUT, so stdout is the result. A vanished container is a
+        // 404 as well; it must fail the run rather than pass stdout off as its result.
+        const containerGone = engineMessage(error).startsWith('No such container');
+        if (statusCodeOf(error) === 404 && !containerGone) return undefined;
+        throw error;
+      }
+      const file = await readFirstFile(archive, this.maxResultBytes);
+      if (file === undefined) return undefined;
+      return capText(file.data, file.size > this.maxResultBytes, this.maxResultBytes);
+    });
+  }
+
+  /**
+   * An engine call that should answer at once, bounded by apiTimeoutMs: past it the request is
+   * aborted (where dockerode takes a signal) and the call fails saying which it was.
+   */
+  private async call<T>(what: string, request: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(
+          new TorkError(
+            'UNAVAILABLE',
+            `docker engine: no answer to "${what}" within ${formatDuration(this.apiTimeoutMs)}`,
+            { retryable: true },
+          ),
+        );
+      }, this.apiTimeoutMs);
+    });
     try {
-      archive = await container.getArchive({ path: OUTPUT_PATH });
-    } catch (error) {
-      // 404: the task did not write $TORK_OUTPUT, so stdout is the result. A vanished container is a
-      // 404 as well; it must fail the run rather than pass stdout off as its result.
-      const containerGone = engineMessage(error).startsWith('No such container');
-      if (statusCodeOf(error) === 404 && !containerGone) return undefined;
-      throw error;
+      return await Promise.race([request(controller.signal), late]);
+    } finally {
+      clearTimeout(timer);
     }
-    const file = await readFirstFile(archive, this.maxResultBytes);
-    if (file === undefined) return undefined;
-    return capText(file.data, file.size > this.maxResultBytes, this.maxResultBytes);
   }
 
   /**
@@ -242,11 +297,11 @@ export class DockerRuntime implements Runtime {
   private async imageRunsAsRoot(image: string): Promise<boolean> {
     let info: ImageInspectInfo;
     try {
-      info = await this.docker.getImage(image).inspect();
+      info = await this.inspectImage(image);
     } catch (error) {
       if (statusCodeOf(error) !== 404 || this.pullPolicy === 'always') throw error;
       await this.ensureImage(image);
-      info = await this.docker.getImage(image).inspect();
+      info = await this.inspectImage(image);
     }
     return isRootUser(info.Config.User);
   }
@@ -257,13 +312,23 @@ export class DockerRuntime implements Runtime {
    */
   private async createContainer(spec: ContainerSpec, staging: Staging): Promise<Container> {
     const options = this.createOptions(spec, staging);
+    // A copy each time: dockerode deletes the signal from the options it is given.
+    const create = (): Promise<Container> =>
+      this.call('create the container', (abortSignal) =>
+        this.docker.createContainer({ ...options, abortSignal }),
+      );
     try {
-      return await this.docker.createContainer(options);
+      return await create();
     } catch (error) {
       if (statusCodeOf(error) !== 404 || this.pullPolicy === 'always') throw error;
       await this.ensureImage(spec.image);
-      return this.docker.createContainer(options);
+      return create();
     }
+  }
+
+  /** dockerode's image inspect takes no signal: only the wait for it is bounded. */
+  private inspectImage(image: string): Promise<ImageInspectInfo> {
+    return this.call('inspect the image', () => this.docker.getImage(image).inspect());
   }
 
   private async ensureImage(image: string): Promise<void> {
@@ -286,7 +351,7 @@ export class DockerRuntime implements Runtime {
 
   private async imageExists(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.inspectImage(image);
       return true;
     } catch (error) {
       if (statusCodeOf(error) === 404) return false;
@@ -324,7 +389,9 @@ export class DockerRuntime implements Runtime {
       return; // never created
     }
     try {
-      await container.remove({ force: true, v: true });
+      await this.call('remove the container', (abortSignal) =>
+        container.remove({ force: true, v: true, abortSignal }),
+      );
     } catch (error) {
       const status = statusCodeOf(error);
       // 404: already gone; 409: a removal is already in progress.

@@ -294,6 +294,103 @@ export function brokerContract(
       expect(givenUp).toEqual([jobMessage('poison')]);
     });
 
+    it('with manual ack, a handler failing before ack() gets its message again; after ack() it never does', async () => {
+      const queue = queueName('manual-ack');
+      const seen: string[] = [];
+      const givenUp: Message[] = [];
+      await broker.subscribe(
+        queue,
+        (message, delivery) => {
+          const id = 'jobId' in message ? message.jobId : message.type;
+          seen.push(`${id}#${delivery.attempt}`);
+          if (id === 'job-before' && delivery.attempt === 1)
+            return Promise.reject(new Error('before the ack'));
+          delivery.ack();
+          if (id === 'job-after') return Promise.reject(new Error('after the ack'));
+          return Promise.resolve();
+        },
+        {
+          concurrency: 1,
+          ack: 'manual',
+          onGiveUp: (message) => {
+            givenUp.push(message);
+            return Promise.resolve();
+          },
+        },
+      );
+
+      await broker.publish(queue, jobMessage('before'));
+      await broker.publish(queue, jobMessage('after'));
+      await waitUntil('three deliveries', () => seen.length >= 3);
+      await sleep(QUIET_MS);
+
+      expect([...seen].sort()).toEqual(['job-after#1', 'job-before#1', 'job-before#2']);
+      expect(givenUp).toEqual([]);
+    });
+
+    it('with manual ack, a handler that resolves without calling ack() has its message acknowledged', async () => {
+      const queue = queueName('manual-ack-resolve');
+      const received: Message[] = [];
+      const subscription = await broker.subscribe(queue, collect(received), {
+        concurrency: 1,
+        ack: 'manual',
+      });
+      await broker.publish(queue, jobMessage('quiet'));
+      await waitUntil('the message', () => received.length === 1);
+      await subscription.close();
+
+      const later: Message[] = [];
+      await broker.subscribe(queue, collect(later), { concurrency: 1, ack: 'manual' });
+      await sleep(QUIET_MS);
+      expect(later).toEqual([]);
+    });
+
+    it('with manual ack, handlers that acknowledged still count against the concurrency', async () => {
+      const queue = queueName('manual-ack-concurrency');
+      const gate = deferred();
+      let running = 0;
+      let mostAtOnce = 0;
+      const done: Message[] = [];
+      await broker.subscribe(
+        queue,
+        async (message, delivery) => {
+          delivery.ack();
+          running++;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await gate.promise;
+          running--;
+          done.push(message);
+        },
+        { concurrency: 2, ack: 'manual' },
+      );
+      for (let n = 0; n < 5; n++) await broker.publish(queue, jobMessage(n));
+      await waitUntil('two handlers running', () => running === 2);
+      await sleep(QUIET_MS);
+      expect(mostAtOnce).toBe(2);
+
+      gate.resolve();
+      await waitUntil('five handled messages', () => done.length === 5);
+      expect(mostAtOnce).toBe(2);
+    });
+
+    it('without manual ack, ack() changes nothing: a handler failing after it gets its message again', async () => {
+      const queue = queueName('after-handler-ack');
+      const attempts: number[] = [];
+      await broker.subscribe(
+        queue,
+        (_message, delivery) => {
+          attempts.push(delivery.attempt);
+          delivery.ack();
+          return delivery.attempt === 1 ? Promise.reject(new Error('transient')) : Promise.resolve();
+        },
+        { concurrency: 1 },
+      );
+      await broker.publish(queue, jobMessage('again'));
+      await waitUntil('the second delivery', () => attempts.length === 2);
+      await sleep(QUIET_MS);
+      expect(attempts).toEqual([1, 2]);
+    });
+
     it('closing a subscription waits for its handlers in flight, then stops deliveries', async () => {
       const queue = queueName('close-subscription');
       const gate = deferred();

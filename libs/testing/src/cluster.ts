@@ -59,37 +59,37 @@ export class Cluster {
     private readonly extraFlags: Partial<Record<Role, readonly string[]>> = {},
   ) {}
 
+  /** The credentials reach the processes as a deployment passes them: in the environment, not on argv. */
+  private credentials(): Record<string, string> {
+    return { TORK_POSTGRES_DSN: this.services.postgresDsn, TORK_RABBITMQ_URL: this.services.rabbitmqUrl };
+  }
+
   /** Runs `tork -mode migration` to its end. */
   async migrate(): Promise<void> {
-    const migration = await startTork(
-      ['-mode', 'migration', '-datastore', 'postgres', '-postgres-dsn', this.services.postgresDsn],
-      {
-        waitForHealth: false,
-      },
-    );
+    const migration = await startTork(['-mode', 'migration', '-datastore', 'postgres'], {
+      waitForHealth: false,
+      env: this.credentials(),
+    });
     const code = await new Promise<number | null>((resolve) => migration.child.once('exit', resolve));
     if (code !== 0) throw new Error(`migration exited with ${String(code)}:\n${migration.output()}`);
   }
 
-  async start(role: Role): Promise<TorkProcess> {
+  /** Starts a process of `role`; `env` adds to its environment (e.g. a fault-test hook). */
+  async start(role: Role, env: Readonly<Record<string, string>> = {}): Promise<TorkProcess> {
     const flags = [
       '-mode',
       role,
       '-broker',
       'rabbitmq',
-      '-rabbitmq-url',
-      this.services.rabbitmqUrl,
       '-datastore',
       'postgres',
-      '-postgres-dsn',
-      this.services.postgresDsn,
       '-postgres-pool-size',
       '4',
       '-log-level',
       'warn',
       ...(this.extraFlags[role] ?? []),
     ];
-    const process = await startTork(flags);
+    const process = await startTork(flags, { env: { ...this.credentials(), ...env } });
     this.processes.push({ role, process });
     return process;
   }

@@ -98,6 +98,8 @@ export function datastoreContract(
           cancelledAt: timestamp(5_000),
           result: 'partial output ünïcødé ✓',
           error: 'exit code 1\nlast line of output',
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ role: 'user' }, { user: 'erin' }],
         };
         await store.jobs.create(job);
 
@@ -175,6 +177,44 @@ export function datastoreContract(
           totalPages: 0,
           totalItems: 0,
         });
+      });
+
+      it('lists only the jobs a viewer may see: admins all, others theirs, those without permissions and those naming them', async () => {
+        const stored = async (offsetMs: number, fields: Pick<Job, 'createdBy' | 'permissions'>) => {
+          const job: Job = { ...jobFixture(helloSpec(), timestamp(offsetMs)), ...fields };
+          await store.jobs.create(job);
+          return job;
+        };
+        const open = await stored(0, { createdBy: { kind: 'user', name: 'carol' } });
+        const carols = await stored(1_000, {
+          createdBy: { kind: 'user', name: 'carol' },
+          permissions: [{ role: 'admin' }],
+        });
+        const forErin = await stored(2_000, {
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ user: 'erin' }],
+        });
+        const forUsers = await stored(3_000, {
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ role: 'user' }],
+        });
+        const adminsOnly = await stored(4_000, {
+          createdBy: { kind: 'key', name: 'ci-bot' },
+          permissions: [{ role: 'admin' }],
+        });
+        const ids = async (name: string, role: 'admin' | 'user', size = 10) => {
+          const page = await store.jobs.list({ page: 1, size, visibleTo: { name, role } });
+          return { ids: page.items.map((job) => job.id), totalItems: page.totalItems };
+        };
+
+        expect(await ids('root', 'admin')).toEqual({
+          ids: [adminsOnly.id, forUsers.id, forErin.id, carols.id, open.id],
+          totalItems: 5,
+        });
+        expect(await ids('carol', 'user')).toEqual({ ids: [forUsers.id, carols.id, open.id], totalItems: 3 });
+        expect(await ids('erin', 'user')).toEqual({ ids: [forUsers.id, forErin.id, open.id], totalItems: 3 });
+        expect(await ids('erin', 'user', 2)).toEqual({ ids: [forUsers.id, forErin.id], totalItems: 3 });
+        expect(await ids('dave', 'user')).toEqual({ ids: [forUsers.id, open.id], totalItems: 2 });
       });
 
       it('applies a change to a job in one of its from-states and returns the updated job', async () => {
@@ -646,6 +686,34 @@ export function datastoreContract(
         await store.tasks.markPublished(later.id, timestamp(4_001));
         expect((await store.tasks.get(later.id))?.publishedAt).toBeUndefined();
         expect(await find(timestamp(5_000))).toEqual([unsent]);
+      });
+
+      it('finds SCHEDULED tasks confirmed sent at or before a time; sending again moves them past it', async () => {
+        const job = await storedJob(richSpec());
+        const early = await storedTask(job, 0, 1, 0, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        const late = await storedTask(job, 1, 1, 100, { state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        const unsent = await storedTask(job, 2, 1, 200, {
+          state: 'SCHEDULED',
+          scheduledAt: timestamp(1_000),
+        });
+        await store.tasks.markPublished(early.id, timestamp(2_000));
+        await store.tasks.markPublished(late.id, timestamp(4_000));
+        const find = (by: string): Promise<string[]> =>
+          store
+            .tasks.find({ states: ['SCHEDULED'], publishedBy: by, limit: 10 })
+            .then((tasks) => tasks.map((task) => task.id));
+
+        expect(await find(timestamp(1_999))).toEqual([]);
+        expect(await find(timestamp(2_000))).toEqual([early.id]);
+        expect(await find(timestamp(5_000))).toEqual([early.id, late.id]);
+        expect(await find(timestamp(5_000))).not.toContain(unsent.id);
+
+        // Sent again at 6 s: not found again before a whole bound has passed since.
+        await store.tasks.markPublished(early.id, timestamp(6_000));
+        expect(await find(timestamp(5_000))).toEqual([late.id]);
+        // Started: no longer SCHEDULED.
+        must(await store.tasks.update(late.id, taskChange('start', timestamp(5_500), { nodeId: 'node-1' })));
+        expect(await find(timestamp(9_000))).toEqual([early.id]);
       });
 
       it('finds tasks due by a time: their runAt, or their createdAt when they have none', async () => {

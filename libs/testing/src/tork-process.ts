@@ -29,17 +29,28 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+export interface StartTorkOptions {
+  readonly waitForHealth?: boolean;
+  readonly timeoutMs?: number;
+  /** The REST API's `-host` (default 127.0.0.1); the process is reached on 127.0.0.1 either way. */
+  readonly host?: string;
+  /** Environment variables added to this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
- * Starts `tork` with the given flags (plus `-port` and `-host 127.0.0.1` when it serves the API)
- * and waits until `/health` answers 200 (or, with `waitForHealth: false`, only until it runs).
+ * Starts `tork` with the given flags (plus `-port` and `-host`) and `env` beside this process's
+ * environment, and waits until `/health` answers 200 (or, with `waitForHealth: false`, only until it runs).
  */
 export async function startTork(
   args: readonly string[],
-  options: { waitForHealth?: boolean; timeoutMs?: number } = {},
+  options: StartTorkOptions = {},
 ): Promise<TorkProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [TORK_MAIN, ...args, '-port', String(port), '-host', '127.0.0.1'], {
+  const host = options.host ?? '127.0.0.1';
+  const child = spawn(process.execPath, [TORK_MAIN, ...args, '-port', String(port), '-host', host], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -84,11 +95,12 @@ export async function waitForJob(
   jobId: string,
   states: readonly string[] = ['COMPLETED', 'FAILED', 'CANCELLED'],
   timeoutMs = 30_000,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<JobBody> {
   const deadline = Date.now() + timeoutMs;
   let last: JobBody | undefined;
   while (Date.now() < deadline) {
-    const response = await fetch(`${baseUrl}/jobs/${jobId}`);
+    const response = await fetch(`${baseUrl}/jobs/${jobId}`, { headers });
     last = (await response.json()) as JobBody;
     if (states.includes(last.state)) return last;
     await new Promise((resolve) => setTimeout(resolve, 50));

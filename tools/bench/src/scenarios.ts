@@ -96,6 +96,9 @@ export async function standalone(size: Sizes, jobs = size.jobs, scenario = 'stan
     'noop',
     '-queue',
     `default:${size.concurrency}`,
+    // The bench submits as fast as it can from one address: the API's rate limit would cut it short.
+    '-rate-limit',
+    '0',
   ]);
   const rss = rssSampler(tork.child.pid);
   try {
@@ -126,7 +129,8 @@ export async function distributed(size: Sizes): Promise<Outcome> {
     await runTork(['-mode', 'migration', ...shared]);
     // The api and the worker run with the young generation the deployment images give them
     // (docker/Dockerfile): it keeps their RSS down at the same CPU per task.
-    const api = await startTork(['-mode', 'api', ...shared], API_NODE_FLAGS);
+    // The bench submits as fast as it can from one address: the API's rate limit would cut it short.
+    const api = await startTork(['-mode', 'api', ...shared, '-rate-limit', '0'], API_NODE_FLAGS);
     const scheduler = await startTork(['-mode', 'scheduler', ...shared]);
     const worker = await startTork(
       ['-mode', 'worker', ...shared, '-runtime', 'noop', '-queue', `default:${size.concurrency}`],
@@ -269,7 +273,15 @@ export async function amqpRaw(size: Sizes): Promise<Outcome> {
 
 /** `echo` tasks through the engine: standalone, Docker runtime. */
 export async function dockerEngine(size: Sizes): Promise<Outcome> {
-  const tork = await startTork(['-mode', 'standalone', '-queue', `default:${size.dockerConcurrency}`]);
+  // No rate limit: the bench, not the API, sets the pace (see standalone()).
+  const tork = await startTork([
+    '-mode',
+    'standalone',
+    '-queue',
+    `default:${size.dockerConcurrency}`,
+    '-rate-limit',
+    '0',
+  ]);
   const rss = rssSampler(tork.child.pid);
   try {
     const ids: string[] = [];
@@ -320,6 +332,9 @@ export async function longJob(size: Sizes): Promise<Outcome> {
     'noop',
     '-queue',
     `default:${size.concurrency}`,
+    // The bench submits as fast as it can from one address: the API's rate limit would cut it short.
+    '-rate-limit',
+    '0',
   ]);
   const rss = rssSampler(tork.child.pid);
   try {

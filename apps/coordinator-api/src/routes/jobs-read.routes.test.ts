@@ -130,6 +130,7 @@ describe('GET /job/{id}', () => {
 
     expect(Object.keys(body).sort()).toEqual([
       'createdAt',
+      'createdBy',
       'execution',
       'id',
       'name',
@@ -202,6 +203,7 @@ describe('GET /jobs', () => {
     expect(items).toHaveLength(10);
     expect(Object.keys(items[0]!).sort()).toEqual([
       'createdAt',
+      'createdBy',
       'id',
       'name',
       'position',
@@ -211,6 +213,7 @@ describe('GET /jobs', () => {
     ]);
     expect(items[0]).toMatchObject({
       name: 'job 11',
+      createdBy: { kind: 'anonymous', name: 'anonymous' },
       state: 'PENDING',
       taskCount: 1,
       tasks: [{ image: 'alpine' }],

@@ -1,20 +1,4 @@
-import {
-  DEFAULT_SECRET_POLICY,
-  encryptSecretEnv,
-  errorMessage,
-  isId,
-  isJobActive,
-  newJob,
-  parseJobSpecText,
-  QUEUE,
-  TorkError,
-  type Broker,
-  type Datastore,
-  type JobSpecFormat,
-  type JobSpecPolicy,
-  type Keyring,
-  type SecretPolicy,
-} from '@tork/domain';
+import type { JobSpecFormat, SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
 import {
@@ -27,15 +11,13 @@ import {
   type Status,
   type SubmittedJob,
 } from '../schemas.js';
+import type { JobService } from '../services/job.service.js';
 import { toJobSummary, toJobView, toSubmittedJob } from '../views.js';
 
 export interface JobsRoutesOptions {
-  readonly datastore: Datastore;
-  readonly broker: Broker;
-  readonly policy?: JobSpecPolicy;
-  readonly secretPolicy?: SecretPolicy;
-  /** Encrypts secret env values before a job is stored; the API never decrypts. */
-  readonly keyring?: Keyring;
+  readonly jobs: JobService;
+  /** Which env values views redact. */
+  readonly secretPolicy: SecretPolicy;
 }
 
 /** A submitted body, still text: the domain parser is its one validator. */
@@ -56,6 +38,7 @@ const submitSchema: FastifySchema = {
   response: {
     200: refs.submittedJob,
     400: refs.error('The job is invalid: every problem is listed with its path.'),
+    401: refs.error('No credential, or a wrong one.'),
     413: refs.error('The body is larger than the limit.'),
     415: refs.error('The body is neither JSON nor YAML.'),
   },
@@ -65,7 +48,7 @@ const getSchema: FastifySchema = {
   summary: 'Get a job with its task executions',
   tags: ['jobs'],
   params: JobIdParamsSchema,
-  response: { 200: refs.job, 404: refs.error('No job has this id.') },
+  response: { 200: refs.job, 404: refs.error('No job has this id that the caller may see.') },
 };
 
 const cancelSchema: FastifySchema = {
@@ -77,12 +60,12 @@ const cancelSchema: FastifySchema = {
   response: {
     200: refs.status,
     400: refs.error('The job has already ended.'),
-    404: refs.error('No job has this id.'),
+    404: refs.error('No job has this id that the caller may see.'),
   },
 };
 
 const listSchema: FastifySchema = {
-  summary: 'List jobs, newest first',
+  summary: 'List the jobs the caller may see, newest first',
   tags: ['jobs'],
   querystring: PageQuerySchema,
   response: { 200: refs.jobPage, 400: refs.error('Invalid page or size.') },
@@ -90,8 +73,7 @@ const listSchema: FastifySchema = {
 
 /** POST /job(s), GET /job(s)/{id}, GET /jobs. */
 export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Promise<void> {
-  const { datastore, broker, keyring } = options;
-  const secretPolicy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
+  const { jobs, secretPolicy } = options;
 
   // Bodies reach the handler as text, so the domain parser sees exactly what was sent (no coercion, no stripping).
   app.removeAllContentTypeParsers();
@@ -108,50 +90,21 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
       async (request): Promise<SubmittedJob> => {
         const body = request.body;
         if (body === undefined) throw unsupportedMediaType(request.headers['content-type']);
-        if (body.text.trim() === '')
-          throw TorkError.invalid([{ path: 'body', message: 'required: the request body is empty' }]);
-        const parsed = parseJobSpecText(body.text, body.format, options.policy);
-        const spec = keyring === undefined ? parsed : encryptSecretEnv(parsed, secretPolicy, keyring);
-        const job = newJob(spec, new Date().toISOString());
-        await datastore.createJob(job);
-        try {
-          await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
-        } catch (error) {
-          // The job is stored: the scheduler's sweep sends a PENDING job whose message never left.
-          // Answering an error here would invite a retry, and with it a second job.
-          request.log.warn(
-            { jobId: job.id, err: errorMessage(error) },
-            'job stored but not queued; the sweep will queue it',
-          );
-        }
-        request.log.info({ jobId: job.id }, 'job submitted');
-        return toSubmittedJob(job, secretPolicy);
+        return toSubmittedJob(await jobs.submit(request.principal, body.text, body.format), secretPolicy);
       },
     );
   }
 
   for (const url of ['/job/:id', '/jobs/:id']) {
     app.get<{ Params: { id: string } }>(url, { schema: getSchema }, async (request): Promise<JobView> => {
-      const { id } = request.params;
-      // Not an id we could have issued: no need to ask the datastore.
-      const job = isId(id) ? await datastore.getJob(id) : undefined;
-      if (job === undefined) throw TorkError.notFound('job', id);
-      return toJobView(job, await datastore.listTasks(id), secretPolicy);
+      const { job, tasks } = await jobs.get(request.principal, request.params.id);
+      return toJobView(job, tasks, secretPolicy);
     });
   }
 
   for (const url of ['/job/:id/cancel', '/jobs/:id/cancel']) {
     app.put<{ Params: { id: string } }>(url, { schema: cancelSchema }, async (request): Promise<Status> => {
-      const { id } = request.params;
-      const job = isId(id) ? await datastore.getJob(id) : undefined;
-      if (job === undefined) throw TorkError.notFound('job', id);
-      if (!isJobActive(job.state)) {
-        throw new TorkError(
-          'INVALID_STATE',
-          `job is ${job.state}: only a pending, scheduled or running job can be cancelled`,
-        );
-      }
-      await broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: id });
+      await jobs.cancel(request.principal, request.params.id);
       return { status: 'OK' };
     });
   }
@@ -160,10 +113,11 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
     '/jobs',
     { schema: listSchema },
     async (request): Promise<JobPage> => {
-      const page = await datastore.listJobs({
-        page: request.query.page ?? 1,
-        size: request.query.size ?? DEFAULT_PAGE_SIZE,
-      });
+      const page = await jobs.list(
+        request.principal,
+        request.query.page ?? 1,
+        request.query.size ?? DEFAULT_PAGE_SIZE,
+      );
       return { ...page, items: page.items.map((job) => toJobSummary(job, secretPolicy)) };
     },
   );

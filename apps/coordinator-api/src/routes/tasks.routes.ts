@@ -1,12 +1,4 @@
-import {
-  isId,
-  QUEUE,
-  TorkError,
-  type Broker,
-  type Datastore,
-  type SecretPolicy,
-  type Task,
-} from '@tork/domain';
+import type { SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import {
   LogQuerySchema,
@@ -17,12 +9,13 @@ import {
   type Status,
   type TaskView,
 } from '../schemas.js';
+import type { TaskService } from '../services/task.service.js';
 import { toLogPage, toTaskView } from '../views.js';
 
 export interface TasksRoutesOptions {
-  readonly datastore: Datastore;
-  readonly broker: Broker;
-  readonly secretPolicy?: SecretPolicy;
+  readonly tasks: TaskService;
+  /** Which env values views redact. */
+  readonly secretPolicy: SecretPolicy;
 }
 
 const DEFAULT_LOG_PAGE_SIZE = 25;
@@ -62,20 +55,14 @@ const logSchema: FastifySchema = {
 
 /** GET /task(s)/{id}, PUT /task(s)/{id}/cancel, GET /task(s)/{id}/log. */
 export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): Promise<void> {
-  const { datastore, broker } = options;
-
-  const findTask = async (id: string): Promise<Task> => {
-    const task = isId(id) ? await datastore.getTask(id) : undefined;
-    if (task === undefined) throw TorkError.notFound('task', id);
-    return task;
-  };
+  const { tasks, secretPolicy } = options;
 
   for (const base of ['/task', '/tasks']) {
     app.get<{ Params: { id: string } }>(
       `${base}/:id`,
       { schema: getSchema },
       async (request): Promise<TaskView> => {
-        return toTaskView(await findTask(request.params.id), options.secretPolicy);
+        return toTaskView(await tasks.get(request.principal, request.params.id), secretPolicy);
       },
     );
 
@@ -83,10 +70,7 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id/cancel`,
       { schema: cancelSchema },
       async (request): Promise<Status> => {
-        const task = await findTask(request.params.id);
-        if (task.state !== 'RUNNING') throw new TorkError('INVALID_STATE', 'task is not running');
-        // Cancelling a task cancels its job: the scheduler stops the container and starts nothing after it.
-        await broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: task.jobId });
+        await tasks.cancel(request.principal, request.params.id);
         return { status: 'OK' };
       },
     );
@@ -95,12 +79,11 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id/log`,
       { schema: logSchema },
       async (request): Promise<LogPage> => {
-        const task = await findTask(request.params.id);
-        const page = await datastore.getLogs(task.id, {
+        const { task, page } = await tasks.logs(request.principal, request.params.id, {
           page: request.query.page ?? 1,
           size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,
         });
-        return toLogPage(task, page, options.secretPolicy);
+        return toLogPage(task, page, secretPolicy);
       },
     );
   }

@@ -9,6 +9,7 @@ import { closeServer, listeningPort, serveHealth } from '../health-server.js';
 import { stopInOrder, type Stop } from '../lifecycle.js';
 import { VERSION } from '../version.js';
 import { createBroker, createDatastore, createRuntime } from './adapters.js';
+import { checkBinding } from './binding.js';
 import { runScheduler, runWorker, serveApi } from './services.js';
 
 /** Which services each mode runs in its one process. */
@@ -80,6 +81,7 @@ export async function runMode(
 
   try {
     if (parts.api || parts.scheduler) datastore = await createDatastore(config, logger);
+    if (parts.api && datastore !== undefined) await checkBinding(config, datastore, logger);
     if (parts.worker) runtime = await createRuntime(config);
     if (parts.scheduler && datastore !== undefined) {
       scheduler = await runScheduler(config, { datastore, broker, logger });
@@ -89,12 +91,20 @@ export async function runMode(
       const store = datastore;
       api = await serveApi(config, { datastore: store, broker, logger, draining: () => draining });
     } else {
-      health = await serveHealth(config.host, config.healthPorts, VERSION, async () => {
-        if (draining) throw new Error('shutting down');
-        await broker.healthCheck();
-        await datastore?.healthCheck();
-        await runtime?.healthCheck();
-      });
+      const store = datastore;
+      const engine = runtime;
+      health = await serveHealth(
+        config.healthHost,
+        config.healthPorts,
+        VERSION,
+        {
+          readiness: () => (draining ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
+          broker: () => broker.healthCheck(),
+          ...(store === undefined ? {} : { datastore: () => store.healthCheck() }),
+          ...(engine === undefined ? {} : { runtime: () => engine.healthCheck() }),
+        },
+        logger,
+      );
     }
   } catch (error) {
     await stop().catch(() => undefined);

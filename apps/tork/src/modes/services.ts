@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { RunningScheduler } from '@tork/scheduler';
 import type { RunningWorker } from '@tork/worker';
-import { errorMessage, Keyring, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import {
+  errorMessage,
+  isLoopbackHost,
+  Keyring,
+  type Broker,
+  type Datastore,
+  type Runtime,
+} from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
 import type { TorkConfig } from '../config.js';
 import { VERSION } from '../version.js';
@@ -19,12 +26,19 @@ export async function serveApi(
     datastore: deps.datastore,
     broker: deps.broker,
     bodyLimit: config.bodyLimit,
+    rateLimit: config.rateLimit,
+    requestTimeoutMs: config.requestTimeoutMs,
+    corsOrigins: config.corsOrigins,
     version: VERSION,
     logger: deps.logger.child({ app: 'api' }),
     readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
     ...(config.allowedQueues === undefined ? {} : { jobSpecPolicy: { allowedQueues: config.allowedQueues } }),
     secretPolicy: config.secretPolicy,
     ...keyringOf(config),
+    auth: {
+      staticKeys: config.apiKeys,
+      anonymous: config.insecure ? 'any' : isLoopbackHost(config.host) ? 'loopback' : 'never',
+    },
   });
   await api.listen({ host: config.host, port: config.port });
   return api;
@@ -37,7 +51,7 @@ export async function runScheduler(
   const { startScheduler } = await import('@tork/scheduler');
   return startScheduler(
     { datastore: deps.datastore, broker: deps.broker, logger: deps.logger.child({ app: 'scheduler' }) },
-    { sweep: { deadAfterMs: config.deadWorkerAfterMs } },
+    { sweep: { deadAfterMs: config.deadWorkerAfterMs, scheduledTimeoutMs: config.scheduledTimeoutMs } },
   );
 }
 
@@ -59,6 +73,15 @@ export async function runWorker(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       secretPolicy: config.secretPolicy,
       ...keyringOf(config),
+      ...(config.testKillOnTaskArrival
+        ? {
+            // Holds the task, then dies as a crash would, once whatever the process wrote has gone out.
+            testOnTaskArrived: () =>
+              new Promise<void>(() => {
+                setTimeout(() => process.kill(process.pid, 'SIGKILL'), 500);
+              }),
+          }
+        : {}),
       defaultLimits: {
         ...(config.defaultCpusLimit === undefined ? {} : { cpus: config.defaultCpusLimit }),
         ...(config.defaultMemoryLimit === undefined ? {} : { memoryBytes: config.defaultMemoryLimit }),

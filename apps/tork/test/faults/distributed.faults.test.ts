@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import {
   Cluster,
@@ -21,10 +22,12 @@ const available =
   (await postgresAvailable(postgresTestDsn())) &&
   (await rabbitMqAvailable(rabbitMqTestUrl()));
 
-// Fast liveness so that a dead worker is noticed in seconds, not the production 15 s.
+// Fast liveness so that a dead worker is noticed in seconds, not the production 15 s. The APIs run
+// without a rate limit: (e) floods them with 200 submissions from one address on purpose.
 const FAST = {
   worker: ['-heartbeat-interval', '500ms', '-queue', 'default:4'],
   scheduler: ['-dead-worker-after', '2s'],
+  api: ['-rate-limit', '0'],
 } as const;
 
 describeWithService(
@@ -171,6 +174,26 @@ describeWithService(
     const jobs = await allDone(ids);
     expect(jobs.map((job) => job.state)).toEqual(ids.map(() => 'COMPLETED'));
     expect(jobs.map((job) => job.result)).toEqual(ids.map((_, i) => `b${i}`));
+  });
+
+  it('(f) runs a task whose worker was killed after taking it and before reporting its start', async () => {
+    await cluster.start('api');
+    await cluster.start('scheduler');
+    // A test-only hook: this worker SIGKILLs itself as soon as a task arrives.
+    const doomed = await cluster.start('worker', { TORK_TEST_ONLY_KILL_ON_TASK: '1' });
+    const id = await submit(
+      0,
+      'name: stranded\ntasks:\n  - image: ubuntu:mantic\n    run: echo -n survived\n',
+    );
+    if (doomed.child.exitCode === null && doomed.child.signalCode === null) await once(doomed.child, 'exit');
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    // The delivery was never acknowledged: RabbitMQ gives it to the next worker, long before the
+    // scheduler's -scheduled-timeout (5 min) would send it again.
+    await cluster.start('worker');
+    const [job] = await allDone([id], 60_000);
+    expect(job?.state).toBe('COMPLETED');
+    expect(job?.result).toBe('survived');
+    expect(job?.execution.map((task) => [task.attempt, task.state])).toEqual([[1, 'COMPLETED']]);
   });
 
   it('(e) turns 200 submissions spread over two APIs into 200 distinct completed jobs', async () => {

@@ -1,8 +1,10 @@
 import {
   TorkError,
   applyChange,
+  isJobVisibleTo,
   type Job,
   type JobChange,
+  type JobListQuery,
   type JobQuery,
   type JobStore,
   type Page,
@@ -26,20 +28,28 @@ export class InMemoryJobStore implements JobStore {
     return this.state.run(() => copy(this.state.jobs.get(id)));
   }
 
-  list(query: PageQuery): Promise<Page<Job>> {
+  list(query: JobListQuery): Promise<Page<Job>> {
     return this.state.run(() => {
-      const { jobOrder, jobs } = this.state;
-      const totalItems = jobOrder.length;
+      const { jobs } = this.state;
+      const { visibleTo } = query;
+      const ids =
+        visibleTo === undefined
+          ? this.state.jobOrder
+          : this.state.jobOrder.filter((id) => {
+              const job = jobs.get(id);
+              return job !== undefined && isJobVisibleTo(job, visibleTo);
+            });
+      const totalItems = ids.length;
       const end = Math.max(0, totalItems - (query.page - 1) * query.size);
       const start = Math.max(0, end - query.size);
-      const items = jobOrder
+      const items = ids
         .slice(start, end)
         .reverse()
         .flatMap((id) => {
           const job = jobs.get(id);
           return job === undefined ? [] : [structuredClone(job)];
         });
-      return { ...pageOf([], query), items, totalItems, totalPages: Math.ceil(totalItems / query.size) };
+      return { items, number: query.page, size: query.size, totalItems, totalPages: Math.ceil(totalItems / query.size) };
     });
   }
 

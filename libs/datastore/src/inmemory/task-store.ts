@@ -199,6 +199,7 @@ function matches(task: Task, query: TaskQuery): boolean {
     (query.delayedOnly !== true || task.runAt !== undefined) &&
     (query.deadlineBy === undefined || (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)) &&
     (query.unpublishedBy === undefined ||
-      (task.publishedAt === undefined && task.scheduledAt !== undefined && task.scheduledAt <= query.unpublishedBy))
+      (task.publishedAt === undefined && task.scheduledAt !== undefined && task.scheduledAt <= query.unpublishedBy)) &&
+    (query.publishedBy === undefined || (task.publishedAt !== undefined && task.publishedAt <= query.publishedBy))
   );
 }

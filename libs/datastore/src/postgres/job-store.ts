@@ -4,6 +4,7 @@ import {
   TorkError,
   type Job,
   type JobChange,
+  type JobListQuery,
   type JobQuery,
   type JobStore,
   type Page,
@@ -55,11 +56,21 @@ export class PgJobStore implements JobStore {
     return row === undefined ? undefined : jobFromRow(row);
   }
 
-  async list(query: PageQuery): Promise<Page<Job>> {
+  async list(query: JobListQuery): Promise<Page<Job>> {
+    const { visibleTo } = query;
+    // The SQL of isJobVisibleTo: no permissions, the viewer's own job, or a permission naming them.
+    const visible =
+      visibleTo === undefined || visibleTo.role === 'admin'
+        ? sql<boolean>`true`
+        : sql<boolean>`(permissions is null
+            or created_by ->> 'name' = ${visibleTo.name}
+            or permissions @> ${JSON.stringify([{ user: visibleTo.name }])}::jsonb
+            or permissions @> ${JSON.stringify([{ role: visibleTo.role }])}::jsonb)`;
     const [rows, total] = await Promise.all([
       this.db
         .selectFrom('jobs')
         .selectAll()
+        .where(visible)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(query.size)
@@ -67,6 +78,7 @@ export class PgJobStore implements JobStore {
         .execute(),
       this.db
         .selectFrom('jobs')
+        .where(visible)
         .select((eb) => eb.fn.countAll<string>().as('count'))
         .executeTakeFirstOrThrow(),
     ]);

@@ -4,6 +4,7 @@ import { jobChange, taskChange, type Datastore, type Task } from '@tork/domain';
 import {
   childFixture,
   createPostgresDatabase,
+  credentialStoreContract,
   datastoreContract,
   describeWithService,
   dropPostgresDatabase,
@@ -22,7 +23,13 @@ import { PostgresDatastore } from './postgres-datastore.js';
 
 const dsn = postgresTestDsn();
 /** Every migration, in the order they apply. */
-const MIGRATIONS = ['0001-initial', '0002-task-published', '0005-task-tree'];
+const MIGRATIONS = [
+  '0001-initial',
+  '0002-task-published',
+  '0003-credentials',
+  '0004-scheduled-published-index',
+  '0005-task-tree',
+];
 const describePostgres = describeWithService(
   'PostgreSQL',
   await postgresAvailable(dsn),
@@ -85,6 +92,19 @@ describePostgres('PostgresDatastore', () => {
     },
   );
 
+  credentialStoreContract(
+    'PostgresDatastore',
+    async () => {
+      const { store, schema } = await freshDatastore({ poolSize: 2 });
+      schemas.set(store, schema);
+      return store;
+    },
+    async (store) => {
+      await dropPostgresSchema(dsn, must(schemas.get(store), 'the schema of the datastore'));
+      schemas.delete(store);
+    },
+  );
+
   describe('migrate', () => {
     let database: { name: string; dsn: string };
 
@@ -101,6 +121,7 @@ describePostgres('PostgresDatastore', () => {
       expect(await migrate({ dsn: database.dsn })).toEqual([]);
 
       expect(await tables(database.dsn, 'public')).toEqual([
+        'api_keys',
         'job_events',
         'job_vars',
         'jobs',
@@ -109,6 +130,7 @@ describePostgres('PostgresDatastore', () => {
         'nodes',
         'task_logs',
         'tasks',
+        'users',
       ]);
       expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
       const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { silentLogger, type Datastore, type Logger } from '@tork/domain';
 import { openDatabase } from './connection.js';
 import { PgJobStore } from './job-store.js';
+import { PostgresCredentialStore } from './postgres-credential-store.js';
 import { PgJobEventStore, PgLogStore, PgNodeStore } from './log-store.js';
 import type { Database } from './rows.js';
 import { PgTaskStore } from './task-store.js';
@@ -34,6 +35,7 @@ export class PostgresDatastore implements Datastore {
   readonly logs: PgLogStore;
   readonly nodes: PgNodeStore;
   readonly events: PgJobEventStore;
+  readonly credentials: PostgresCredentialStore;
 
   constructor(options: PostgresDatastoreOptions) {
     this.db = openDatabase<Database>({
@@ -47,6 +49,7 @@ export class PostgresDatastore implements Datastore {
     this.logs = new PgLogStore(this.db);
     this.nodes = new PgNodeStore(this.db);
     this.events = new PgJobEventStore(this.db);
+    this.credentials = new PostgresCredentialStore(this.db);
   }
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {

@@ -2,6 +2,8 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type {
   AutoDeleteSpec,
   Failure,
+  ApiKeyRecord,
+  CreatedBy,
   Job,
   JobChange,
   JobDefaults,
@@ -9,6 +11,8 @@ import type {
   JobState,
   LoopItem,
   NodeInfo,
+  Permission,
+  Role,
   StepReport,
   Task,
   TaskChange,
@@ -16,6 +20,7 @@ import type {
   TaskLogEntry,
   TaskSpec,
   TaskState,
+  UserRecord,
 } from '@tork/domain';
 
 /*
@@ -53,6 +58,8 @@ export interface JobsTable {
   delete_at: OptionalTimestamp;
   result: string | null;
   error: string | null;
+  created_by: OptionalJson;
+  permissions: OptionalJson;
 }
 
 export interface TasksTable {
@@ -120,6 +127,22 @@ export interface JobEventsTable {
   at: Timestamp;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: Role;
+  key_hash: string;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  username: string;
+  name: string | null;
+  role: Role;
+  password_hash: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   jobs: JobsTable;
   tasks: TasksTable;
@@ -127,6 +150,8 @@ export interface Database {
   nodes: NodesTable;
   job_vars: JobVarsTable;
   job_events: JobEventsTable;
+  api_keys: ApiKeysTable;
+  users: UsersTable;
 }
 
 /** The PostgreSQL type of each column a change may set: batched updates send them as typed arrays. */
@@ -193,6 +218,8 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('deleteAt', isoOrNull(row.delete_at)),
     ...optional('result', row.result),
     ...optional('error', row.error),
+    ...optional('createdBy', row.created_by as CreatedBy | null),
+    ...optional('permissions', row.permissions as Permission[] | null),
   };
 }
 
@@ -212,6 +239,8 @@ export function jobToRow(job: Job): Insertable<JobsTable> {
     parent_id: job.parentId ?? null,
     position: job.position,
     created_at: job.createdAt,
+    created_by: job.createdBy === undefined ? null : json(job.createdBy),
+    permissions: job.permissions === undefined ? null : json(job.permissions),
     ...jobPatchToRow(job),
   };
 }
@@ -342,6 +371,40 @@ export function nodeToRow(node: NodeInfo): Insertable<NodesTable> {
     running_tasks: node.runningTasks,
     started_at: node.startedAt,
     last_heartbeat_at: node.lastHeartbeatAt,
+  };
+}
+
+export function apiKeyFromRow(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    keyHash: row.key_hash,
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function apiKeyToRow(key: ApiKeyRecord): Insertable<ApiKeysTable> {
+  return { id: key.id, name: key.name, role: key.role, key_hash: key.keyHash, created_at: key.createdAt };
+}
+
+export function userFromRow(row: Selectable<UsersTable>): UserRecord {
+  return {
+    username: row.username,
+    ...optional('name', row.name),
+    role: row.role,
+    passwordHash: row.password_hash,
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function userToRow(user: UserRecord): Insertable<UsersTable> {
+  return {
+    username: user.username,
+    name: user.name ?? null,
+    role: user.role,
+    password_hash: user.passwordHash,
+    created_at: user.createdAt,
   };
 }
 

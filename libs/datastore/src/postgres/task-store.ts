@@ -99,7 +99,7 @@ export class PgTaskStore implements TaskStore {
   }
 
   async find(query: TaskQuery): Promise<Task[]> {
-    const { nodeIds, dueBy, deadlineBy, delayedOnly, unpublishedBy } = query;
+    const { nodeIds, dueBy, deadlineBy, delayedOnly, unpublishedBy, publishedBy } = query;
     let select = this.db
       .selectFrom('tasks')
       .selectAll()
@@ -114,6 +114,8 @@ export class PgTaskStore implements TaskStore {
     // Spelled as the partial index tasks_unpublished_idx is, so that it serves this query.
     if (unpublishedBy !== undefined)
       select = select.where('published_at', 'is', null).where('scheduled_at', '<=', new Date(unpublishedBy));
+    // Spelled as the partial index tasks_scheduled_published_idx is, so that it serves this query.
+    if (publishedBy !== undefined) select = select.where('published_at', '<=', new Date(publishedBy));
     const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
     return rows.map(taskFromRow);
   }

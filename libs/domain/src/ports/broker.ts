@@ -6,9 +6,12 @@ import type { Message } from '../messages.js';
  *
  * - `publish` resolves once the message is safely with the broker (a failure rejects; nothing is
  *   silently dropped) and declares the queue first if needed.
- * - a handler's message is acknowledged only when the handler resolves; when it rejects the message
- *   is delivered again, up to `maxDeliveries` in all, then `onGiveUp` is told and the message dropped.
- * - at most `concurrency` handlers of one subscription run at once.
+ * - a message is acknowledged as its subscription's `ack` says: when the handler resolves (the
+ *   default), or (`manual`) when the handler calls `delivery.ack()`, at the latest when it resolves.
+ *   Until then a consumer that dies leaves the message to be delivered again; after it, never.
+ * - a handler that rejects before its message was acknowledged gets it again, up to `maxDeliveries`
+ *   in all, then `onGiveUp` is told and the message dropped; a rejection after the ack is only logged.
+ * - at most `concurrency` handlers of one subscription run at once, acknowledged or not.
  */
 export interface Broker {
   publish(queue: string, message: Message, options?: PublishOptions): Promise<void>;
@@ -27,6 +30,11 @@ export interface PublishOptions {
 export interface Delivery {
   /** 1 for the first delivery, 2 for the first redelivery, ... */
   readonly attempt: number;
+  /**
+   * With `ack: 'manual'`: the message is safe to let go of now (e.g. a task's start is durable), so
+   * it is not delivered again even if this process dies before the handler ends. Does nothing otherwise.
+   */
+  ack(): void;
 }
 
 export type MessageHandler = (message: Message, delivery: Delivery) => Promise<void>;
@@ -40,7 +48,15 @@ export interface SubscribeOptions {
   readonly maxDeliveries?: number;
   /** Told when a message is given up on after `maxDeliveries` failed handlings. */
   readonly onGiveUp?: (message: Message, error: unknown) => Promise<void>;
+  /**
+   * When the message is acknowledged: `after-handler` (default) when the handler resolves; `manual`
+   * when the handler calls `delivery.ack()` (or resolves), for handlers that run far longer than
+   * a broker would hold a delivery (RabbitMQ's consumer_timeout), such as a task's.
+   */
+  readonly ack?: AckPolicy;
 }
+
+export type AckPolicy = 'after-handler' | 'manual';
 
 export interface Subscription {
   /** Stops taking messages and waits for the handlers in flight. */

@@ -1,7 +1,9 @@
 import type { Job, JobState } from '../job.js';
 import type { NodeInfo } from '../node.js';
+import type { JobViewer } from '../principal.js';
 import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
+import type { CredentialStore } from './credential-store.js';
 
 /**
  * Keeps jobs, task executions, task logs, workers and the events of every state change, as one
@@ -16,6 +18,8 @@ export interface Datastore {
   readonly logs: LogStore;
   readonly nodes: NodeStore;
   readonly events: JobEventStore;
+  /** API keys and users. */
+  readonly credentials: CredentialStore;
   /**
    * Runs `work` unless another process is running work under the same name (a lock across every
    * process sharing the store): periodic sweeps run on one scheduler replica at a time. Resolves
@@ -30,8 +34,8 @@ export interface JobStore {
   /** Stores a new job; one whose id is stored already is refused with CONFLICT. */
   create(job: Job): Promise<void>;
   get(id: string): Promise<Job | undefined>;
-  /** Newest first. */
-  list(query: PageQuery): Promise<Page<Job>>;
+  /** Newest first; with `visibleTo`, only the jobs that viewer may see (isJobVisibleTo). */
+  list(query: JobListQuery): Promise<Page<Job>>;
   /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
   find(query: JobQuery): Promise<Job[]>;
   /** Applies the change when the job is in one of `change.from`; the updated job, or undefined when it was not. */
@@ -137,6 +141,14 @@ export interface PageQuery {
   readonly size: number;
 }
 
+export interface JobListQuery extends PageQuery {
+  readonly visibleTo?: JobViewer;
+}
+
+export interface JobListQuery extends PageQuery {
+  readonly visibleTo?: JobViewer;
+}
+
 export interface Page<T> {
   readonly items: T[];
   readonly number: number;
@@ -163,5 +175,7 @@ export interface TaskQuery {
   readonly deadlineBy?: string;
   /** Only tasks scheduled at or before it whose `task.run` was never confirmed (no `publishedAt`). */
   readonly unpublishedBy?: string;
+  /** Only tasks whose `task.run` was confirmed (`publishedAt`) at or before it. */
+  readonly publishedBy?: string;
   readonly limit: number;
 }

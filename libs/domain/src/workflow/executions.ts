@@ -4,12 +4,18 @@ import { newId } from '../ids.js';
 import type { Job, JobContext } from '../job.js';
 import { taskKind, type JobSpec, type TaskSpec } from '../job-spec.schema.js';
 import { DEFAULT_QUEUE } from '../queues.js';
+import type { CreatedBy } from '../principal.js';
 import type { LoopItem, Task, TaskState } from '../task.js';
 import { resolveTaskSpec, taskScope } from './resolve-task.js';
 import { errorMessage } from '../errors.js';
 
 /** A new PENDING job for a validated spec. */
-export function newJob(spec: JobSpec, now: string, fields: { id?: string; parentId?: string } = {}): Job {
+export function newJob(
+  spec: JobSpec,
+  now: string,
+  fields: { id?: string; parentId?: string; createdBy?: CreatedBy } = {},
+): Job {
+  const { createdBy } = fields;
   return {
     id: fields.id ?? newId(),
     ...(spec.name === undefined ? {} : { name: spec.name }),
@@ -25,6 +31,8 @@ export function newJob(spec: JobSpec, now: string, fields: { id?: string; parent
     ...(fields.parentId === undefined ? {} : { parentId: fields.parentId }),
     position: 0,
     createdAt: now,
+    ...(createdBy === undefined ? {} : { createdBy: { kind: createdBy.kind, name: createdBy.name } }),
+    ...(spec.permissions === undefined ? {} : { permissions: spec.permissions }),
   };
 }
 

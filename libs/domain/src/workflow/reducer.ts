@@ -228,9 +228,11 @@ function dispatchSubjob(job: Job, task: Task, context: JobContext, now: string):
       ...(subjob.output === undefined ? {} : { output: subjob.output }),
       ...(job.defaults === undefined ? {} : { defaults: job.defaults }),
       ...(subjob.autoDelete === undefined ? {} : { autoDelete: subjob.autoDelete }),
+      // A sub-job is seen by whoever may see its parent.
+      ...(job.permissions === undefined ? {} : { permissions: [...job.permissions] }),
     },
     now,
-    { id: subjobIdOf(task.id), parentId: task.id },
+    { id: subjobIdOf(task.id), parentId: task.id, ...(job.createdBy === undefined ? {} : { createdBy: job.createdBy }) },
   );
   const effects: Effect[] = [
     { type: 'createJob', job: child },
@@ -358,7 +360,7 @@ export function afterTaskSettled(
  * tells a sub-job's parent task; it runs even when the change was applied before (a redelivery).
  */
 export function endJob(
-  job: Job,
+  job: Pick<Job, 'id' | 'autoDelete'>,
   outcome: Extract<JobTransition, 'complete' | 'fail' | 'cancel'>,
   now: string,
   fields: { result?: string; error?: string } = {},

@@ -3,12 +3,16 @@ import { TorkError, errorMessage, isTorkError, silentLogger, type Logger } from 
 import { openDatabase } from '../connection.js';
 import * as initial from './0001-initial.js';
 import * as taskPublished from './0002-task-published.js';
+import * as credentials from './0003-credentials.js';
+import * as scheduledPublishedIndex from './0004-scheduled-published-index.js';
 import * as taskTree from './0005-task-tree.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-task-published': taskPublished,
+  '0003-credentials': credentials,
+  '0004-scheduled-published-index': scheduledPublishedIndex,
   '0005-task-tree': taskTree,
 };
 
@@ -32,6 +36,8 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     dsn: options.dsn,
     poolSize: 2,
     logger,
+    // A migration may rewrite or index a whole table: no statement timeout but the server's own.
+    statementTimeoutMs: 0,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   });
   try {
