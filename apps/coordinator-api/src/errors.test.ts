@@ -109,7 +109,7 @@ describe('error replies', () => {
 
   it('never carry a stack trace', async () => {
     const { app, datastore } = await startTestApi();
-    datastore.getJob = () => Promise.reject(new Error('boom at secret place'));
+    datastore.jobs.get = () => Promise.reject(new Error('boom at secret place'));
 
     const response = await app.inject({ method: 'GET', url: `/job/${'a'.repeat(32)}` });
 
@@ -127,7 +127,7 @@ describe('error replies', () => {
       },
     });
     const { app, datastore } = await startTestApi({ logger: pino({ level: 'error' }, stream) });
-    datastore.getJob = () => Promise.reject(new Error('boom'));
+    datastore.jobs.get = () => Promise.reject(new Error('boom'));
 
     await app.inject({ method: 'GET', url: `/job/${'a'.repeat(32)}` });
     await app.inject({ method: 'GET', url: `/job/${'b'.repeat(32)}x` });

@@ -41,7 +41,7 @@ describe('rate limit on submissions', () => {
     });
     expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThan(0);
     // A refused submission stored nothing.
-    expect((await test.datastore.listJobs({ page: 1, size: 1 })).totalItems).toBe(accepted.length);
+    expect((await test.datastore.jobs.list({ page: 1, size: 1 })).totalItems).toBe(accepted.length);
   });
 
   it('counts each credential apart, and /job and /jobs together', async () => {
@@ -119,7 +119,7 @@ describe('request timeout', () => {
     );
 
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect((await api.datastore.listJobs({ page: 1, size: 1 })).totalItems).toBe(0);
+    expect((await api.datastore.jobs.list({ page: 1, size: 1 })).totalItems).toBe(0);
   });
 
   it('does not cut an answer that takes longer than the timeout', async () => {

@@ -60,9 +60,14 @@ describe('GET /openapi.json', () => {
         '/job',
         '/job/{id}',
         '/job/{id}/cancel',
+        '/job/{id}/log',
+        '/job/{id}/restart',
         '/jobs',
         '/jobs/{id}',
         '/jobs/{id}/cancel',
+        '/jobs/{id}/log',
+        '/jobs/{id}/restart',
+        '/jobs/{id}/tasks',
         '/nodes',
         '/task/{id}',
         '/task/{id}/cancel',
@@ -90,17 +95,20 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('has the job spec, with image required, as the body of POST /job in JSON and YAML', () => {
+  it('has the job spec, its tasks a tree of task specs, as the body of POST /job in JSON and YAML', () => {
     const content = at(doc, 'paths', '/job', 'post', 'requestBody', 'content') as Node;
     expect(Object.keys(content).sort()).toEqual(['application/json', 'application/x-yaml', 'text/yaml']);
     expect(at(content, 'text/yaml', 'schema', '$ref')).toBe('#/components/schemas/JobSpec');
 
     const jobSpec = at(doc, 'components', 'schemas', 'JobSpec');
     expect(at(jobSpec, 'required')).toEqual(['tasks']);
-    expect(at(jobSpec, 'properties', 'tasks', 'items', 'required')).toEqual(['image']);
-    expect(at(jobSpec, 'properties', 'tasks', 'items', 'properties', 'pre', 'items', 'required')).toEqual([
-      'image',
-    ]);
+    expect(at(jobSpec, 'properties', 'tasks', 'items', '$ref')).toBe('#/components/schemas/TaskSpec');
+    const taskSpec = at(doc, 'components', 'schemas', 'TaskSpec');
+    expect(at(taskSpec, 'properties', 'pre', 'items', 'required')).toEqual(['image']);
+    expect(at(taskSpec, 'properties', 'parallel', 'properties', 'tasks', 'items', '$ref')).toBe(
+      '#/components/schemas/TaskSpec',
+    );
+    expect(at(taskSpec, 'properties', 'each', 'properties', 'task', '$ref')).toBe('#/components/schemas/TaskSpec');
   });
 
   it('describes the responses with named schemas', () => {

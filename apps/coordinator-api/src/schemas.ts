@@ -1,12 +1,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
+  FAILURE_KINDS,
   JOB_STATES,
   JobSpecSchema,
   PRINCIPAL_KINDS,
   TASK_STATES,
   TaskSpecSchema,
+  type FailureKind,
   type JobState,
   type PrincipalKind,
+  type TaskKind,
   type TaskState,
 } from '@tork/domain';
 
@@ -36,6 +39,7 @@ export const ErrorSchema = Type.Object(
     problems: Type.Optional(
       Type.Array(ProblemSchema, { description: 'Every problem with the input, by field path.' }),
     ),
+    id: Type.Optional(Type.String({ description: 'The job it concerns: a `wait` that timed out.' })),
   },
   { $id: 'Error' },
 );
@@ -65,27 +69,56 @@ export const StepSchema = Type.Object({
   endedAt: timestamp('When the step ended'),
 });
 
+const TaskStateSchema = Type.Unsafe<TaskState>({ type: 'string', enum: [...TASK_STATES] });
+
 export const TaskViewSchema = Type.Object(
   {
     id: Type.String({ description: 'The execution id: 32 lowercase hex digits.' }),
     jobId: Type.String(),
-    position: Type.Integer({ description: "0-based index of the task in the job's `tasks`." }),
+    parentId: Type.Optional(
+      Type.String({ description: 'The composite task (parallel, each, subjob) it runs under; none at the top level.' }),
+    ),
+    position: Type.Integer({ description: '1-based place among its siblings: in the job, or under its parent.' }),
+    kind: Type.Unsafe<TaskKind>({ type: 'string', enum: ['task', 'parallel', 'each', 'subjob'] }),
     attempt: Type.Integer({ description: '1 for the first run, 2 for the first retry, ...' }),
     name: spec.name,
-    state: Type.Unsafe<TaskState>({ type: 'string', enum: [...TASK_STATES] }),
+    description: spec.description,
+    tags: spec.tags,
+    state: TaskStateSchema,
     image: spec.image,
     run: spec.run,
     env: spec.env,
     queue: Type.String({ description: 'The queue the task was routed to.' }),
+    priority: spec.priority,
     pre: spec.pre,
     post: spec.post,
     volumes: spec.volumes,
     retry: spec.retry,
     timeout: spec.timeout,
     limits: spec.limits,
+    var: spec.var,
+    if: spec.if,
+    parallel: spec.parallel,
+    each: spec.each,
+    subjob: spec.subjob,
+    item: Type.Optional(
+      Type.Object(
+        { name: Type.String(), index: Type.String(), value: Type.Unknown() },
+        { description: 'The item of the `each` it runs for: its variable, index and value.' },
+      ),
+    ),
     nodeId: Type.Optional(Type.String({ description: 'The worker that ran the task.' })),
     result: Type.Optional(Type.String({ description: 'The output of a completed task.' })),
     error: Type.Optional(Type.String({ description: 'Why the task failed.' })),
+    failure: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Unsafe<FailureKind>({ type: 'string', enum: [...FAILURE_KINDS] }),
+          exitCode: Type.Optional(Type.Integer()),
+        },
+        { description: 'Why the task failed, for machines: exit, oom, timeout, image, cancelled, worker-lost, rejected, runtime.' },
+      ),
+    ),
     ...stamps,
     runAt: optionalTimestamp('When a waiting retry runs'),
     steps: Type.Optional(
@@ -93,6 +126,13 @@ export const TaskViewSchema = Type.Object(
         description: 'What happened to each step: pre tasks, the task itself, post tasks.',
       }),
     ),
+    childCount: Type.Optional(Type.Integer({ description: 'A parallel or each task: how many children it runs.' })),
+    childCounts: Type.Optional(
+      Type.Record(Type.String(), Type.Integer(), {
+        description: 'A parallel or each task: how many executions under it are in each state.',
+      }),
+    ),
+    subjobId: Type.Optional(Type.String({ description: 'A subjob task: the job it runs.' })),
   },
   { $id: 'TaskExecution', description: 'One execution (attempt) of a task.' },
 );
@@ -102,11 +142,23 @@ const jobFields = {
   name: Type.Optional(Type.String()),
   state: Type.Unsafe<JobState>({ type: 'string', enum: [...JOB_STATES] }),
   ...stamps,
-  position: Type.Integer({ description: '0-based index of the current task.' }),
-  taskCount: Type.Integer({ description: 'How many tasks the job has.' }),
-  result: Type.Optional(Type.String({ description: 'The result of the last task of a completed job.' })),
+  description: JobSpecSchema.properties.description,
+  tags: JobSpecSchema.properties.tags,
+  parentId: Type.Optional(Type.String({ description: 'A sub-job: the task of the parent job that runs it.' })),
+  position: Type.Integer({ description: '1-based index of the current top-level task; 0 before the first.' }),
+  taskCount: Type.Integer({ description: 'How many top-level tasks the job has.' }),
+  result: Type.Optional(
+    Type.String({ description: "The job's `output` evaluated, else the result of its last task." }),
+  ),
   error: Type.Optional(Type.String({ description: 'Why the job failed.' })),
-  tasks: Type.Array(TaskSpecSchema, { description: 'The tasks as submitted; secret env values redacted.' }),
+  deleteAt: optionalTimestamp('When the job is deleted (`autoDelete`)'),
+  inputs: JobSpecSchema.properties.inputs,
+  output: JobSpecSchema.properties.output,
+  defaults: JobSpecSchema.properties.defaults,
+  autoDelete: JobSpecSchema.properties.autoDelete,
+  tasks: Type.Array(Type.Ref(TaskSpecSchema), {
+    description: 'The tasks as submitted; secret env values redacted.',
+  }),
   createdBy: Type.Optional(
     Type.Object(
       {
@@ -127,12 +179,42 @@ export const JobSummarySchema = Type.Object(jobFields, {
 export const JobViewSchema = Type.Object(
   {
     ...jobFields,
+    context: Type.Object(
+      {
+        inputs: Type.Record(Type.String(), Type.String()),
+        secrets: Type.Record(Type.String(), Type.String(), { description: 'Names only: every value is redacted.' }),
+        tasks: Type.Record(Type.String(), Type.String(), { description: 'Each `var` and the result it stored.' }),
+      },
+      { description: 'What its expressions read.' },
+    ),
     execution: Type.Array(ref(TaskViewSchema), {
-      description: 'The task executions, by position then attempt.',
+      description:
+        'The task executions in the order they were created: every top-level one, and the first 100 under each composite task (the rest: GET /jobs/{id}/tasks?parentId=).',
     }),
   },
   { $id: 'Job' },
 );
+
+export const TaskPageSchema = Type.Object(
+  {
+    items: Type.Array(ref(TaskViewSchema), { description: 'By position, then attempt.' }),
+    number: Type.Integer({ description: 'The page number, from 1.' }),
+    size: Type.Integer({ description: 'The page size.' }),
+    totalPages: Type.Integer(),
+    totalItems: Type.Integer(),
+  },
+  { $id: 'TaskPage' },
+);
+
+export const TaskPageQuerySchema = Type.Object({
+  parentId: Type.Optional(
+    Type.String({ description: "A composite task's id: its children; none: the top-level tasks." }),
+  ),
+  page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'The page number, from 1.' })),
+  size: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 25, description: 'Items per page, 1 to 100.' }),
+  ),
+});
 
 export const SubmittedJobSchema = Type.Object(
   {
@@ -191,6 +273,7 @@ export const LogPageSchema = Type.Object(
   {
     items: Type.Array(
       Type.Object({
+        taskId: Type.String({ description: 'The task execution that wrote it.' }),
         number: Type.Integer({ description: 'Order of the entry in the task output, from 1.' }),
         stream: Type.Unsafe<'stdout' | 'stderr'>({ type: 'string', enum: ['stdout', 'stderr'] }),
         text: Type.String({ description: 'The output, secrets masked.' }),
@@ -215,6 +298,7 @@ export const LogQuerySchema = Type.Object({
 
 /** Schemas registered with `addSchema`: each becomes a named component of the OpenAPI document. */
 export const SHARED_SCHEMAS = [
+  TaskSpecSchema,
   JobSpecSchema,
   ErrorSchema,
   TaskViewSchema,
@@ -225,6 +309,7 @@ export const SHARED_SCHEMAS = [
   HealthSchema,
   StatusSchema,
   LogPageSchema,
+  TaskPageSchema,
 ];
 
 /** References to the shared schemas for route schemas; the description is the response's, in the OpenAPI document. */
@@ -238,6 +323,8 @@ export const refs = {
   task: ref(TaskViewSchema, 'The task execution.'),
   status: ref(StatusSchema, 'Done.'),
   logPage: ref(LogPageSchema, "One page of the task's output, oldest first."),
+  jobLogPage: ref(LogPageSchema, "One page of the job's output, every task's, in the order it was written."),
+  taskPage: ref(TaskPageSchema, 'One page of task executions.'),
 };
 
 export type ErrorBody = Static<typeof ErrorSchema>;
@@ -251,3 +338,5 @@ export type PageQueryString = Static<typeof PageQuerySchema>;
 export type LogPage = Static<typeof LogPageSchema>;
 export type LogQueryString = Static<typeof LogQuerySchema>;
 export type Status = Static<typeof StatusSchema>;
+export type TaskPage = Static<typeof TaskPageSchema>;
+export type TaskPageQueryString = Static<typeof TaskPageQuerySchema>;

@@ -21,8 +21,10 @@ const job: Job = {
 const task: Task = {
   id: 'b'.repeat(32),
   jobId: job.id,
-  position: 0,
+  index: 0,
+  kind: 'task',
   attempt: 1,
+  retries: 0,
   state: 'COMPLETED',
   spec: job.tasks[0]!,
   queue: 'default',
@@ -72,7 +74,8 @@ describe('views', () => {
     expect(toTaskView(task)).toEqual({
       id: task.id,
       jobId: job.id,
-      position: 0,
+      position: 1,
+      kind: 'task',
       attempt: 1,
       name: 'say hello',
       state: 'COMPLETED',
@@ -87,15 +90,46 @@ describe('views', () => {
   });
 
   it('show a job with its executions in order', () => {
-    const view = toJobView(job, [task, { ...task, id: 'c'.repeat(32), attempt: 2 }]);
+    const view = toJobView(job, { tasks: [task, { ...task, id: 'c'.repeat(32), attempt: 2 }], childCounts: {} }, {});
 
     expect(view.execution.map((execution) => execution.attempt)).toEqual([1, 2]);
     expect(view.taskCount).toBe(1);
     expect(JSON.stringify(view)).not.toContain('xyz');
   });
 
+  it("show a job's context: inputs, its vars with secrets masked, its secrets' names only", () => {
+    const withSecrets: Job = { ...job, inputs: { who: 'world' }, secrets: { token: 's3cr3t-t0ken' } };
+    const view = toJobView(withSecrets, { tasks: [], childCounts: {} }, { greeting: 'hi s3cr3t-t0ken' });
+
+    expect(view.context).toEqual({
+      inputs: { who: 'world' },
+      secrets: { token: REDACTED },
+      tasks: { greeting: `hi ${REDACTED}` },
+    });
+    expect(JSON.stringify(view)).not.toContain('s3cr3t-t0ken');
+  });
+
+  it('show a composite task with its counts by state, and a child with its parent and item', () => {
+    const parent: Task = { ...task, kind: 'each', spec: { each: { list: '{{ [1] }}', task: { image: 'a' } } } };
+    const child: Task = {
+      ...task,
+      id: 'd'.repeat(32),
+      parentId: parent.id,
+      index: 4,
+      bindings: { item: { index: '4', value: 'five' } },
+    };
+    const view = toJobView(job, { tasks: [parent, child], childCounts: { [parent.id]: { COMPLETED: 5 } } }, {});
+
+    expect(view.execution[0]).toMatchObject({ kind: 'each', childCounts: { COMPLETED: 5 } });
+    expect(view.execution[1]).toMatchObject({
+      parentId: parent.id,
+      position: 5,
+      item: { name: 'item', index: '4', value: 'five' },
+    });
+  });
+
   it('leave the job untouched', () => {
-    toJobView(job, [task]);
+    toJobView(job, { tasks: [task], childCounts: {} }, {});
 
     expect(job.tasks[0]?.env?.['API_SECRET']).toBe('xyz');
   });

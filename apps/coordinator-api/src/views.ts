@@ -1,5 +1,7 @@
 import {
   DEFAULT_SECRET_POLICY,
+  isEncrypted,
+  redactAll,
   redactTaskSpec,
   redactText,
   secretValues,
@@ -8,13 +10,16 @@ import {
   type SecretPolicy,
   type Task,
   type TaskLogEntry,
+  type TaskOverview,
+  type TaskSpec,
 } from '@tork/domain';
-import type { JobSummary, JobView, LogPage, SubmittedJob, TaskView } from './schemas.js';
+import type { JobSummary, JobView, LogPage, SubmittedJob, TaskPage, TaskView } from './schemas.js';
 
 /**
  * What the API shows of jobs and tasks. Pure: no I/O. Secret env values (by the policy, or
- * encrypted) are redacted everywhere, and a secret value that shows up in a result or an error
- * is replaced there too (the worker masks them first; this catches what older workers did not).
+ * encrypted) and job secrets are redacted everywhere, and a secret value that shows up in a result,
+ * an error or a log is replaced there too (the worker masks them first; this catches what older
+ * workers did not). An encrypted secret the API cannot read: the worker masked it at the source.
  */
 
 /** The reply to a submission, in the seed's shape: id, name, state, createdAt, tasks. */
@@ -29,62 +34,109 @@ export function toSubmittedJob(job: Job, policy: SecretPolicy = DEFAULT_SECRET_P
   });
 }
 
-/** A job as listed: everything but its executions. */
+/** A job as listed: everything but its executions and context. */
 export function toJobSummary(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POLICY): JobSummary {
-  const secrets = job.tasks.flatMap((spec) => secretValues(spec, policy));
+  const secrets = jobSecrets(job, policy);
   return withoutUndefined({
     id: job.id,
     name: job.name,
+    description: job.description,
+    tags: job.tags === undefined ? undefined : [...job.tags],
     state: job.state,
+    parentId: job.parentId,
     createdAt: job.createdAt,
     scheduledAt: job.scheduledAt,
     startedAt: job.startedAt,
     completedAt: job.completedAt,
     failedAt: job.failedAt,
     cancelledAt: job.cancelledAt,
+    deleteAt: job.deleteAt,
     position: job.position,
     taskCount: job.tasks.length,
     result: redactOptional(job.result, secrets),
     error: redactOptional(job.error, secrets),
+    inputs: job.inputs === undefined ? undefined : { ...job.inputs },
+    output: job.output,
+    defaults: job.defaults,
+    autoDelete: job.autoDelete,
     tasks: job.tasks.map((spec) => redactTaskSpec(spec, policy)),
     createdBy: job.createdBy,
     permissions: job.permissions?.map((permission) => ({ ...permission })),
   });
 }
 
-/** A job with its task executions, as `GET /job/{id}` shows it. */
+/**
+ * A job as `GET /job/{id}` shows it: its context, and its executions as the datastore's overview
+ * bounds them (every top-level one, the first of each composite task's children, with counts).
+ */
 export function toJobView(
   job: Job,
-  executions: readonly Task[],
+  overview: TaskOverview,
+  vars: Readonly<Record<string, string>>,
   policy: SecretPolicy = DEFAULT_SECRET_POLICY,
 ): JobView {
-  return { ...toJobSummary(job, policy), execution: executions.map((task) => toTaskView(task, policy)) };
+  const secrets = jobSecrets(job, policy);
+  return {
+    ...toJobSummary(job, policy),
+    context: {
+      inputs: { ...job.inputs },
+      secrets: redactAll(job.secrets ?? {}),
+      tasks: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, redactText(value, secrets)])),
+    },
+    execution: overview.tasks.map((task) =>
+      toTaskView(task, policy, { childCounts: overview.childCounts[task.id], jobSecrets: secrets }),
+    ),
+  };
+}
+
+export interface TaskViewExtras {
+  /** A composite task: how many executions under it are in each state. */
+  readonly childCounts?: Readonly<Record<string, number>> | undefined;
+  /** The secret values of its job, masked in its result and error. */
+  readonly jobSecrets?: readonly string[];
 }
 
 /** One task execution, its spec flattened into it. */
-export function toTaskView(task: Task, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskView {
-  const secrets = secretValues(task.spec, policy);
+export function toTaskView(
+  task: Task,
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+  extras: TaskViewExtras = {},
+): TaskView {
+  const secrets = [...secretValues(task.spec, policy), ...(extras.jobSecrets ?? [])];
   const spec = redactTaskSpec(task.spec, policy);
+  const item = Object.entries(task.bindings ?? {}).at(-1);
   return withoutUndefined({
     id: task.id,
     jobId: task.jobId,
-    position: task.position,
+    parentId: task.parentId,
+    position: task.index + 1,
+    kind: task.kind,
     attempt: task.attempt,
     name: spec.name,
+    description: spec.description,
+    tags: spec.tags,
     state: task.state,
     image: spec.image,
     run: spec.run,
     env: spec.env,
     queue: task.queue,
+    priority: spec.priority,
     pre: spec.pre,
     post: spec.post,
     volumes: spec.volumes,
     retry: spec.retry,
     timeout: spec.timeout,
     limits: spec.limits,
+    var: spec.var,
+    if: spec.if,
+    parallel: spec.parallel,
+    each: spec.each,
+    subjob: spec.subjob,
+    item: item === undefined ? undefined : { name: item[0], index: item[1].index, value: item[1].value },
     nodeId: task.nodeId,
     result: redactOptional(task.result, secrets),
     error: redactOptional(task.error, secrets),
+    failure: task.failure,
     createdAt: task.createdAt,
     scheduledAt: task.scheduledAt,
     startedAt: task.startedAt,
@@ -95,25 +147,46 @@ export function toTaskView(task: Task, policy: SecretPolicy = DEFAULT_SECRET_POL
     steps: task.steps?.map((step) =>
       withoutUndefined({ ...step, error: redactOptional(step.error, secrets) }),
     ),
+    childCount: task.childCount,
+    childCounts: extras.childCounts === undefined ? undefined : { ...extras.childCounts },
+    subjobId: task.subjobId,
   });
 }
 
-/** A page of a task's output, secrets masked again on the way out. */
+/** A page of executions, as `GET /jobs/{id}/tasks` shows them. */
+export function toTaskPage(job: Job, page: Page<Task>, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskPage {
+  const jobSecretValues = jobSecrets(job, policy);
+  return { ...page, items: page.items.map((task) => toTaskView(task, policy, { jobSecrets: jobSecretValues })) };
+}
+
+/** A page of log entries (of one task, or of a whole job), secrets masked again on the way out. */
 export function toLogPage(
-  task: Task,
   page: Page<TaskLogEntry>,
-  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+  secrets: readonly string[],
 ): LogPage {
-  const secrets = secretValues(task.spec, policy);
   return {
     ...page,
     items: page.items.map((entry) => ({
+      taskId: entry.taskId,
       number: entry.number,
       stream: entry.stream,
       text: redactText(entry.text, secrets),
       at: entry.at,
     })),
   };
+}
+
+/** Every secret value a job's views must mask: of its tasks' env by the policy, and its secrets in clear. */
+export function jobSecrets(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POLICY): string[] {
+  const walk = (spec: TaskSpec): string[] => [
+    ...secretValues(spec, policy),
+    ...(spec.parallel?.tasks.flatMap(walk) ?? []),
+    ...(spec.each === undefined ? [] : walk(spec.each.task)),
+    ...(spec.subjob?.tasks.flatMap(walk) ?? []),
+    ...Object.values(spec.subjob?.secrets ?? {}).filter((value) => !isEncrypted(value)),
+  ];
+  const own = Object.values(job.secrets ?? {}).filter((value) => !isEncrypted(value));
+  return [...new Set([...job.tasks.flatMap(walk), ...own])];
 }
 
 function redactOptional(text: string | undefined, secrets: readonly string[]): string | undefined {

@@ -294,7 +294,7 @@ export const JobSpecSchema = Type.Object(
     name: Type.Optional(name('A human-readable name for the job.')),
     description: Type.Optional(DescriptionSchema),
     tags: Type.Optional(TagsSchema),
-    tasks: Type.Array(TaskSpecSchema, {
+    tasks: Type.Array(Type.Ref(TaskSpecSchema), {
       minItems: 1,
       maxItems: SPEC_LIMITS.tasks,
       description: 'The tasks to execute, in order.',

@@ -95,12 +95,31 @@ export function secretValues(
   return [...new Set([...values, ...extra])].filter((value) => value !== '');
 }
 
-/** A copy of a task spec with the secret env values of the task and its pre and post tasks redacted. */
+/**
+ * A copy of a task spec with the secret env values of the task, its pre and post tasks and the
+ * tasks it runs redacted; a sub-job's secrets are all redacted.
+ */
 export function redactTaskSpec(spec: TaskSpec, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskSpec {
   const copy: TaskSpec = withRedactedEnv(spec, policy);
   if (spec.pre !== undefined) copy.pre = spec.pre.map((step) => withRedactedEnv(step, policy));
   if (spec.post !== undefined) copy.post = spec.post.map((step) => withRedactedEnv(step, policy));
+  const children = (tasks: readonly TaskSpec[]): TaskSpec[] => tasks.map((task) => redactTaskSpec(task, policy));
+  if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
+  if (spec.each !== undefined) copy.each = { ...spec.each, task: redactTaskSpec(spec.each.task, policy) };
+  if (spec.subjob !== undefined) {
+    const { secrets } = spec.subjob;
+    copy.subjob = {
+      ...spec.subjob,
+      tasks: children(spec.subjob.tasks),
+      ...(secrets === undefined ? {} : { secrets: redactAll(secrets) }),
+    };
+  }
   return copy;
+}
+
+/** Every value replaced by {@link REDACTED}: job and sub-job secrets. */
+export function redactAll(values: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).map((key) => [key, REDACTED]));
 }
 
 function withRedactedEnv<T extends TaskSpec | AuxTaskSpec>(spec: T, policy: SecretPolicy): T {

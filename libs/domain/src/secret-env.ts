@@ -8,13 +8,21 @@ import { urlPasswords, type SecretPolicy } from './redact.js';
  * are encrypted, as the API stores and sends them: only a worker with the key reads them.
  */
 export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: Keyring): JobSpec {
+  const encryptAll = (values: EnvSpec): EnvSpec =>
+    mapValues(values, (_key, value) => (isEncrypted(value) ? value : keyring.encrypt(value)));
   const encrypt = (env: EnvSpec): EnvSpec =>
     mapValues(env, (key, value) =>
       !isEncrypted(value) && (policy.isSecretKey(key) || urlPasswords(value).length > 0)
         ? keyring.encrypt(value)
         : value,
     );
-  return { ...spec, tasks: spec.tasks.map((task) => mapTaskEnv(task, () => encrypt)) };
+  const { secrets } = spec;
+  return {
+    ...spec,
+    tasks: spec.tasks.map((task) => mapTaskEnv(task, (where) => (where === 'the sub-job secrets' ? encryptAll : encrypt))),
+    // Job secrets are secret by definition, whatever their names.
+    ...(secrets === undefined ? {} : { secrets: encryptAll(secrets) }),
+  };
 }
 
 /**
@@ -51,13 +59,27 @@ export function decryptSecretEnv(
   return { spec: decrypted, secrets };
 }
 
-/** Applies `change(where)` to the env of the task and of each of its pre and post tasks. */
+/**
+ * Applies `change(where)` to the env of the task and of each of its pre and post tasks, and of the
+ * tasks a composite task runs (a sub-job's secrets count as env of the task that runs it).
+ */
 function mapTaskEnv(spec: TaskSpec, change: (where: string) => (env: EnvSpec) => EnvSpec): TaskSpec {
   const step = <T extends TaskSpec | AuxTaskSpec>(task: T, where: string): T =>
     task.env === undefined ? task : { ...task, env: change(where)(task.env) };
   const copy: TaskSpec = step(spec, 'the task');
   if (spec.pre !== undefined) copy.pre = spec.pre.map((pre, index) => step(pre, `pre[${index}]`));
   if (spec.post !== undefined) copy.post = spec.post.map((post, index) => step(post, `post[${index}]`));
+  const children = (tasks: readonly TaskSpec[]): TaskSpec[] => tasks.map((task) => mapTaskEnv(task, change));
+  if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
+  if (spec.each !== undefined) copy.each = { ...spec.each, task: mapTaskEnv(spec.each.task, change) };
+  if (spec.subjob !== undefined) {
+    const { secrets } = spec.subjob;
+    copy.subjob = {
+      ...spec.subjob,
+      tasks: children(spec.subjob.tasks),
+      ...(secrets === undefined ? {} : { secrets: change('the sub-job secrets')(secrets) }),
+    };
+  }
   return copy;
 }
 

@@ -130,7 +130,7 @@ describe('authentication', () => {
     expect(json(rebound.body)).toEqual({
       error: 'without a credential only requests to localhost are served, not to "evil.example"',
     });
-    expect(await api?.datastore.listJobs({ page: 1, size: 10 })).toMatchObject({ totalItems: 4 });
+    expect(await api?.datastore.jobs.list({ page: 1, size: 10 })).toMatchObject({ totalItems: 4 });
     expect(
       (await app.inject({ method: 'GET', url: '/health', headers: { host: 'evil.example' } })).statusCode,
     ).toBe(200);

@@ -1,4 +1,5 @@
-import { newTask, type Job, type Task } from '@tork/domain';
+import { type Job, type Task, type Datastore } from '@tork/domain';
+import { taskFixture } from '@tork/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectHealthy, HELLO_YAML, json, startTestApi, submitJob, type TestApi } from '../api.fixture.js';
 
@@ -50,7 +51,7 @@ describe('GET /job/{id}', () => {
   };
 
   const task: Task = {
-    ...newTask(job, 0, 2, createdAt),
+    ...taskFixture(job, 0, 2, createdAt),
     id: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
     state: 'FAILED',
     nodeId: 'worker-1',
@@ -66,8 +67,8 @@ describe('GET /job/{id}', () => {
   it.each(['/job', '/jobs'])(
     'shows every field of the job and of each execution at %s/{id}',
     async (prefix) => {
-      await api.datastore.createJob(job);
-      await api.datastore.createTask(task);
+      await api.datastore.jobs.create(job);
+      await createTask(api.datastore, task);
 
       const response = await api.app.inject({ method: 'GET', url: `${prefix}/${job.id}` });
 
@@ -88,11 +89,13 @@ describe('GET /job/{id}', () => {
         result: 'partial',
         error: 'exit code 1',
         tasks: job.tasks,
+        context: { inputs: {}, secrets: {}, tasks: {} },
         execution: [
           {
             id: task.id,
             jobId: job.id,
-            position: 0,
+            position: 1,
+            kind: 'task',
             attempt: 2,
             name: 'convert',
             state: 'FAILED',
@@ -123,12 +126,13 @@ describe('GET /job/{id}', () => {
 
   it('leaves out fields that are not set', async () => {
     const id = String(json((await submit(HELLO_YAML, 'text/yaml')).body)['id']);
-    const stored = await api.datastore.getJob(id);
-    await api.datastore.createTask(newTask(stored!, 0, 1, createdAt));
+    const stored = await api.datastore.jobs.get(id);
+    await createTask(api.datastore, taskFixture(stored!, 0, 1, createdAt));
 
     const body = json((await api.app.inject({ method: 'GET', url: `/job/${id}` })).body);
 
     expect(Object.keys(body).sort()).toEqual([
+      'context',
       'createdAt',
       'createdBy',
       'execution',
@@ -146,6 +150,7 @@ describe('GET /job/{id}', () => {
       'id',
       'image',
       'jobId',
+      'kind',
       'name',
       'position',
       'queue',
@@ -252,3 +257,10 @@ describe('GET /jobs', () => {
     });
   });
 });
+
+/** Stores one execution; answers the stored one. */
+async function createTask(datastore: Datastore, task: Task): Promise<Task> {
+  const [stored] = await datastore.tasks.create([task]);
+  if (stored === undefined) throw new Error('not stored');
+  return stored;
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Keyring, newTask, parseEncryptionKey, REDACTED, SecretPolicy } from '@tork/domain';
+import { Keyring, parseEncryptionKey, REDACTED, SecretPolicy, type Datastore, type Task } from '@tork/domain';
+import { taskFixture } from '@tork/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   collect,
@@ -45,7 +46,7 @@ describe('POST /job', () => {
     expect(new Date(String(body['createdAt'])).toISOString()).toBe(body['createdAt']);
 
     const id = String(body['id']);
-    const stored = await api.datastore.getJob(id);
+    const stored = await api.datastore.jobs.get(id);
     expect(stored).toMatchObject({ id, name: 'hello job', state: 'PENDING', position: 0 });
     await vi.waitFor(() => {
       expect(submitted).toEqual([{ type: 'job.submitted', jobId: id }]);
@@ -228,7 +229,7 @@ describe('POST /job', () => {
       const submitted = await collect(api.broker, 'jobs');
       await submit('tasks:\n  - name: no image\n', 'text/yaml');
 
-      expect((await api.datastore.listJobs({ page: 1, size: 10 })).totalItems).toBe(0);
+      expect((await api.datastore.jobs.list({ page: 1, size: 10 })).totalItems).toBe(0);
       expect(submitted).toEqual([]);
     });
   });
@@ -267,7 +268,7 @@ describe('POST /job', () => {
           },
         ]);
       }
-      expect((await api.datastore.listJobs({ page: 1, size: 10 })).totalItems).toBe(0);
+      expect((await api.datastore.jobs.list({ page: 1, size: 10 })).totalItems).toBe(0);
     });
 
     it('a 1 MiB JSON body of 74,800 tasks', async () => {
@@ -394,7 +395,7 @@ describe('POST /job', () => {
 
     expect(response.statusCode).toBe(200);
     const { id } = json(response.body) as { id: string };
-    expect(await api.datastore.getJob(id)).toMatchObject({ state: 'PENDING' });
+    expect(await api.datastore.jobs.get(id)).toMatchObject({ state: 'PENDING' });
   });
 
   it('answers 500 without details when the datastore fails', async () => {
@@ -434,14 +435,14 @@ describe('secrets', () => {
     expect(json(submitted.body)['tasks']).toMatchObject([{ env: { MY_SECRET: REDACTED, PLAIN: 'visible' } }]);
 
     const id = String(json(submitted.body)['id']);
-    const job = await api.datastore.getJob(id);
+    const job = await api.datastore.jobs.get(id);
     expect(job?.tasks[0]?.env?.['MY_SECRET']).toBe(secrets[0]);
-    const task = await api.datastore.createTask(newTask(job!, 0, 1, new Date().toISOString()));
-    await api.datastore.updateTask(task.id, {
+    const task = await createTask(api.datastore, taskFixture(job!, 0, 1, new Date().toISOString()));
+    await api.datastore.tasks.update(task.id, {
       from: ['PENDING'],
       patch: { state: 'FAILED', result: `printed ${secrets[0]}`, error: `failed with ${secrets[1]}` },
     });
-    await api.datastore.updateJob(id, {
+    await api.datastore.jobs.update(id, {
       from: ['PENDING'],
       patch: { state: 'FAILED', error: `job failed: ${secrets[2]}` },
     });
@@ -513,7 +514,7 @@ describe('secrets with an encryption key', () => {
 
     expect(submitted.statusCode).toBe(200);
     const id = String(json(submitted.body)['id']);
-    const stored = await api.datastore.getJob(id);
+    const stored = await api.datastore.jobs.get(id);
     expect(JSON.stringify(stored)).not.toMatch(/hunter2|pw-in-url/);
     expect(stored?.tasks[0]?.env?.['MY_PASSWORD']).toMatch(/^enc:v1:k1:/);
     expect(keyring.decrypt(stored?.tasks[0]?.env?.['MY_PASSWORD'] ?? '')).toBe('hunter2');
@@ -525,3 +526,10 @@ describe('secrets with an encryption key', () => {
     expect(view).not.toContain('enc:v1:');
   });
 });
+
+/** Stores one execution; answers the stored one. */
+async function createTask(datastore: Datastore, task: Task): Promise<Task> {
+  const [stored] = await datastore.tasks.create([task]);
+  if (stored === undefined) throw new Error('not stored');
+  return stored;
+}

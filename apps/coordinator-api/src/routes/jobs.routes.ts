@@ -3,16 +3,22 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
 import {
   JobIdParamsSchema,
+  LogQuerySchema,
   PageQuerySchema,
   refs,
+  TaskPageQuerySchema,
   type JobPage,
   type JobView,
+  type LogPage,
+  type LogQueryString,
   type PageQueryString,
   type Status,
   type SubmittedJob,
+  type TaskPage,
+  type TaskPageQueryString,
 } from '../schemas.js';
 import type { JobService } from '../services/job.service.js';
-import { toJobSummary, toJobView, toSubmittedJob } from '../views.js';
+import { jobSecrets, toJobSummary, toJobView, toLogPage, toSubmittedJob, toTaskPage } from '../views.js';
 
 export interface JobsRoutesOptions {
   readonly jobs: JobService;
@@ -27,10 +33,13 @@ interface SpecText {
 }
 
 const DEFAULT_PAGE_SIZE = 10;
+const DEFAULT_TASK_PAGE_SIZE = 25;
+const DEFAULT_LOG_PAGE_SIZE = 25;
 
 const submitSchema: FastifySchema = {
   summary: 'Submit a job',
-  description: 'Validates the job, stores it as PENDING and queues it for scheduling. Accepts JSON or YAML.',
+  description:
+    'Validates the job, stores it as PENDING and queues it for scheduling. Accepts JSON or YAML. With `wait: {timeout}`, answers once the job has ended, with the whole job (as `GET /jobs/{id}`), or 408 with its id.',
   tags: ['jobs'],
   consumes: JOB_SPEC_MEDIA_TYPE_NAMES,
   // Documents the body; it is validated by the domain parser, not by Fastify (see validatorCompiler below).
@@ -38,6 +47,7 @@ const submitSchema: FastifySchema = {
   response: {
     200: refs.submittedJob,
     400: refs.error('The job is invalid: every problem is listed with its path.'),
+    408: refs.error('With `wait`: the job did not end in time (it keeps running); `id` names it.'),
     401: refs.error('No credential, or a wrong one.'),
     413: refs.error('The body is larger than the limit.'),
     415: refs.error('The body is neither JSON nor YAML.'),
@@ -64,6 +74,38 @@ const cancelSchema: FastifySchema = {
   },
 };
 
+const restartSchema: FastifySchema = {
+  summary: 'Restart a failed or cancelled job',
+  description:
+    'Resumes it where it stopped: what completed is kept (its vars too); what failed, was cancelled or never started runs again, with its retries counted afresh.',
+  tags: ['jobs'],
+  params: JobIdParamsSchema,
+  response: {
+    200: refs.status,
+    400: refs.error('The job is not FAILED or CANCELLED.'),
+    404: refs.error('No job has this id that the caller may see.'),
+  },
+};
+
+const tasksSchema: FastifySchema = {
+  summary: "Page through a job's executions",
+  description:
+    'The top-level executions, or (`parentId`) those under one composite task: a job view shows at most 100 under each.',
+  tags: ['jobs'],
+  params: JobIdParamsSchema,
+  querystring: TaskPageQuerySchema,
+  response: { 200: refs.taskPage, 404: refs.error('No job has this id that the caller may see.') },
+};
+
+const jobLogSchema: FastifySchema = {
+  summary: "Get a job's output",
+  description: 'The output of every task of the job, in the order it was written, secrets masked.',
+  tags: ['jobs'],
+  params: JobIdParamsSchema,
+  querystring: LogQuerySchema,
+  response: { 200: refs.jobLogPage, 404: refs.error('No job has this id that the caller may see.') },
+};
+
 const listSchema: FastifySchema = {
   summary: 'List the jobs the caller may see, newest first',
   tags: ['jobs'],
@@ -87,18 +129,27 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
     app.post<{ Body: SpecText | undefined }>(
       url,
       { schema: submitSchema, validatorCompiler: () => () => true },
-      async (request): Promise<SubmittedJob> => {
+      async (request, reply): Promise<SubmittedJob | string> => {
         const body = request.body;
         if (body === undefined) throw unsupportedMediaType(request.headers['content-type']);
-        return toSubmittedJob(await jobs.submit(request.principal, body.text, body.format), secretPolicy);
+        const { job, waitMs } = await jobs.submit(request.principal, body.text, body.format);
+        if (waitMs === undefined) return toSubmittedJob(job, secretPolicy);
+        const ended = await jobs.waitForEnd(job.id, waitMs);
+        if (ended === undefined) {
+          void reply.status(408);
+          return { error: 'wait timed out', id: job.id } as unknown as SubmittedJob;
+        }
+        // The whole job, not the submission's shape: sent as it is, past the 200 schema.
+        void reply.type('application/json; charset=utf-8');
+        return JSON.stringify(toJobView(ended.job, ended.overview, ended.vars, secretPolicy));
       },
     );
   }
 
   for (const url of ['/job/:id', '/jobs/:id']) {
     app.get<{ Params: { id: string } }>(url, { schema: getSchema }, async (request): Promise<JobView> => {
-      const { job, tasks } = await jobs.get(request.principal, request.params.id);
-      return toJobView(job, tasks, secretPolicy);
+      const { job, overview, vars } = await jobs.get(request.principal, request.params.id);
+      return toJobView(job, overview, vars, secretPolicy);
     });
   }
 
@@ -107,6 +158,40 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
       await jobs.cancel(request.principal, request.params.id);
       return { status: 'OK' };
     });
+  }
+
+  for (const url of ['/job/:id/restart', '/jobs/:id/restart']) {
+    app.put<{ Params: { id: string } }>(url, { schema: restartSchema }, async (request): Promise<Status> => {
+      await jobs.restart(request.principal, request.params.id);
+      return { status: 'OK' };
+    });
+  }
+
+  app.get<{ Params: { id: string }; Querystring: TaskPageQueryString }>(
+    '/jobs/:id/tasks',
+    { schema: tasksSchema },
+    async (request): Promise<TaskPage> => {
+      const { job, page } = await jobs.tasks(request.principal, request.params.id, {
+        page: request.query.page ?? 1,
+        size: request.query.size ?? DEFAULT_TASK_PAGE_SIZE,
+        ...(request.query.parentId === undefined ? {} : { parentId: request.query.parentId }),
+      });
+      return toTaskPage(job, page, secretPolicy);
+    },
+  );
+
+  for (const url of ['/job/:id/log', '/jobs/:id/log']) {
+    app.get<{ Params: { id: string }; Querystring: LogQueryString }>(
+      url,
+      { schema: jobLogSchema },
+      async (request): Promise<LogPage> => {
+        const { job, page } = await jobs.logs(request.principal, request.params.id, {
+          page: request.query.page ?? 1,
+          size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,
+        });
+        return toLogPage(page, jobSecrets(job, secretPolicy));
+      },
+    );
   }
 
   app.get<{ Querystring: PageQueryString }>(

@@ -5,7 +5,7 @@ describe('GET /nodes', () => {
   it('lists workers with their status, queues, last heartbeat and running tasks', async () => {
     const { app, datastore } = await startTestApi();
     const now = Date.now();
-    await datastore.upsertNode({
+    await datastore.nodes.upsert({
       id: 'live',
       hostname: 'a',
       queues: { default: 4, transcoding: 2 },
@@ -13,7 +13,7 @@ describe('GET /nodes', () => {
       startedAt: new Date(now - 60_000).toISOString(),
       lastHeartbeatAt: new Date(now - 1000).toISOString(),
     });
-    await datastore.upsertNode({
+    await datastore.nodes.upsert({
       id: 'gone',
       hostname: 'b',
       queues: { default: 1 },

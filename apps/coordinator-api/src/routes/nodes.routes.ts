@@ -32,7 +32,7 @@ const listSchema: FastifySchema = {
 export function nodesRoutes(app: FastifyInstance, options: { readonly datastore: Datastore }): Promise<void> {
   app.get('/nodes', { schema: listSchema }, async (): Promise<NodeView[]> => {
     const now = Date.now();
-    const nodes = await options.datastore.listNodes();
+    const nodes = await options.datastore.nodes.list();
     return nodes.map((node) => ({ ...node, status: nodeStatus(node, now) }));
   });
   return Promise.resolve();

@@ -1,4 +1,5 @@
-import { newJob, newTask, parseJobSpec, QUEUE, taskChange, type Message } from '@tork/domain';
+import { newJob, parseJobSpec, QUEUE, taskChange, type Message, type Datastore, type Task } from '@tork/domain';
+import { taskFixture } from '@tork/testing';
 import { describe, expect, it } from 'vitest';
 import { json, startTestApi } from '../api.fixture.js';
 
@@ -10,10 +11,10 @@ async function withRunningTask(env: Record<string, string> = {}) {
     parseJobSpec({ name: 'j', tasks: [{ name: 't', image: 'busybox', env }, { image: 'busybox' }] }),
     NOW,
   );
-  await api.datastore.createJob(job);
-  const task = await api.datastore.createTask(newTask(job, 0, 1, NOW));
-  await api.datastore.updateTask(task.id, taskChange('schedule', NOW));
-  await api.datastore.updateTask(task.id, taskChange('start', NOW, { nodeId: 'n1' }));
+  await api.datastore.jobs.create(job);
+  const task = await createTask(api.datastore, taskFixture(job, 0, 1, NOW));
+  await api.datastore.tasks.update(task.id, taskChange('schedule', NOW));
+  await api.datastore.tasks.update(task.id, taskChange('start', NOW, { nodeId: 'n1' }));
   const jobsMessages: Message[] = [];
   await api.broker.subscribe(QUEUE.jobs, (message) => Promise.resolve(void jobsMessages.push(message)), {
     concurrency: 1,
@@ -36,7 +37,7 @@ describe('task routes', () => {
 
   it('cancel on a task that is not running answers 400 "task is not running"', async () => {
     const { app, datastore, task } = await withRunningTask();
-    await datastore.updateTask(task.id, taskChange('complete', NOW, { result: 'done' }));
+    await datastore.tasks.update(task.id, taskChange('complete', NOW, { result: 'done' }));
     const response = await app.inject({ method: 'PUT', url: `/task/${task.id}/cancel` });
     expect(response.statusCode).toBe(400);
     expect(json(response.body)).toEqual({ error: 'task is not running' });
@@ -56,7 +57,7 @@ describe('task routes', () => {
     const ok = await app.inject({ method: 'PUT', url: `/jobs/${job.id}/cancel` });
     expect(ok.statusCode).toBe(200);
     await expect.poll(() => jobsMessages).toEqual([{ type: 'job.cancel', jobId: job.id }]);
-    await datastore.updateJob(job.id, { from: ['PENDING'], patch: { state: 'COMPLETED' } });
+    await datastore.jobs.update(job.id, { from: ['PENDING'], patch: { state: 'COMPLETED' } });
     const ended = await app.inject({ method: 'PUT', url: `/job/${job.id}/cancel` });
     expect(ended.statusCode).toBe(400);
     expect(json(ended.body)).toMatchObject({ error: expect.stringContaining('job is COMPLETED') as unknown });
@@ -66,7 +67,7 @@ describe('task routes', () => {
 
   it('GET /tasks/{id} shows the execution with its steps, secrets redacted', async () => {
     const { app, datastore, task } = await withRunningTask({ API_SECRET: 'sesame', PLAIN: 'visible' });
-    await datastore.updateTask(
+    await datastore.tasks.update(
       task.id,
       taskChange('fail', NOW, {
         error: 'exit code 1: sesame',
@@ -99,7 +100,8 @@ describe('task routes', () => {
 
   it('GET /tasks/{id}/log pages the output oldest first, secrets masked', async () => {
     const { app, datastore, task } = await withRunningTask({ DB_PASSWORD: 'hunter2' });
-    await datastore.appendLogs(
+    await datastore.logs.append(
+      task.jobId,
       Array.from({ length: 30 }, (_, i) => ({
         taskId: task.id,
         number: i + 1,
@@ -128,3 +130,10 @@ describe('task routes', () => {
     await app.close();
   });
 });
+
+/** Stores one execution; answers the stored one. */
+async function createTask(datastore: Datastore, task: Task): Promise<Task> {
+  const [stored] = await datastore.tasks.create([task]);
+  if (stored === undefined) throw new Error('not stored');
+  return stored;
+}

@@ -1,4 +1,4 @@
-import type { SecretPolicy } from '@tork/domain';
+import { secretValues, type SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import {
   LogQuerySchema,
@@ -10,7 +10,7 @@ import {
   type TaskView,
 } from '../schemas.js';
 import type { TaskService } from '../services/task.service.js';
-import { toLogPage, toTaskView } from '../views.js';
+import { jobSecrets, toLogPage, toTaskView } from '../views.js';
 
 export interface TasksRoutesOptions {
   readonly tasks: TaskService;
@@ -62,7 +62,8 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id`,
       { schema: getSchema },
       async (request): Promise<TaskView> => {
-        return toTaskView(await tasks.get(request.principal, request.params.id), secretPolicy);
+        const { task, job } = await tasks.get(request.principal, request.params.id);
+        return toTaskView(task, secretPolicy, { jobSecrets: jobSecrets(job, secretPolicy) });
       },
     );
 
@@ -79,11 +80,11 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
       `${base}/:id/log`,
       { schema: logSchema },
       async (request): Promise<LogPage> => {
-        const { task, page } = await tasks.logs(request.principal, request.params.id, {
+        const { task, job, page } = await tasks.logs(request.principal, request.params.id, {
           page: request.query.page ?? 1,
           size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,
         });
-        return toLogPage(task, page, secretPolicy);
+        return toLogPage(page, [...secretValues(task.spec, secretPolicy), ...jobSecrets(job, secretPolicy)]);
       },
     );
   }

@@ -10,7 +10,7 @@ export function requireAdmin(principal: Principal): void {
  * caller learns nothing of jobs they may not see.
  */
 export async function visibleJob(datastore: Datastore, principal: Principal, id: string): Promise<Job> {
-  const job = isId(id) ? await datastore.getJob(id) : undefined;
+  const job = isId(id) ? await datastore.jobs.get(id) : undefined;
   if (job === undefined || !isJobVisibleTo(job, principal)) throw TorkError.notFound('job', id);
   return job;
 }

@@ -1,4 +1,5 @@
-import { newTask, QUEUE, taskChange, type Message } from '@tork/domain';
+import { QUEUE, taskChange, type Message, type Datastore, type Task } from '@tork/domain';
+import { taskFixture } from '@tork/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { basic, bearer, collect, json, startTestApi, type TestApi } from '../api.fixture.js';
 
@@ -115,9 +116,9 @@ describe('job permissions', () => {
 
   it('hides the tasks and logs of a job one may not see (404), and cancelling its task', async () => {
     const id = await submit(alice, { ...hello, permissions: [{ user: 'erin' }] });
-    const job = await api.datastore.getJob(id);
-    const task = await api.datastore.createTask(newTask(job!, 0, 1, new Date().toISOString()));
-    await api.datastore.updateTask(task.id, taskChange('start', new Date().toISOString(), { nodeId: 'n1' }));
+    const job = await api.datastore.jobs.get(id);
+    const task = await createTask(api.datastore, taskFixture(job!, 0, 1, new Date().toISOString()));
+    await api.datastore.tasks.update(task.id, taskChange('start', new Date().toISOString(), { nodeId: 'n1' }));
 
     for (const url of [`/tasks/${task.id}`, `/task/${task.id}/log`]) {
       const hidden = await get(url, bob);
@@ -153,7 +154,7 @@ describe('job permissions', () => {
     expect(json(nobody.body)['problems']).toEqual([
       { path: 'permissions[1].user', message: 'no user or API key is named "nobody"' },
     ]);
-    expect(await api.datastore.listJobs({ page: 1, size: 10 })).toMatchObject({ totalItems: 0 });
+    expect(await api.datastore.jobs.list({ page: 1, size: 10 })).toMatchObject({ totalItems: 0 });
 
     const created = await api.app.inject({
       method: 'POST',
@@ -166,3 +167,10 @@ describe('job permissions', () => {
     expect((await get(`/jobs/${id}`, key)).statusCode).toBe(200);
   });
 });
+
+/** Stores one execution; answers the stored one. */
+async function createTask(datastore: Datastore, task: Task): Promise<Task> {
+  const [stored] = await datastore.tasks.create([task]);
+  if (stored === undefined) throw new Error('not stored');
+  return stored;
+}

@@ -2,6 +2,7 @@ import {
   encryptSecretEnv,
   errorMessage,
   isJobActive,
+  parseDuration,
   newJob,
   parseJobSpecText,
   QUEUE,
@@ -17,9 +18,26 @@ import {
   type Page,
   type Principal,
   type SecretPolicy,
+  type JobState,
+  type PageQuery,
   type Task,
+  type TaskLogEntry,
+  type TaskOverview,
 } from '@tork/domain';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { visibleJob } from './access.js';
+
+/** Children shown per composite task in a job view; the rest are paged. */
+export const CHILDREN_SHOWN = 100;
+const WAIT_POLL_MS = 100;
+const TERMINAL_JOB_STATES: readonly JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** A job as its view shows it: itself, its executions (bounded) and its context's vars. */
+export interface JobDetails {
+  readonly job: Job;
+  readonly overview: TaskOverview;
+  readonly vars: Record<string, string>;
+}
 
 export interface JobServiceDeps {
   readonly datastore: Datastore;
@@ -36,16 +54,23 @@ export interface JobServiceDeps {
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
-  /** Validates, stores (PENDING, created by the caller) and queues a job. */
-  async submit(principal: Principal, text: string, format: JobSpecFormat): Promise<Job> {
+  /**
+   * Validates, stores (PENDING, created by the caller) and queues a job; with its `wait`, how long
+   * the caller asked to wait for it to end.
+   */
+  async submit(
+    principal: Principal,
+    text: string,
+    format: JobSpecFormat,
+  ): Promise<{ job: Job; waitMs?: number }> {
     if (text.trim() === '')
       throw TorkError.invalid([{ path: 'body', message: 'required: the request body is empty' }]);
     const parsed = parseJobSpecText(text, format, this.deps.policy);
     await this.checkPermissionUsers(parsed);
     const { keyring } = this.deps;
     const spec = keyring === undefined ? parsed : encryptSecretEnv(parsed, this.deps.secretPolicy, keyring);
-    const job = newJob(spec, new Date().toISOString(), principal);
-    await this.deps.datastore.createJob(job);
+    const job = newJob(spec, new Date().toISOString(), { createdBy: principal });
+    await this.deps.datastore.jobs.create(job);
     try {
       await this.deps.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
     } catch (error) {
@@ -57,13 +82,38 @@ export class JobService {
       );
     }
     this.deps.logger.info({ jobId: job.id }, 'job submitted');
-    return job;
+    const waitMs = spec.wait === undefined ? undefined : parseDuration(spec.wait.timeout);
+    return waitMs === undefined ? { job } : { job, waitMs };
   }
 
-  /** A job with its executions; 404 when it does not exist or the caller may not see it. */
-  async get(principal: Principal, id: string): Promise<{ job: Job; tasks: Task[] }> {
+  /** A job with its bounded executions and its context; 404 when it does not exist or the caller may not see it. */
+  async get(principal: Principal, id: string): Promise<JobDetails> {
     const job = await visibleJob(this.deps.datastore, principal, id);
-    return { job, tasks: await this.deps.datastore.listTasks(id) };
+    return this.details(job);
+  }
+
+  /**
+   * Waits until a job ends, reading its events (any API replica sees them), and answers it; undefined
+   * when `timeoutMs` passes first (the job keeps running).
+   */
+  async waitForEnd(id: string, timeoutMs: number): Promise<JobDetails | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let after = 0;
+    for (;;) {
+      const events = await this.deps.datastore.events.list(id, { after, limit: 1000 });
+      after = events.at(-1)?.seq ?? after;
+      const ended = events.some(
+        (event) => event.taskId === undefined && TERMINAL_JOB_STATES.includes(event.state as JobState),
+      );
+      if (ended) {
+        const job = await this.deps.datastore.jobs.get(id);
+        if (job !== undefined && !isJobActive(job.state)) return this.details(job);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      // Many events at once: read on at once; else wait a little.
+      if (events.length < 1000) await sleep(Math.min(WAIT_POLL_MS, left));
+    }
   }
 
   async cancel(principal: Principal, id: string): Promise<void> {
@@ -77,9 +127,46 @@ export class JobService {
     await this.deps.broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: id });
   }
 
+  /** Resumes a failed or cancelled job where it stopped (the scheduler decides what runs again). */
+  async restart(principal: Principal, id: string): Promise<void> {
+    const job = await visibleJob(this.deps.datastore, principal, id);
+    if (job.state !== 'FAILED' && job.state !== 'CANCELLED') {
+      throw new TorkError(
+        'INVALID_STATE',
+        `job is ${job.state}: only a failed or cancelled job can be restarted`,
+      );
+    }
+    await this.deps.broker.publish(QUEUE.jobs, { type: 'job.restart', jobId: id });
+  }
+
   /** The jobs the caller may see, newest first. */
   list(principal: Principal, page: number, size: number): Promise<Page<Job>> {
-    return this.deps.datastore.listJobs({ page, size, visibleTo: principal });
+    return this.deps.datastore.jobs.list({ page, size, visibleTo: principal });
+  }
+
+  /** One page of a job's executions: its top-level ones, or those under one composite task. */
+  async tasks(
+    principal: Principal,
+    id: string,
+    query: PageQuery & { parentId?: string },
+  ): Promise<{ job: Job; page: Page<Task> }> {
+    const job = await visibleJob(this.deps.datastore, principal, id);
+    const page = await this.deps.datastore.tasks.page(job.id, { ...query, parentId: query.parentId ?? null });
+    return { job, page };
+  }
+
+  /** One page of the output of every task of a job, in the order it was written. */
+  async logs(principal: Principal, id: string, query: PageQuery): Promise<{ job: Job; page: Page<TaskLogEntry> }> {
+    const job = await visibleJob(this.deps.datastore, principal, id);
+    return { job, page: await this.deps.datastore.logs.byJob(job.id, query) };
+  }
+
+  private async details(job: Job): Promise<JobDetails> {
+    const [overview, vars] = await Promise.all([
+      this.deps.datastore.tasks.overview(job.id, CHILDREN_SHOWN),
+      this.deps.datastore.jobs.vars(job.id),
+    ]);
+    return { job, overview, vars };
   }
 
   /** Every `user` a permission names must be a stored user or API key. */

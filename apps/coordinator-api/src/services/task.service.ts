@@ -5,6 +5,7 @@ import {
   TorkError,
   type Broker,
   type Datastore,
+  type Job,
   type Page,
   type PageQuery,
   type Principal,
@@ -21,18 +22,18 @@ export interface TaskServiceDeps {
 export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
-  /** The task; 404 when it does not exist or the caller may not see its job. */
-  async get(principal: Principal, id: string): Promise<Task> {
-    const task = isId(id) ? await this.deps.datastore.getTask(id) : undefined;
-    const job = task === undefined ? undefined : await this.deps.datastore.getJob(task.jobId);
+  /** The task and its job; 404 when it does not exist or the caller may not see its job. */
+  async get(principal: Principal, id: string): Promise<{ task: Task; job: Job }> {
+    const task = isId(id) ? await this.deps.datastore.tasks.get(id) : undefined;
+    const job = task === undefined ? undefined : await this.deps.datastore.jobs.get(task.jobId);
     if (task === undefined || job === undefined || !isJobVisibleTo(job, principal))
       throw TorkError.notFound('task', id);
-    return task;
+    return { task, job };
   }
 
   /** Cancelling a task cancels its job: the scheduler stops the container and starts nothing after it. */
   async cancel(principal: Principal, id: string): Promise<void> {
-    const task = await this.get(principal, id);
+    const { task } = await this.get(principal, id);
     if (task.state !== 'RUNNING') throw new TorkError('INVALID_STATE', 'task is not running');
     await this.deps.broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: task.jobId });
   }
@@ -41,8 +42,8 @@ export class TaskService {
     principal: Principal,
     id: string,
     query: PageQuery,
-  ): Promise<{ task: Task; page: Page<TaskLogEntry> }> {
-    const task = await this.get(principal, id);
-    return { task, page: await this.deps.datastore.getLogs(task.id, query) };
+  ): Promise<{ task: Task; job: Job; page: Page<TaskLogEntry> }> {
+    const { task, job } = await this.get(principal, id);
+    return { task, job, page: await this.deps.datastore.logs.byTask(task.id, query) };
   }
 }
