@@ -108,7 +108,9 @@ describe('GET /openapi.json', () => {
     expect(at(taskSpec, 'properties', 'parallel', 'properties', 'tasks', 'items', '$ref')).toBe(
       '#/components/schemas/TaskSpec',
     );
-    expect(at(taskSpec, 'properties', 'each', 'properties', 'task', '$ref')).toBe('#/components/schemas/TaskSpec');
+    expect(at(taskSpec, 'properties', 'each', 'properties', 'task', '$ref')).toBe(
+      '#/components/schemas/TaskSpec',
+    );
   });
 
   it('describes the responses with named schemas', () => {

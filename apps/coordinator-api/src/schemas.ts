@@ -76,9 +76,13 @@ export const TaskViewSchema = Type.Object(
     id: Type.String({ description: 'The execution id: 32 lowercase hex digits.' }),
     jobId: Type.String(),
     parentId: Type.Optional(
-      Type.String({ description: 'The composite task (parallel, each, subjob) it runs under; none at the top level.' }),
+      Type.String({
+        description: 'The composite task (parallel, each, subjob) it runs under; none at the top level.',
+      }),
     ),
-    position: Type.Integer({ description: '1-based place among its siblings: in the job, or under its parent.' }),
+    position: Type.Integer({
+      description: '1-based place among its siblings: in the job, or under its parent.',
+    }),
     kind: Type.Unsafe<TaskKind>({ type: 'string', enum: ['task', 'parallel', 'each', 'subjob'] }),
     attempt: Type.Integer({ description: '1 for the first run, 2 for the first retry, ...' }),
     name: spec.name,
@@ -116,7 +120,10 @@ export const TaskViewSchema = Type.Object(
           kind: Type.Unsafe<FailureKind>({ type: 'string', enum: [...FAILURE_KINDS] }),
           exitCode: Type.Optional(Type.Integer()),
         },
-        { description: 'Why the task failed, for machines: exit, oom, timeout, image, cancelled, worker-lost, rejected, runtime.' },
+        {
+          description:
+            'Why the task failed, for machines: exit, oom, timeout, image, cancelled, worker-lost, rejected, runtime.',
+        },
       ),
     ),
     ...stamps,
@@ -126,7 +133,9 @@ export const TaskViewSchema = Type.Object(
         description: 'What happened to each step: pre tasks, the task itself, post tasks.',
       }),
     ),
-    childCount: Type.Optional(Type.Integer({ description: 'A parallel or each task: how many children it runs.' })),
+    childCount: Type.Optional(
+      Type.Integer({ description: 'A parallel or each task: how many children it runs.' }),
+    ),
     childCounts: Type.Optional(
       Type.Record(Type.String(), Type.Integer(), {
         description: 'A parallel or each task: how many executions under it are in each state.',
@@ -144,7 +153,9 @@ const jobFields = {
   ...stamps,
   description: JobSpecSchema.properties.description,
   tags: JobSpecSchema.properties.tags,
-  parentId: Type.Optional(Type.String({ description: 'A sub-job: the task of the parent job that runs it.' })),
+  parentId: Type.Optional(
+    Type.String({ description: 'A sub-job: the task of the parent job that runs it.' }),
+  ),
   position: Type.Integer({ description: '1-based index of the current top-level task; 0 before the first.' }),
   taskCount: Type.Integer({ description: 'How many top-level tasks the job has.' }),
   result: Type.Optional(
@@ -182,8 +193,12 @@ export const JobViewSchema = Type.Object(
     context: Type.Object(
       {
         inputs: Type.Record(Type.String(), Type.String()),
-        secrets: Type.Record(Type.String(), Type.String(), { description: 'Names only: every value is redacted.' }),
-        tasks: Type.Record(Type.String(), Type.String(), { description: 'Each `var` and the result it stored.' }),
+        secrets: Type.Record(Type.String(), Type.String(), {
+          description: 'Names only: every value is redacted.',
+        }),
+        tasks: Type.Record(Type.String(), Type.String(), {
+          description: 'Each `var` and the result it stored.',
+        }),
       },
       { description: 'What its expressions read.' },
     ),

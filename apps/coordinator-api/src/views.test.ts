@@ -90,7 +90,11 @@ describe('views', () => {
   });
 
   it('show a job with its executions in order', () => {
-    const view = toJobView(job, { tasks: [task, { ...task, id: 'c'.repeat(32), attempt: 2 }], childCounts: {} }, {});
+    const view = toJobView(
+      job,
+      { tasks: [task, { ...task, id: 'c'.repeat(32), attempt: 2 }], childCounts: {} },
+      {},
+    );
 
     expect(view.execution.map((execution) => execution.attempt)).toEqual([1, 2]);
     expect(view.taskCount).toBe(1);
@@ -110,7 +114,11 @@ describe('views', () => {
   });
 
   it('show a composite task with its counts by state, and a child with its parent and item', () => {
-    const parent: Task = { ...task, kind: 'each', spec: { each: { list: '{{ [1] }}', task: { image: 'a' } } } };
+    const parent: Task = {
+      ...task,
+      kind: 'each',
+      spec: { each: { list: '{{ [1] }}', task: { image: 'a' } } },
+    };
     const child: Task = {
       ...task,
       id: 'd'.repeat(32),
@@ -118,7 +126,11 @@ describe('views', () => {
       index: 4,
       bindings: { item: { index: '4', value: 'five' } },
     };
-    const view = toJobView(job, { tasks: [parent, child], childCounts: { [parent.id]: { COMPLETED: 5 } } }, {});
+    const view = toJobView(
+      job,
+      { tasks: [parent, child], childCounts: { [parent.id]: { COMPLETED: 5 } } },
+      {},
+    );
 
     expect(view.execution[0]).toMatchObject({ kind: 'each', childCounts: { COMPLETED: 5 } });
     expect(view.execution[1]).toMatchObject({

@@ -81,7 +81,9 @@ export function toJobView(
     context: {
       inputs: { ...job.inputs },
       secrets: redactAll(job.secrets ?? {}),
-      tasks: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, redactText(value, secrets)])),
+      tasks: Object.fromEntries(
+        Object.entries(vars).map(([name, value]) => [name, redactText(value, secrets)]),
+      ),
     },
     execution: overview.tasks.map((task) =>
       toTaskView(task, policy, { childCounts: overview.childCounts[task.id], jobSecrets: secrets }),
@@ -154,16 +156,20 @@ export function toTaskView(
 }
 
 /** A page of executions, as `GET /jobs/{id}/tasks` shows them. */
-export function toTaskPage(job: Job, page: Page<Task>, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskPage {
+export function toTaskPage(
+  job: Job,
+  page: Page<Task>,
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+): TaskPage {
   const jobSecretValues = jobSecrets(job, policy);
-  return { ...page, items: page.items.map((task) => toTaskView(task, policy, { jobSecrets: jobSecretValues })) };
+  return {
+    ...page,
+    items: page.items.map((task) => toTaskView(task, policy, { jobSecrets: jobSecretValues })),
+  };
 }
 
 /** A page of log entries (of one task, or of a whole job), secrets masked again on the way out. */
-export function toLogPage(
-  page: Page<TaskLogEntry>,
-  secrets: readonly string[],
-): LogPage {
+export function toLogPage(page: Page<TaskLogEntry>, secrets: readonly string[]): LogPage {
   return {
     ...page,
     items: page.items.map((entry) => ({

@@ -129,7 +129,11 @@ async function giveUp(
   const error_ = `internal error: the scheduler could not handle a ${message.type} message (its log has the details)`;
   if ('taskId' in message && 'jobId' in message) {
     await runner.run([
-      { type: 'updateTask', taskId: message.taskId, change: taskChange('fail', ctx.now(), { error: error_ }) },
+      {
+        type: 'updateTask',
+        taskId: message.taskId,
+        change: taskChange('fail', ctx.now(), { error: error_ }),
+      },
       { type: 'then', event: { type: 'task.failed', jobId: message.jobId, taskId: message.taskId } },
     ]);
     return;

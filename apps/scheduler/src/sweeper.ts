@@ -43,7 +43,11 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
  * - the RUNNING tasks of a dead worker run again elsewhere;
  * - jobs past their `autoDelete` time are deleted.
  */
-export async function sweep(ctx: SchedulerContext, runner: WorkflowRunner, options: SweepOptions): Promise<void> {
+export async function sweep(
+  ctx: SchedulerContext,
+  runner: WorkflowRunner,
+  options: SweepOptions,
+): Promise<void> {
   const { jobs, tasks } = ctx.datastore;
   const now = Date.parse(ctx.now());
   const nowIso = new Date(now).toISOString();
@@ -64,9 +68,16 @@ export async function sweep(ctx: SchedulerContext, runner: WorkflowRunner, optio
     await ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
   }
 
-  const unsent = await tasks.find({ states: ['SCHEDULED'], unpublishedBy: lostBefore, limit: options.batchSize });
+  const unsent = await tasks.find({
+    states: ['SCHEDULED'],
+    unpublishedBy: lostBefore,
+    limit: options.batchSize,
+  });
   for (const task of unsent) {
-    ctx.logger.warn({ taskId: task.id, scheduledAt: task.scheduledAt }, 'scheduled task was never sent; sending it');
+    ctx.logger.warn(
+      { taskId: task.id, scheduledAt: task.scheduledAt },
+      'scheduled task was never sent; sending it',
+    );
     await runner.send(task);
   }
 
@@ -86,7 +97,11 @@ export async function sweep(ctx: SchedulerContext, runner: WorkflowRunner, optio
     await runner.send(task);
   }
 
-  const lostJobs = await jobs.find({ states: ['PENDING'], createdBefore: lostBefore, limit: options.batchSize });
+  const lostJobs = await jobs.find({
+    states: ['PENDING'],
+    createdBefore: lostBefore,
+    limit: options.batchSize,
+  });
   for (const job of lostJobs) await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
 
   const overdue = await tasks.find({ states: ['RUNNING'], deadlineBy: nowIso, limit: options.batchSize });

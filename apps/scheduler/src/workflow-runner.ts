@@ -66,7 +66,10 @@ export class WorkflowRunner {
       case 'job.restart': {
         const job = await jobs.get(event.jobId);
         if (job === undefined) return undefined;
-        const [topLevel, context] = await Promise.all([tasks.list(job.id, { parentId: null }), this.context(job)]);
+        const [topLevel, context] = await Promise.all([
+          tasks.list(job.id, { parentId: null }),
+          this.context(job),
+        ]);
         return { type: event.type, job, tasks: topLevel, context };
       }
       case 'job.ended': {
@@ -91,14 +94,23 @@ export class WorkflowRunner {
         if (job === undefined || task === undefined) return undefined;
         const { promoted } = event;
         if (promoted !== undefined)
-          await this.dispatch(job, promoted, promoted.kind === 'task' ? EMPTY_CONTEXT : await this.context(job));
+          await this.dispatch(
+            job,
+            promoted,
+            promoted.kind === 'task' ? EMPTY_CONTEXT : await this.context(job),
+          );
         if (task.parentId !== undefined) {
           const parent = event.parent ?? (await tasks.get(task.parentId));
           return { type: event.type, job, task, ...(parent === undefined ? {} : { parent }) };
         }
         // The context is read only for what needs it: a next task's expressions, or the job's output.
         const needsContext = task.index + 1 < job.tasks.length || job.output !== undefined;
-        return { type: event.type, job, task, context: needsContext ? await this.context(job) : EMPTY_CONTEXT };
+        return {
+          type: event.type,
+          job,
+          task,
+          context: needsContext ? await this.context(job) : EMPTY_CONTEXT,
+        };
       }
       case 'task.checkStart': {
         const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
@@ -112,7 +124,10 @@ export class WorkflowRunner {
       case 'task.restart': {
         const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
         if (job === undefined || task === undefined) return undefined;
-        const [children, context] = await Promise.all([tasks.list(job.id, { parentId: task.id }), this.context(job)]);
+        const [children, context] = await Promise.all([
+          tasks.list(job.id, { parentId: task.id }),
+          this.context(job),
+        ]);
         return { type: event.type, job, task, children, context };
       }
     }
@@ -193,14 +208,19 @@ export class WorkflowRunner {
   }
 
   /** Stores executions in chunks and hands on each stored one as its state says. */
-  private async createTasks(effect: Extract<Effect, { type: 'createTasks' }>, events: WorkflowEvent[]): Promise<void> {
+  private async createTasks(
+    effect: Extract<Effect, { type: 'createTasks' }>,
+    events: WorkflowEvent[],
+  ): Promise<void> {
     let chunk: Task[] = [];
     const flush = async (): Promise<void> => {
       const stored = await this.ctx.datastore.tasks.create(chunk);
       chunk = [];
       for (const task of stored)
         if (task.state === 'FAILED') events.push({ type: 'task.failed', jobId: task.jobId, taskId: task.id });
-      const live = stored.filter((task) => task.state === 'PENDING' || (task.state === 'RUNNING' && task.kind !== 'task'));
+      const live = stored.filter(
+        (task) => task.state === 'PENDING' || (task.state === 'RUNNING' && task.kind !== 'task'),
+      );
       if (effect.dispatch === 'queue') {
         for (const task of live) await this.dispatchLater(task);
         return;
@@ -232,7 +252,11 @@ export class WorkflowRunner {
       this.ctx.retryTimers.schedule(task);
       return;
     }
-    await this.ctx.broker.publish(QUEUE.pending, { type: 'task.pending', jobId: task.jobId, taskId: task.id });
+    await this.ctx.broker.publish(QUEUE.pending, {
+      type: 'task.pending',
+      jobId: task.jobId,
+      taskId: task.id,
+    });
   }
 
   /** Marks a PENDING task SCHEDULED and sends it to its work queue, then records the broker's confirm. */

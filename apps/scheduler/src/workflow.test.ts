@@ -52,7 +52,13 @@ describe('scheduler: the job language', () => {
         const run = message.task;
         runs.push(run);
         const reply = answer(run);
-        await broker.publish(QUEUE.started, { type: 'task.started', jobId: run.jobId, taskId: run.id, nodeId: NODE, at: now() });
+        await broker.publish(QUEUE.started, {
+          type: 'task.started',
+          jobId: run.jobId,
+          taskId: run.id,
+          nodeId: NODE,
+          at: now(),
+        });
         if (reply === 'hang') return;
         running += 1;
         mostRunning = Math.max(mostRunning, running);
@@ -83,7 +89,9 @@ describe('scheduler: the job language', () => {
       if (job !== undefined && states.includes(job.state)) return job;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    throw new Error(`job ${jobId} never reached ${states.join('/')}: ${(await datastore.jobs.get(jobId))?.state}`);
+    throw new Error(
+      `job ${jobId} never reached ${states.join('/')}: ${(await datastore.jobs.get(jobId))?.state}`,
+    );
   }
 
   const children = (job: Job, parent: Task | undefined): Promise<Task[]> =>
@@ -120,13 +128,24 @@ describe('scheduler: the job language', () => {
   it('fails a parallel task and its job when a child fails, naming the child, and cancels the others', async () => {
     await worker((run) => (run.spec.name === 'bad' ? { error: 'exit code 3', delayMs: 20 } : 'hang'));
     const job = await submit({
-      tasks: [{ parallel: { tasks: [{ name: 'slow', image: 'busybox' }, { name: 'bad', image: 'busybox' }] } }],
+      tasks: [
+        {
+          parallel: {
+            tasks: [
+              { name: 'slow', image: 'busybox' },
+              { name: 'bad', image: 'busybox' },
+            ],
+          },
+        },
+      ],
     });
     const done = await until(job.id, ['FAILED', 'COMPLETED']);
     expect(done.error).toBe('"bad" failed: exit code 3');
     const [parent] = await children(job, undefined);
     expect(parent).toMatchObject({ state: 'FAILED', error: '"bad" failed: exit code 3' });
-    await expect.poll(async () => (await children(job, parent)).map((task) => task.state)).toEqual(['CANCELLED', 'FAILED']);
+    await expect
+      .poll(async () => (await children(job, parent)).map((task) => task.state))
+      .toEqual(['CANCELLED', 'FAILED']);
   });
 
   it("runs an each's items at most `concurrency` at a time, each with its item, and stores their vars", async () => {
@@ -155,7 +174,9 @@ describe('scheduler: the job language', () => {
 
   it('completes an each over an empty list at once, and fails one whose list is not a list, clearly', async () => {
     await worker(() => ({ result: 'ok' }));
-    const empty = await submit({ tasks: [{ each: { list: '{{ [] }}', task: { image: 'busybox' } } }, { image: 'busybox' }] });
+    const empty = await submit({
+      tasks: [{ each: { list: '{{ [] }}', task: { image: 'busybox' } } }, { image: 'busybox' }],
+    });
     expect((await until(empty.id, ['COMPLETED', 'FAILED'])).state).toBe('COMPLETED');
 
     const wrong = await submit({ tasks: [{ each: { list: '{{ inputs }}', task: { image: 'busybox' } } }] });
@@ -183,7 +204,12 @@ describe('scheduler: the job language', () => {
     const [parent] = await children(job, undefined);
     expect(parent).toMatchObject({ kind: 'subjob', state: 'COMPLETED', result: 'data' });
     const sub = await datastore.jobs.get(parent?.subjobId ?? '');
-    expect(sub).toMatchObject({ name: 'child job', parentId: parent?.id, state: 'COMPLETED', result: 'data' });
+    expect(sub).toMatchObject({
+      name: 'child job',
+      parentId: parent?.id,
+      state: 'COMPLETED',
+      result: 'data',
+    });
   });
 
   it('fails the parent task when its subjob fails, and nests subjobs', async () => {
@@ -198,7 +224,10 @@ describe('scheduler: the job language', () => {
   it('completes a detached subjob task at once, without waiting for its job', async () => {
     await worker((run) => (run.spec.name === 'background' ? 'hang' : { result: 'ok' }));
     const job = await submit({
-      tasks: [{ subjob: { detached: true, tasks: [{ name: 'background', image: 'busybox' }] } }, { image: 'busybox' }],
+      tasks: [
+        { subjob: { detached: true, tasks: [{ name: 'background', image: 'busybox' }] } },
+        { image: 'busybox' },
+      ],
     });
     expect((await until(job.id, ['COMPLETED', 'FAILED'])).state).toBe('COMPLETED');
   });
@@ -254,7 +283,14 @@ describe('scheduler: the job language', () => {
       output: '{{ tasks.a }}/{{ tasks.b }}',
       tasks: [
         { name: 'a', var: 'a', image: 'busybox' },
-        { parallel: { tasks: [{ name: 'b', var: 'b', image: 'busybox' }, { name: 'flaky', image: 'busybox' }] } },
+        {
+          parallel: {
+            tasks: [
+              { name: 'b', var: 'b', image: 'busybox' },
+              { name: 'flaky', image: 'busybox' },
+            ],
+          },
+        },
         { name: 'after', image: 'busybox' },
       ],
     });

@@ -1,9 +1,13 @@
 import {
+  decodeMessage,
+  encodeMessage,
   errorMessage,
+  maskPayload,
   type Broker,
   type Delivery,
   type Message,
   type MessageHandler,
+  type PublishOptions,
   type SubscribeOptions,
   type Subscription,
 } from '@tork/domain';
@@ -11,9 +15,21 @@ import {
 const DEFAULT_MAX_DELIVERIES = 5;
 
 interface Envelope {
-  readonly message: Message;
+  /** The message as it travels: encoded, so that every delivery is decoded as a real broker's is. */
+  readonly bytes: Buffer;
   readonly attempt: number;
+  readonly priority: number;
 }
+
+/** A message no handler could read, kept as it came. */
+export interface DeadLetter {
+  readonly queue: string;
+  readonly reason: string;
+  readonly payload: string;
+}
+
+/** Dead letters kept, oldest dropped first. */
+const MAX_DEAD_LETTERS = 1000;
 
 interface Consumer {
   readonly handler: MessageHandler;
@@ -26,6 +42,13 @@ class MemoryQueue {
   readonly backlog: Envelope[] = [];
   readonly consumers: Consumer[] = [];
   private next = 0;
+
+  /** Higher priorities first; in the order they came within one priority. */
+  enqueue(envelope: Envelope): void {
+    let at = this.backlog.length;
+    while (at > 0 && (this.backlog[at - 1]?.priority ?? 0) < envelope.priority) at--;
+    this.backlog.splice(at, 0, envelope);
+  }
 
   /** Round-robin over consumers with a free slot. */
   pickConsumer(): Consumer | undefined {
@@ -47,23 +70,31 @@ class MemoryQueue {
 export interface InMemoryBrokerOptions {
   /** Told of handler failures and give-ups, which the broker otherwise keeps to itself. */
   readonly onError?: (queue: string, message: Message, error: unknown) => void;
+  /** Told of a message that did not decode, which is kept in `deadLetters` instead of handled. */
+  readonly onDeadLetter?: (letter: DeadLetter) => void;
 }
 
 /**
- * A broker within one process, for standalone mode and tests. Messages are copied through JSON
- * as they would be on the wire; a message whose handler rejects before it was acknowledged is
+ * A broker within one process, for standalone mode and tests. Messages are encoded and decoded
+ * as they would be on the wire (one that does not decode is kept as a dead letter); higher
+ * priorities are taken first; a message whose handler rejects before it was acknowledged is
  * delivered again up to `maxDeliveries`. Nothing survives a restart.
  */
 export class InMemoryBroker implements Broker {
   private readonly queues = new Map<string, MemoryQueue>();
   private closed = false;
+  readonly deadLetters: DeadLetter[] = [];
 
   constructor(private readonly options: InMemoryBrokerOptions = {}) {}
 
-  publish(queue: string, message: Message): Promise<void> {
+  publish(queue: string, message: Message, options: PublishOptions = {}): Promise<void> {
+    return this.publishBytes(queue, encodeMessage(message), options.priority ?? 0);
+  }
+
+  /** Puts bytes on a queue as they are, as a process speaking another format would. */
+  publishBytes(queue: string, bytes: Buffer, priority = 0): Promise<void> {
     if (this.closed) return Promise.reject(new Error('broker is closed'));
-    const copy = JSON.parse(JSON.stringify(message)) as Message;
-    this.queue(queue).backlog.push({ message: copy, attempt: 1 });
+    this.queue(queue).enqueue({ bytes, attempt: 1, priority });
     this.dispatch(queue);
     return Promise.resolve();
   }
@@ -131,6 +162,15 @@ export class InMemoryBroker implements Broker {
   }
 
   private async deliver(name: string, consumer: Consumer, envelope: Envelope): Promise<void> {
+    const decoded = decodeMessage(envelope.bytes);
+    if (!decoded.ok) {
+      const letter = { queue: name, reason: decoded.reason, payload: maskPayload(envelope.bytes) };
+      this.deadLetters.push(letter);
+      if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
+      this.options.onDeadLetter?.(letter);
+      return;
+    }
+    const message = decoded.message;
     const settled = { acknowledged: false };
     const delivery: Delivery = {
       attempt: envelope.attempt,
@@ -139,21 +179,17 @@ export class InMemoryBroker implements Broker {
       },
     };
     try {
-      await consumer.handler(envelope.message, delivery);
+      await consumer.handler(message, delivery);
     } catch (error) {
-      this.options.onError?.(name, envelope.message, error);
+      this.options.onError?.(name, message, error);
       if (settled.acknowledged) return; // let go of before it failed: never delivered again
       const maxDeliveries = consumer.options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
       if (envelope.attempt < maxDeliveries && !this.closed) {
-        this.queue(name).backlog.push({ message: envelope.message, attempt: envelope.attempt + 1 });
+        this.queue(name).enqueue({ ...envelope, attempt: envelope.attempt + 1 });
         return;
       }
-      await consumer.options.onGiveUp?.(envelope.message, error).catch((giveUpError: unknown) => {
-        this.options.onError?.(
-          name,
-          envelope.message,
-          new Error(`giving up failed: ${errorMessage(giveUpError)}`),
-        );
+      await consumer.options.onGiveUp?.(message, error).catch((giveUpError: unknown) => {
+        this.options.onError?.(name, message, new Error(`giving up failed: ${errorMessage(giveUpError)}`));
       });
     }
   }

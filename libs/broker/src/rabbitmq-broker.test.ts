@@ -4,7 +4,14 @@ import { createServer, Socket, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { connect, type ChannelModel } from 'amqplib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { QUEUE, workerQueue, type Logger, type Message, type MessageHandler } from '@tork/domain';
+import {
+  encodeMessage,
+  QUEUE,
+  workerQueue,
+  type Logger,
+  type Message,
+  type MessageHandler,
+} from '@tork/domain';
 import {
   brokerContract,
   deferred,
@@ -138,13 +145,57 @@ describeWithService(
       const raw = await channel.get(`${prefix}${jobs}`, { noAck: true });
       await channel.close();
       if (raw === false) throw new Error('the message is not in the queue');
-      expect(JSON.parse(raw.content.toString('utf8'))).toEqual(jobMessage('typed'));
+      expect(JSON.parse(raw.content.toString('utf8'))).toEqual({ v: 1, ...jobMessage('typed') });
       expect(raw.properties).toMatchObject({
         contentType: 'application/json',
         type: 'job.submitted',
         deliveryMode: 2,
         headers: { 'x-tork-attempt': 1 },
       });
+    });
+
+    it('keeps a delivery that is not a message of this version on the dead-letter queue, and goes on', async () => {
+      const jobs = queue(QUEUE.jobs);
+      const deadLetters = queue(QUEUE.deadLetters);
+      const broker = await open();
+      const received: Message[] = [];
+      await broker.subscribe(jobs, record(received, []), { concurrency: 1 });
+      const channel = await admin.createChannel();
+      for (const body of [
+        'not json',
+        '{"v":1,"type":"job.submitted"}',
+        '{"v":9,"type":"job.submitted","jobId":"x"}',
+      ])
+        channel.sendToQueue(`${prefix}${jobs}`, Buffer.from(body), { persistent: true });
+      await broker.publish(jobs, jobMessage('after'));
+
+      await waitUntil('the good message', () => received.length === 1);
+      expect(received).toEqual([jobMessage('after')]);
+      await expect
+        .poll(async () => (await checkQueue(`${prefix}${deadLetters}`)).messageCount, { timeout: 5000 })
+        .toBe(3);
+      const letter = await channel.get(`${prefix}${deadLetters}`, { noAck: true });
+      await channel.close();
+      if (letter === false) throw new Error('no dead letter');
+      expect(letter.content.toString()).toBe('not json');
+      expect(letter.properties.headers).toMatchObject({ 'x-tork-queue': jobs, 'x-tork-reason': 'not JSON' });
+    });
+
+    it('uses a work queue an older version declared without priorities as it is', async () => {
+      const work = queue('legacy-work');
+      const channel = await admin.createChannel();
+      await channel.assertQueue(`${prefix}${work}`, { durable: true });
+      await channel.close();
+      const broker = await open();
+
+      await broker.publish(work, jobMessage('low'), { priority: 1 });
+      const received: Message[] = [];
+      await broker.subscribe(work, record(received, []), { concurrency: 1 });
+      await broker.publish(work, jobMessage('high'), { priority: 9 });
+
+      await waitUntil('both messages', () => received.length === 2);
+      expect(received).toEqual([jobMessage('low'), jobMessage('high')]);
+      expect(await broker.healthCheck()).toBeUndefined();
     });
 
     it('publishes again to a queue deleted behind its back instead of losing the message', async () => {
@@ -210,14 +261,15 @@ describeWithService(
       ).rejects.toThrow(/worker queue/);
     });
 
-    it('drops a delivery that is not a JSON message, logging it, and goes on with the next', async () => {
+    it('logs a delivery that is not a message, shape only, and goes on with the next', async () => {
       const jobs = queue(QUEUE.jobs);
+      queue(QUEUE.deadLetters);
       const name = `${prefix}${jobs}`;
       const channel = await admin.createChannel();
       await channel.assertQueue(name, { durable: true });
       channel.sendToQueue(name, Buffer.from('{not json'));
       channel.sendToQueue(name, Buffer.from('{"no":"type"}'));
-      channel.sendToQueue(name, Buffer.from(JSON.stringify(jobMessage('good'))));
+      channel.sendToQueue(name, encodeMessage(jobMessage('good')));
       await channel.close();
       const logs: LogEntry[] = [];
       const broker = await open({ logger: recordingLogger(logs) });
@@ -229,8 +281,8 @@ describeWithService(
 
       expect(received).toEqual([jobMessage('good')]);
       expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.message)).toEqual([
-        'dropping a delivery that is not a JSON message with a type',
-        'dropping a delivery that is not a JSON message with a type',
+        'a delivery that is not a message of this version goes to the dead-letter queue',
+        'a delivery that is not a message of this version goes to the dead-letter queue',
       ]);
       expect(await checkQueue(name)).toEqual({ messageCount: 0, consumerCount: 1 });
     });
@@ -241,8 +293,8 @@ describeWithService(
       const channel = await admin.createChannel();
       await channel.assertQueue(name, { durable: true });
       const headers = (attempt: number) => ({ headers: { 'x-tork-attempt': attempt } });
-      channel.sendToQueue(name, Buffer.from(JSON.stringify(jobMessage('crashed-once'))), headers(1));
-      channel.sendToQueue(name, Buffer.from(JSON.stringify(jobMessage('crashed-thrice'))), headers(3));
+      channel.sendToQueue(name, encodeMessage(jobMessage('crashed-once')), headers(1));
+      channel.sendToQueue(name, encodeMessage(jobMessage('crashed-thrice')), headers(3));
       // A consumer takes both and dies without acknowledging: RabbitMQ marks them redelivered.
       for (let n = 0; n < 2; n++) {
         const taken = await channel.get(name, { noAck: false });

@@ -31,7 +31,11 @@ import {
   type Options,
 } from 'amqplib';
 import {
+  decodeMessage,
+  encodeMessage,
   errorMessage,
+  isReservedQueue,
+  maskPayload,
   QUEUE,
   silentLogger,
   TorkError,
@@ -40,6 +44,7 @@ import {
   type Logger,
   type Message,
   type MessageHandler,
+  type PublishOptions,
   type SubscribeOptions,
   type Subscription,
 } from '@tork/domain';
@@ -75,7 +80,14 @@ interface QueueShape {
   readonly options: Options.AssertQueue;
   /** Deleted with its last consumer, so never remembered as declared. */
   readonly transient: boolean;
+  /** A work queue: consumers take its messages by priority (`x-max-priority`). */
+  readonly priority: boolean;
 }
+
+/** The highest priority a task may have (its spec's `priority`, 0-9). */
+const MAX_PRIORITY = 9;
+/** RabbitMQ's reply to a declaration whose arguments differ from the existing queue's. */
+const PRECONDITION_FAILED = 406;
 
 /**
  * How a queue is declared, decided from its name alone so that every process declares it alike
@@ -87,13 +99,54 @@ interface QueueShape {
 function queueShape(queue: string, heartbeatQueueTtlMs: number): QueueShape {
   if (queue.startsWith(WORKER_QUEUE_PREFIX)) {
     const options = { durable: true, autoDelete: true, arguments: { 'x-expires': WORKER_QUEUE_EXPIRES_MS } };
-    return { transient: true, options };
+    return { transient: true, priority: false, options };
   }
   if (queue === QUEUE.heartbeat) {
     const options = { durable: true, arguments: { 'x-message-ttl': heartbeatQueueTtlMs } };
-    return { transient: false, options };
+    return { transient: false, priority: false, options };
   }
-  return { transient: false, options: { durable: true } };
+  if (isReservedQueue(queue)) return { transient: false, priority: false, options: { durable: true } };
+  const options = { durable: true, arguments: { 'x-max-priority': MAX_PRIORITY } };
+  return { transient: false, priority: true, options };
+}
+
+/**
+ * Declares a queue on a channel of its own, as its shape says. A work queue that an older version
+ * declared without priorities answers PRECONDITION_FAILED (and closes that channel): it is then used
+ * as it is, its priorities ignored, until it is deleted and declared again (the README's upgrade path).
+ * Answers whether the queue takes priorities.
+ */
+async function declareQueue(
+  connection: ChannelModel,
+  name: string,
+  shape: QueueShape,
+  logger: Logger,
+): Promise<boolean> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined); // a refused declaration closes it: answered below
+  try {
+    await channel.assertQueue(name, shape.options);
+    return shape.priority;
+  } catch (error) {
+    if (!shape.priority || !isPreconditionFailed(error)) throw error;
+  } finally {
+    await closeQuietly(channel);
+  }
+  const check = await connection.createChannel();
+  try {
+    await check.checkQueue(name);
+  } finally {
+    await closeQuietly(check);
+  }
+  logger.warn(
+    { queue: name },
+    'the queue exists without priorities (declared by an older version): task priorities are ignored on it until it is deleted and declared again',
+  );
+  return false;
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === PRECONDITION_FAILED;
 }
 
 interface Settings {
@@ -111,7 +164,9 @@ interface ConsumerHost {
   readonly logger: Logger;
   readonly settings: Settings;
   connection(): ChannelModel | undefined;
-  republish(queue: string, type: string, body: Buffer, attempt: number): Promise<void>;
+  republish(queue: string, type: string, body: Buffer, attempt: number, priority: number): Promise<void>;
+  /** Keeps a delivery no handler can read on the dead-letter queue, as it came. */
+  deadLetter(queue: string, body: Buffer, reason: string): Promise<void>;
   forget(consumer: QueueConsumer): void;
 }
 
@@ -154,7 +209,12 @@ export class RabbitMqBroker implements Broker {
       logger: this.logger,
       settings: this.settings,
       connection: () => this.connection,
-      republish: (queue, type, body, attempt) => this.send(queue, type, body, attempt),
+      republish: (queue, type, body, attempt, priority) => this.send(queue, type, body, attempt, priority),
+      deadLetter: (queue, body, reason) =>
+        this.send(QUEUE.deadLetters, 'dead-letter', body, 1, 0, {
+          'x-tork-queue': queue,
+          'x-tork-reason': reason,
+        }),
       forget: (consumer) => {
         this.consumers.delete(consumer);
       },
@@ -168,9 +228,9 @@ export class RabbitMqBroker implements Broker {
     return broker;
   }
 
-  async publish(queue: string, message: Message): Promise<void> {
+  async publish(queue: string, message: Message, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw closedError();
-    await this.send(queue, message.type, Buffer.from(JSON.stringify(message)), 1);
+    await this.send(queue, message.type, encodeMessage(message), 1, options.priority ?? 0);
   }
 
   async subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {
@@ -344,7 +404,14 @@ export class RabbitMqBroker implements Broker {
    * lost under the publish is waited out (up to outageWaitMs) and the publish made again: at least
    * once, never silently dropped. A refusal by RabbitMQ (nack, declaration refused) rejects at once.
    */
-  private async send(queue: string, type: string, body: Buffer, attempt: number): Promise<void> {
+  private async send(
+    queue: string,
+    type: string,
+    body: Buffer,
+    attempt: number,
+    priority: number,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     const name = this.physical(queue);
     const shape = queueShape(queue, this.settings.heartbeatQueueTtlMs);
     const deadline = Date.now() + this.settings.outageWaitMs;
@@ -354,10 +421,12 @@ export class RabbitMqBroker implements Broker {
       try {
         const channel = await this.publisherChannel(connection);
         if (shape.transient || !this.declared.has(name)) {
-          await channel.assertQueue(name, shape.options);
+          // A work queue is declared on a channel of its own: a refusal closes the channel it came on.
+          if (shape.priority) await declareQueue(connection, name, shape, this.logger);
+          else await channel.assertQueue(name, shape.options);
           if (!shape.transient && this.connection === connection) this.declared.add(name);
         }
-        await this.confirm(channel, name, type, body, attempt);
+        await this.confirm(channel, name, type, body, { attempt, priority, headers });
         return;
       } catch (error) {
         if (this.closed) throw closedError();
@@ -392,7 +461,7 @@ export class RabbitMqBroker implements Broker {
     name: string,
     type: string,
     body: Buffer,
-    attempt: number,
+    meta: { attempt: number; priority: number; headers: Readonly<Record<string, string>> },
   ): Promise<void> {
     const messageId = randomUUID();
     const pending = { returned: false };
@@ -415,7 +484,8 @@ export class RabbitMqBroker implements Broker {
             contentType: CONTENT_TYPE,
             type,
             messageId,
-            headers: { [ATTEMPT_HEADER]: attempt },
+            ...(meta.priority > 0 ? { priority: meta.priority } : {}),
+            headers: { ...meta.headers, [ATTEMPT_HEADER]: meta.attempt },
           },
           (error: unknown) => {
             settle(error);
@@ -528,6 +598,8 @@ class QueueConsumer {
     if (this.closing || this.live?.open === true) return;
     const connection = this.host.connection();
     if (connection === undefined) return; // the reconnection attaches every subscription
+    // A work queue is declared first on a channel of its own: a refusal would close this one.
+    if (this.shape.priority) await declareQueue(connection, this.name, this.shape, this.logger);
     const channel = await connection.createChannel();
     const live: Live = { channel, open: true, consumerTag: undefined, held: [] };
     channel.on('error', (error: unknown) => {
@@ -537,7 +609,7 @@ class QueueConsumer {
       this.channelClosed(live);
     });
     try {
-      await channel.assertQueue(this.name, this.shape.options);
+      if (!this.shape.priority) await channel.assertQueue(this.name, this.shape.options);
       await channel.prefetch(this.manualAck ? 1 : this.options.concurrency);
     } catch (error) {
       await closeQuietly(channel);
@@ -640,15 +712,27 @@ class QueueConsumer {
   }
 
   private async handle(live: Live, delivery: ConsumeMessage): Promise<void> {
-    const message = parseMessage(delivery.content);
-    if (message === undefined) {
+    const decoded = decodeMessage(delivery.content);
+    if (!decoded.ok) {
+      // Never handled, never the cause of an unrelated failure: kept where an operator can look.
       this.logger.error(
-        { body: delivery.content.toString('utf8', 0, 200) },
-        'dropping a delivery that is not a JSON message with a type',
+        {
+          type: delivery.properties.type as unknown,
+          reason: decoded.reason,
+          payload: maskPayload(delivery.content),
+        },
+        'a delivery that is not a message of this version goes to the dead-letter queue',
       );
-      this.settle(live, delivery, 'ack');
+      try {
+        await this.host.deadLetter(this.queue, delivery.content, decoded.reason);
+        this.settle(live, delivery, 'ack');
+      } catch (error) {
+        this.logger.warn({ err: errorMessage(error) }, 'could not keep a dead letter; returning it');
+        this.settle(live, delivery, 'requeue');
+      }
       return;
     }
+    const message = decoded.message;
     let attempt = attemptOf(delivery);
     if (delivery.fields.redelivered) {
       // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
@@ -691,7 +775,7 @@ class QueueConsumer {
   /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */
   private async requeue(live: Live, delivery: ConsumeMessage, type: string, attempt: number): Promise<void> {
     try {
-      await this.host.republish(this.queue, type, delivery.content, attempt);
+      await this.host.republish(this.queue, type, delivery.content, attempt, priorityOf(delivery));
     } catch (error) {
       // Back to RabbitMQ, which delivers it again marked redelivered: counted as a further attempt.
       this.logger.warn(
@@ -728,16 +812,9 @@ class QueueConsumer {
   }
 }
 
-function parseMessage(content: Buffer): Message | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(content.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || !('type' in value) || typeof value.type !== 'string')
-    return undefined;
-  return value as Message;
+function priorityOf(delivery: ConsumeMessage): number {
+  const value: unknown = delivery.properties.priority;
+  return typeof value === 'number' && Number.isInteger(value) ? value : 0;
 }
 
 function attemptOf(delivery: ConsumeMessage): number {

@@ -201,7 +201,8 @@ export const TaskSpecSchema = Type.Recursive(
           Type.String({
             minLength: 1,
             maxLength: SPEC_LIMITS.varLength,
-            description: "Stores the task's result in the job's context as `tasks.<var>`; may use expressions.",
+            description:
+              "Stores the task's result in the job's context as `tasks.<var>`; may use expressions.",
           }),
         ),
         if: Type.Optional(expression('An expression: the task is skipped when it evaluates to `false`.')),
@@ -227,7 +228,11 @@ export const TaskSpecSchema = Type.Recursive(
               }),
               task: Self,
               var: Type.Optional(
-                Type.String({ minLength: 1, maxLength: 64, description: 'The loop variable (default `item`).' }),
+                Type.String({
+                  minLength: 1,
+                  maxLength: 64,
+                  description: 'The loop variable (default `item`).',
+                }),
               ),
               concurrency: Type.Optional(
                 Type.Integer({ minimum: 1, description: 'At most this many items run at once.' }),
@@ -301,7 +306,9 @@ export const JobSpecSchema = Type.Object(
     }),
     inputs: Type.Optional(StringMapSchema('Values the tasks read as `{{ inputs.<name> }}`.')),
     secrets: Type.Optional(
-      StringMapSchema('Values the tasks read as `{{ secrets.<name> }}`; never shown, masked in every output.'),
+      StringMapSchema(
+        'Values the tasks read as `{{ secrets.<name> }}`; never shown, masked in every output.',
+      ),
     ),
     output: Type.Optional(expression("An expression: the job's result when it completes.")),
     defaults: Type.Optional(JobDefaultsSchema),
@@ -316,7 +323,8 @@ export const JobSpecSchema = Type.Object(
       Type.Array(PermissionSpecSchema, {
         minItems: 1,
         maxItems: SPEC_LIMITS.permissions,
-        description: 'Who besides its creator and admins may see, cancel and restart the job (default: everyone).',
+        description:
+          'Who besides its creator and admins may see, cancel and restart the job (default: everyone).',
       }),
     ),
   },

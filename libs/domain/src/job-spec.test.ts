@@ -448,7 +448,10 @@ describe('parseJobSpec: the job language', () => {
         { name: 'hi {{ inputs.who }}', image: 'busybox', var: 'first', if: '{{ true }}' },
         { parallel: { tasks: [{ image: 'busybox' }, { image: 'busybox', env: { N: 1 } }] } },
         { each: { list: 'sequence(1, 3)', var: 'n', concurrency: 2, task: { image: 'busybox' } } },
-        { var: 'last', subjob: { name: 'sub', inputs: { x: '{{ inputs.who }}' }, tasks: [{ image: 'busybox' }] } },
+        {
+          var: 'last',
+          subjob: { name: 'sub', inputs: { x: '{{ inputs.who }}' }, tasks: [{ image: 'busybox' }] },
+        },
       ],
     });
     expect(spec.tasks[1]?.parallel?.tasks[1]?.env).toEqual({ N: '1' });
@@ -459,7 +462,11 @@ describe('parseJobSpec: the job language', () => {
     expect(
       problemsOfBody({
         tasks: [
-          { name: 'both', parallel: { tasks: [{ image: 'a' }] }, each: { list: '[1]', task: { image: 'a' } } },
+          {
+            name: 'both',
+            parallel: { tasks: [{ image: 'a' }] },
+            each: { list: '[1]', task: { image: 'a' } },
+          },
           { parallel: { tasks: [{ run: 'no image' }] }, image: 'busybox', retry: { limit: 1 } },
           { each: { list: '{{ 1 + }}', task: { image: 'a' }, var: 'bad name' } },
           { image: 'busybox', env: { X: '{{ ) }}' }, var: 'x'.repeat(65) },
@@ -478,9 +485,9 @@ describe('parseJobSpec: the job language', () => {
   });
 
   it("refuses Tork's job_defaults example naming `cpu` (the field is `cpus`)", () => {
-    expect(problemsOfBody({ name: 'defaults', defaults: { limits: { cpu: 0.5 } }, tasks: [{ image: 'alpine' }] })).toEqual([
-      'defaults.limits.cpu: unknown field',
-    ]);
+    expect(
+      problemsOfBody({ name: 'defaults', defaults: { limits: { cpu: 0.5 } }, tasks: [{ image: 'alpine' }] }),
+    ).toEqual(['defaults.limits.cpu: unknown field']);
   });
 
   it('bounds how deep composite tasks nest', () => {

@@ -264,7 +264,10 @@ function checkSemantics(body: Record<string, unknown>, policy: JobSpecPolicy): P
   const walker = new SpecWalker(problems, policy);
   walker.tasks(body['tasks'], 'tasks', 1);
   if (walker.count > SPEC_LIMITS.specTasks)
-    problems.push({ path: 'tasks', message: `has ${walker.count} tasks in all; at most ${SPEC_LIMITS.specTasks}` });
+    problems.push({
+      path: 'tasks',
+      message: `has ${walker.count} tasks in all; at most ${SPEC_LIMITS.specTasks}`,
+    });
   checkTemplate(body['output'], 'output', problems);
   checkStringMap(body['inputs'], 'inputs', problems);
   checkStringMap(body['secrets'], 'secrets', problems);
@@ -322,7 +325,10 @@ class SpecWalker {
     checkTemplate(task['var'], `${path}.var`, problems);
     const composites = COMPOSITE_FIELDS.filter((field) => task[field] !== undefined);
     if (composites.length > 1) {
-      problems.push({ path, message: `may have only one of parallel, each and subjob; has ${composites.join(', ')}` });
+      problems.push({
+        path,
+        message: `may have only one of parallel, each and subjob; has ${composites.join(', ')}`,
+      });
       return;
     }
     const kind = composites[0];
@@ -357,7 +363,12 @@ class SpecWalker {
         checkStringMap(composite['inputs'], `${path}.subjob.inputs`, problems);
         checkStringMap(composite['secrets'], `${path}.subjob.secrets`, problems);
         if (isRecord(composite['autoDelete']))
-          checkDuration(composite['autoDelete']['after'], `${path}.subjob.autoDelete.after`, undefined, problems);
+          checkDuration(
+            composite['autoDelete']['after'],
+            `${path}.subjob.autoDelete.after`,
+            undefined,
+            problems,
+          );
         this.tasks(composite['tasks'], `${path}.subjob.tasks`, depth + 1);
         return;
     }
@@ -376,7 +387,10 @@ function checkContainerFields(task: Record<string, unknown>, path: string, polic
     problems.push(...checkQueueName(queue, `${path}.queue`));
   }
   const allowed = policy.allowedQueues;
-  if (allowed !== undefined && (queue === undefined || (typeof queue === 'string' && !hasExpressions(queue)))) {
+  if (
+    allowed !== undefined &&
+    (queue === undefined || (typeof queue === 'string' && !hasExpressions(queue)))
+  ) {
     const effective = queue ?? DEFAULT_QUEUE;
     if (!allowed.includes(effective)) {
       const list = allowed.join(', ');
@@ -498,9 +512,11 @@ function checkCommon(task: Record<string, unknown>, path: string): Problem[] {
 function checkDuration(value: unknown, path: string, maxMs: number | undefined, problems: Problem[]): void {
   if (typeof value !== 'string' || !isShort(value)) return;
   const ms = parseDuration(value);
-  if (ms === undefined) problems.push({ path, message: `"${value}" is not a duration (e.g. 300ms, 45m, 1h)` });
+  if (ms === undefined)
+    problems.push({ path, message: `"${value}" is not a duration (e.g. 300ms, 45m, 1h)` });
   else if (ms <= 0) problems.push({ path, message: 'must be more than 0' });
-  else if (maxMs !== undefined && ms > maxMs) problems.push({ path, message: `must be at most ${formatDuration(maxMs)}` });
+  else if (maxMs !== undefined && ms > maxMs)
+    problems.push({ path, message: `must be at most ${formatDuration(maxMs)}` });
 }
 
 function checkStringMap(value: unknown, path: string, problems: Problem[]): void {
@@ -536,9 +552,11 @@ function normalizeTask(task: TaskSpec): TaskSpec {
   if (task.env !== undefined) copy.env = stringValues(task.env);
   if (task.pre !== undefined) copy.pre = task.pre.map((step) => normalizeAux(step));
   if (task.post !== undefined) copy.post = task.post.map((step) => normalizeAux(step));
-  if (task.parallel !== undefined) copy.parallel = { tasks: task.parallel.tasks.map((t) => normalizeTask(t)) };
+  if (task.parallel !== undefined)
+    copy.parallel = { tasks: task.parallel.tasks.map((t) => normalizeTask(t)) };
   if (task.each !== undefined) copy.each = { ...task.each, task: normalizeTask(task.each.task) };
-  if (task.subjob !== undefined) copy.subjob = { ...task.subjob, tasks: task.subjob.tasks.map((t) => normalizeTask(t)) };
+  if (task.subjob !== undefined)
+    copy.subjob = { ...task.subjob, tasks: task.subjob.tasks.map((t) => normalizeTask(t)) };
   return copy;
 }
 

@@ -155,7 +155,8 @@ export function encodeMessage(message: Message): Buffer {
   return Buffer.from(JSON.stringify({ v: MESSAGE_VERSION, ...message }));
 }
 
-export type Decoded = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reason: string };
+export type Decoded =
+  { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reason: string };
 
 /** Reads a message, refusing anything that is not one of the catalog's, of this version, as its schema says. */
 export function decodeMessage(bytes: Buffer | string): Decoded {
@@ -165,15 +166,20 @@ export function decodeMessage(bytes: Buffer | string): Decoded {
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not an object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'not an object' };
   const { v, ...fields } = value as Record<string, unknown>;
   if (v !== MESSAGE_VERSION) return { ok: false, reason: `unknown version ${JSON.stringify(v) ?? 'none'}` };
   const type = fields['type'];
-  if (typeof type !== 'string' || !Object.hasOwn(checkers, type)) return { ok: false, reason: `unknown type ${String(type)}` };
+  if (typeof type !== 'string' || !Object.hasOwn(checkers, type))
+    return { ok: false, reason: `unknown type ${String(type)}` };
   const checker = checkers[type as MessageType];
   if (!checker.Check(fields)) {
     const first = checker.Errors(fields).First();
-    return { ok: false, reason: `${type}: ${first === undefined ? 'invalid' : `${first.path || '/'} ${first.message}`}` };
+    return {
+      ok: false,
+      reason: `${type}: ${first === undefined ? 'invalid' : `${first.path || '/'} ${first.message}`}`,
+    };
   }
   return { ok: true, message: fields as Message };
 }

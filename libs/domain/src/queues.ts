@@ -7,6 +7,8 @@ export const QUEUE = {
   error: 'error',
   heartbeat: 'heartbeat',
   logs: 'logs',
+  /** Messages no handler could read (not of the catalog, or of an unknown version), kept to look at. */
+  deadLetters: 'dead-letters',
 } as const;
 
 export type CoordinatorQueue = (typeof QUEUE)[keyof typeof QUEUE];

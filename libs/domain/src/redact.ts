@@ -103,7 +103,8 @@ export function redactTaskSpec(spec: TaskSpec, policy: SecretPolicy = DEFAULT_SE
   const copy: TaskSpec = withRedactedEnv(spec, policy);
   if (spec.pre !== undefined) copy.pre = spec.pre.map((step) => withRedactedEnv(step, policy));
   if (spec.post !== undefined) copy.post = spec.post.map((step) => withRedactedEnv(step, policy));
-  const children = (tasks: readonly TaskSpec[]): TaskSpec[] => tasks.map((task) => redactTaskSpec(task, policy));
+  const children = (tasks: readonly TaskSpec[]): TaskSpec[] =>
+    tasks.map((task) => redactTaskSpec(task, policy));
   if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
   if (spec.each !== undefined) copy.each = { ...spec.each, task: redactTaskSpec(spec.each.task, policy) };
   if (spec.subjob !== undefined) {

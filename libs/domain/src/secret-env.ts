@@ -19,7 +19,9 @@ export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: K
   const { secrets } = spec;
   return {
     ...spec,
-    tasks: spec.tasks.map((task) => mapTaskEnv(task, (where) => (where === 'the sub-job secrets' ? encryptAll : encrypt))),
+    tasks: spec.tasks.map((task) =>
+      mapTaskEnv(task, (where) => (where === 'the sub-job secrets' ? encryptAll : encrypt)),
+    ),
     // Job secrets are secret by definition, whatever their names.
     ...(secrets === undefined ? {} : { secrets: encryptAll(secrets) }),
   };

@@ -122,7 +122,12 @@ export interface TaskLogEntry {
 }
 
 /** States a task may still leave. */
-export const ACTIVE_TASK_STATES = ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'] as const satisfies readonly TaskState[];
+export const ACTIVE_TASK_STATES = [
+  'CREATED',
+  'PENDING',
+  'SCHEDULED',
+  'RUNNING',
+] as const satisfies readonly TaskState[];
 
 export function isTaskActive(state: TaskState): boolean {
   return (ACTIVE_TASK_STATES as readonly TaskState[]).includes(state);

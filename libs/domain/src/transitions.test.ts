@@ -80,7 +80,11 @@ describe('task events', () => {
     expect(canApplyTaskEvent(event, state)).toBe(allowed);
     const applied = applyChange(task(state), taskChange(event, LATER));
     if (allowed) {
-      expect(applied).toEqual({ ...task(state), state: ALLOWED[event].to, ...stamped(ALLOWED[event], LATER) });
+      expect(applied).toEqual({
+        ...task(state),
+        state: ALLOWED[event].to,
+        ...stamped(ALLOWED[event], LATER),
+      });
     } else {
       expect(applied).toBeUndefined();
     }
@@ -121,7 +125,11 @@ describe('job events', () => {
     expect(canApplyJobEvent(event, state)).toBe(allowed);
     const applied = applyChange(job(state), jobChange(event, LATER));
     if (allowed) {
-      expect(applied).toEqual({ ...job(state), state: JOB_ALLOWED[event].to, ...stamped(JOB_ALLOWED[event], LATER) });
+      expect(applied).toEqual({
+        ...job(state),
+        state: JOB_ALLOWED[event].to,
+        ...stamped(JOB_ALLOWED[event], LATER),
+      });
     } else {
       expect(applied).toBeUndefined();
     }

@@ -129,6 +129,29 @@ export function brokerContract(
       expect(receivedB).toEqual([jobMessage('for-b')]);
     });
 
+    it('delivers the messages of a work queue by priority, highest first, in order within one', async () => {
+      const queue = queueName('work');
+      for (const [n, priority] of [
+        [1, 0],
+        [2, 0],
+        [3, 7],
+        [4, 3],
+        [5, 7],
+      ] as const)
+        await broker.publish(queue, jobMessage(n), { priority });
+      const received: Message[] = [];
+      await broker.subscribe(
+        queue,
+        (message) => {
+          received.push(message);
+          return Promise.resolve();
+        },
+        { concurrency: 1 },
+      );
+      await waitUntil('every message', () => received.length === 5);
+      expect(received).toEqual([jobMessage(3), jobMessage(5), jobMessage(4), jobMessage(1), jobMessage(2)]);
+    });
+
     it('gives each message to exactly one of several competing consumers', async () => {
       const queue = queueName('competing');
       const first: Message[] = [];

@@ -223,7 +223,10 @@ export function datastoreContract(
         const scheduled = await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000)));
         expect(scheduled).toEqual({ ...job, state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
 
-        const running = await store.jobs.update(job.id, jobChange('start', timestamp(2_000), { position: 1 }));
+        const running = await store.jobs.update(
+          job.id,
+          jobChange('start', timestamp(2_000), { position: 1 }),
+        );
         expect(running).toEqual({
           ...job,
           state: 'RUNNING',
@@ -502,7 +505,10 @@ export function datastoreContract(
                   task.id,
                   taskChange('complete', timestamp(n + 2_000), { result: `result ${n}` }),
                 )
-              : store.tasks.update(task.id, taskChange('fail', timestamp(n + 2_000), { error: `error ${n}` })),
+              : store.tasks.update(
+                  task.id,
+                  taskChange('fail', timestamp(n + 2_000), { error: `error ${n}` }),
+                ),
           ),
         );
 
@@ -699,8 +705,8 @@ export function datastoreContract(
         await store.tasks.markPublished(early.id, timestamp(2_000));
         await store.tasks.markPublished(late.id, timestamp(4_000));
         const find = (by: string): Promise<string[]> =>
-          store
-            .tasks.find({ states: ['SCHEDULED'], publishedBy: by, limit: 10 })
+          store.tasks
+            .find({ states: ['SCHEDULED'], publishedBy: by, limit: 10 })
             .then((tasks) => tasks.map((task) => task.id));
 
         expect(await find(timestamp(1_999))).toEqual([]);
@@ -895,7 +901,11 @@ export function datastoreContract(
         await appendLogs([{ ...first, text: 'a duplicate', stream: 'stderr' }, third]);
         await appendLogs([]);
 
-        expect((await store.logs.byTask(task.id, { page: 1, size: 10 })).items).toEqual([first, second, third]);
+        expect((await store.logs.byTask(task.id, { page: 1, size: 10 })).items).toEqual([
+          first,
+          second,
+          third,
+        ]);
       });
 
       it('appends thousands of entries in one call', async () => {

@@ -1,4 +1,12 @@
-import { newExecution, newJob, parseJobSpec, type Job, type JobSpec, type Message, type Task } from '@tork/domain';
+import {
+  newExecution,
+  newJob,
+  parseJobSpec,
+  type Job,
+  type JobSpec,
+  type Message,
+  type Task,
+} from '@tork/domain';
 
 /** The seed README's hello.yaml, validated. */
 export function helloSpec(): JobSpec {
@@ -57,13 +65,25 @@ export function taskFixture(job: Job, index = 0, attempt = 1, createdAt: string 
   const spec = job.tasks[index];
   if (spec === undefined) throw new RangeError(`job ${job.id} has no task at index ${index}`);
   return {
-    ...newExecution({ job, index, spec, attempt, context: { inputs: {}, secrets: {}, tasks: {} }, now: createdAt }),
+    ...newExecution({
+      job,
+      index,
+      spec,
+      attempt,
+      context: { inputs: {}, secrets: {}, tasks: {} },
+      now: createdAt,
+    }),
     retries: attempt - 1,
   };
 }
 
 /** A new execution under a composite task: its child at `index`, with `fields` set. */
-export function childFixture(parent: Task, index: number, fields: Partial<Task> = {}, createdAt: string = timestamp()): Task {
+export function childFixture(
+  parent: Task,
+  index: number,
+  fields: Partial<Task> = {},
+  createdAt: string = timestamp(),
+): Task {
   return {
     ...newExecution({
       job: { id: parent.jobId },

@@ -15,7 +15,11 @@ export function taskTreeContract(store: () => Datastore): void {
   };
 
   /** A RUNNING composite task with `count` children: the first `running` PENDING, the rest CREATED. */
-  const composite = async (job: Job, count: number, running = count): Promise<{ parent: Task; children: Task[] }> => {
+  const composite = async (
+    job: Job,
+    count: number,
+    running = count,
+  ): Promise<{ parent: Task; children: Task[] }> => {
     const [parent] = await store().tasks.create([
       {
         ...taskFixture(job, 0, 1, timestamp(1)),
@@ -28,7 +32,12 @@ export function taskTreeContract(store: () => Datastore): void {
     ]);
     const children = await store().tasks.create(
       Array.from({ length: count }, (_, index) =>
-        childFixture(must(parent), index, { state: index < running ? 'PENDING' : 'CREATED' }, timestamp(10 + index)),
+        childFixture(
+          must(parent),
+          index,
+          { state: index < running ? 'PENDING' : 'CREATED' },
+          timestamp(10 + index),
+        ),
       ),
     );
     return { parent: must(parent), children };
@@ -50,14 +59,18 @@ export function taskTreeContract(store: () => Datastore): void {
         [2, 1],
       ]);
       expect(listed[2]).toEqual(retry);
-      expect((await store().tasks.list(job.id, { parentId: null })).map((task) => task.id)).toEqual([parent.id]);
+      expect((await store().tasks.list(job.id, { parentId: null })).map((task) => task.id)).toEqual([
+        parent.id,
+      ]);
       expect(await store().tasks.list(job.id)).toHaveLength(children.length + 2);
     });
 
     it('keeps one execution per (parent, index, attempt): the same index under two parents is two executions', async () => {
       const job = await storedJob();
       const first = await composite(job, 1);
-      const [other] = await store().tasks.create([{ ...taskFixture(job, 0, 2), kind: 'parallel', state: 'RUNNING' }]);
+      const [other] = await store().tasks.create([
+        { ...taskFixture(job, 0, 2), kind: 'parallel', state: 'RUNNING' },
+      ]);
       const again = childFixture(first.parent, 0);
       const underOther = childFixture(must(other), 0);
 
@@ -81,13 +94,17 @@ export function taskTreeContract(store: () => Datastore): void {
       await store().tasks.update(must(children[0]).id, taskChange('cancel', timestamp(50)));
 
       const overview = await store().tasks.overview(job.id, 2);
-      expect(overview.tasks.map((task) => task.id)).toEqual([parent.id, must(children[0]).id, must(children[1]).id]);
+      expect(overview.tasks.map((task) => task.id)).toEqual([
+        parent.id,
+        must(children[0]).id,
+        must(children[1]).id,
+      ]);
       expect(overview.childCounts).toEqual({ [parent.id]: { CANCELLED: 1, PENDING: 1, CREATED: 3 } });
     });
   });
 
   describe('settling a task (the fan-in)', () => {
-    it("completes a child, counts it in its parent and gives its slot to the next CREATED sibling", async () => {
+    it('completes a child, counts it in its parent and gives its slot to the next CREATED sibling', async () => {
       const job = await storedJob();
       const { parent, children } = await composite(job, 3, 1);
       const child = must(children[0]);
@@ -119,7 +136,11 @@ export function taskTreeContract(store: () => Datastore): void {
       );
       await store().tasks.settle(second.id, complete(timestamp(2), { result: '42' }));
       const skipped = must(
-        (await store().tasks.create([{ ...taskFixture(job, 0, 3), spec: { image: 'busybox', var: 'other' } }]))[0],
+        (
+          await store().tasks.create([
+            { ...taskFixture(job, 0, 3), spec: { image: 'busybox', var: 'other' } },
+          ])
+        )[0],
       );
       await store().tasks.settle(skipped.id, taskChange('skip', timestamp(3)));
 
@@ -160,9 +181,16 @@ export function taskTreeContract(store: () => Datastore): void {
       const counts = settled.map((outcome) => must(outcome.parent).pendingChildren);
       expect(new Set(counts).size).toBe(20);
       expect(counts.filter((count) => count === 0)).toHaveLength(1);
-      const promoted = settled.flatMap((outcome) => (outcome.promoted === undefined ? [] : [outcome.promoted.id]));
+      const promoted = settled.flatMap((outcome) =>
+        outcome.promoted === undefined ? [] : [outcome.promoted.id],
+      );
       expect(new Set(promoted).size).toBe(promoted.length);
-      expect(promoted.sort()).toEqual(children.slice(20).map((child) => child.id).sort());
+      expect(promoted.sort()).toEqual(
+        children
+          .slice(20)
+          .map((child) => child.id)
+          .sort(),
+      );
     });
   });
 
@@ -172,7 +200,10 @@ export function taskTreeContract(store: () => Datastore): void {
       const other = await storedJob({}, 1);
       const { parent, children } = await composite(job, 4, 2);
       await store().tasks.update(must(children[1]).id, taskChange('schedule', timestamp(20)));
-      await store().tasks.update(must(children[1]).id, taskChange('start', timestamp(21), { nodeId: 'node-1' }));
+      await store().tasks.update(
+        must(children[1]).id,
+        taskChange('start', timestamp(21), { nodeId: 'node-1' }),
+      );
       await store().tasks.settle(must(children[1]).id, complete());
       const elsewhere = must((await store().tasks.create([taskFixture(other)]))[0]);
 
@@ -180,7 +211,9 @@ export function taskTreeContract(store: () => Datastore): void {
       expect(cancelled.map((task) => task.id).sort()).toEqual(
         [parent.id, must(children[0]).id, must(children[2]).id, must(children[3]).id].sort(),
       );
-      expect(cancelled.every((task) => task.state === 'CANCELLED' && task.cancelledAt === timestamp(300))).toBe(true);
+      expect(
+        cancelled.every((task) => task.state === 'CANCELLED' && task.cancelledAt === timestamp(300)),
+      ).toBe(true);
       expect((await store().tasks.get(must(children[1]).id))?.state).toBe('COMPLETED');
       expect((await store().tasks.get(elsewhere.id))?.state).toBe('PENDING');
       expect(await store().tasks.cancelActive(job.id, timestamp(400))).toEqual([]);
@@ -220,9 +253,21 @@ export function taskTreeContract(store: () => Datastore): void {
       const expired = await storedJob();
       const kept = await storedJob({}, 1);
       const later = await storedJob({}, 2);
-      const task = must((await store().tasks.create([{ ...taskFixture(expired), state: 'RUNNING', spec: { image: 'busybox', var: 'x' } }]))[0]);
+      const task = must(
+        (
+          await store().tasks.create([
+            { ...taskFixture(expired), state: 'RUNNING', spec: { image: 'busybox', var: 'x' } },
+          ])
+        )[0],
+      );
       await store().tasks.settle(task.id, complete(timestamp(1), { result: 'r' }));
-      const entry: TaskLogEntry = { taskId: task.id, number: 1, stream: 'stdout', text: 'hi', at: timestamp(1) };
+      const entry: TaskLogEntry = {
+        taskId: task.id,
+        number: 1,
+        stream: 'stdout',
+        text: 'hi',
+        at: timestamp(1),
+      };
       await store().logs.append(expired.id, [entry]);
       await store().jobs.update(expired.id, jobChange('cancel', timestamp(2), { deleteAt: timestamp(10) }));
       await store().jobs.update(later.id, jobChange('cancel', timestamp(2), { deleteAt: timestamp(1_000) }));

@@ -30,7 +30,9 @@ describe('jobs: restart, tasks, log and wait', () => {
 
     const running = await put(`/jobs/${id}/restart`);
     expect(running.statusCode).toBe(400);
-    expect(json(running.body)).toEqual({ error: 'job is PENDING: only a failed or cancelled job can be restarted' });
+    expect(json(running.body)).toEqual({
+      error: 'job is PENDING: only a failed or cancelled job can be restarted',
+    });
 
     await api.datastore.jobs.update(id, jobChange('fail', new Date().toISOString(), { error: 'boom' }));
     for (const url of [`/jobs/${id}/restart`, `/job/${id}/restart`]) {
@@ -46,19 +48,27 @@ describe('jobs: restart, tasks, log and wait', () => {
   });
 
   it("pages a composite task's children, which a job view shows only the first 100 of, with counts", async () => {
-    const id = await submitted({ tasks: [{ each: { list: '{{ sequence(0, 150) }}', task: { image: 'busybox' } } }] });
+    const id = await submitted({
+      tasks: [{ each: { list: '{{ sequence(0, 150) }}', task: { image: 'busybox' } } }],
+    });
     const job = await api.datastore.jobs.get(id);
     const [parent] = await api.datastore.tasks.create([
       { ...taskFixture(job!), kind: 'each', state: 'RUNNING', childCount: 150, pendingChildren: 150 },
     ]);
     await api.datastore.tasks.create(
-      Array.from({ length: 150 }, (_, index): Task => childFixture(parent!, index, { state: index < 10 ? 'PENDING' : 'CREATED' })),
+      Array.from({ length: 150 }, (_, index): Task =>
+        childFixture(parent!, index, { state: index < 10 ? 'PENDING' : 'CREATED' }),
+      ),
     );
 
     const view = json((await get(`/jobs/${id}`)).body);
     const execution = view['execution'] as Record<string, unknown>[];
     expect(execution).toHaveLength(101);
-    expect(execution[0]).toMatchObject({ id: parent!.id, kind: 'each', childCounts: { PENDING: 10, CREATED: 140 } });
+    expect(execution[0]).toMatchObject({
+      id: parent!.id,
+      kind: 'each',
+      childCounts: { PENDING: 10, CREATED: 140 },
+    });
     expect(execution[100]).toMatchObject({ parentId: parent!.id, position: 100 });
 
     const page = json((await get(`/jobs/${id}/tasks?parentId=${parent!.id}&page=6&size=25`)).body);
@@ -76,7 +86,10 @@ describe('jobs: restart, tasks, log and wait', () => {
       tasks: [{ image: 'busybox', env: { DB_PASSWORD: 'hunter2' } }],
     });
     const job = await api.datastore.jobs.get(id);
-    const [first, second] = await api.datastore.tasks.create([taskFixture(job!, 0, 1), taskFixture(job!, 0, 2)]);
+    const [first, second] = await api.datastore.tasks.create([
+      taskFixture(job!, 0, 1),
+      taskFixture(job!, 0, 2),
+    ]);
     const at = new Date().toISOString();
     await api.datastore.logs.append(id, [
       { taskId: first!.id, number: 1, stream: 'stdout', text: 'one hunter2\n', at },
@@ -87,7 +100,9 @@ describe('jobs: restart, tasks, log and wait', () => {
     for (const url of [`/jobs/${id}/log`, `/job/${id}/log`]) {
       const page = json((await get(url)).body);
       expect(page['totalItems'], url).toBe(3);
-      expect((page['items'] as Record<string, unknown>[]).map((item) => [item['taskId'], item['text']])).toEqual([
+      expect(
+        (page['items'] as Record<string, unknown>[]).map((item) => [item['taskId'], item['text']]),
+      ).toEqual([
         [first!.id, `one ${REDACTED}\n`],
         [second!.id, `two ${REDACTED}\n`],
         [first!.id, 'three\n'],
@@ -114,7 +129,12 @@ describe('jobs: restart, tasks, log and wait', () => {
 
     const response = await pending;
     expect(response.statusCode).toBe(200);
-    expect(json(response.body)).toMatchObject({ id: job!.id, state: 'COMPLETED', result: 'done', execution: [] });
+    expect(json(response.body)).toMatchObject({
+      id: job!.id,
+      state: 'COMPLETED',
+      result: 'done',
+      execution: [],
+    });
   });
 
   it("answers 408 with the job's id when `wait` times out, and the job keeps running", async () => {

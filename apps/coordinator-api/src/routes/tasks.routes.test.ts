@@ -1,4 +1,12 @@
-import { newJob, parseJobSpec, QUEUE, taskChange, type Message, type Datastore, type Task } from '@tork/domain';
+import {
+  newJob,
+  parseJobSpec,
+  QUEUE,
+  taskChange,
+  type Message,
+  type Datastore,
+  type Task,
+} from '@tork/domain';
 import { taskFixture } from '@tork/testing';
 import { describe, expect, it } from 'vitest';
 import { json, startTestApi } from '../api.fixture.js';

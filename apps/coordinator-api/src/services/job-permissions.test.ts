@@ -118,7 +118,10 @@ describe('job permissions', () => {
     const id = await submit(alice, { ...hello, permissions: [{ user: 'erin' }] });
     const job = await api.datastore.jobs.get(id);
     const task = await createTask(api.datastore, taskFixture(job!, 0, 1, new Date().toISOString()));
-    await api.datastore.tasks.update(task.id, taskChange('start', new Date().toISOString(), { nodeId: 'n1' }));
+    await api.datastore.tasks.update(
+      task.id,
+      taskChange('start', new Date().toISOString(), { nodeId: 'n1' }),
+    );
 
     for (const url of [`/tasks/${task.id}`, `/task/${task.id}/log`]) {
       const hidden = await get(url, bob);

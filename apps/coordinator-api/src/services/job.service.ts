@@ -156,7 +156,11 @@ export class JobService {
   }
 
   /** One page of the output of every task of a job, in the order it was written. */
-  async logs(principal: Principal, id: string, query: PageQuery): Promise<{ job: Job; page: Page<TaskLogEntry> }> {
+  async logs(
+    principal: Principal,
+    id: string,
+    query: PageQuery,
+  ): Promise<{ job: Job; page: Page<TaskLogEntry> }> {
     const job = await visibleJob(this.deps.datastore, principal, id);
     return { job, page: await this.deps.datastore.logs.byJob(job.id, query) };
   }

@@ -49,7 +49,13 @@ export class InMemoryJobStore implements JobStore {
           const job = jobs.get(id);
           return job === undefined ? [] : [structuredClone(job)];
         });
-      return { items, number: query.page, size: query.size, totalItems, totalPages: Math.ceil(totalItems / query.size) };
+      return {
+        items,
+        number: query.page,
+        size: query.size,
+        totalItems,
+        totalPages: Math.ceil(totalItems / query.size),
+      };
     });
   }
 
@@ -70,7 +76,8 @@ export class InMemoryJobStore implements JobStore {
       if (changed === undefined) return undefined;
       const updated = withoutUndefined(changed);
       this.state.jobs.set(id, updated);
-      if (change.patch.state !== undefined) this.state.record(id, updated.state, change.at ?? new Date().toISOString());
+      if (change.patch.state !== undefined)
+        this.state.record(id, updated.state, change.at ?? new Date().toISOString());
       return structuredClone(updated);
     });
   }
@@ -108,6 +115,11 @@ function deleteJob(state: MemoryState, jobId: string): void {
 }
 
 /** A task execution's identity: one exists per (parent or job, index, attempt). */
-export function executionKey(task: { jobId: string; parentId?: string; index: number; attempt: number }): string {
+export function executionKey(task: {
+  jobId: string;
+  parentId?: string;
+  index: number;
+  attempt: number;
+}): string {
   return `${task.parentId ?? task.jobId}/${String(task.index)}/${String(task.attempt)}`;
 }

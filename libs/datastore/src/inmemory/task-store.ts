@@ -169,7 +169,11 @@ export class InMemoryTaskStore implements TaskStore {
     while (queue !== undefined && queue.next < queue.ids.length) {
       const id = queue.ids[queue.next++];
       if (id === undefined) break;
-      const promoted = this.apply(id, { from: ['CREATED'], patch: { state: 'PENDING' }, ...(at === undefined ? {} : { at }) });
+      const promoted = this.apply(id, {
+        from: ['CREATED'],
+        patch: { state: 'PENDING' },
+        ...(at === undefined ? {} : { at }),
+      });
       if (promoted !== undefined) return promoted;
     }
     return undefined;
@@ -178,7 +182,9 @@ export class InMemoryTaskStore implements TaskStore {
   /** A job's executions by index then attempt: top-level (null), one parent's children, or all. */
   private select(jobId: string, parentId: string | null | undefined): Task[] {
     const ids =
-      typeof parentId === 'string' ? (this.state.childIds.get(parentId) ?? []) : (this.state.taskIdsByJob.get(jobId) ?? []);
+      typeof parentId === 'string'
+        ? (this.state.childIds.get(parentId) ?? [])
+        : (this.state.taskIdsByJob.get(jobId) ?? []);
     const tasks = ids.flatMap((id) => {
       const task = this.state.tasks.get(id);
       if (task === undefined || task.jobId !== jobId) return [];
@@ -197,9 +203,13 @@ function matches(task: Task, query: TaskQuery): boolean {
     (query.nodeIds === undefined || (task.nodeId !== undefined && query.nodeIds.includes(task.nodeId))) &&
     (query.dueBy === undefined || (task.runAt ?? task.createdAt) <= query.dueBy) &&
     (query.delayedOnly !== true || task.runAt !== undefined) &&
-    (query.deadlineBy === undefined || (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)) &&
+    (query.deadlineBy === undefined ||
+      (task.deadlineAt !== undefined && task.deadlineAt <= query.deadlineBy)) &&
     (query.unpublishedBy === undefined ||
-      (task.publishedAt === undefined && task.scheduledAt !== undefined && task.scheduledAt <= query.unpublishedBy)) &&
-    (query.publishedBy === undefined || (task.publishedAt !== undefined && task.publishedAt <= query.publishedBy))
+      (task.publishedAt === undefined &&
+        task.scheduledAt !== undefined &&
+        task.scheduledAt <= query.unpublishedBy)) &&
+    (query.publishedBy === undefined ||
+      (task.publishedAt !== undefined && task.publishedAt <= query.publishedBy))
   );
 }

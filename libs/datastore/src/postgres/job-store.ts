@@ -27,7 +27,9 @@ export class PgJobStore implements JobStore {
     this.inserts = new Batcher<Job, undefined>(
       async (jobs) => {
         await db
-          .with('inserted', (qb) => qb.insertInto('jobs').values(jobs.map(jobToRow)).returning(['id', 'state', 'created_at']))
+          .with('inserted', (qb) =>
+            qb.insertInto('jobs').values(jobs.map(jobToRow)).returning(['id', 'state', 'created_at']),
+          )
           .insertInto('job_events')
           .columns(['job_id', 'state', 'at'])
           .expression((eb) => eb.selectFrom('inserted').select(['id', 'state', 'created_at']))
@@ -37,7 +39,11 @@ export class PgJobStore implements JobStore {
       (job) => job.id,
       MAX_BATCH,
     );
-    this.reads = new Batcher((ids) => selectByIds(db, 'jobs', ids), (id) => id, MAX_BATCH);
+    this.reads = new Batcher(
+      (ids) => selectByIds(db, 'jobs', ids),
+      (id) => id,
+      MAX_BATCH,
+    );
     this.updates = new Map();
   }
 
@@ -115,7 +121,11 @@ export class PgJobStore implements JobStore {
   }
 
   async vars(jobId: string): Promise<Record<string, string>> {
-    const rows = await this.db.selectFrom('job_vars').select(['name', 'value']).where('job_id', '=', jobId).execute();
+    const rows = await this.db
+      .selectFrom('job_vars')
+      .select(['name', 'value'])
+      .where('job_id', '=', jobId)
+      .execute();
     return Object.fromEntries(rows.map((row) => [row.name, row.value]));
   }
 

@@ -321,14 +321,24 @@ describePostgres('PostgresDatastore', () => {
       // Two replicas, each settling its half in bursts that group commit batches together.
       const outcomes = await Promise.all(
         running.map((child, n) =>
-          (n % 2 === 0 ? a : b).tasks.settle(child.id, taskChange('complete', timestamp(n), { result: String(n) })),
+          (n % 2 === 0 ? a : b).tasks.settle(
+            child.id,
+            taskChange('complete', timestamp(n), { result: String(n) }),
+          ),
         ),
       );
       const counts = outcomes.map((outcome) => must(outcome.parent).pendingChildren);
       expect(new Set(counts).size).toBe(40);
       expect(counts.filter((count) => count === 0)).toHaveLength(1);
-      const promoted = outcomes.flatMap((outcome) => (outcome.promoted === undefined ? [] : [outcome.promoted.id]));
-      expect(promoted.sort()).toEqual(children.slice(40).map((child) => child.id).sort());
+      const promoted = outcomes.flatMap((outcome) =>
+        outcome.promoted === undefined ? [] : [outcome.promoted.id],
+      );
+      expect(promoted.sort()).toEqual(
+        children
+          .slice(40)
+          .map((child) => child.id)
+          .sort(),
+      );
       expect((await b.tasks.get(parent.id))?.pendingChildren).toBe(0);
     });
 

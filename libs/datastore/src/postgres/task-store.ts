@@ -35,7 +35,11 @@ export class PgTaskStore implements TaskStore {
   private readonly settles: ShapedBatchers<Settled> = new Map();
 
   constructor(private readonly db: Kysely<Database>) {
-    this.reads = new Batcher((ids) => selectByIds(db, 'tasks', ids), (id) => id, MAX_BATCH);
+    this.reads = new Batcher(
+      (ids) => selectByIds(db, 'tasks', ids),
+      (id) => id,
+      MAX_BATCH,
+    );
     this.inserts = new Batcher<Task, Task>((tasks) => this.insert(tasks), executionKey, MAX_BATCH);
     this.publishedMarks = new Batcher<PublishedMark, undefined>(
       async (marks) => {
@@ -142,7 +146,8 @@ export class PgTaskStore implements TaskStore {
     let batcher = this.settles.get(key);
     if (batcher === undefined) {
       batcher = new Batcher(
-        async (changes: readonly RowChange[]) => settledOf(changes, await settleRows(this.db, states, columns, changes)),
+        async (changes: readonly RowChange[]) =>
+          settledOf(changes, await settleRows(this.db, states, columns, changes)),
         (rowChange) => rowChange.id,
         MAX_BATCH,
       );
@@ -217,7 +222,8 @@ export class PgTaskStore implements TaskStore {
     }
     return tasks.map((task) => {
       const stored = byKey.get(executionKey(task));
-      if (stored === undefined) throw new Error(`execution ${executionKey(task)} was neither inserted nor found`);
+      if (stored === undefined)
+        throw new Error(`execution ${executionKey(task)} was neither inserted nor found`);
       return stored;
     });
   }
@@ -246,7 +252,8 @@ function settledOf(changes: readonly RowChange[], rows: readonly SettleRow[]): S
     const task = taskFromRow(row);
     if (row.role === 'task') tasks.set(task.id, task);
     else if (row.role === 'parent') parents.set(task.id, task);
-    else if (task.parentId !== undefined) promoted.set(task.parentId, [...(promoted.get(task.parentId) ?? []), task]);
+    else if (task.parentId !== undefined)
+      promoted.set(task.parentId, [...(promoted.get(task.parentId) ?? []), task]);
   }
   // Siblings settled by one statement are answered as if settled one after another, in the order
   // of the calls: each sees the count its own settle left, so exactly one sees the last.
@@ -266,7 +273,11 @@ function settledOf(changes: readonly RowChange[], rows: readonly SettleRow[]): S
       parent = { ...counted, pendingChildren: (counted.pendingChildren ?? 0) + later };
     }
     const sibling = task.parentId === undefined ? undefined : promoted.get(task.parentId)?.shift();
-    return { task, ...(parent === undefined ? {} : { parent }), ...(sibling === undefined ? {} : { promoted: sibling }) };
+    return {
+      task,
+      ...(parent === undefined ? {} : { parent }),
+      ...(sibling === undefined ? {} : { promoted: sibling }),
+    };
   });
 }
 

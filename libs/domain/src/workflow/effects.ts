@@ -44,7 +44,12 @@ export type Effect =
    * counts it in its parent in one atomic step. Then comes the event `task.settled`, with the parent as
    * counted (even when the change had been applied before: the rest is idempotent).
    */
-  | { readonly type: 'settleTask'; readonly taskId: string; readonly jobId: string; readonly change: TaskChange }
+  | {
+      readonly type: 'settleTask';
+      readonly taskId: string;
+      readonly jobId: string;
+      readonly change: TaskChange;
+    }
   /** Cancels every active task of a job; running containers are stopped and sub-jobs cancelled. */
   | { readonly type: 'cancelTasks'; readonly jobId: string }
   /** Hands a task on through the `pending` queue, or its timer when it waits (`runAt`). */
@@ -84,6 +89,11 @@ export type WorkflowEvent =
       readonly promoted?: Task;
     }
   /** A worker's start did not apply (or its job did not start): the task may run where it should not. */
-  | { readonly type: 'task.checkStart'; readonly jobId: string; readonly taskId: string; readonly nodeId: string }
+  | {
+      readonly type: 'task.checkStart';
+      readonly jobId: string;
+      readonly taskId: string;
+      readonly nodeId: string;
+    }
   /** A composite task of a restarted job resumes: what did not complete runs again. */
   | { readonly type: 'task.restart'; readonly jobId: string; readonly taskId: string };

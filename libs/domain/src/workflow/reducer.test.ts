@@ -20,7 +20,10 @@ function taskOf(job: Job, index: number, fields: Partial<Task> = {}, context = C
 }
 
 /** The effects of a type, narrowed. */
-function effectsOf<T extends Effect['type']>(effects: readonly Effect[], type: T): Extract<Effect, { type: T }>[] {
+function effectsOf<T extends Effect['type']>(
+  effects: readonly Effect[],
+  type: T,
+): Extract<Effect, { type: T }>[] {
   return effects.filter((effect): effect is Extract<Effect, { type: T }> => effect.type === type);
 }
 
@@ -33,9 +36,15 @@ describe('starting a job', () => {
     const job = jobOf({
       name: 'hello',
       inputs: { who: 'world' },
-      tasks: [{ name: 'say {{ inputs.who }}', image: 'busybox', env: { WHO: '{{ inputs.who }}' } }, { image: 'busybox' }],
+      tasks: [
+        { name: 'say {{ inputs.who }}', image: 'busybox', env: { WHO: '{{ inputs.who }}' } },
+        { image: 'busybox' },
+      ],
     });
-    const effects = reduce({ type: 'job.submitted', job, context: { ...CONTEXT, inputs: { who: 'world' } } }, NOW);
+    const effects = reduce(
+      { type: 'job.submitted', job, context: { ...CONTEXT, inputs: { who: 'world' } } },
+      NOW,
+    );
 
     const [schedule] = effectsOf(effects, 'updateJob');
     expect(schedule?.change.patch).toMatchObject({ state: 'SCHEDULED', position: 1 });
@@ -68,7 +77,7 @@ describe('dispatching a task', () => {
   });
 
   it('skips a task whose `if` is false', () => {
-    const job = running({ tasks: [{ image: 'busybox', if: "{{ 1 > 2 }}" }] });
+    const job = running({ tasks: [{ image: 'busybox', if: '{{ 1 > 2 }}' }] });
     const [settle] = reduce({ type: 'task.dispatch', job, task: taskOf(job, 0), context: CONTEXT }, NOW);
     expect(settle).toMatchObject({ type: 'settleTask', change: { patch: { state: 'SKIPPED' } } });
   });
@@ -112,8 +121,12 @@ describe('dispatching a task', () => {
         },
       ],
     });
-    const children = created(reduce({ type: 'task.dispatch', job, task: taskOf(job, 0), context: CONTEXT }, NOW));
-    expect(children.map((child) => [child.index, child.state, child.spec.var, child.spec.env?.['N']])).toEqual([
+    const children = created(
+      reduce({ type: 'task.dispatch', job, task: taskOf(job, 0), context: CONTEXT }, NOW),
+    );
+    expect(
+      children.map((child) => [child.index, child.state, child.spec.var, child.spec.env?.['N']]),
+    ).toEqual([
       [0, 'PENDING', 'out0', '1'],
       [1, 'PENDING', 'out1', '2'],
       [2, 'CREATED', 'out2', '3'],
@@ -124,25 +137,53 @@ describe('dispatching a task', () => {
 
   it('completes an each with an empty list at once, and fails one whose list is not a list', () => {
     const empty = running({ tasks: [{ each: { list: '{{ [] }}', task: { image: 'busybox' } } }] });
-    const effects = reduce({ type: 'task.dispatch', job: empty, task: taskOf(empty, 0), context: CONTEXT }, NOW);
+    const effects = reduce(
+      { type: 'task.dispatch', job: empty, task: taskOf(empty, 0), context: CONTEXT },
+      NOW,
+    );
     expect(effects.map((effect) => effect.type)).toEqual(['updateTask', 'settleTask']);
 
     const notList = running({ tasks: [{ each: { list: "{{ 'abc' }}", task: { image: 'busybox' } } }] });
-    const [fail] = reduce({ type: 'task.dispatch', job: notList, task: taskOf(notList, 0), context: CONTEXT }, NOW);
-    expect(fail).toMatchObject({ type: 'updateTask', change: { patch: { state: 'FAILED', failure: { kind: 'rejected' } } } });
+    const [fail] = reduce(
+      { type: 'task.dispatch', job: notList, task: taskOf(notList, 0), context: CONTEXT },
+      NOW,
+    );
+    expect(fail).toMatchObject({
+      type: 'updateTask',
+      change: { patch: { state: 'FAILED', failure: { kind: 'rejected' } } },
+    });
     expect(fail?.type === 'updateTask' ? fail.change.patch.error : '').toContain('must evaluate to a list');
   });
 
   it('creates the job a subjob task runs, with its evaluated inputs, and marks the task RUNNING', () => {
     const job = running({
       inputs: { x: '1' },
-      tasks: [{ subjob: { name: 'sub {{ inputs.x }}', inputs: { y: '{{ inputs.x }}2' }, tasks: [{ image: 'busybox' }] } }],
+      tasks: [
+        {
+          subjob: {
+            name: 'sub {{ inputs.x }}',
+            inputs: { y: '{{ inputs.x }}2' },
+            tasks: [{ image: 'busybox' }],
+          },
+        },
+      ],
     });
     const task = taskOf(job, 0);
-    const effects = reduce({ type: 'task.dispatch', job, task, context: { ...CONTEXT, inputs: { x: '1' } } }, NOW);
+    const effects = reduce(
+      { type: 'task.dispatch', job, task, context: { ...CONTEXT, inputs: { x: '1' } } },
+      NOW,
+    );
     const [createJob] = effectsOf(effects, 'createJob');
-    expect(createJob?.job).toMatchObject({ id: subjobIdOf(task.id), parentId: task.id, name: 'sub 1', inputs: { y: '12' } });
-    expect(effectsOf(effects, 'updateTask')[0]?.change.patch).toMatchObject({ state: 'RUNNING', subjobId: subjobIdOf(task.id) });
+    expect(createJob?.job).toMatchObject({
+      id: subjobIdOf(task.id),
+      parentId: task.id,
+      name: 'sub 1',
+      inputs: { y: '12' },
+    });
+    expect(effectsOf(effects, 'updateTask')[0]?.change.patch).toMatchObject({
+      state: 'RUNNING',
+      subjobId: subjobIdOf(task.id),
+    });
     expect(effectsOf(effects, 'settleTask')).toEqual([]);
   });
 
@@ -178,7 +219,10 @@ describe('after a task settled', () => {
       },
       NOW,
     );
-    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({ state: 'COMPLETED', result: 'result: 42' });
+    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({
+      state: 'COMPLETED',
+      result: 'result: 42',
+    });
     expect(effects.at(-1)).toEqual({ type: 'then', event: { type: 'job.ended', jobId: job.id } });
   });
 
@@ -187,26 +231,48 @@ describe('after a task settled', () => {
     const child = { ...taskOf(job, 0, { state: 'COMPLETED' }), parentId: 'parent' };
     const last = reduce({ type: 'task.settled', job, task: child, parent }, NOW);
     expect(last).toEqual([
-      { type: 'settleTask', taskId: 'parent', jobId: job.id, change: expect.objectContaining({ patch: expect.objectContaining({ state: 'COMPLETED' }) }) as unknown },
+      {
+        type: 'settleTask',
+        taskId: 'parent',
+        jobId: job.id,
+        change: expect.objectContaining({
+          patch: expect.objectContaining({ state: 'COMPLETED' }),
+        }) as unknown,
+      },
     ]);
-    expect(reduce({ type: 'task.settled', job, task: child, parent: { ...parent, pendingChildren: 1 } }, NOW)).toEqual([]);
+    expect(
+      reduce({ type: 'task.settled', job, task: child, parent: { ...parent, pendingChildren: 1 } }, NOW),
+    ).toEqual([]);
   });
 });
 
 describe('after a task failed', () => {
-  const job = jobOf({ tasks: [{ image: 'busybox', retry: { limit: 2, initialDelay: '1s', scalingFactor: 3 } }] }, { state: 'RUNNING' });
+  const job = jobOf(
+    { tasks: [{ image: 'busybox', retry: { limit: 2, initialDelay: '1s', scalingFactor: 3 } }] },
+    { state: 'RUNNING' },
+  );
 
   it('retries with a growing delay while the retry limit allows, then fails the job with the error', () => {
     const first = taskOf(job, 0, { state: 'FAILED', error: 'exit code 1', retries: 0 });
     const [retry] = created(reduce({ type: 'task.failed', job, task: first }, NOW));
-    expect(retry).toMatchObject({ attempt: 2, retries: 1, state: 'PENDING', runAt: '2024-01-01T12:00:01.000Z' });
+    expect(retry).toMatchObject({
+      attempt: 2,
+      retries: 1,
+      state: 'PENDING',
+      runAt: '2024-01-01T12:00:01.000Z',
+    });
 
     const second = taskOf(job, 0, { state: 'FAILED', error: 'exit code 1', attempt: 2, retries: 1 });
-    expect(created(reduce({ type: 'task.failed', job, task: second }, NOW))[0]?.runAt).toBe('2024-01-01T12:00:03.000Z');
+    expect(created(reduce({ type: 'task.failed', job, task: second }, NOW))[0]?.runAt).toBe(
+      '2024-01-01T12:00:03.000Z',
+    );
 
     const last = taskOf(job, 0, { state: 'FAILED', error: 'exit code 1', attempt: 3, retries: 2 });
     const effects = reduce({ type: 'task.failed', job, task: last }, NOW);
-    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({ state: 'FAILED', error: 'exit code 1' });
+    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({
+      state: 'FAILED',
+      error: 'exit code 1',
+    });
   });
 
   it('never retries a rejected task, and reruns a task whose worker died at once', () => {
@@ -214,8 +280,14 @@ describe('after a task failed', () => {
     expect(created(reduce({ type: 'task.failed', job, task: rejected }, NOW))).toEqual([]);
 
     const plain = jobOf({ tasks: [{ image: 'busybox' }] }, { state: 'RUNNING' });
-    const lost = taskOf(plain, 0, { state: 'FAILED', failure: { kind: 'worker-lost' }, error: 'worker gone' });
-    expect(created(reduce({ type: 'task.failed', job: plain, task: lost }, NOW))[0]).toMatchObject({ attempt: 2 });
+    const lost = taskOf(plain, 0, {
+      state: 'FAILED',
+      failure: { kind: 'worker-lost' },
+      error: 'worker gone',
+    });
+    expect(created(reduce({ type: 'task.failed', job: plain, task: lost }, NOW))[0]).toMatchObject({
+      attempt: 2,
+    });
   });
 
   it("fails a child's parent with an error naming the child and carrying its error", () => {
@@ -229,7 +301,13 @@ describe('after a task failed', () => {
     expect(failParent).toMatchObject({
       type: 'updateTask',
       taskId: 'parent',
-      change: { patch: { state: 'FAILED', error: '"sleep" failed: exit code 3', failure: { kind: 'exit', exitCode: 3 } } },
+      change: {
+        patch: {
+          state: 'FAILED',
+          error: '"sleep" failed: exit code 3',
+          failure: { kind: 'exit', exitCode: 3 },
+        },
+      },
     });
     expect(next).toEqual({ type: 'then', event: { type: 'task.failed', jobId: plain.id, taskId: 'parent' } });
   });
@@ -244,17 +322,28 @@ describe('a job that ended', () => {
   it("completes a subjob's parent task with the subjob's result, or fails it", () => {
     const parentJob = jobOf({ tasks: [{ subjob: { tasks: [{ image: 'busybox' }] } }] }, { state: 'RUNNING' });
     const parentTask = taskOf(parentJob, 0, { state: 'RUNNING' });
-    const sub = jobOf({ tasks: [{ image: 'busybox' }] }, { state: 'COMPLETED', parentId: parentTask.id, result: 'data' });
+    const sub = jobOf(
+      { tasks: [{ image: 'busybox' }] },
+      { state: 'COMPLETED', parentId: parentTask.id, result: 'data' },
+    );
     expect(reduce({ type: 'job.ended', job: sub, parentTask }, NOW)).toEqual([
       {
         type: 'settleTask',
         taskId: parentTask.id,
         jobId: parentJob.id,
-        change: expect.objectContaining({ patch: expect.objectContaining({ state: 'COMPLETED', result: 'data' }) }) as unknown,
+        change: expect.objectContaining({
+          patch: expect.objectContaining({ state: 'COMPLETED', result: 'data' }),
+        }) as unknown,
       },
     ]);
-    const failed = reduce({ type: 'job.ended', job: { ...sub, state: 'FAILED', error: 'exit code 1' }, parentTask }, NOW);
-    expect(effectsOf(failed, 'updateTask')[0]?.change.patch).toMatchObject({ state: 'FAILED', error: 'sub-job failed: exit code 1' });
+    const failed = reduce(
+      { type: 'job.ended', job: { ...sub, state: 'FAILED', error: 'exit code 1' }, parentTask },
+      NOW,
+    );
+    expect(effectsOf(failed, 'updateTask')[0]?.change.patch).toMatchObject({
+      state: 'FAILED',
+      error: 'sub-job failed: exit code 1',
+    });
   });
 });
 
@@ -265,13 +354,20 @@ describe('restarting a job', () => {
   );
 
   it('resumes at the first task not done: a failed regular task gets a fresh execution with its retries counted afresh', () => {
-    const failedJob = jobOf({ tasks: [{ image: 'a' }, { image: 'b', retry: { limit: 1 } }] }, { state: 'FAILED' });
+    const failedJob = jobOf(
+      { tasks: [{ image: 'a' }, { image: 'b', retry: { limit: 1 } }] },
+      { state: 'FAILED' },
+    );
     const tasks = [
       taskOf(failedJob, 0, { state: 'COMPLETED' }),
       taskOf(failedJob, 1, { state: 'FAILED', attempt: 2, retries: 1 }),
     ];
     const effects = reduce({ type: 'job.restart', job: failedJob, tasks, context: CONTEXT }, NOW);
-    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({ state: 'RUNNING', position: 2, error: undefined });
+    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({
+      state: 'RUNNING',
+      position: 2,
+      error: undefined,
+    });
     expect(created(effects)[0]).toMatchObject({ index: 1, attempt: 3, retries: 0, state: 'PENDING' });
   });
 
@@ -279,19 +375,35 @@ describe('restarting a job', () => {
     const parallel = taskOf(job, 1, { id: 'par', state: 'FAILED', startedAt: NOW, childCount: 2 });
     const tasks = [taskOf(job, 0, { state: 'COMPLETED' }), parallel];
     const effects = reduce({ type: 'job.restart', job, tasks, context: CONTEXT }, NOW);
-    expect(effects.at(-1)).toEqual({ type: 'then', event: { type: 'task.restart', jobId: job.id, taskId: 'par' } });
+    expect(effects.at(-1)).toEqual({
+      type: 'then',
+      event: { type: 'task.restart', jobId: job.id, taskId: 'par' },
+    });
 
     const restarted = { ...parallel, state: 'RUNNING' as const };
     const children: Task[] = [
       { ...taskOf(job, 0, { state: 'COMPLETED' }), parentId: 'par', index: 0, spec: { image: 'b' } },
       { ...taskOf(job, 0, { state: 'CANCELLED' }), parentId: 'par', index: 1, spec: { image: 'c' } },
     ];
-    const resumed = reduce({ type: 'task.restart', job: { ...job, state: 'RUNNING' }, task: restarted, children, context: CONTEXT }, NOW);
+    const resumed = reduce(
+      {
+        type: 'task.restart',
+        job: { ...job, state: 'RUNNING' },
+        task: restarted,
+        children,
+        context: CONTEXT,
+      },
+      NOW,
+    );
     expect(effectsOf(resumed, 'updateTask')[0]?.change.patch).toEqual({ pendingChildren: 1 });
-    expect(created(resumed).map((task) => [task.index, task.attempt, task.spec.image])).toEqual([[1, 2, 'c']]);
+    expect(created(resumed).map((task) => [task.index, task.attempt, task.spec.image])).toEqual([
+      [1, 2, 'c'],
+    ]);
   });
 
   it('does nothing for a job that is not FAILED or CANCELLED', () => {
-    expect(reduce({ type: 'job.restart', job: { ...job, state: 'RUNNING' }, tasks: [], context: CONTEXT }, NOW)).toEqual([]);
+    expect(
+      reduce({ type: 'job.restart', job: { ...job, state: 'RUNNING' }, tasks: [], context: CONTEXT }, NOW),
+    ).toEqual([]);
   });
 });

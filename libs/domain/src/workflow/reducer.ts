@@ -162,7 +162,10 @@ function fanOut(
         ]
       : [];
   if (total === 0) {
-    return [...start, { type: 'settleTask', taskId: task.id, jobId: task.jobId, change: taskChange('complete', now) }];
+    return [
+      ...start,
+      { type: 'settleTask', taskId: task.id, jobId: task.jobId, change: taskChange('complete', now) },
+    ];
   }
   return [...start, { type: 'createTasks', tasks: children, dispatch: { job, context } }];
 }
@@ -232,7 +235,11 @@ function dispatchSubjob(job: Job, task: Task, context: JobContext, now: string):
       ...(job.permissions === undefined ? {} : { permissions: [...job.permissions] }),
     },
     now,
-    { id: subjobIdOf(task.id), parentId: task.id, ...(job.createdBy === undefined ? {} : { createdBy: job.createdBy }) },
+    {
+      id: subjobIdOf(task.id),
+      parentId: task.id,
+      ...(job.createdBy === undefined ? {} : { createdBy: job.createdBy }),
+    },
   );
   const effects: Effect[] = [
     { type: 'createJob', job: child },
@@ -240,7 +247,12 @@ function dispatchSubjob(job: Job, task: Task, context: JobContext, now: string):
     { type: 'publish', queue: QUEUE.jobs, message: { type: 'job.submitted', jobId: child.id } },
   ];
   if (subjob.detached === true) {
-    effects.push({ type: 'settleTask', taskId: task.id, jobId: task.jobId, change: taskChange('complete', now) });
+    effects.push({
+      type: 'settleTask',
+      taskId: task.id,
+      jobId: task.jobId,
+      change: taskChange('complete', now),
+    });
   }
   return effects;
 }
@@ -280,9 +292,13 @@ export function afterTaskFailed(job: Job, task: Task, now: string): Effect[] {
     ? Math.max(task.spec.retry?.limit ?? 0, MIN_WORKER_LOSS_RERUNS)
     : (task.spec.retry?.limit ?? 0);
   if (task.kind === 'task' && isRetryable(task.failure) && task.retries < limit) {
-    const delayMs = workerLost || task.spec.retry === undefined ? 0 : retryDelayMs(task.spec.retry, task.retries + 1);
+    const delayMs =
+      workerLost || task.spec.retry === undefined ? 0 : retryDelayMs(task.spec.retry, task.retries + 1);
     const runAt = delayMs === 0 ? undefined : new Date(Date.parse(now) + delayMs).toISOString();
-    const retry = nextAttempt(task, now, { retries: task.retries + 1, ...(runAt === undefined ? {} : { runAt }) });
+    const retry = nextAttempt(task, now, {
+      retries: task.retries + 1,
+      ...(runAt === undefined ? {} : { runAt }),
+    });
     return [{ type: 'createTasks', tasks: [retry], dispatch: 'queue' }];
   }
   const error = task.error ?? 'task failed';
@@ -317,7 +333,9 @@ export function afterTaskSettled(
   if (task.parentId !== undefined) {
     if (parent?.state !== 'RUNNING' || parent.pendingChildren !== 0) return [];
     if (parent.kind !== 'parallel' && parent.kind !== 'each') return [];
-    return [{ type: 'settleTask', taskId: parent.id, jobId: parent.jobId, change: taskChange('complete', now) }];
+    return [
+      { type: 'settleTask', taskId: parent.id, jobId: parent.jobId, change: taskChange('complete', now) },
+    ];
   }
   if (!isJobActive(job.state) || context === undefined) return [];
   const effects: Effect[] = [];
@@ -381,7 +399,8 @@ export function endJob(
 /** A job ended: what still runs of it stops; a sub-job's parent task completes or fails with it. */
 export function afterJobEnded(job: Job, parentTask: Task | undefined, now: string): Effect[] {
   const effects: Effect[] = [];
-  if (job.state === 'FAILED' || job.state === 'CANCELLED') effects.push({ type: 'cancelTasks', jobId: job.id });
+  if (job.state === 'FAILED' || job.state === 'CANCELLED')
+    effects.push({ type: 'cancelTasks', jobId: job.id });
   if (parentTask === undefined || parentTask.state !== 'RUNNING') return effects;
   switch (job.state) {
     case 'COMPLETED':
@@ -394,7 +413,8 @@ export function afterJobEnded(job: Job, parentTask: Task | undefined, now: strin
       break;
     case 'FAILED':
     case 'CANCELLED': {
-      const error = job.state === 'FAILED' ? `sub-job failed: ${job.error ?? 'unknown error'}` : 'sub-job was cancelled';
+      const error =
+        job.state === 'FAILED' ? `sub-job failed: ${job.error ?? 'unknown error'}` : 'sub-job was cancelled';
       effects.push(
         { type: 'updateTask', taskId: parentTask.id, change: taskChange('fail', now, { error }) },
         { type: 'then', event: { type: 'task.failed', jobId: parentTask.jobId, taskId: parentTask.id } },
@@ -409,6 +429,7 @@ export function afterJobEnded(job: Job, parentTask: Task | undefined, now: strin
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'string') return `a string ("${value.length > 40 ? `${value.slice(0, 40)}…` : value}")`;
+  if (typeof value === 'string')
+    return `a string ("${value.length > 40 ? `${value.slice(0, 40)}…` : value}")`;
   return `a ${typeof value}`;
 }

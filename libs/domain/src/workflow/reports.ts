@@ -23,7 +23,12 @@ export function onTaskStarted(message: TaskStarted, now: string): Effect[] {
   const check: Effect[] = [
     {
       type: 'then',
-      event: { type: 'task.checkStart', jobId: message.jobId, taskId: message.taskId, nodeId: message.nodeId },
+      event: {
+        type: 'task.checkStart',
+        jobId: message.jobId,
+        taskId: message.taskId,
+        nodeId: message.nodeId,
+      },
     },
   ];
   return [
@@ -42,7 +47,12 @@ export function onTaskStarted(message: TaskStarted, now: string): Effect[] {
  * A start that did not apply, or a job that did not start with it: a task that runs where it
  * should not (its job ended, it was cancelled, another worker has it) is stopped there.
  */
-export function checkStart(job: Job | undefined, task: Task | undefined, nodeId: string, now: string): Effect[] {
+export function checkStart(
+  job: Job | undefined,
+  task: Task | undefined,
+  nodeId: string,
+  now: string,
+): Effect[] {
   const runsHere = task?.state === 'RUNNING' && task.nodeId === nodeId;
   if (task !== undefined && runsHere && job !== undefined && isJobActive(job.state)) return [];
   const effects: Effect[] = [];
@@ -71,7 +81,8 @@ export function onTaskCompleted(message: TaskCompleted, now: string): Effect[] {
 }
 
 export function onTaskFailed(message: TaskFailed, now: string): Effect[] {
-  const failure = message.failure ?? (message.workerLost === true ? { kind: 'worker-lost' as const } : undefined);
+  const failure =
+    message.failure ?? (message.workerLost === true ? { kind: 'worker-lost' as const } : undefined);
   return [
     {
       type: 'updateTask',
@@ -102,7 +113,13 @@ export function onDeadlinePassed(task: Task, now: string): Effect[] {
     },
     ...(task.nodeId === undefined
       ? []
-      : [{ type: 'publish', queue: workerQueue(task.nodeId), message: { type: 'task.cancel', taskId: task.id } } as const]),
+      : [
+          {
+            type: 'publish',
+            queue: workerQueue(task.nodeId),
+            message: { type: 'task.cancel', taskId: task.id },
+          } as const,
+        ]),
     { type: 'then', event: { type: 'task.failed', jobId: task.jobId, taskId: task.id } },
   ];
 }

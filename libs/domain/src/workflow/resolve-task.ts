@@ -56,7 +56,8 @@ export function resolveTaskSpec(spec: TaskSpec, scope: TemplateScope, defaults?:
     assign(resolved, 'image', render(spec.image, 'image'));
     assign(resolved, 'queue', render(withDefaults.queue, 'queue'));
     if (spec.env !== undefined) resolved.env = renderEnv(spec.env, 'env', render);
-    if (spec.pre !== undefined) resolved.pre = spec.pre.map((step, i) => renderAux(step, `pre[${i}]`, render));
+    if (spec.pre !== undefined)
+      resolved.pre = spec.pre.map((step, i) => renderAux(step, `pre[${i}]`, render));
     if (spec.post !== undefined)
       resolved.post = spec.post.map((step, i) => renderAux(step, `post[${i}]`, render));
     if (problems.length === 0) problems.push(...checkEvaluated(resolved));
@@ -83,13 +84,19 @@ function applyDefaults(spec: TaskSpec, defaults: JobDefaults | undefined): TaskS
     ...(spec.limits === undefined && defaults.limits !== undefined ? { limits: defaults.limits } : {}),
     ...(spec.timeout === undefined && defaults.timeout !== undefined ? { timeout: defaults.timeout } : {}),
     ...(spec.queue === undefined && defaults.queue !== undefined ? { queue: defaults.queue } : {}),
-    ...(spec.priority === undefined && defaults.priority !== undefined ? { priority: defaults.priority } : {}),
+    ...(spec.priority === undefined && defaults.priority !== undefined
+      ? { priority: defaults.priority }
+      : {}),
   };
 }
 
 type Render = (text: string | undefined, path: string) => string | undefined;
 
-function renderEnv(env: Readonly<Record<string, string>>, path: string, render: Render): Record<string, string> {
+function renderEnv(
+  env: Readonly<Record<string, string>>,
+  path: string,
+  render: Render,
+): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).map(([key, value]) => [key, render(value, `${path}.${key}`) ?? value]),
   );
@@ -110,7 +117,8 @@ function checkEvaluated(spec: TaskSpec): Problem[] {
   if (spec.queue !== undefined) problems.push(...checkQueueName(spec.queue, 'queue'));
   for (const kind of ['pre', 'post'] as const) {
     (spec[kind] ?? []).forEach((step, index) => {
-      if (step.image.trim() === '') problems.push({ path: `${kind}[${index}].image`, message: 'must not be empty' });
+      if (step.image.trim() === '')
+        problems.push({ path: `${kind}[${index}].image`, message: 'must not be empty' });
     });
   }
   return problems;

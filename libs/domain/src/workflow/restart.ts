@@ -104,15 +104,26 @@ function resume(
   slots: number,
 ): Effect[] {
   const effects: Effect[] = [
-    { type: 'updateTask', taskId: task.id, change: { from: ['RUNNING'], patch: { pendingChildren: todo.length } } },
+    {
+      type: 'updateTask',
+      taskId: task.id,
+      change: { from: ['RUNNING'], patch: { pendingChildren: todo.length } },
+    },
   ];
   if (todo.length === 0) {
-    effects.push({ type: 'settleTask', taskId: task.id, jobId: task.jobId, change: taskChange('complete', now) });
+    effects.push({
+      type: 'settleTask',
+      taskId: task.id,
+      jobId: task.jobId,
+      change: taskChange('complete', now),
+    });
     return effects;
   }
   todo.forEach((place, position) => {
     const state = position < slots ? 'PENDING' : 'CREATED';
-    effects.push(...rerun(job, latest.get(place.index), { ...place, parentId: task.id }, context, now, state));
+    effects.push(
+      ...rerun(job, latest.get(place.index), { ...place, parentId: task.id }, context, now, state),
+    );
   });
   return effects;
 }
@@ -126,7 +137,12 @@ function rerun(
   now: string,
   state: 'PENDING' | 'CREATED',
 ): Effect[] {
-  if (latest !== undefined && latest.kind !== 'task' && latest.startedAt !== undefined && latest.failure?.kind !== 'rejected') {
+  if (
+    latest !== undefined &&
+    latest.kind !== 'task' &&
+    latest.startedAt !== undefined &&
+    latest.failure?.kind !== 'rejected'
+  ) {
     return [
       {
         type: 'updateTask',

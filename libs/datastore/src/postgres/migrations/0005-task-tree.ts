@@ -49,10 +49,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
   // An each's children waiting for a slot, taken in index order.
-  await sql`create index tasks_waiting_idx on tasks (parent_id, sibling_index) where state = 'CREATED'`.execute(db);
+  await sql`create index tasks_waiting_idx on tasks (parent_id, sibling_index) where state = 'CREATED'`.execute(
+    db,
+  );
   await sql`drop index tasks_active_node_idx`.execute(db);
   await sql`create index tasks_active_node_idx on tasks (node_id)
-            where state in ('CREATED', 'PENDING', 'SCHEDULED', 'RUNNING') and node_id is not null`.execute(db);
+            where state in ('CREATED', 'PENDING', 'SCHEDULED', 'RUNNING') and node_id is not null`.execute(
+    db,
+  );
 
   await sql`create table job_vars (
     job_id text not null references jobs (id) on delete cascade,
@@ -85,15 +89,21 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop index tasks_job_seq_idx`.execute(db);
   await sql`drop index tasks_execution_key`.execute(db);
   await sql`delete from tasks where parent_id is not null`.execute(db);
-  await sql`alter table tasks add constraint tasks_execution_key unique (job_id, sibling_index, attempt)`.execute(db);
+  await sql`alter table tasks add constraint tasks_execution_key unique (job_id, sibling_index, attempt)`.execute(
+    db,
+  );
   await sql`alter table tasks
     drop column parent_id, drop column kind, drop column retries, drop column bindings, drop column failure,
-    drop column child_count, drop column pending_children, drop column subjob_id, drop column seq`.execute(db);
+    drop column child_count, drop column pending_children, drop column subjob_id, drop column seq`.execute(
+    db,
+  );
   await sql`alter table tasks rename column sibling_index to position`.execute(db);
   await sql`update tasks set state = 'CANCELLED' where state in ('CREATED', 'SKIPPED')`.execute(db);
   await sql`alter table tasks drop constraint tasks_state_check`.execute(db);
   await sql`alter table tasks add constraint tasks_state_check
-            check (state in ('PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'))`.execute(db);
+            check (state in ('PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'))`.execute(
+    db,
+  );
   await sql`drop index jobs_delete_at_idx`.execute(db);
   await sql`update jobs set position = greatest(position - 1, 0)`.execute(db);
   await sql`alter table jobs
