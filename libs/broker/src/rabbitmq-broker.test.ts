@@ -172,7 +172,7 @@ describeWithService(
       await waitUntil('the good message', () => received.length === 1);
       expect(received).toEqual([jobMessage('after')]);
       await expect
-        .poll(async () => (await checkQueue(`${prefix}${deadLetters}`)).messageCount, { timeout: 5000 })
+        .poll(async () => (await checkQueue(`${prefix}${deadLetters}`))?.messageCount, { timeout: 5000 })
         .toBe(3);
       const letter = await channel.get(`${prefix}${deadLetters}`, { noAck: true });
       await channel.close();
