@@ -333,7 +333,8 @@ function parseEncryptionKeys(flags: ParsedFlags): EncryptionKey[] {
   });
   const ids = keys.map((key) => key.id);
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (repeated !== undefined) throw new UsageError(`-encryption-key: key id "${repeated}" is given more than once`);
+  if (repeated !== undefined)
+    throw new UsageError(`-encryption-key: key id "${repeated}" is given more than once`);
   return keys;
 }
 
@@ -349,7 +350,9 @@ function apiKeysOf(flags: ParsedFlags): string[] {
   const keys = (flags.get('api-key') ?? []).flatMap(splitList);
   for (const key of keys) {
     if (key.length < MIN_API_KEY_LENGTH)
-      throw new UsageError(`an API key must be at least ${MIN_API_KEY_LENGTH} characters; one has ${key.length}`);
+      throw new UsageError(
+        `an API key must be at least ${MIN_API_KEY_LENGTH} characters; one has ${key.length}`,
+      );
     if (/\s/.test(key)) throw new UsageError('an API key may not contain a space');
   }
   return [...new Set(keys)];
