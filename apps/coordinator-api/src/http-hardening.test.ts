@@ -6,6 +6,11 @@ import { json, SAMPLE_JSON, startTestApi, type TestApi } from './api.fixture.js'
 
 let api: TestApi | undefined;
 
+/** Two admin keys the API knows: a credential it does not know would be answered 401 first. */
+const KEY_ONE = 'key-one-0123456789abcdef';
+const KEY_TWO = 'key-two-0123456789abcdef';
+const auth = { auth: { staticKeys: [KEY_ONE, KEY_TWO] } };
+
 afterEach(async () => {
   await api?.app.close();
   api = undefined;
@@ -25,10 +30,10 @@ function submit(test: TestApi, authorization?: string) {
 
 describe('rate limit on submissions', () => {
   it('answers some of 60 submissions at once from one key with 429, a JSON error and Retry-After', async () => {
-    api = await startTestApi();
+    api = await startTestApi(auth);
     const test = api;
 
-    const responses = await Promise.all(Array.from({ length: 60 }, () => submit(test, 'Bearer key-one')));
+    const responses = await Promise.all(Array.from({ length: 60 }, () => submit(test, `Bearer ${KEY_ONE}`)));
 
     const limited = responses.filter((response) => response.statusCode === 429);
     const accepted = responses.filter((response) => response.statusCode === 200);
@@ -45,17 +50,17 @@ describe('rate limit on submissions', () => {
   });
 
   it('counts each credential apart, and /job and /jobs together', async () => {
-    api = await startTestApi({ rateLimit: 5 });
+    api = await startTestApi({ ...auth, rateLimit: 5 });
     const test = api;
-    const first = await Promise.all(Array.from({ length: 5 }, () => submit(test, 'Bearer key-one')));
-    const second = await Promise.all(Array.from({ length: 5 }, () => submit(test, 'Bearer key-two')));
+    const first = await Promise.all(Array.from({ length: 5 }, () => submit(test, `Bearer ${KEY_ONE}`)));
+    const second = await Promise.all(Array.from({ length: 5 }, () => submit(test, `Bearer ${KEY_TWO}`)));
     expect([...first, ...second].map((response) => response.statusCode)).toEqual(Array(10).fill(200));
 
     const viaSingular = await test.app.inject({
       method: 'POST',
       url: '/job',
       payload: SAMPLE_JSON,
-      headers: { 'content-type': 'application/json', authorization: 'Bearer key-one' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY_ONE}` },
     });
     expect(viaSingular.statusCode).toBe(429);
   });
@@ -79,9 +84,9 @@ describe('rate limit on submissions', () => {
   });
 
   it('-rate-limit 0 turns it off', async () => {
-    api = await startTestApi({ rateLimit: 0 });
+    api = await startTestApi({ ...auth, rateLimit: 0 });
     const test = api;
-    const responses = await Promise.all(Array.from({ length: 80 }, () => submit(test, 'Bearer key-one')));
+    const responses = await Promise.all(Array.from({ length: 80 }, () => submit(test, `Bearer ${KEY_ONE}`)));
     expect(responses.every((response) => response.statusCode === 200)).toBe(true);
   });
 });

@@ -71,7 +71,7 @@ describePostgres('runMigrations', () => {
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 3 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 4 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

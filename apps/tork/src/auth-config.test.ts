@@ -32,13 +32,16 @@ describe('authentication settings', () => {
     });
   });
 
-  it('collects admin keys from -api-key, TORK_API_KEYS and TORK_API_KEYS_FILE, once each', () => {
+  it('takes admin keys from -api-key, else TORK_API_KEYS, else the file TORK_API_KEYS_FILE, once each', () => {
     const file = keysFile(`${KEY_C}\n\n${KEY_A}\r\n`);
-    const config = loadConfig(['-api-key', KEY_A], {
-      TORK_API_KEYS: ` ${KEY_B}, ${KEY_A} ,`,
-      TORK_API_KEYS_FILE: file,
-    });
-    expect(config.apiKeys).toEqual([KEY_A, KEY_B, KEY_C]);
+    expect(
+      loadConfig(['-api-key', KEY_A, '-api-key', KEY_A], { TORK_API_KEYS: KEY_B, TORK_API_KEYS_FILE: file })
+        .apiKeys,
+    ).toEqual([KEY_A]);
+    expect(
+      loadConfig([], { TORK_API_KEYS: ` ${KEY_B}, ${KEY_A} ,`, TORK_API_KEYS_FILE: file }).apiKeys,
+    ).toEqual([KEY_B, KEY_A]);
+    expect(loadConfig([], { TORK_API_KEYS_FILE: file }).apiKeys).toEqual([KEY_C, KEY_A]);
     expect(loadConfig([], { TORK_API_KEYS_FILE: keysFile(`${KEY_A},${KEY_B}`) }).apiKeys).toEqual([
       KEY_A,
       KEY_B,
@@ -47,7 +50,7 @@ describe('authentication settings', () => {
 
   it('warns when a key came on the command line, and only then', () => {
     expect(loadConfig(['-api-key', KEY_A, '-api-key', KEY_B], {}).warnings).toEqual([
-      expect.stringContaining('prefer TORK_API_KEYS or TORK_API_KEYS_FILE'),
+      expect.stringContaining('use TORK_API_KEYS or TORK_API_KEYS_FILE instead'),
     ]);
     expect(loadConfig([], { TORK_API_KEYS: KEY_A }).warnings).toEqual([]);
   });
@@ -56,9 +59,9 @@ describe('authentication settings', () => {
     expect(() => loadConfig(['-api-key', 'short'], {})).toThrow('at least 16 characters');
     expect(() => loadConfig([], { TORK_API_KEYS: 'short' })).toThrow(UsageError);
     expect(() => loadConfig([], { TORK_API_KEYS_FILE: join(dir, 'missing') })).toThrow(
-      /TORK_API_KEYS_FILE ".*missing" cannot be read \(ENOENT\)/,
+      /TORK_API_KEYS_FILE names .*missing, which cannot be read \(ENOENT\)/,
     );
-    expect(() => loadConfig([], { TORK_API_KEYS_FILE: keysFile('\n \n') })).toThrow('holds no key');
+    expect(() => loadConfig([], { TORK_API_KEYS_FILE: keysFile('\n \n') })).toThrow('which is empty');
   });
 
   it('takes -insecure as a switch, alone or =true/false', () => {
@@ -68,7 +71,7 @@ describe('authentication settings', () => {
   });
 
   it('never shows a key in the logged configuration', () => {
-    const logged = JSON.stringify(redactConfig(loadConfig(['-api-key', KEY_A], { TORK_API_KEYS: KEY_B })));
+    const logged = JSON.stringify(redactConfig(loadConfig(['-api-key', KEY_A, '-api-key', KEY_B], {})));
     expect(logged).not.toContain(KEY_A);
     expect(logged).not.toContain(KEY_B);
     expect(logged).toContain('"apiKeys":["[REDACTED]","[REDACTED]"]');
