@@ -1,4 +1,4 @@
-import type { Broker, Datastore, Logger } from '@tork/domain';
+import type { Broker, Datastore, Keyring, Logger } from '@tork/domain';
 import type { RetryTimers } from './retry-timers.js';
 
 /** What every scheduler handler works with. */
@@ -9,4 +9,6 @@ export interface SchedulerContext {
   /** The current time as an ISO-8601 string; tests may fix it. */
   readonly now: () => string;
   readonly retryTimers: RetryTimers;
+  /** Decrypts a job's secrets for its expressions, and encrypts the env values that then hold them. */
+  readonly keyring?: Keyring;
 }

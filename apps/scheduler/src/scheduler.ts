@@ -1,4 +1,12 @@
-import { endJob, errorMessage, QUEUE, taskChange, type Message, type Subscription } from '@tork/domain';
+import {
+  endJob,
+  errorMessage,
+  QUEUE,
+  taskChange,
+  type Keyring,
+  type Message,
+  type Subscription,
+} from '@tork/domain';
 import { handleCompleted } from './handlers/completed.js';
 import { handleError } from './handlers/error.js';
 import { handleHeartbeat } from './handlers/heartbeat.js';
@@ -16,6 +24,8 @@ export interface SchedulerDeps {
   readonly broker: SchedulerContext['broker'];
   readonly logger: SchedulerContext['logger'];
   readonly now?: () => string;
+  /** The engine's encryption keys: without them, a job's encrypted secrets read as `[encrypted]`. */
+  readonly keyring?: Keyring;
 }
 
 export interface SchedulerOptions {
@@ -53,6 +63,7 @@ export async function startScheduler(
     logger: deps.logger,
     now: deps.now ?? (() => new Date().toISOString()),
     retryTimers: new RetryTimers(deps.broker, deps.logger),
+    ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
   };
   const runner = new WorkflowRunner(ctx);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;

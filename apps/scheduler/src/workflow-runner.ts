@@ -1,9 +1,11 @@
 import {
   dispatchTask,
   errorMessage,
+  isEncrypted,
   isTorkError,
   QUEUE,
   reduce,
+  sealSecrets,
   taskChange,
   workerQueue,
   type Effect,
@@ -21,6 +23,10 @@ const CREATE_CHUNK = 1_000;
 const DISPATCH_CONCURRENCY = 64;
 /** A plan whose events keep leading to more is a bug, not a workflow: it stops with an error. */
 const MAX_STEPS = 10_000;
+/** Jobs whose secrets a scheduler keeps in clear at once (the jobs it is moving on). */
+const SECRETS_REMEMBERED = 1000;
+/** What a secret reads as without the key to decrypt it (as in Tork). */
+const ENCRYPTED = '[encrypted]';
 
 /**
  * Carries out what the workflow reducer decides: loads the records an event concerns, asks the
@@ -28,6 +34,9 @@ const MAX_STEPS = 10_000;
  * handles the events they lead to. Nothing here decides a state.
  */
 export class WorkflowRunner {
+  /** Jobs' secrets in clear, by job id, for the tasks this process evaluates. */
+  private readonly secrets = new Map<string, Record<string, string>>();
+
   constructor(private readonly ctx: SchedulerContext) {}
 
   /** Handles an event, and every event it leads to. */
@@ -136,9 +145,49 @@ export class WorkflowRunner {
   private async context(job: Job): Promise<JobContext> {
     return {
       inputs: job.inputs ?? {},
-      secrets: job.secrets ?? {},
+      secrets: this.secretsOf(job),
       tasks: await this.ctx.datastore.jobs.vars(job.id),
     };
+  }
+
+  /** A job's secrets in clear, for its expressions; remembered, as they never change. */
+  private secretsOf(job: Job): Record<string, string> {
+    const known = this.secrets.get(job.id);
+    if (known !== undefined) return known;
+    const { keyring } = this.ctx;
+    const secrets = Object.fromEntries(
+      Object.entries(job.secrets ?? {}).map(([name, value]) => {
+        if (!isEncrypted(value)) return [name, value];
+        // Without the key, as Tork reads them: the value never leaves its envelope here.
+        if (keyring === undefined) return [name, ENCRYPTED];
+        return [name, keyring.decrypt(value)];
+      }),
+    );
+    if (this.secrets.size >= SECRETS_REMEMBERED) this.secrets.delete(this.secrets.keys().next().value ?? '');
+    this.secrets.set(job.id, secrets);
+    return secrets;
+  }
+
+  /** A sub-job's secrets, evaluated in clear, are encrypted before it is stored, as the API does. */
+  private sealedJob(job: Job): Job {
+    const { keyring } = this.ctx;
+    if (keyring === undefined || job.secrets === undefined) return job;
+    const secrets = Object.fromEntries(
+      Object.entries(job.secrets).map(([name, value]) => [
+        name,
+        isEncrypted(value) ? value : keyring.encrypt(value),
+      ]),
+    );
+    return { ...job, secrets };
+  }
+
+  /** Encrypts (or lists for masking) the job's secrets a new task's env holds, before it is stored. */
+  private sealed(task: Task): Task {
+    const secrets = this.secrets.get(task.jobId);
+    if (secrets === undefined) return task;
+    const { keyring } = this.ctx;
+    const values = Object.values(secrets).filter((value) => value !== ENCRYPTED);
+    return sealSecrets(task, values, keyring === undefined ? undefined : (value) => keyring.encrypt(value));
   }
 
   private async apply(effects: readonly Effect[], events: WorkflowEvent[]): Promise<void> {
@@ -150,7 +199,7 @@ export class WorkflowRunner {
           break;
         case 'createJob':
           try {
-            await datastore.jobs.create(effect.job);
+            await datastore.jobs.create(this.sealedJob(effect.job));
           } catch (error) {
             // A redelivery: the job was created the first time.
             if (!isTorkError(error) || error.code !== 'CONFLICT') throw error;
@@ -214,7 +263,7 @@ export class WorkflowRunner {
   ): Promise<void> {
     let chunk: Task[] = [];
     const flush = async (): Promise<void> => {
-      const stored = await this.ctx.datastore.tasks.create(chunk);
+      const stored = await this.ctx.datastore.tasks.create(chunk.map((task) => this.sealed(task)));
       chunk = [];
       for (const task of stored)
         if (task.state === 'FAILED') events.push({ type: 'task.failed', jobId: task.jobId, taskId: task.id });
@@ -283,6 +332,7 @@ export class WorkflowRunner {
           attempt: task.attempt,
           queue: task.queue,
           spec: { ...task.spec, image: task.spec.image },
+          ...(task.masks === undefined ? {} : { masks: [...task.masks] }),
         },
       },
       task.spec.priority === undefined ? undefined : { priority: task.spec.priority },

@@ -102,7 +102,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       try {
         const unsealed = decryptSecretEnv(sealed.spec, options.keyring);
         task = { ...sealed, spec: { ...unsealed.spec, image: sealed.spec.image } };
-        secrets = secretValues(unsealed.spec, policy, unsealed.secrets);
+        secrets = secretValues(unsealed.spec, policy, [...unsealed.secrets, ...(sealed.masks ?? [])]);
       } catch (error) {
         report(QUEUE.error, { type: 'task.failed', ...ids, error: errorMessage(error), at: now() });
         return;

@@ -60,6 +60,7 @@ export const MESSAGE_SCHEMAS = {
       spec: Type.Unsafe<ContainerTaskSpec>(
         Type.Object({ image: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
       ),
+      masks: Type.Optional(Type.Array(Type.String())),
     }),
   }),
   'task.started': Type.Object({

@@ -73,6 +73,11 @@ export interface Task {
   readonly pendingChildren?: number;
   /** A subjob task: the job it runs. */
   readonly subjobId?: string;
+  /**
+   * Secret values its env holds in clear (an engine without an encryption key), for the worker to
+   * mask in its output; with a key they travel encrypted instead.
+   */
+  readonly masks?: readonly string[];
 }
 
 /** Why a task failed, for people (`error`) and for machines (this): metrics, retries, the UI. */
@@ -148,6 +153,8 @@ export interface TaskRun {
   readonly attempt: number;
   readonly queue: string;
   readonly spec: ContainerTaskSpec;
+  /** Secret values to mask in its output, besides those its env names or the worker decrypts. */
+  readonly masks?: string[];
 }
 
 export type StepKind = 'pre' | 'main' | 'post';

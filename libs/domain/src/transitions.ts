@@ -53,7 +53,7 @@ export interface Change<S extends string, T> {
 
 export type TaskChange = Change<
   TaskState,
-  Omit<Task, 'id' | 'jobId' | 'parentId' | 'index' | 'kind' | 'attempt' | 'spec' | 'createdAt'>
+  Omit<Task, 'id' | 'jobId' | 'parentId' | 'index' | 'kind' | 'attempt' | 'spec' | 'createdAt' | 'masks'>
 >;
 /** What a change may set of a job: its state, progress and outcome; its definition never changes. */
 export type JobChange = Change<

@@ -50,7 +50,12 @@ export async function runScheduler(
 ): Promise<RunningScheduler> {
   const { startScheduler } = await import('@tork/scheduler');
   return startScheduler(
-    { datastore: deps.datastore, broker: deps.broker, logger: deps.logger.child({ app: 'scheduler' }) },
+    {
+      datastore: deps.datastore,
+      broker: deps.broker,
+      logger: deps.logger.child({ app: 'scheduler' }),
+      ...keyringOf(config),
+    },
     { sweep: { deadAfterMs: config.deadWorkerAfterMs, scheduledTimeoutMs: config.scheduledTimeoutMs } },
   );
 }

@@ -78,6 +78,7 @@ export interface TasksTable {
   child_count: number | null;
   pending_children: number | null;
   subjob_id: string | null;
+  masks: OptionalJson;
   seq: ColumnType<string, never, never>;
   node_id: string | null;
   result: string | null;
@@ -278,6 +279,7 @@ export function taskFromRow(row: TaskRow): Task {
     ...optional('childCount', row.child_count),
     ...optional('pendingChildren', row.pending_children),
     ...optional('subjobId', row.subjob_id),
+    ...optional('masks', row.masks as string[] | null),
     ...optional('nodeId', row.node_id),
     ...optional('result', row.result),
     ...optional('error', row.error),
@@ -307,6 +309,7 @@ export function taskToRow(task: Task): Insertable<TasksTable> {
     spec: json(task.spec),
     queue: task.queue,
     bindings: jsonOrNull(task.bindings),
+    masks: jsonOrNull(task.masks),
     created_at: task.createdAt,
     ...taskPatchToRow(task),
   };

@@ -101,6 +101,7 @@ export function nextAttempt(task: Task, now: string, fields: { retries: number; 
     spec: task.spec,
     queue: task.queue,
     ...(task.bindings === undefined ? {} : { bindings: task.bindings }),
+    ...(task.masks === undefined ? {} : { masks: task.masks }),
     createdAt: now,
     ...(fields.runAt === undefined ? {} : { runAt: fields.runAt }),
   };

@@ -37,6 +37,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     add column child_count integer,
     add column pending_children integer,
     add column subjob_id text,
+    add column masks jsonb,
     add column seq bigserial`.execute(db);
   await sql`update tasks set retries = attempt - 1`.execute(db);
   // One execution per (parent, index, attempt); a top-level task's parent is its job.
@@ -94,7 +95,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   );
   await sql`alter table tasks
     drop column parent_id, drop column kind, drop column retries, drop column bindings, drop column failure,
-    drop column child_count, drop column pending_children, drop column subjob_id, drop column seq`.execute(
+    drop column child_count, drop column pending_children, drop column subjob_id, drop column masks, drop column seq`.execute(
     db,
   );
   await sql`alter table tasks rename column sibling_index to position`.execute(db);
