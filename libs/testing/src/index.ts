@@ -7,3 +7,4 @@ export * from './postgres.js';
 export * from './wait.js';
 export * from './tork-process.js';
 export * from './cluster.js';
+export * from './engines.js';
