@@ -5,6 +5,8 @@ import {
   JobSpecSchema,
   PRINCIPAL_KINDS,
   TASK_STATES,
+  TASK_SPEC_FIELDS,
+  TaskSpecRef,
   TaskSpecSchema,
   type FailureKind,
   type JobState,
@@ -53,7 +55,7 @@ const stamps = {
   cancelledAt: optionalTimestamp('When it was cancelled'),
 };
 
-const spec = TaskSpecSchema.properties;
+const spec = TASK_SPEC_FIELDS;
 
 export const StepSchema = Type.Object({
   kind: Type.Unsafe<'pre' | 'main' | 'post'>({ type: 'string', enum: ['pre', 'main', 'post'] }),
@@ -167,7 +169,7 @@ const jobFields = {
   output: JobSpecSchema.properties.output,
   defaults: JobSpecSchema.properties.defaults,
   autoDelete: JobSpecSchema.properties.autoDelete,
-  tasks: Type.Array(Type.Ref(TaskSpecSchema), {
+  tasks: Type.Array(TaskSpecRef, {
     description: 'The tasks as submitted; secret env values redacted.',
   }),
   createdBy: Type.Optional(

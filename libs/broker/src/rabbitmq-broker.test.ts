@@ -195,7 +195,7 @@ describeWithService(
 
       await waitUntil('both messages', () => received.length === 2);
       expect(received).toEqual([jobMessage('low'), jobMessage('high')]);
-      expect(await broker.healthCheck()).toBeUndefined();
+      await expect(broker.healthCheck()).resolves.toBeUndefined();
     });
 
     it('publishes again to a queue deleted behind its back instead of losing the message', async () => {

@@ -145,124 +145,129 @@ const AutoDeleteSchema = Type.Object(
  * A task: a regular task runs a container (`image`); a composite task runs others: exactly one of
  * `parallel`, `each` or `subjob`. Which fields a kind allows is checked in job-spec.ts.
  */
-export const TaskSpecSchema = Type.Recursive(
-  (Self) =>
-    Type.Object(
-      {
-        name: Type.Optional(name('A human-readable name; may use expressions.')),
-        description: Type.Optional(DescriptionSchema),
-        tags: Type.Optional(TagsSchema),
-        image: Type.Optional(
-          Type.String({
-            minLength: 1,
-            maxLength: SPEC_LIMITS.imageLength,
-            description: 'The Docker image to execute the task with.',
-          }),
+function taskSpecObject<Self extends TSchema>(Self: Self) {
+  return Type.Object(
+    {
+      name: Type.Optional(name('A human-readable name; may use expressions.')),
+      description: Type.Optional(DescriptionSchema),
+      tags: Type.Optional(TagsSchema),
+      image: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: SPEC_LIMITS.imageLength,
+          description: 'The Docker image to execute the task with.',
+        }),
+      ),
+      run: Type.Optional(
+        Type.String({
+          maxLength: SPEC_LIMITS.runLength,
+          description: 'The script to run in the container, with `sh -c`.',
+        }),
+      ),
+      env: Type.Optional(EnvSchema),
+      queue: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: QUEUE_NAME_MAX_LENGTH,
+          description: 'The queue to route the task to (default `default`).',
+        }),
+      ),
+      priority: Type.Optional(PrioritySchema),
+      pre: Type.Optional(
+        Type.Array(AuxTaskSpecSchema, {
+          maxItems: SPEC_LIMITS.auxTasks,
+          description: 'Tasks run before the task, on the same worker.',
+        }),
+      ),
+      post: Type.Optional(
+        Type.Array(AuxTaskSpecSchema, {
+          maxItems: SPEC_LIMITS.auxTasks,
+          description: 'Tasks run after the task, on the same worker.',
+        }),
+      ),
+      volumes: Type.Optional(
+        Type.Array(Type.String({ minLength: 1, maxLength: SPEC_LIMITS.volumePathLength }), {
+          maxItems: SPEC_LIMITS.volumes,
+          description: 'Temporary volumes shared by the task and its pre/post tasks.',
+        }),
+      ),
+      retry: Type.Optional(RetrySpecSchema),
+      timeout: Type.Optional(
+        shortText('How long the task may run, e.g. `300ms`, `45m`, `1h` (at most 168h).'),
+      ),
+      limits: Type.Optional(LimitsSpecSchema),
+      var: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: SPEC_LIMITS.varLength,
+          description: "Stores the task's result in the job's context as `tasks.<var>`; may use expressions.",
+        }),
+      ),
+      if: Type.Optional(expression('An expression: the task is skipped when it evaluates to `false`.')),
+      parallel: Type.Optional(
+        Type.Object(
+          {
+            tasks: Type.Array(Self, {
+              minItems: 1,
+              maxItems: SPEC_LIMITS.parallelTasks,
+              description: 'Tasks that run at the same time.',
+            }),
+          },
+          { additionalProperties: false },
         ),
-        run: Type.Optional(
-          Type.String({
-            maxLength: SPEC_LIMITS.runLength,
-            description: 'The script to run in the container, with `sh -c`.',
-          }),
-        ),
-        env: Type.Optional(EnvSchema),
-        queue: Type.Optional(
-          Type.String({
-            minLength: 1,
-            maxLength: QUEUE_NAME_MAX_LENGTH,
-            description: 'The queue to route the task to (default `default`).',
-          }),
-        ),
-        priority: Type.Optional(PrioritySchema),
-        pre: Type.Optional(
-          Type.Array(AuxTaskSpecSchema, {
-            maxItems: SPEC_LIMITS.auxTasks,
-            description: 'Tasks run before the task, on the same worker.',
-          }),
-        ),
-        post: Type.Optional(
-          Type.Array(AuxTaskSpecSchema, {
-            maxItems: SPEC_LIMITS.auxTasks,
-            description: 'Tasks run after the task, on the same worker.',
-          }),
-        ),
-        volumes: Type.Optional(
-          Type.Array(Type.String({ minLength: 1, maxLength: SPEC_LIMITS.volumePathLength }), {
-            maxItems: SPEC_LIMITS.volumes,
-            description: 'Temporary volumes shared by the task and its pre/post tasks.',
-          }),
-        ),
-        retry: Type.Optional(RetrySpecSchema),
-        timeout: Type.Optional(
-          shortText('How long the task may run, e.g. `300ms`, `45m`, `1h` (at most 168h).'),
-        ),
-        limits: Type.Optional(LimitsSpecSchema),
-        var: Type.Optional(
-          Type.String({
-            minLength: 1,
-            maxLength: SPEC_LIMITS.varLength,
-            description:
-              "Stores the task's result in the job's context as `tasks.<var>`; may use expressions.",
-          }),
-        ),
-        if: Type.Optional(expression('An expression: the task is skipped when it evaluates to `false`.')),
-        parallel: Type.Optional(
-          Type.Object(
-            {
-              tasks: Type.Array(Self, {
-                minItems: 1,
-                maxItems: SPEC_LIMITS.parallelTasks,
-                description: 'Tasks that run at the same time.',
-              }),
-            },
-            { additionalProperties: false },
-          ),
-        ),
-        each: Type.Optional(
-          Type.Object(
-            {
-              list: Type.String({
+      ),
+      each: Type.Optional(
+        Type.Object(
+          {
+            list: Type.String({
+              minLength: 1,
+              maxLength: SPEC_LIMITS.expressionLength,
+              description: 'An expression that yields a list, e.g. `{{ sequence(1, 5) }}`.',
+            }),
+            task: Self,
+            var: Type.Optional(
+              Type.String({
                 minLength: 1,
-                maxLength: SPEC_LIMITS.expressionLength,
-                description: 'An expression that yields a list, e.g. `{{ sequence(1, 5) }}`.',
+                maxLength: 64,
+                description: 'The loop variable (default `item`).',
               }),
-              task: Self,
-              var: Type.Optional(
-                Type.String({
-                  minLength: 1,
-                  maxLength: 64,
-                  description: 'The loop variable (default `item`).',
-                }),
-              ),
-              concurrency: Type.Optional(
-                Type.Integer({ minimum: 1, description: 'At most this many items run at once.' }),
-              ),
-            },
-            { additionalProperties: false },
-          ),
+            ),
+            concurrency: Type.Optional(
+              Type.Integer({ minimum: 1, description: 'At most this many items run at once.' }),
+            ),
+          },
+          { additionalProperties: false },
         ),
-        subjob: Type.Optional(
-          Type.Object(
-            {
-              name: Type.Optional(name()),
-              description: Type.Optional(DescriptionSchema),
-              tasks: Type.Array(Self, { minItems: 1, maxItems: SPEC_LIMITS.parallelTasks }),
-              inputs: Type.Optional(StringMapSchema('Inputs of the sub-job; values may use expressions.')),
-              secrets: Type.Optional(StringMapSchema('Secrets of the sub-job; values may use expressions.')),
-              output: Type.Optional(expression("An expression: the sub-job's result.")),
-              detached: Type.Optional(
-                Type.Boolean({ description: 'The parent task completes at once, without waiting.' }),
-              ),
-              autoDelete: Type.Optional(AutoDeleteSchema),
-            },
-            { additionalProperties: false },
-          ),
+      ),
+      subjob: Type.Optional(
+        Type.Object(
+          {
+            name: Type.Optional(name()),
+            description: Type.Optional(DescriptionSchema),
+            tasks: Type.Array(Self, { minItems: 1, maxItems: SPEC_LIMITS.parallelTasks }),
+            inputs: Type.Optional(StringMapSchema('Inputs of the sub-job; values may use expressions.')),
+            secrets: Type.Optional(StringMapSchema('Secrets of the sub-job; values may use expressions.')),
+            output: Type.Optional(expression("An expression: the sub-job's result.")),
+            detached: Type.Optional(
+              Type.Boolean({ description: 'The parent task completes at once, without waiting.' }),
+            ),
+            autoDelete: Type.Optional(AutoDeleteSchema),
+          },
+          { additionalProperties: false },
         ),
-      },
-      { additionalProperties: false },
-    ),
-  { $id: 'TaskSpec' },
-);
+      ),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export const TaskSpecSchema = Type.Recursive((Self) => taskSpecObject(Self), { $id: 'TaskSpec' });
+
+/** A reference to TaskSpecSchema, typed as it (TypeBox's `Ref` takes the `$id` only). */
+export const TaskSpecRef = Type.Unsafe<Static<typeof TaskSpecSchema>>(Type.Ref('TaskSpec'));
+
+/** The fields of a task, for schemas that show them (nested tasks are references). */
+export const TASK_SPEC_FIELDS = taskSpecObject(TaskSpecRef).properties;
 
 export const JobDefaultsSchema = Type.Object(
   {
@@ -299,7 +304,7 @@ export const JobSpecSchema = Type.Object(
     name: Type.Optional(name('A human-readable name for the job.')),
     description: Type.Optional(DescriptionSchema),
     tags: Type.Optional(TagsSchema),
-    tasks: Type.Array(Type.Ref(TaskSpecSchema), {
+    tasks: Type.Array(TaskSpecRef, {
       minItems: 1,
       maxItems: SPEC_LIMITS.tasks,
       description: 'The tasks to execute, in order.',

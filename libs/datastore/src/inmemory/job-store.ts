@@ -8,9 +8,8 @@ import {
   type JobQuery,
   type JobStore,
   type Page,
-  type PageQuery,
 } from '@tork/domain';
-import { copy, pageOf, withoutUndefined, type MemoryState } from './state.js';
+import { copy, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryJobStore implements JobStore {
   constructor(private readonly state: MemoryState) {}

@@ -8,7 +8,6 @@ import {
   type JobQuery,
   type JobStore,
   type Page,
-  type PageQuery,
 } from '@tork/domain';
 import { Batcher } from './batcher.js';
 import { selectByIds, updateRows, type RowChange } from './batched-statements.js';

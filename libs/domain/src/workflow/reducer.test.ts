@@ -236,7 +236,7 @@ describe('after a task settled', () => {
         taskId: 'parent',
         jobId: job.id,
         change: expect.objectContaining({
-          patch: expect.objectContaining({ state: 'COMPLETED' }),
+          patch: expect.objectContaining({ state: 'COMPLETED' }) as unknown,
         }) as unknown,
       },
     ]);
@@ -332,7 +332,7 @@ describe('a job that ended', () => {
         taskId: parentTask.id,
         jobId: parentJob.id,
         change: expect.objectContaining({
-          patch: expect.objectContaining({ state: 'COMPLETED', result: 'data' }),
+          patch: expect.objectContaining({ state: 'COMPLETED', result: 'data' }) as unknown,
         }) as unknown,
       },
     ]);

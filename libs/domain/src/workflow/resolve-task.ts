@@ -26,7 +26,7 @@ export function taskScope(
     ...Object.fromEntries(
       Object.entries(bindings).map(([name, item]) => [name, { index: item.index, value: item.value }]),
     ),
-  } as TemplateScope;
+  };
 }
 
 /**
