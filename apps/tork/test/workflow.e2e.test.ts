@@ -24,7 +24,11 @@ interface JobView {
   readonly result?: string;
   readonly error?: string;
   readonly position: number;
-  readonly context: { inputs: Record<string, string>; secrets: Record<string, string>; tasks: Record<string, string> };
+  readonly context: {
+    inputs: Record<string, string>;
+    secrets: Record<string, string>;
+    tasks: Record<string, string>;
+  };
   readonly execution: readonly Execution[];
 }
 
@@ -93,7 +97,11 @@ describeWithService(
             {
               name: 'fan',
               parallel: {
-                tasks: [1, 2, 3].map((n) => ({ name: `p${n}`, image: 'busybox', run: `sleep 1; echo -n ${n}` })),
+                tasks: [1, 2, 3].map((n) => ({
+                  name: `p${n}`,
+                  image: 'busybox',
+                  run: `sleep 1; echo -n ${n}`,
+                })),
               },
             },
             { name: 'after', image: 'busybox', run: 'echo -n done' },
@@ -167,7 +175,8 @@ describeWithService(
       const items = childrenOf(job, job.execution[0]);
       expect(items.map((item) => item.name)).toEqual(['item 0', 'item 1', 'item 2', 'item 3']);
       // Never more than two at once: the third started after one of the first two had ended.
-      const at = (task: Execution | undefined, stamp: 'startedAt' | 'completedAt') => Date.parse(task?.[stamp] ?? '');
+      const at = (task: Execution | undefined, stamp: 'startedAt' | 'completedAt') =>
+        Date.parse(task?.[stamp] ?? '');
       expect(at(items[2], 'startedAt')).toBeGreaterThanOrEqual(
         Math.min(at(items[0], 'completedAt'), at(items[1], 'completedAt')),
       );
@@ -179,7 +188,9 @@ describeWithService(
       );
       expect(wrong.state).toBe('FAILED');
       expect(wrong.error).toContain('each.list must evaluate to a list');
-      const empty = await ended(await submit({ tasks: [{ each: { list: '{{ [] }}', task: { image: 'busybox' } } }] }));
+      const empty = await ended(
+        await submit({ tasks: [{ each: { list: '{{ [] }}', task: { image: 'busybox' } } }] }),
+      );
       expect(empty.state).toBe('COMPLETED');
     });
 
@@ -213,7 +224,9 @@ describeWithService(
       expect(sub).toMatchObject({ state: 'COMPLETED', result: 'hi!' });
 
       const failing = await ended(
-        await submit({ tasks: [{ subjob: { tasks: [{ subjob: { tasks: [{ image: 'busybox', run: 'exit 4' }] } }] } }] }),
+        await submit({
+          tasks: [{ subjob: { tasks: [{ subjob: { tasks: [{ image: 'busybox', run: 'exit 4' }] } }] } }],
+        }),
       );
       expect(failing.error).toBe('sub-job failed: sub-job failed: exit code 4');
     });
@@ -238,7 +251,9 @@ describeWithService(
       const job = await ended(id);
       expect(job).toMatchObject({ state: 'COMPLETED', result: String('Bearer tok-3141592653'.length) });
       expect(job.execution.map((task) => task.state)).toEqual(['SKIPPED', 'COMPLETED']);
-      const log = (await (await fetch(`${engine.baseUrl}/jobs/${id}/log`)).json()) as { items: { text: string }[] };
+      const log = (await (await fetch(`${engine.baseUrl}/jobs/${id}/log`)).json()) as {
+        items: { text: string }[];
+      };
       const task = await (await fetch(`${engine.baseUrl}/tasks/${job.execution[1]?.id ?? ''}`)).text();
       // The env value holds a secret, so the whole value is secret: shown and printed masked.
       expect(log.items[0]?.text).toBe('[REDACTED]');
@@ -290,7 +305,9 @@ describeWithService(
     it('deletes a job that asked for it, after it ended', async () => {
       const id = await submit({ autoDelete: { after: '1s' }, tasks: [{ image: 'busybox', run: 'true' }] });
       await ended(id);
-      await expect.poll(async () => (await fetch(`${engine.baseUrl}/jobs/${id}`)).status, { timeout: 15_000 }).toBe(404);
+      await expect
+        .poll(async () => (await fetch(`${engine.baseUrl}/jobs/${id}`)).status, { timeout: 15_000 })
+        .toBe(404);
     });
 
     it("pages a job's log: every task's output, in order", async () => {
@@ -313,9 +330,14 @@ describeWithService(
 
     async function waitForTaskRunning(id: string, name: string): Promise<void> {
       await expect
-        .poll(async () => (await view(id)).execution.filter((task) => task.name === name && task.state === 'RUNNING').length, {
-          timeout: 30_000,
-        })
+        .poll(
+          async () =>
+            (await view(id)).execution.filter((task) => task.name === name && task.state === 'RUNNING')
+              .length,
+          {
+            timeout: 30_000,
+          },
+        )
         .toBeGreaterThan(0);
     }
   });

@@ -134,7 +134,7 @@ interface SchemaNode {
  * and `properties` (and a task's reference to itself: composite tasks nest).
  */
 function findOversized(node: SchemaNode, value: unknown, path: string, found: Problem[]): void {
-  const schema: SchemaNode = node.$ref === TaskSpecSchema.$id ? (TaskSpecSchema) : node;
+  const schema: SchemaNode = node.$ref === TaskSpecSchema.$id ? TaskSpecSchema : node;
   const here = path || 'body';
   if (Array.isArray(value)) {
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {

@@ -170,7 +170,8 @@ export function decodeMessage(bytes: Buffer | string): Decoded {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, reason: 'not an object' };
   const { v, ...fields } = value as Record<string, unknown>;
-  if (v !== MESSAGE_VERSION) return { ok: false, reason: `unknown version ${v === undefined ? 'none' : JSON.stringify(v)}` };
+  if (v !== MESSAGE_VERSION)
+    return { ok: false, reason: `unknown version ${v === undefined ? 'none' : JSON.stringify(v)}` };
   const type = fields['type'];
   if (typeof type !== 'string' || !Object.hasOwn(checkers, type))
     return { ok: false, reason: `unknown type ${String(type)}` };
