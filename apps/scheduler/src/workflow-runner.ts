@@ -1,4 +1,5 @@
 import {
+  dispatchPromoted,
   dispatchTask,
   errorMessage,
   isEncrypted,
@@ -6,6 +7,7 @@ import {
   QUEUE,
   reduce,
   sealSecrets,
+  startCheckNeedsJob,
   taskChange,
   workerQueue,
   type Effect,
@@ -25,6 +27,8 @@ const DISPATCH_CONCURRENCY = 64;
 const MAX_STEPS = 10_000;
 /** Jobs whose secrets a scheduler keeps in clear at once (the jobs it is moving on). */
 const SECRETS_REMEMBERED = 1000;
+/** Jobs this process remembers as past SCHEDULED (see `markJobRunning`). */
+const RUNNING_REMEMBERED = 10_000;
 /** What a secret reads as without the key to decrypt it (as in Tork). */
 const ENCRYPTED = '[encrypted]';
 
@@ -36,6 +40,8 @@ const ENCRYPTED = '[encrypted]';
 export class WorkflowRunner {
   /** Jobs' secrets in clear, by job id, for the tasks this process evaluates. */
   private readonly secrets = new Map<string, Record<string, string>>();
+  /** Jobs seen past SCHEDULED: they never return to it, so starting them again is skipped. */
+  private readonly running = new Set<string>();
 
   constructor(private readonly ctx: SchedulerContext) {}
 
@@ -66,7 +72,8 @@ export class WorkflowRunner {
           this.ctx.logger.warn({ jobId: event.jobId }, 'submitted job not found; dropping the message');
           return undefined;
         }
-        return { type: event.type, job, context: await this.context(job) };
+        // No task of a job that starts has run: its context has no vars yet, and nothing is read.
+        return { type: event.type, job, context: this.contextWith(job, NO_VARS) };
       }
       case 'job.cancel': {
         const job = await jobs.get(event.jobId);
@@ -99,19 +106,21 @@ export class WorkflowRunner {
         return job === undefined || task === undefined ? undefined : { type: event.type, job, task };
       }
       case 'task.settled': {
-        const [job, task] = await Promise.all([jobs.get(event.jobId), event.task ?? tasks.get(event.taskId)]);
-        if (job === undefined || task === undefined) return undefined;
+        const task = event.task ?? (await tasks.get(event.taskId));
+        if (task === undefined) return undefined;
         const { promoted } = event;
-        if (promoted !== undefined)
-          await this.dispatch(
-            job,
-            promoted,
-            promoted.kind === 'task' ? EMPTY_CONTEXT : await this.context(job),
-          );
+        // The next item of an each, most often: a regular task goes on without its job being read.
+        if (promoted?.kind === 'task') await this.applyAll(dispatchPromoted(promoted, this.ctx.now()));
+        if (promoted !== undefined && promoted.kind !== 'task') {
+          const job = await jobs.get(event.jobId);
+          if (job !== undefined) await this.dispatch(job, promoted, await this.context(job));
+        }
         if (task.parentId !== undefined) {
           const parent = event.parent ?? (await tasks.get(task.parentId));
-          return { type: event.type, job, task, ...(parent === undefined ? {} : { parent }) };
+          return { type: 'child.settled', task, ...(parent === undefined ? {} : { parent }) };
         }
+        const job = await jobs.get(event.jobId);
+        if (job === undefined) return undefined;
         // The context is read only for what needs it: a next task's expressions, or the job's output.
         const needsContext = task.index + 1 < job.tasks.length || job.output !== undefined;
         return {
@@ -122,7 +131,8 @@ export class WorkflowRunner {
         };
       }
       case 'task.checkStart': {
-        const [job, task] = await Promise.all([jobs.get(event.jobId), tasks.get(event.taskId)]);
+        const task = await tasks.get(event.taskId);
+        const job = startCheckNeedsJob(task, event.nodeId) ? await jobs.get(event.jobId) : undefined;
         return {
           type: event.type,
           nodeId: event.nodeId,
@@ -142,12 +152,13 @@ export class WorkflowRunner {
     }
   }
 
+  /** What a job's expressions read: its inputs, its secrets in clear, and its tasks' vars. */
   private async context(job: Job): Promise<JobContext> {
-    return {
-      inputs: job.inputs ?? {},
-      secrets: this.secretsOf(job),
-      tasks: await this.ctx.datastore.jobs.vars(job.id),
-    };
+    return this.contextWith(job, await this.ctx.datastore.jobs.vars(job.id));
+  }
+
+  private contextWith(job: Job, vars: Readonly<Record<string, string>>): JobContext {
+    return { inputs: job.inputs ?? {}, secrets: this.secretsOf(job), tasks: vars };
   }
 
   /** A job's secrets in clear, for its expressions; remembered, as they never change. */
@@ -213,6 +224,14 @@ export class WorkflowRunner {
           }
           break;
         }
+        case 'markJobRunning':
+          if (this.running.has(effect.jobId)) break;
+          // Applied or not, the job is past SCHEDULED now (or gone), and stays so.
+          await datastore.jobs.update(effect.jobId, effect.change);
+          if (this.running.size >= RUNNING_REMEMBERED)
+            this.running.delete(this.running.values().next().value ?? '');
+          this.running.add(effect.jobId);
+          break;
         case 'updateTask': {
           const updated = await datastore.tasks.update(effect.taskId, effect.change);
           if (updated === undefined && effect.onMiss !== 'continue') {
@@ -289,9 +308,14 @@ export class WorkflowRunner {
   }
 
   /** A task handed on in this process: the caller loaded its job. */
-  private async dispatch(job: Job, task: Task, context: JobContext): Promise<void> {
+  private dispatch(job: Job, task: Task, context: JobContext): Promise<void> {
+    return this.applyAll(dispatchTask(job, task, context, this.ctx.now()));
+  }
+
+  /** Applies effects, then handles the events they lead to, each on its own. */
+  private async applyAll(effects: readonly Effect[]): Promise<void> {
     const events: WorkflowEvent[] = [];
-    await this.apply(dispatchTask(job, task, context, this.ctx.now()), events);
+    await this.apply(effects, events);
     for (const event of events) await this.handle(event);
   }
 
@@ -360,6 +384,7 @@ export class WorkflowRunner {
 }
 
 const EMPTY_CONTEXT: JobContext = { inputs: {}, secrets: {}, tasks: {} };
+const NO_VARS: Readonly<Record<string, string>> = {};
 
 async function forEachConcurrently<T>(
   items: readonly T[],

@@ -4,10 +4,12 @@
 //   npm run bench -- --quick              # every scenario, small: well under a minute
 //   npm run bench -- --json out.json      # also write the rows as JSON
 //   npm run bench -- --only standalone,bullmq
+//   npm run bench -- --only each-standalone,each-distributed,parallel-standalone,parallel-distributed
 //
 // Throughput and latency come from the engine's own timestamps (job createdAt → execution[0].startedAt
 // → completedAt, read back over the API); RSS is the largest VmRSS seen while a scenario ran.
 import { writeFileSync } from 'node:fs';
+import { composite } from './composite.js';
 import type { Row } from './measure.js';
 import {
   amqpRaw,
@@ -32,8 +34,24 @@ const only = valueOf('--only')?.split(',');
 
 /** The issue's sizes, or small enough for `--quick`. */
 const SIZE: Sizes = quick
-  ? { jobs: 400, docker: 10, longJob: 100, concurrency: 16, dockerConcurrency: 4 }
-  : { jobs: 10_000, docker: 50, longJob: 1000, concurrency: 16, dockerConcurrency: 4 };
+  ? {
+      jobs: 400,
+      docker: 10,
+      longJob: 100,
+      concurrency: 16,
+      dockerConcurrency: 4,
+      eachItems: 1000,
+      parallelTasks: 200,
+    }
+  : {
+      jobs: 10_000,
+      docker: 50,
+      longJob: 1000,
+      concurrency: 16,
+      dockerConcurrency: 4,
+      eachItems: 10_000,
+      parallelTasks: 1000,
+    };
 
 /** In order; each comparison's peer runs right after it. */
 const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
@@ -45,6 +63,10 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
   'docker-raw': dockerRaw,
   'long-job': longJob,
   'one-task-jobs': (size) => standalone(size, size.longJob, 'one-task-jobs'),
+  'each-standalone': (size) => composite('each', 'standalone', size.eachItems),
+  'each-distributed': (size) => composite('each', 'distributed', size.eachItems),
+  'parallel-standalone': (size) => composite('parallel', 'standalone', size.parallelTasks),
+  'parallel-distributed': (size) => composite('parallel', 'distributed', size.parallelTasks),
 };
 
 const rows: Row[] = [];

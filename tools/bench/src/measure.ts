@@ -86,7 +86,11 @@ export interface JobBody {
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
-  readonly execution?: readonly { readonly createdAt?: string; readonly startedAt?: string }[];
+  readonly execution?: readonly {
+    readonly id?: string;
+    readonly createdAt?: string;
+    readonly startedAt?: string;
+  }[];
 }
 
 function isJobBody(value: unknown): value is JobBody {

@@ -25,6 +25,9 @@ export interface Sizes {
   readonly longJob: number;
   readonly concurrency: number;
   readonly dockerConcurrency: number;
+  /** Items of the `each` scenario and children of the `parallel` one. */
+  readonly eachItems: number;
+  readonly parallelTasks: number;
 }
 
 /** A scenario's rows, the RSS of each process it sampled (MB), and what each task cost. */
@@ -40,7 +43,11 @@ export interface Outcome {
  * transaction in pg_stat_database) while a workload runs, and waits for the workload's jobs to
  * complete by asking the database itself, so that no API read is counted.
  */
-async function countStatements(dsn: string, jobs: number, workload: () => Promise<void>): Promise<number> {
+export async function countStatements(
+  dsn: string,
+  jobs: number,
+  workload: () => Promise<void>,
+): Promise<number> {
   const client = new pg.Client({ connectionString: dsn });
   await client.connect();
   let own = 0; // this client's statements, each a transaction too
@@ -64,12 +71,13 @@ async function countStatements(dsn: string, jobs: number, workload: () => Promis
   }
 }
 
-const IMAGE = 'tork/busybox:latest';
+export const IMAGE = 'tork/busybox:latest';
 /** The Node flags docker/Dockerfile sets for the api and the worker images. */
 const API_NODE_FLAGS = ['--max-semi-space-size=8'];
-const WORKER_NODE_FLAGS = ['--max-semi-space-size=4'];
-const POSTGRES = process.env['TORK_TEST_POSTGRES_DSN'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const POSTGRES =
+  process.env['TORK_TEST_POSTGRES_DSN'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = { host: '127.0.0.1', port: 6379 };
 /** Submissions in flight at once, like a busy client. */
 const SUBMITTERS = 32;
@@ -81,7 +89,7 @@ function signal(): { done: Promise<void>; resolve: () => void } {
   return { done, resolve };
 }
 
-const round2 = (value: number): number => Math.round(value * 100) / 100;
+export const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 const noopJob = (i: number): unknown => ({
   name: `bench ${i}`,

@@ -33,6 +33,12 @@ export type Effect =
       /** When the change did not apply: go on with the plan, or run these effects instead. */
       readonly onMiss?: 'continue' | readonly Effect[];
     }
+  /**
+   * Moves the job to RUNNING if it has not got there yet; otherwise nothing (the common case: every
+   * task but a job's first). A job past SCHEDULED never returns to it (a restart makes it RUNNING),
+   * so the scheduler may skip the compare-and-set for a job it has seen past it.
+   */
+  | { readonly type: 'markJobRunning'; readonly jobId: string; readonly change: JobChange }
   | {
       readonly type: 'updateTask';
       readonly taskId: string;

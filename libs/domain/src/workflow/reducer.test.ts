@@ -4,7 +4,7 @@ import type { Job, JobContext } from '../job.js';
 import type { Task } from '../task.js';
 import type { Effect } from './effects.js';
 import { newExecution, newJob, subjobIdOf } from './executions.js';
-import { reduce } from './reducer.js';
+import { dispatchPromoted, reduce } from './reducer.js';
 
 const NOW = '2024-01-01T12:00:00.000Z';
 const CONTEXT: JobContext = { inputs: {}, secrets: {}, tasks: {} };
@@ -88,7 +88,7 @@ describe('dispatching a task', () => {
     expect(cancel).toMatchObject({ type: 'updateTask', change: { patch: { state: 'CANCELLED' } } });
   });
 
-  it('starts a parallel task with its counter set and creates every child', () => {
+  it('starts a parallel task with its counter set, and its job with it, and creates every child', () => {
     const job = running({
       tasks: [{ name: 'p', parallel: { tasks: [{ image: 'a' }, { image: 'b' }, { image: 'c' }] } }],
     });
@@ -100,6 +100,9 @@ describe('dispatching a task', () => {
       childCount: 3,
       pendingChildren: 3,
     });
+    expect(effectsOf(effects, 'markJobRunning')).toMatchObject([
+      { jobId: job.id, change: { patch: { state: 'RUNNING' } } },
+    ]);
     const children = created(effects);
     expect(children.map((child) => [child.parentId, child.index, child.state, child.spec.image])).toEqual([
       [parent.id, 0, 'PENDING', 'a'],
@@ -141,7 +144,7 @@ describe('dispatching a task', () => {
       { type: 'task.dispatch', job: empty, task: taskOf(empty, 0), context: CONTEXT },
       NOW,
     );
-    expect(effects.map((effect) => effect.type)).toEqual(['updateTask', 'settleTask']);
+    expect(effects.map((effect) => effect.type)).toEqual(['updateTask', 'markJobRunning', 'settleTask']);
 
     const notList = running({ tasks: [{ each: { list: "{{ 'abc' }}", task: { image: 'busybox' } } }] });
     const [fail] = reduce(
@@ -229,7 +232,7 @@ describe('after a task settled', () => {
   it('completes the parent when the fan-in counted its last child, and waits otherwise', () => {
     const parent = taskOf(job, 0, { id: 'parent', kind: 'parallel', state: 'RUNNING', pendingChildren: 0 });
     const child = { ...taskOf(job, 0, { state: 'COMPLETED' }), parentId: 'parent' };
-    const last = reduce({ type: 'task.settled', job, task: child, parent }, NOW);
+    const last = reduce({ type: 'child.settled', task: child, parent }, NOW);
     expect(last).toEqual([
       {
         type: 'settleTask',
@@ -241,8 +244,26 @@ describe('after a task settled', () => {
       },
     ]);
     expect(
-      reduce({ type: 'task.settled', job, task: child, parent: { ...parent, pendingChildren: 1 } }, NOW),
+      reduce({ type: 'child.settled', task: child, parent: { ...parent, pendingChildren: 1 } }, NOW),
     ).toEqual([]);
+  });
+
+  it('hands on a promoted regular task without its job: scheduled, skipped when its `if` was false', () => {
+    const promoted = { ...taskOf(job, 0, { state: 'PENDING' }), parentId: 'parent' };
+    expect(dispatchPromoted(promoted, NOW)).toEqual([{ type: 'scheduleTask', taskId: promoted.id }]);
+    expect(dispatchPromoted({ ...promoted, spec: { ...promoted.spec, if: 'false' } }, NOW)).toEqual([
+      {
+        type: 'settleTask',
+        taskId: promoted.id,
+        jobId: job.id,
+        change: expect.objectContaining({
+          patch: expect.objectContaining({ state: 'SKIPPED' }) as unknown,
+        }) as unknown,
+      },
+    ]);
+    // Cancelled while it waited (its job ended): nothing.
+    expect(dispatchPromoted({ ...promoted, state: 'CANCELLED' }, NOW)).toEqual([]);
+    expect(() => dispatchPromoted({ ...promoted, kind: 'parallel' }, NOW)).toThrow(RangeError);
   });
 });
 

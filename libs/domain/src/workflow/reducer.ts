@@ -32,13 +32,19 @@ export type ReducerInput =
   | { readonly type: 'task.dispatch'; readonly job: Job; readonly task: Task; readonly context: JobContext }
   | { readonly type: 'task.failed'; readonly job: Job; readonly task: Task }
   | {
+      /** A top-level task ended well. */
       readonly type: 'task.settled';
       readonly job: Job;
       readonly task: Task;
+      /** The next task's expressions, or the job's output, read it. */
+      readonly context?: JobContext;
+    }
+  | {
+      /** A child of a composite task ended well: what follows depends on its parent alone. */
+      readonly type: 'child.settled';
+      readonly task: Task;
       /** The parent as the fan-in counted this task (or as stored, on a redelivery). */
       readonly parent?: Task;
-      /** Needed when the task is top-level: the next task's expressions, or the job's output. */
-      readonly context?: JobContext;
     }
   | {
       readonly type: 'task.checkStart';
@@ -70,7 +76,9 @@ export function reduce(input: ReducerInput, now: string): Effect[] {
     case 'task.failed':
       return afterTaskFailed(input.job, input.task, now);
     case 'task.settled':
-      return afterTaskSettled(input.job, input.task, input.parent, input.context, now);
+      return afterTaskSettled(input.job, input.task, input.context, now);
+    case 'child.settled':
+      return afterChildSettled(input.task, input.parent, now);
     case 'task.checkStart':
       return checkStart(input.job, input.task, input.nodeId, now);
     case 'task.restart':
@@ -116,7 +124,7 @@ export function dispatchTask(job: Job, task: Task, context: JobContext, now: str
   }
   switch (task.kind) {
     case 'task':
-      return [{ type: 'scheduleTask', taskId: task.id }];
+      return dispatchRegular(task, now);
     case 'parallel':
       return fanOut(job, context, task, parallelChildren(job, task, context, now), now);
     case 'each':
@@ -124,6 +132,24 @@ export function dispatchTask(job: Job, task: Task, context: JobContext, now: str
     case 'subjob':
       return dispatchSubjob(job, task, context, now);
   }
+}
+
+/**
+ * A regular task promoted when a sibling ended (the next item of an each) is handed on without
+ * reading its job: were the job ended, whatever ended it cancels its active tasks after its own
+ * compare-and-set, so the task's schedule misses, or a worker's start of it is refused and stopped.
+ */
+export function dispatchPromoted(task: Task, now: string): Effect[] {
+  if (task.kind !== 'task') throw new RangeError(`dispatchPromoted: a ${task.kind} task needs its job`);
+  if (task.state !== 'PENDING') return [];
+  return dispatchRegular(task, now);
+}
+
+function dispatchRegular(task: Task, now: string): Effect[] {
+  if (task.runAt !== undefined && task.runAt > now) return [{ type: 'dispatchLater', task }];
+  if (isSkipped(task.spec))
+    return [{ type: 'settleTask', taskId: task.id, jobId: task.jobId, change: taskChange('skip', now) }];
+  return [{ type: 'scheduleTask', taskId: task.id }];
 }
 
 function parallelChildren(job: Job, task: Task, context: JobContext, now: string): Task[] {
@@ -159,6 +185,8 @@ function fanOut(
             taskId: task.id,
             change: taskChange('start', now, { childCount: total, pendingChildren: total }),
           },
+          // A job is RUNNING once its first task is, composite or not.
+          { type: 'markJobRunning', jobId: job.id, change: jobChange('start', now) },
         ]
       : [];
   if (total === 0) {
@@ -244,6 +272,7 @@ function dispatchSubjob(job: Job, task: Task, context: JobContext, now: string):
   const effects: Effect[] = [
     { type: 'createJob', job: child },
     { type: 'updateTask', taskId: task.id, change: taskChange('start', now, { subjobId: child.id }) },
+    { type: 'markJobRunning', jobId: job.id, change: jobChange('start', now) },
     { type: 'publish', queue: QUEUE.jobs, message: { type: 'job.submitted', jobId: child.id } },
   ];
   if (subjob.detached === true) {
@@ -322,21 +351,24 @@ export function afterTaskFailed(job: Job, task: Task, now: string): Effect[] {
  * A task ended well. In a parallel or each, the last child completes the parent (the fan-in
  * counted it atomically); at the top level, the next task starts or the job completes.
  */
+/** The last child of a parallel or each to end well completes it (a sub-job's task ends with its job). */
+export function afterChildSettled(task: Task, parent: Task | undefined, now: string): Effect[] {
+  if (!isTaskDone(task.state)) return [];
+  if (parent?.state !== 'RUNNING' || parent.pendingChildren !== 0) return [];
+  if (parent.kind !== 'parallel' && parent.kind !== 'each') return [];
+  return [
+    { type: 'settleTask', taskId: parent.id, jobId: parent.jobId, change: taskChange('complete', now) },
+  ];
+}
+
+/** A top-level task ended well: the next one is created, or the job ends with its output. */
 export function afterTaskSettled(
   job: Job,
   task: Task,
-  parent: Task | undefined,
   context: JobContext | undefined,
   now: string,
 ): Effect[] {
   if (!isTaskDone(task.state)) return [];
-  if (task.parentId !== undefined) {
-    if (parent?.state !== 'RUNNING' || parent.pendingChildren !== 0) return [];
-    if (parent.kind !== 'parallel' && parent.kind !== 'each') return [];
-    return [
-      { type: 'settleTask', taskId: parent.id, jobId: parent.jobId, change: taskChange('complete', now) },
-    ];
-  }
   if (!isJobActive(job.state) || context === undefined) return [];
   const effects: Effect[] = [];
   if (job.state === 'SCHEDULED') {

@@ -38,14 +38,18 @@ export function onTaskStarted(message: TaskStarted, now: string): Effect[] {
       change: taskChange('start', message.at, { nodeId: message.nodeId, ...deadlineAt }),
       onMiss: check,
     },
-    // Misses for every task but a job's first: the job is RUNNING already (or ended: the check tells).
-    { type: 'updateJob', jobId: message.jobId, change: jobChange('start', message.at), onMiss: check },
+    // Runs only when the task's start applied. Should the job have ended instead, whatever ended it
+    // cancels its active tasks after its own compare-and-set, and so sees this one RUNNING on its
+    // node and stops it there.
+    { type: 'markJobRunning', jobId: message.jobId, change: jobChange('start', message.at) },
   ];
 }
 
 /**
- * A start that did not apply, or a job that did not start with it: a task that runs where it
- * should not (its job ended, it was cancelled, another worker has it) is stopped there.
+ * A start that did not apply: a task that runs where it should not (its job ended, it was
+ * cancelled, another worker has it) is stopped there. Most often the task's end overtook its start
+ * and nothing runs: then there is nothing to do. The job matters only for a task running on the
+ * node (see {@link startCheckNeedsJob}).
  */
 export function checkStart(
   job: Job | undefined,
@@ -53,6 +57,7 @@ export function checkStart(
   nodeId: string,
   now: string,
 ): Effect[] {
+  if (task !== undefined && endedOn(task, nodeId)) return [];
   const runsHere = task?.state === 'RUNNING' && task.nodeId === nodeId;
   if (task !== undefined && runsHere && job !== undefined && isJobActive(job.state)) return [];
   const effects: Effect[] = [];
@@ -99,6 +104,16 @@ export function onTaskFailed(message: TaskFailed, now: string): Effect[] {
     },
     { type: 'then', event: { type: 'task.failed', jobId: message.jobId, taskId: message.taskId } },
   ];
+}
+
+/** Whether {@link checkStart} reads the job for this task: only when it runs on the node. */
+export function startCheckNeedsJob(task: Task | undefined, nodeId: string): boolean {
+  return task?.state === 'RUNNING' && task.nodeId === nodeId;
+}
+
+/** The node ran the task and reported how it ended: nothing of it runs there any more. */
+function endedOn(task: Task, nodeId: string): boolean {
+  return (task.state === 'COMPLETED' || task.state === 'FAILED') && task.nodeId === nodeId;
 }
 
 /** A RUNNING task past its deadline: its worker died or hung. It fails as a timeout and is stopped. */
