@@ -217,8 +217,8 @@ export class WorkflowRunner {
           }
           break;
         case 'updateJob': {
-          const updated = await datastore.jobs.update(effect.jobId, effect.change);
-          if (updated === undefined && effect.onMiss !== 'continue') {
+          const applied = await datastore.jobs.update(effect.jobId, effect.change);
+          if (!applied && effect.onMiss !== 'continue') {
             if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
             return;
           }

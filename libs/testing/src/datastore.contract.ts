@@ -118,7 +118,7 @@ export function datastoreContract(
       it('answers undefined for an unknown job', async () => {
         await storedJob();
         expect(await store.jobs.get(newId())).toBeUndefined();
-        expect(await store.jobs.update(newId(), jobChange('schedule', timestamp()))).toBeUndefined();
+        expect(await store.jobs.update(newId(), jobChange('schedule', timestamp()))).toBe(false);
       });
 
       it('lists jobs newest first, page by page, with totals', async () => {
@@ -217,17 +217,20 @@ export function datastoreContract(
         expect(await ids('dave', 'user')).toEqual({ ids: [forUsers.id, open.id], totalItems: 2 });
       });
 
-      it('applies a change to a job in one of its from-states and returns the updated job', async () => {
+      it('applies a change to a job in one of its from-states and says so', async () => {
         const job = await storedJob();
 
-        const scheduled = await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000)));
-        expect(scheduled).toEqual({ ...job, state: 'SCHEDULED', scheduledAt: timestamp(1_000) });
+        expect(await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000)))).toBe(true);
+        expect(await store.jobs.get(job.id)).toEqual({
+          ...job,
+          state: 'SCHEDULED',
+          scheduledAt: timestamp(1_000),
+        });
 
-        const running = await store.jobs.update(
-          job.id,
-          jobChange('start', timestamp(2_000), { position: 1 }),
+        expect(await store.jobs.update(job.id, jobChange('start', timestamp(2_000), { position: 1 }))).toBe(
+          true,
         );
-        expect(running).toEqual({
+        expect(await store.jobs.get(job.id)).toEqual({
           ...job,
           state: 'RUNNING',
           position: 1,
@@ -248,28 +251,25 @@ export function datastoreContract(
           completedAt: timestamp(3_000),
           result: 'hello world',
         };
-        expect(completed).toEqual(expected);
+        expect(completed).toBe(true);
         expect(await store.jobs.get(job.id)).toEqual(expected);
       });
 
       it('refuses a change to a job in another state and leaves it untouched', async () => {
         const job = await storedJob();
-        const completed = await store.jobs.update(job.id, jobChange('complete', timestamp(1_000)));
-        expect(completed).toBeUndefined();
+        expect(await store.jobs.update(job.id, jobChange('complete', timestamp(1_000)))).toBe(false);
         expect(await store.jobs.get(job.id)).toEqual(job);
 
-        const scheduled = await store.jobs.update(job.id, jobChange('schedule', timestamp(2_000)));
-        expect(scheduled?.state).toBe('SCHEDULED');
+        expect(await store.jobs.update(job.id, jobChange('schedule', timestamp(2_000)))).toBe(true);
         // A duplicate of the same event, and a late one, change nothing.
-        expect(await store.jobs.update(job.id, jobChange('schedule', timestamp(3_000)))).toBeUndefined();
-        const cancelled = await store.jobs.update(job.id, jobChange('cancel', timestamp(4_000)));
-        expect(cancelled?.state).toBe('CANCELLED');
-        expect(
-          await store.jobs.update(job.id, jobChange('start', timestamp(5_000), { position: 3 })),
-        ).toBeUndefined();
+        expect(await store.jobs.update(job.id, jobChange('schedule', timestamp(3_000)))).toBe(false);
+        expect(await store.jobs.update(job.id, jobChange('cancel', timestamp(4_000)))).toBe(true);
+        expect(await store.jobs.update(job.id, jobChange('start', timestamp(5_000), { position: 3 }))).toBe(
+          false,
+        );
         expect(
           await store.jobs.update(job.id, jobChange('fail', timestamp(6_000), { error: 'too late' })),
-        ).toBeUndefined();
+        ).toBe(false);
 
         expect(await store.jobs.get(job.id)).toEqual({
           ...job,
@@ -294,10 +294,10 @@ export function datastoreContract(
           ),
         );
 
-        const winners = outcomes.flatMap((outcome, n) => (outcome === undefined ? [] : [{ n, outcome }]));
+        const winners = outcomes.flatMap((applied, n) => (applied ? [n] : []));
         expect(winners).toHaveLength(1);
-        const { n, outcome } = must(winners[0]);
-        expect(await store.jobs.get(job.id)).toEqual(outcome);
+        const n = must(winners[0]);
+        const outcome = must(await store.jobs.get(job.id));
         if (n % 2 === 0) {
           expect(outcome).toMatchObject({
             state: 'COMPLETED',
@@ -324,9 +324,7 @@ export function datastoreContract(
         (got as { state: string }).state = 'FAILED';
         const listed = must((await store.jobs.list({ page: 1, size: 10 })).items[0]);
         must(must(listed.tasks[0]).post?.[0]).run = 'changed after list';
-        const updated = must(await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000))));
-        must(must(updated.tasks[0]).volumes)[0] = '/changed-after-update';
-        (updated as { state: string }).state = 'COMPLETED';
+        await store.jobs.update(job.id, jobChange('schedule', timestamp(1_000)));
 
         expect(await store.jobs.get(job.id)).toEqual({
           ...original,
@@ -600,7 +598,7 @@ export function datastoreContract(
           state: 'RUNNING',
           startedAt: timestamp(7_000),
         };
-        expect(started).toEqual(expectedJob);
+        expect(started).toBe(true);
         const storedJobNow = await store.jobs.get(job.id);
         expect(storedJobNow).toEqual(expectedJob);
         expect(storedJobNow).not.toHaveProperty('result');
@@ -637,8 +635,10 @@ export function datastoreContract(
         const j3 = await storedJob(helloSpec(), 3_000);
         const j1 = await storedJob(helloSpec(), 1_000);
         const j4 = await storedJob(helloSpec(), 4_000);
-        const running = must(await store.jobs.update(j1.id, jobChange('start', timestamp(10_000))));
-        const cancelled = must(await store.jobs.update(j3.id, jobChange('cancel', timestamp(10_000))));
+        await store.jobs.update(j1.id, jobChange('start', timestamp(10_000)));
+        await store.jobs.update(j3.id, jobChange('cancel', timestamp(10_000)));
+        const running = must(await store.jobs.get(j1.id));
+        const cancelled = must(await store.jobs.get(j3.id));
 
         const find = (states: Job['state'][], createdBefore: string, limit = 10): Promise<Job[]> =>
           store.jobs.find({ states, createdBefore, limit });

@@ -68,16 +68,16 @@ export class InMemoryJobStore implements JobStore {
     );
   }
 
-  update(id: string, change: JobChange): Promise<Job | undefined> {
+  update(id: string, change: JobChange): Promise<boolean> {
     return this.state.run(() => {
       const job = this.state.jobs.get(id);
       const changed = job === undefined ? undefined : applyChange(job, change);
-      if (changed === undefined) return undefined;
+      if (changed === undefined) return false;
       const updated = withoutUndefined(changed);
       this.state.jobs.set(id, updated);
       if (change.patch.state !== undefined)
         this.state.record(id, updated.state, change.at ?? new Date().toISOString());
-      return structuredClone(updated);
+      return true;
     });
   }
 

@@ -41,13 +41,30 @@ export interface RowChange {
  * Every change sets the same `columns`. Rows are locked in id order first, so two batches that
  * share rows (two schedulers) cannot deadlock.
  */
+export function updateRows<T extends Table>(
+  db: Kysely<Database>,
+  table: T,
+  from: readonly string[],
+  columns: readonly string[],
+  changes: readonly RowChange[],
+): Promise<(RowOf<T> | undefined)[]>;
+/** As above, answering only the ids of the rows it changed: a caller that needs no row reads none. */
+export function updateRows<T extends Table>(
+  db: Kysely<Database>,
+  table: T,
+  from: readonly string[],
+  columns: readonly string[],
+  changes: readonly RowChange[],
+  answer: 'id',
+): Promise<({ id: string } | undefined)[]>;
 export async function updateRows<T extends Table>(
   db: Kysely<Database>,
   table: T,
   from: readonly string[],
   columns: readonly string[],
   changes: readonly RowChange[],
-): Promise<(RowOf<T> | undefined)[]> {
+  answer: 'row' | 'id' = 'row',
+): Promise<({ id: string } | undefined)[]> {
   const ids = changes.map((change) => change.id);
   const { v, sets } = changeValues(table, columns, changes);
   const events = columns.includes('state')
@@ -66,9 +83,9 @@ export async function updateRows<T extends Table>(
       update ${sql.raw(table)} as t set ${sets}
       from v
       where t.id = v.id and t.id in (select id from locked) and t.state = any(${[...from]}::text[])
-      returning t.*
+      returning ${answer === 'id' ? sql`t.id, t.state` : sql`t.*`}
     )${events}
-    select * from updated`.execute(db);
+    select ${answer === 'id' ? sql`id` : sql`*`} from updated`.execute(db);
   return inOrder(ids, rows);
 }
 

@@ -18,7 +18,7 @@ import { shapeOf, type ShapedBatchers } from './shapes.js';
 export class PgJobStore implements JobStore {
   private readonly inserts: Batcher<Job, undefined>;
   private readonly reads: Batcher<string, JobRow | undefined>;
-  private readonly updates: ShapedBatchers<JobRow | undefined>;
+  private readonly updates: ShapedBatchers<{ id: string } | undefined>;
 
   constructor(private readonly db: Kysely<Database>) {
     // A batch with a duplicate id fails whole, then each job is inserted on its own: only the
@@ -103,20 +103,19 @@ export class PgJobStore implements JobStore {
     return rows.map(jobFromRow);
   }
 
-  async update(id: string, change: JobChange): Promise<Job | undefined> {
+  async update(id: string, change: JobChange): Promise<boolean> {
     const values = jobPatchToRow(change.patch);
     const { key, states, columns } = shapeOf(change.from, values);
     let batcher = this.updates.get(key);
     if (batcher === undefined) {
       batcher = new Batcher(
-        (changes: readonly RowChange[]) => updateRows(this.db, 'jobs', states, columns, changes),
+        (changes: readonly RowChange[]) => updateRows(this.db, 'jobs', states, columns, changes, 'id'),
         (rowChange) => rowChange.id,
         MAX_BATCH,
       );
       this.updates.set(key, batcher);
     }
-    const row = await batcher.submit({ id, values, at: change.at ?? new Date().toISOString() });
-    return row === undefined ? undefined : jobFromRow(row);
+    return (await batcher.submit({ id, values, at: change.at ?? new Date().toISOString() })) !== undefined;
   }
 
   async vars(jobId: string): Promise<Record<string, string>> {

@@ -296,9 +296,13 @@ describePostgres('PostgresDatastore', () => {
       expect(taskWinners).toHaveLength(1);
       expect(await a.tasks.get(task.id)).toEqual(taskWinners[0]);
       expect(await b.tasks.get(task.id)).toEqual(taskWinners[0]);
-      const jobWinners = jobOutcomes.filter((outcome) => outcome !== undefined);
+      const jobWinners = jobOutcomes.flatMap((applied, n) => (applied ? [n] : []));
       expect(jobWinners).toHaveLength(1);
-      expect(await b.jobs.get(job.id)).toEqual(jobWinners[0]);
+      const winner = jobWinners[0] ?? -1;
+      expect(await b.jobs.get(job.id)).toMatchObject({
+        state: winner % 3 === 0 ? 'CANCELLED' : 'COMPLETED',
+        [winner % 3 === 0 ? 'cancelledAt' : 'completedAt']: timestamp(winner),
+      });
     });
 
     it('settle siblings from both replicas at once: exactly one sees the last child settled, no slot is given twice', async () => {

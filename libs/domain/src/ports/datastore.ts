@@ -38,8 +38,11 @@ export interface JobStore {
   list(query: JobListQuery): Promise<Page<Job>>;
   /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
   find(query: JobQuery): Promise<Job[]>;
-  /** Applies the change when the job is in one of `change.from`; the updated job, or undefined when it was not. */
-  update(id: string, change: JobChange): Promise<Job | undefined>;
+  /**
+   * Applies the change when the job is in one of `change.from`; whether it applied. (No caller
+   * needs the job back, and a job row carries its whole spec: it is not read back.)
+   */
+  update(id: string, change: JobChange): Promise<boolean>;
   /** The job's context: each task `var` → the result it stored. */
   vars(jobId: string): Promise<Record<string, string>>;
   /** Deletes up to `limit` jobs whose `deleteAt` is at or before `now`, with their tasks, logs and events. */
