@@ -49,9 +49,9 @@ export function updateRows<T extends Table>(
   changes: readonly RowChange[],
 ): Promise<(RowOf<T> | undefined)[]>;
 /** As above, answering only the ids of the rows it changed: a caller that needs no row reads none. */
-export function updateRows<T extends Table>(
+export function updateRows(
   db: Kysely<Database>,
-  table: T,
+  table: Table,
   from: readonly string[],
   columns: readonly string[],
   changes: readonly RowChange[],
