@@ -59,19 +59,21 @@ describePostgres('runMigrations', () => {
       '0002-task-published',
       '0003-credentials',
       '0004-scheduled-published-index',
+      '0005-task-tree',
     ]);
     for (const migration of [
       '0001-initial',
       '0002-task-published',
       '0003-credentials',
       '0004-scheduled-published-index',
+      '0005-task-tree',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 4 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 5 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

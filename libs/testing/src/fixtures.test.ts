@@ -16,7 +16,7 @@ describe('fixtures', () => {
     expect(job.createdAt).toBe('2024-01-01T12:00:05.000Z');
     expect(task).toMatchObject({
       jobId: job.id,
-      position: 0,
+      index: 0,
       attempt: 2,
       state: 'PENDING',
       queue: 'transcoding',
