@@ -231,6 +231,43 @@ describeWithService(
       expect(failing.error).toBe('sub-job failed: sub-job failed: exit code 4');
     });
 
+    it('cancels an attached subjob with its job; a detached one completes its task at once and runs on', async () => {
+      const attached = await submit({
+        tasks: [
+          {
+            name: 'runs a child',
+            subjob: { name: 'child', tasks: [{ name: 'long', image: 'busybox', run: 'sleep 60' }] },
+          },
+        ],
+      });
+      await expect
+        .poll(async () => (await view(attached)).execution[0]?.subjobId, { timeout: 30_000 })
+        .toBeDefined();
+      const subjobId = (await view(attached)).execution[0]?.subjobId ?? '';
+      await waitForTaskRunning(subjobId, 'long');
+      expect((await fetch(`${engine.baseUrl}/jobs/${attached}/cancel`, { method: 'PUT' })).status).toBe(200);
+      await waitForJob(engine.baseUrl, attached, ['CANCELLED']);
+      const child = await ended(subjobId);
+      expect(child.state).toBe('CANCELLED');
+      expect(child.execution[0]?.state).toBe('CANCELLED');
+
+      const detached = await ended(
+        await submit({
+          tasks: [
+            {
+              name: 'fire and forget',
+              subjob: { detached: true, tasks: [{ image: 'busybox', run: 'sleep 2; echo -n later' }] },
+            },
+            { name: 'next', image: 'busybox', run: 'echo -n next' },
+          ],
+        }),
+      );
+      expect(detached).toMatchObject({ state: 'COMPLETED', result: 'next' });
+      const background = await view(detached.execution[0]?.subjobId ?? '');
+      expect(background.state).not.toBe('COMPLETED'); // still sleeping when its parent ended
+      expect(await ended(background.id)).toMatchObject({ state: 'COMPLETED', result: 'later' });
+    });
+
     it('skips a task whose `if` is false, and uses inputs, secrets and defaults in expressions', async () => {
       const id = await submit({
         inputs: { mode: 'quick' },
@@ -340,5 +377,43 @@ describeWithService(
         )
         .toBeGreaterThan(0);
     }
+  });
+
+  describe.each(ENGINE_MODES)('%s, one worker slot', (mode) => {
+    let engine: Engine;
+
+    beforeAll(async () => {
+      engine = await startEngine(mode, { workerFlags: ['-queue', 'default:1'] });
+    }, 120_000);
+
+    afterAll(async () => {
+      await engine.stop();
+    });
+
+    async function submit(body: unknown): Promise<string> {
+      const response = await fetch(`${engine.baseUrl}/jobs`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+      const answer = (await response.json()) as { id?: string };
+      if (answer.id === undefined) throw new Error(`submission answered ${response.status}`);
+      return answer.id;
+    }
+
+    it('runs the waiting task of the highest priority first, the job default applying where a task sets none', async () => {
+      const blocker = await submit({ tasks: [{ name: 'blocker', image: 'busybox', run: 'sleep 2' }] });
+      await waitForJob(engine.baseUrl, blocker, ['RUNNING']);
+      const low = await submit({ defaults: { priority: 1 }, tasks: [{ image: 'busybox', run: 'true' }] });
+      const none = await submit({ tasks: [{ image: 'busybox', run: 'true' }] });
+      const high = await submit({ tasks: [{ priority: 9, image: 'busybox', run: 'true' }] });
+      const startedAt = async (id: string): Promise<number> => {
+        const job = await waitForJob(engine.baseUrl, id, ['COMPLETED'], 60_000);
+        return Date.parse(job.execution[0]?.startedAt ?? '');
+      };
+      const [lowAt, noneAt, highAt] = [await startedAt(low), await startedAt(none), await startedAt(high)];
+      expect(highAt).toBeLessThan(lowAt);
+      expect(lowAt).toBeLessThan(noneAt);
+    });
   });
 });
