@@ -13,7 +13,7 @@ import {
   type StepReport,
   type TaskRun,
   type TaskStep,
-  type VolumeMount,
+  type Mount,
 } from '@tork/domain';
 
 /** Limits a worker applies to tasks that set none. */
@@ -70,11 +70,11 @@ export async function runTask(
   const volumes: string[] = [];
   const steps: StepReport[] = [];
   try {
-    const mounts: VolumeMount[] = [];
+    const mounts: Mount[] = [];
     for (const [index, target] of (task.spec.volumes ?? []).entries()) {
       const volume = await runtime.createVolume(`tork-${task.id}-${index}`);
       volumes.push(volume);
-      mounts.push({ volume, target });
+      mounts.push({ type: 'volume', source: volume, target });
     }
     let result = '';
     for (const step of taskSteps(task.spec)) {
@@ -124,7 +124,7 @@ async function runStep(
   runtime: Runtime,
   task: TaskRun,
   step: TaskStep,
-  mounts: readonly VolumeMount[],
+  mounts: readonly Mount[],
   options: RunTaskOptions,
   signal: AbortSignal,
 ): Promise<ContainerOutcome> {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import {
+  NODE_LABEL,
   decryptSecretEnv,
   DEFAULT_SECRET_POLICY,
   errorMessage,
@@ -46,7 +47,6 @@ export interface WorkerOptions {
 }
 
 /** The label that ties a task container to the worker that runs it, so survivors can clean up after a dead worker. */
-export const NODE_LABEL = 'tork.node';
 
 export interface RunningWorker {
   readonly nodeId: string;
@@ -189,12 +189,9 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
         running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
         return;
       case 'node.lost': {
-        const removed = await deps.runtime.removeContainers({ [NODE_LABEL]: message.nodeId });
-        if (removed > 0)
-          logger.info(
-            { deadNodeId: message.nodeId, removed },
-            'removed containers a dead worker left behind',
-          );
+        const removed = await deps.runtime.removeLeftovers({ [NODE_LABEL]: message.nodeId });
+        if (removed.containers + removed.volumes + removed.networks > 0)
+          logger.info({ deadNodeId: message.nodeId, ...removed }, 'removed what a dead worker left behind');
         return;
       }
       default:

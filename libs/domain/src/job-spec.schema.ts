@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ROLES, type Permission, type Role } from './principal.js';
 import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
+import type { AuxContainerFields, TaskContainerFields } from './task-fields.schema.js';
 
 /**
  * The job specification a user submits. This schema is the single source for validation
@@ -343,7 +344,9 @@ export type JobDefaults = Static<typeof JobDefaultsSchema>;
 export type AutoDeleteSpec = Static<typeof AutoDeleteSchema>;
 
 /** A pre or post task after validation: env values are strings. */
-export type AuxTaskSpec = Omit<Static<typeof AuxTaskSpecSchema>, 'env'> & { env?: EnvSpec };
+export type AuxTaskSpec = Omit<Static<typeof AuxTaskSpecSchema>, 'env'> & {
+  env?: EnvSpec;
+} & AuxContainerFields;
 
 export interface ParallelSpec {
   tasks: TaskSpec[];
@@ -368,7 +371,7 @@ export interface SubjobSpec {
 }
 
 /** A task spec after validation: env values are strings. */
-export interface TaskSpec {
+export interface TaskSpec extends TaskContainerFields {
   name?: string;
   description?: string;
   tags?: string[];

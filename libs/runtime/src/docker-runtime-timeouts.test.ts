@@ -60,7 +60,7 @@ describe('DockerRuntime against an engine that stops answering', () => {
     await expect(runtime().createVolume('tork-stalled-0')).rejects.toThrow(
       'docker engine: no answer to "create a volume" within 300ms',
     );
-    await expect(runtime().removeContainers({ 'tork.node': 'gone' })).rejects.toThrow(
+    await expect(runtime().removeLeftovers({ 'tork.node': 'gone' })).rejects.toThrow(
       'no answer to "list containers" within 300ms',
     );
     await expect(runtime().healthCheck()).rejects.toMatchObject({

@@ -98,7 +98,7 @@ describeDocker('DockerRuntime (real engine)', () => {
       survivor.signal,
     );
     await expect.poll(async () => (await leftoverContainers()).length, { timeout: 10_000 }).toBe(2);
-    expect(await runtime.removeContainers({ 'tork.node': `dead-${SUITE}` })).toBe(1);
+    expect((await runtime.removeLeftovers({ 'tork.node': `dead-${SUITE}` })).containers).toBe(1);
     // The engine may answer the orphan's wait with the kill's exit code before the removal ends.
     expect(['rejected', 'exit code 137']).toContain(await orphanRun);
     await expect(survivorRun).resolves.toMatchObject({ exitCode: 0, result: 'alive' });
@@ -324,7 +324,7 @@ describeDocker('DockerRuntime (real engine)', () => {
     try {
       const info = await docker.getVolume(volume).inspect();
       expect(info.Labels).toMatchObject({ tork: 'true' });
-      const mounts = [{ volume, target: '/data' }];
+      const mounts = [{ type: 'volume' as const, source: volume, target: '/data' }];
       const write = await runtime.run(
         spec({ mounts, script: 'echo -n written by run 1 > /data/note' }),
         never(),

@@ -2,8 +2,15 @@ import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { Container, ContainerCreateOptions, DockerOptions, ImageInspectInfo } from 'dockerode';
-import { formatDuration, TorkError } from '@tork/domain';
-import type { ContainerOutcome, ContainerSpec, OutputChunk, Runtime } from '@tork/domain';
+import { formatDuration, RuntimeError, TorkError } from '@tork/domain';
+import type {
+  ContainerOutcome,
+  ContainerSpec,
+  Leftovers,
+  OutputChunk,
+  Runtime,
+  RuntimeFeatures,
+} from '@tork/domain';
 import { createTar, readFirstFile } from './tar.js';
 import type { TarEntry } from './tar.js';
 
@@ -49,6 +56,20 @@ const TAIL_WINDOW_CHARS = 16_384;
 const OUTPUT_DRAIN_MS = 5_000;
 
 export class DockerRuntime implements Runtime {
+  readonly features: RuntimeFeatures = {
+    images: true,
+    cmd: false,
+    entrypoint: false,
+    files: false,
+    workdir: false,
+    mounts: ['volume'],
+    networks: false,
+    sidecars: false,
+    registry: false,
+    gpus: false,
+    limits: true,
+    user: false,
+  };
   private readonly docker: Docker;
   private readonly pullPolicy: PullPolicy;
   private readonly network: string;
@@ -70,8 +91,12 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async run(spec: ContainerSpec, signal: AbortSignal): Promise<ContainerOutcome> {
+  async run(container: ContainerSpec, signal: AbortSignal): Promise<ContainerOutcome> {
     signal.throwIfAborted();
+    const { image } = container;
+    if (image === undefined)
+      throw new RuntimeError('rejected', 'the docker runtime runs images: the task has none');
+    const spec = { ...container, image };
     let onAbort: () => void = () => undefined;
     const aborted = new Promise<never>((_resolve, reject) => {
       onAbort = () => {
@@ -163,7 +188,11 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async removeContainers(labels: Readonly<Record<string, string>>): Promise<number> {
+  async removeLeftovers(labels: Readonly<Record<string, string>>): Promise<Leftovers> {
+    return { containers: await this.removeContainers(labels), volumes: 0, networks: 0 };
+  }
+
+  private async removeContainers(labels: Readonly<Record<string, string>>): Promise<number> {
     const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
     try {
       const found = await this.call('list containers', (abortSignal) =>
@@ -226,8 +255,8 @@ export class DockerRuntime implements Runtime {
       HostConfig: {
         NetworkMode: this.network,
         Mounts: spec.mounts.map((mount) => ({
-          Type: 'volume' as const,
-          Source: mount.volume,
+          Type: mount.type,
+          Source: mount.type === 'tmpfs' ? '' : mount.source,
           Target: mount.target,
         })),
         ...(spec.cpus !== undefined ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
@@ -310,7 +339,10 @@ export class DockerRuntime implements Runtime {
    * Creates the container, looking for the image only when the engine has none: without a bootstrap
    * (which inspects the image for its user) the common case costs one call, not an inspect first.
    */
-  private async createContainer(spec: ContainerSpec, staging: Staging): Promise<Container> {
+  private async createContainer(
+    spec: ContainerSpec & { image: string },
+    staging: Staging,
+  ): Promise<Container> {
     const options = this.createOptions(spec, staging);
     // A copy each time: dockerode deletes the signal from the options it is given.
     const create = (): Promise<Container> =>
