@@ -36,6 +36,8 @@ export interface StartTorkOptions {
   readonly host?: string;
   /** Environment variables added to this process's. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The port to listen on (default: a free one), e.g. to restart an engine where it ran. */
+  readonly port?: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startTork(
   args: readonly string[],
   options: StartTorkOptions = {},
 ): Promise<TorkProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const host = options.host ?? '127.0.0.1';
   const child = spawn(process.execPath, [TORK_MAIN, ...args, '-port', String(port), '-host', host], {
     stdio: ['ignore', 'pipe', 'pipe'],
