@@ -10,7 +10,7 @@ import { ProgressPoller } from './shell-progress.js';
 export interface ShellRuntimeOptions {
   /** The uid tasks run as (`-shell-uid`); default: the engine's own. Another uid needs a root engine. */
   readonly uid?: number;
-  /** The gid tasks run as (`-shell-gid`); default: the engine's own. */
+  /** The gid tasks run as (`-shell-gid`); default: the engine's own, so give it with `uid` (root's group otherwise). */
   readonly gid?: number;
   /** The PATH tasks get, so `sh` and the host's tools are found; default: the engine's own PATH. */
   readonly path?: string;

@@ -111,7 +111,14 @@ export function runtimeContract(
 
     afterEach(async () => {
       for (const cleanup of cleanups.reverse()) await cleanup();
+      // Every run carries the suite's label: whatever still does was left behind by exit, error or abort.
+      const left = await runtime.removeLeftovers({ 'tork.contract': suite });
       await runtime.close();
+      expect(left, 'left behind by the runs of this test').toEqual({
+        containers: 0,
+        volumes: 0,
+        networks: 0,
+      });
     });
 
     const spec = (fields: Partial<ContainerSpec> = {}): ContainerSpec => ({
