@@ -166,6 +166,16 @@ describe('ShellRuntime', () => {
       expect(String(error)).not.toContain('p"');
     });
 
+    it("a missing temporary directory fails the run and the health check as the engine's fault", async () => {
+      const broken = new ShellRuntime({ tempDir: join(scratch, 'missing') });
+      const error: unknown = await broken
+        .run(spec({ script: 'true' }), never())
+        .catch((reason: unknown) => reason);
+      expect(isRuntimeError(error) && error.kind).toBe('runtime');
+      await expect(broken.healthCheck()).rejects.toMatchObject({ kind: 'runtime' });
+      await expect(runtime.healthCheck()).resolves.toBeUndefined();
+    });
+
     it('refuses a file whose name leaves the working directory', async () => {
       const error: unknown = await runtime
         .run(spec({ script: 'true', files: { '../escape': 'x' } }), never())

@@ -97,9 +97,11 @@ export class ShellRuntime implements Runtime {
     if (refused.length > 0)
       throw new RuntimeError('rejected', `the shell runtime cannot honour ${refused.join(', ')}`);
     const argv = commandOf(spec);
-    const base = await mkdtemp(join(this.tempDir, 'tork-shell-'));
+    const base = await hostStep('make a working directory', () => mkdtemp(join(this.tempDir, 'tork-shell-')));
     try {
-      const dirs = await this.prepare(base, spec.files ?? {});
+      const dirs = await hostStep('prepare the working directory', () =>
+        this.prepare(base, spec.files ?? {}),
+      );
       signal.throwIfAborted();
       const output = new ShellOutput(this.maxResultBytes, spec.onOutput, this.log);
       const progress =
@@ -131,7 +133,9 @@ export class ShellRuntime implements Runtime {
         output.close();
         await progress?.stop();
       }
-      const fileResult = await readCapped(dirs.output, this.maxResultBytes);
+      const fileResult = await hostStep('read $TORK_OUTPUT', () =>
+        readCapped(dirs.output, this.maxResultBytes),
+      );
       return { exitCode, result: fileResult ?? output.stdout(), tail: output.tail(), oomKilled: false };
     } finally {
       await rm(base, { recursive: true, force: true }).catch((error: unknown) => {
@@ -149,24 +153,31 @@ export class ShellRuntime implements Runtime {
     return Promise.resolve();
   }
 
-  /** Runs leave nothing behind but their temporary directories, removed by each run. */
+  /**
+   * Each run removes its own directory; what a killed engine's runs leave (their directories, a
+   * process that outlived the engine) carries no labels, so nothing is found here.
+   */
   removeLeftovers(): Promise<Leftovers> {
     return Promise.resolve({ containers: 0, volumes: 0, networks: 0 });
   }
 
-  /** Fails when tasks could not be started as the configured user: another uid needs a root engine. */
-  healthCheck(): Promise<void> {
+  /**
+   * Fails when tasks could not run: the configured uid needs a root engine, and working
+   * directories need a writable temporary directory.
+   */
+  async healthCheck(): Promise<void> {
     const own = { uid: process.getuid?.(), gid: process.getgid?.() };
     const foreign =
       (this.uid !== undefined && this.uid !== own.uid) || (this.gid !== undefined && this.gid !== own.gid);
     if (foreign && own.uid !== 0)
-      return Promise.reject(
-        new RuntimeError(
-          'runtime',
-          `the shell runtime runs tasks as ${this.uid ?? own.uid}:${this.gid ?? own.gid}, which needs a root engine (running as ${own.uid})`,
-        ),
+      throw new RuntimeError(
+        'runtime',
+        `the shell runtime runs tasks as ${this.uid ?? own.uid}:${this.gid ?? own.gid}, which needs a root engine (running as ${own.uid})`,
       );
-    return Promise.resolve();
+    const probe = await hostStep('make a working directory', () =>
+      mkdtemp(join(this.tempDir, 'tork-shell-health-')),
+    );
+    await rm(probe, { recursive: true, force: true });
   }
 
   close(): Promise<void> {
@@ -228,6 +239,17 @@ function commandOf(spec: ContainerSpec): [string, ...string[]] {
   if (program === undefined || program === '')
     throw new RuntimeError('rejected', 'the shell runtime needs something to run: `run` or `cmd`');
   return [program, ...args];
+}
+
+/** A failure of the engine's own host (a full or missing temp dir) is not the task's fault. */
+async function hostStep<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw new RuntimeError('runtime', `shell runtime: could not ${what}: ${errorText(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 function errorText(error: unknown): string {
