@@ -75,8 +75,10 @@ export interface RuntimeContractOptions {
   readonly witness?: 'host' | 'volume';
 }
 
-/** How long a task that was stopped would have needed to leave its late side effect. */
-const LATE_MS = 1_500;
+/** When an aborted task would leave its late side effect, in seconds after it starts. */
+const LATE_S = 2;
+/** Waited after the abort settles: past the late side effect with room for a slow kill. */
+const LATE_MS = LATE_S * 1_000 + 500;
 
 /**
  * Registers the runtime contract (libs/domain/src/ports/runtime.ts) for one adapter. `make` is
@@ -323,7 +325,7 @@ export function runtimeContract(
         const running = run(
           {
             mounts: seen.mounts,
-            script: `(sleep 1; touch ${seen.dir}/late-child) & echo started; sleep 1; touch ${seen.dir}/late`,
+            script: `(sleep ${LATE_S}; touch ${seen.dir}/late-child) & echo started; sleep ${LATE_S}; touch ${seen.dir}/late`,
             onOutput: (chunk) => {
               if (chunk.text.includes('started')) started = true;
             },
