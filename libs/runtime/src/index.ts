@@ -1,3 +1,5 @@
 export { DockerRuntime } from './docker-runtime.js';
 export type { DockerRuntimeOptions, PullPolicy } from './docker-runtime.js';
 export { NoopRuntime } from './noop-runtime.js';
+export { ShellRuntime } from './shell-runtime.js';
+export type { ShellRuntimeOptions } from './shell-runtime.js';
