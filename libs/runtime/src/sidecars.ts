@@ -18,12 +18,12 @@ const PIDS_LIMIT = 1024;
 const PROBE_GRACE_MS = 10_000;
 /**
  * The probe loop, run by a helper container on the task's network: a GET until one answers 2xx, each
- * bounded to 2 s, every ~250 ms, until the deadline. URL and deadline come in the environment, unquoted
- * nowhere, so a path cannot inject shell.
+ * bounded to 2 s, every ~250 ms, until the deadline. URL and deadline come in the environment, so a
+ * path cannot inject shell. `timeout`, not wget's `-T`: Debian's busybox 1.35 wget crashes with `-T`.
  */
 const PROBE_SCRIPT =
   'end=$(( $(date +%s) + PROBE_SECONDS )); ' +
-  'until wget -q -O /dev/null -T 2 "$PROBE_URL"; do ' +
+  'until timeout 2 wget -q -O /dev/null "$PROBE_URL"; do ' +
   '[ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.25; done';
 
 /**
@@ -163,8 +163,9 @@ class SidecarGroup {
         `${dockerName(this.spec.name)}-probe-${sidecar.name}`,
       ),
     );
-    // Wait before start, so that an exit as fast as the start is not missed.
-    const waited = helper.wait();
+    // Wait for the next exit before start, so that an exit as fast as the start is not missed; the
+    // default condition would answer at once for a container that is not running yet.
+    const waited = helper.wait({ condition: 'next-exit' });
     await untilAborted(
       signal,
       this.options.call(`start the probe of sidecar "${sidecar.name}"`, (abortSignal) =>
