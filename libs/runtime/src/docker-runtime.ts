@@ -135,6 +135,8 @@ export class DockerRuntime implements Runtime {
             images: this.images,
             call: (what, request) => this.call(what, request),
             probeImage: this.probeImage,
+            // Tasks isolated by default keep no route out through their sidecars' network.
+            internal: this.network === 'none',
             logger: this.log,
           })
         : undefined;

@@ -126,6 +126,25 @@ describeRegistry('authenticated pulls (real engine, local registry)', () => {
     expect(wrong).toMatchObject({ status: 'rejected', reason: { kind: 'image' } });
   });
 
+  it("lends the task's credentials to a sidecar from the same registry, never to another", async () => {
+    const sidecar = { name: 'private', image: TEST_REGISTRY.image, script: 'sleep 30', env: {} };
+    // 'always': the sidecar's own pull needs the credentials, though the task's pull just fetched the image.
+    const sameHost = await runtime('always').run(
+      { ...spec(RIGHT), sidecars: [sidecar], script: 'echo -n with its sidecar' },
+      never(),
+    );
+    expect(sameHost).toMatchObject({ exitCode: 0, result: 'with its sidecar' });
+    await removeLocalTag();
+    // The task's image is on Docker Hub: its credentials must not go to 127.0.0.1:5000.
+    const error = await runFailure(
+      runtime().run({ ...spec(RIGHT), image: 'tork/busybox:latest', sidecars: [sidecar] }, never()),
+    );
+    expect(error).toMatchObject({ kind: 'image' });
+    expect((error as Error).message).toContain('no basic auth credentials');
+    const networks = await docker.listNetworks({ filters: { label: [`tork.suite=${SUITE}`] } });
+    expect(networks).toEqual([]);
+  });
+
   it("uses a present image without checking credentials under 'missing'; 'always' checks them", async () => {
     await runtime().run(spec(RIGHT), never());
     // Documented: with the policy 'missing' whoever pulled an image made it available to every task.

@@ -52,18 +52,24 @@ export class ImagePuller {
   /**
    * Runs `use`, an engine call that needs the image; when the engine has no such image, pulls it (policy
    * `missing`) and runs `use` again, or fails with kind `image`. Trying first saves an inspect per run.
+   * `policy` overrides the engine's for the worker's own images (the sidecar probe's helper).
    */
-  async withImage<T>(image: string, auth: RegistryAuth | undefined, use: () => Promise<T>): Promise<T> {
+  async withImage<T>(
+    image: string,
+    auth: RegistryAuth | undefined,
+    use: () => Promise<T>,
+    policy: PullPolicy = this.pullPolicy,
+  ): Promise<T> {
     try {
       return await use();
     } catch (error) {
       if (!isMissingImage(error)) throw error;
-      if (this.pullPolicy !== 'missing') {
-        const why = this.pullPolicy === 'never' ? "the pull policy is 'never'" : 'it was just pulled';
+      if (policy !== 'missing') {
+        const why = policy === 'never' ? "the pull policy is 'never'" : 'it was just pulled';
         throw new RuntimeError('image', `image ${image}: not found locally and ${why}`);
       }
     }
-    await this.pull(image, auth);
+    await this.pull(image, auth, policy);
     return use();
   }
 
@@ -78,17 +84,17 @@ export class ImagePuller {
     return this.call('inspect the image', () => this.docker.getImage(image).inspect());
   }
 
-  private async pull(image: string, auth: RegistryAuth | undefined): Promise<void> {
+  private async pull(image: string, auth: RegistryAuth | undefined, policy = this.pullPolicy): Promise<void> {
     const key = pullKey(image, auth);
     let pulling = this.pulls.get(key);
     if (pulling === undefined) {
-      pulling = this.pullOnce(image, auth).finally(() => this.pulls.delete(key));
+      pulling = this.pullOnce(image, auth, policy).finally(() => this.pulls.delete(key));
       this.pulls.set(key, pulling);
     }
     await pulling;
   }
 
-  private async pullOnce(image: string, auth: RegistryAuth | undefined): Promise<void> {
+  private async pullOnce(image: string, auth: RegistryAuth | undefined, policy: PullPolicy): Promise<void> {
     const as = auth === undefined ? '' : ` as ${auth.username}`;
     this.log(`pulling image ${image}${as}`);
     try {
@@ -113,7 +119,7 @@ export class ImagePuller {
         );
       });
     } catch (error) {
-      const what = this.pullPolicy === 'always' ? 'pull failed' : 'not found locally and pull failed';
+      const what = policy === 'always' ? 'pull failed' : 'not found locally and pull failed';
       throw pullError(`image ${image}: ${what}`, error, auth);
     }
     this.log(`pulled image ${image}`);

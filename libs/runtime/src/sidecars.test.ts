@@ -89,6 +89,9 @@ describeDocker('sidecars (real engine)', () => {
     expect(info.HostConfig.CapDrop).toEqual(
       expect.arrayContaining(['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT']),
     );
+    // This runtime gives tasks no network, so their sidecars' network has no route out either.
+    const network = await docker.getNetwork(info.HostConfig.NetworkMode ?? 'none').inspect();
+    expect(network).toMatchObject({ Internal: true, Labels: { 'tork.suite': SUITE } });
     await expect(run).resolves.toMatchObject({ exitCode: 0 });
   });
 

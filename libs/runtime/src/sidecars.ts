@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Container, ContainerCreateOptions } from 'dockerode';
 import { formatDuration, RuntimeError } from '@tork/domain';
 import type { ContainerSpec, RegistryAuth, SidecarProbe, SidecarSpec } from '@tork/domain';
-import type { EngineCall, ImagePuller } from './images.js';
+import type { EngineCall, ImagePuller, PullPolicy } from './images.js';
 import { registryAddress } from './images.js';
 
 /** Sidecar names are host names on the task's network; the worker slugs them, this guards the runtime. */
@@ -46,8 +46,13 @@ export class SidecarNotReadyError extends Error {
 export interface SidecarsOptions {
   readonly images: ImagePuller;
   readonly call: EngineCall;
-  /** The image of the probe's helper container: it needs `sh`, `date`, `sleep` and `wget` (busybox). */
+  /**
+   * The image of the probe's helper container: it needs `sh`, `date`, `sleep`, `timeout` and `wget`
+   * (busybox). Pulled only when missing, whatever the pull policy: it is the worker's tool, not the task's.
+   */
   readonly probeImage?: string;
+  /** The network gets no route out (Docker's `--internal`): for a worker whose tasks get no network. */
+  readonly internal?: boolean;
   readonly logger?: (msg: string) => void;
 }
 
@@ -120,6 +125,7 @@ class SidecarGroup {
       this.docker.createNetwork({
         Name: this.network,
         Driver: 'bridge',
+        Internal: this.options.internal ?? false,
         CheckDuplicate: true,
         Labels: { ...this.spec.labels, [RUN_LABEL]: this.spec.name },
         abortSignal,
@@ -129,13 +135,14 @@ class SidecarGroup {
   }
 
   async start(sidecar: SidecarSpec): Promise<void> {
-    const create = this.create(
+    const auth = this.authFor(sidecar.image);
+    await this.options.images.prepare(sidecar.image, auth);
+    const container = await this.create(
       sidecar.image,
-      this.authFor(sidecar.image),
+      auth,
       this.createOptions(sidecar),
       `${dockerName(this.spec.name)}-${sidecar.name}`,
     );
-    const container = await create;
     await this.options.call(`start sidecar "${sidecar.name}"`, (abortSignal) =>
       container.start({ abortSignal }),
     );
@@ -161,6 +168,7 @@ class SidecarGroup {
           HostConfig: this.hostConfig(),
         },
         `${dockerName(this.spec.name)}-probe-${sidecar.name}`,
+        'missing',
       ),
     );
     // Wait for the next exit before start, so that an exit as fast as the start is not missed; the
@@ -225,12 +233,20 @@ class SidecarGroup {
     auth: RegistryAuth | undefined,
     options: ContainerCreateOptions,
     name: string,
+    policy?: PullPolicy,
   ): Promise<Container> {
-    const creating = this.options.images.withImage(image, auth, () =>
-      // A copy each time: dockerode deletes the signal from the options it is given.
-      this.options.call('create a sidecar', (abortSignal) =>
-        this.docker.createContainer({ ...options, name, abortSignal }),
-      ),
+    // A start still pulling when stop() ran must not create what stop() can no longer see.
+    if (this.stopping !== undefined)
+      return Promise.reject(new Error(`sidecars of ${this.spec.name}: stopped`));
+    const creating = this.options.images.withImage(
+      image,
+      auth,
+      () =>
+        // A copy each time: dockerode deletes the signal from the options it is given.
+        this.options.call('create a sidecar', (abortSignal) =>
+          this.docker.createContainer({ ...options, name, abortSignal }),
+        ),
+      policy,
     );
     this.containers.push(creating);
     return creating;
