@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { TorkError } from '@tork/domain';
 import type { ContainerSpec, OutputChunk } from '@tork/domain';
 // Test helpers are test code: adapters depend on @tork/testing from their tests only, never from src.
 import { describeWithService, dockerAvailable } from '@tork/testing';
@@ -301,7 +300,7 @@ describeDocker('DockerRuntime (real engine)', () => {
     const strict = new DockerRuntime({ pullPolicy: 'never' });
     const image = `tork/absent-${SUITE}:nope`;
     const run = strict.run(spec({ image, script: 'true' }), never());
-    await expect(run).rejects.toBeInstanceOf(TorkError);
+    await expect(run).rejects.toMatchObject({ name: 'RuntimeError', kind: 'image' });
     await expect(run).rejects.toThrow(`image ${image}: not found locally and the pull policy is 'never'`);
   });
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
-import type { Container, ContainerCreateOptions, DockerOptions, ImageInspectInfo } from 'dockerode';
-import { formatDuration, RuntimeError, TorkError } from '@tork/domain';
+import type { Container, ContainerCreateOptions, DockerOptions } from 'dockerode';
+import { formatDuration, isRuntimeError, RuntimeError, TorkError } from '@tork/domain';
 import type {
   ContainerOutcome,
   ContainerSpec,
@@ -11,10 +11,14 @@ import type {
   Runtime,
   RuntimeFeatures,
 } from '@tork/domain';
+import { ImagePuller } from './images.js';
+import type { PullPolicy } from './images.js';
+import { removeLeftoverNetworks, SidecarNotReadyError, startSidecars } from './sidecars.js';
+import type { Sidecars } from './sidecars.js';
 import { createTar, readFirstFile } from './tar.js';
 import type { TarEntry } from './tar.js';
 
-export type PullPolicy = 'missing' | 'always' | 'never';
+export type { PullPolicy } from './images.js';
 
 export interface DockerRuntimeOptions {
   /** Path of the engine's unix socket; defaults to DOCKER_HOST or /var/run/docker.sock. */
@@ -29,6 +33,8 @@ export interface DockerRuntimeOptions {
   readonly maxResultBytes?: number;
   /** An engine call that should answer at once fails after this long (default 30 s); waiting for a container, its output and pulls are exempt. */
   readonly apiTimeoutMs?: number;
+  /** The image of the helper container that probes sidecars from inside their network (default `busybox`). */
+  readonly probeImage?: string;
   /** Accepted for the CLI's `--temp-dir`; scripts go through the engine's API, nothing is staged on the host. */
   readonly tempDir?: string;
   readonly logger?: (msg: string) => void;
@@ -64,28 +70,33 @@ export class DockerRuntime implements Runtime {
     workdir: false,
     mounts: ['volume'],
     networks: false,
-    sidecars: false,
-    registry: false,
+    sidecars: true, // rt-docker-net hook
+    registry: true, // rt-docker-net hook
     gpus: false,
     limits: true,
     user: false,
   };
   private readonly docker: Docker;
-  private readonly pullPolicy: PullPolicy;
+  private readonly images: ImagePuller; // rt-docker-net hook
+  private readonly probeImage: string | undefined; // rt-docker-net hook
   private readonly network: string;
   private readonly maxResultBytes: number;
   private readonly apiTimeoutMs: number;
   private readonly log: (msg: string) => void;
-  /** In-flight pulls by image name, so concurrent runs of one missing image pull it once. */
-  private readonly pulls = new Map<string, Promise<void>>();
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = new Docker(dockerOptions(options));
-    this.pullPolicy = options.pullPolicy ?? 'missing';
     this.network = options.network ?? 'none';
     this.maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
     this.apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
     this.log = options.logger ?? (() => undefined);
+    // rt-docker-net hook: pulls and the image inspect go through the ImagePuller.
+    this.images = new ImagePuller(this.docker, {
+      pullPolicy: options.pullPolicy,
+      call: (what, request) => this.call(what, request),
+      logger: this.log,
+    });
+    this.probeImage = options.probeImage;
     if (!Number.isSafeInteger(this.maxResultBytes) || this.maxResultBytes <= 0) {
       throw new RangeError(`maxResultBytes must be a positive integer, got ${this.maxResultBytes}`);
     }
@@ -111,13 +122,25 @@ export class DockerRuntime implements Runtime {
 
     const collector = new OutputCollector(this.maxResultBytes, spec.onOutput, this.log);
     let creating: Promise<Container> | undefined;
+    let sidecars: Sidecars | undefined; // rt-docker-net hook
     try {
-      if (this.pullPolicy === 'always') await untilAborted(this.ensureImage(spec.image));
+      await untilAborted(this.images.prepare(spec.image, spec.registry)); // rt-docker-net hook
       const staging: Staging =
-        fitsBootstrap(spec) && (await untilAborted(this.imageRunsAsRoot(spec.image)))
+        fitsBootstrap(spec) && (await untilAborted(this.images.runsAsRoot(spec.image, spec.registry)))
           ? 'bootstrap'
           : 'archive';
-      creating = this.createContainer(spec, staging);
+      // rt-docker-net hook: sidecars up and probed before the task's container exists.
+      sidecars = spec.sidecars?.length
+        ? await startSidecars(this.docker, spec, signal, {
+            images: this.images,
+            call: (what, request) => this.call(what, request),
+            probeImage: this.probeImage,
+            // Tasks isolated by default keep no route out through their sidecars' network.
+            internal: this.network === 'none',
+            logger: this.log,
+          })
+        : undefined;
+      creating = this.createContainer(spec, staging, sidecars?.network);
       const container = await untilAborted(creating);
       if (staging === 'archive') {
         const archive = this.scriptArchive(spec.script);
@@ -156,12 +179,14 @@ export class DockerRuntime implements Runtime {
       return { exitCode, result: fileResult ?? collector.stdout(), tail: collector.tail(), oomKilled };
     } catch (error) {
       if (signal.aborted && error === signal.reason) throw error;
+      if (isRuntimeError(error) || error instanceof SidecarNotReadyError) throw error; // rt-docker-net hook
       throw asTorkError(error, `container ${spec.name}`);
     } finally {
       signal.removeEventListener('abort', onAbort);
       // Output that trails an abort or error must not reach the caller after run() has settled.
       collector.close();
       if (creating !== undefined) await this.removeContainer(spec.name, creating);
+      await sidecars?.stop(); // rt-docker-net hook
     }
   }
 
@@ -189,7 +214,14 @@ export class DockerRuntime implements Runtime {
   }
 
   async removeLeftovers(labels: Readonly<Record<string, string>>): Promise<Leftovers> {
-    return { containers: await this.removeContainers(labels), volumes: 0, networks: 0 };
+    const containers = await this.removeContainers(labels);
+    // rt-docker-net hook: sidecar networks, once the containers on them are gone.
+    const networks = await removeLeftoverNetworks(this.docker, labels, (what, request) =>
+      this.call(what, request),
+    ).catch((error: unknown) => {
+      throw asTorkError(error, 'networks');
+    });
+    return { containers, volumes: 0, networks };
   }
 
   private async removeContainers(labels: Readonly<Record<string, string>>): Promise<number> {
@@ -228,7 +260,11 @@ export class DockerRuntime implements Runtime {
     await Promise.resolve();
   }
 
-  private createOptions(spec: ContainerSpec, staging: Staging): ContainerCreateOptions {
+  private createOptions(
+    spec: ContainerSpec,
+    staging: Staging,
+    sidecarNetwork?: string,
+  ): ContainerCreateOptions {
     const env = Object.entries(spec.env)
       .filter(([key]) => key !== 'TORK_OUTPUT')
       .map(([key, value]) => `${key}=${value}`);
@@ -253,7 +289,7 @@ export class DockerRuntime implements Runtime {
       OpenStdin: false,
       ...command,
       HostConfig: {
-        NetworkMode: this.network,
+        NetworkMode: sidecarNetwork ?? this.network, // rt-docker-net hook
         Mounts: spec.mounts.map((mount) => ({
           Type: mount.type,
           Source: mount.type === 'tmpfs' ? '' : mount.source,
@@ -320,96 +356,21 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * Whether the image's processes run as root, who can create /tork for the bootstrap. Pulls a
-   * missing image first, as creating the container would.
-   */
-  private async imageRunsAsRoot(image: string): Promise<boolean> {
-    let info: ImageInspectInfo;
-    try {
-      info = await this.inspectImage(image);
-    } catch (error) {
-      if (statusCodeOf(error) !== 404 || this.pullPolicy === 'always') throw error;
-      await this.ensureImage(image);
-      info = await this.inspectImage(image);
-    }
-    return isRootUser(info.Config.User);
-  }
-
-  /**
    * Creates the container, looking for the image only when the engine has none: without a bootstrap
    * (which inspects the image for its user) the common case costs one call, not an inspect first.
    */
   private async createContainer(
     spec: ContainerSpec & { image: string },
     staging: Staging,
+    sidecarNetwork: string | undefined,
   ): Promise<Container> {
-    const options = this.createOptions(spec, staging);
+    const options = this.createOptions(spec, staging, sidecarNetwork);
     // A copy each time: dockerode deletes the signal from the options it is given.
     const create = (): Promise<Container> =>
       this.call('create the container', (abortSignal) =>
         this.docker.createContainer({ ...options, abortSignal }),
       );
-    try {
-      return await create();
-    } catch (error) {
-      if (statusCodeOf(error) !== 404 || this.pullPolicy === 'always') throw error;
-      await this.ensureImage(spec.image);
-      return create();
-    }
-  }
-
-  /** dockerode's image inspect takes no signal: only the wait for it is bounded. */
-  private inspectImage(image: string): Promise<ImageInspectInfo> {
-    return this.call('inspect the image', () => this.docker.getImage(image).inspect());
-  }
-
-  private async ensureImage(image: string): Promise<void> {
-    if (this.pullPolicy !== 'always' && (await this.imageExists(image))) return;
-    if (this.pullPolicy === 'never') {
-      throw new TorkError('NOT_FOUND', `image ${image}: not found locally and the pull policy is 'never'`);
-    }
-    let pulling = this.pulls.get(image);
-    if (pulling === undefined) {
-      pulling = this.pull(image).finally(() => this.pulls.delete(image));
-      this.pulls.set(image, pulling);
-    }
-    try {
-      await pulling;
-    } catch (error) {
-      const what = this.pullPolicy === 'always' ? 'pull failed' : 'not found locally and pull failed';
-      throw new TorkError('NOT_FOUND', `image ${image}: ${what}: ${engineMessage(error)}`, { cause: error });
-    }
-  }
-
-  private async imageExists(image: string): Promise<boolean> {
-    try {
-      await this.inspectImage(image);
-      return true;
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return false;
-      throw error;
-    }
-  }
-
-  private async pull(image: string): Promise<void> {
-    this.log(`pulling image ${image}`);
-    const stream = await this.docker.pull(image);
-    await new Promise<void>((resolve, reject) => {
-      let failure: string | undefined;
-      this.docker.modem.followProgress(
-        stream,
-        (error: Error | null) => {
-          if (error !== null) reject(error);
-          // The engine reports some failures inside a 200 response, as a progress event.
-          else if (failure !== undefined) reject(new Error(failure));
-          else resolve();
-        },
-        (event: unknown) => {
-          if (isRecord(event) && typeof event['error'] === 'string') failure = event['error'];
-        },
-      );
-    });
-    this.log(`pulled image ${image}`);
+    return this.images.withImage(spec.image, spec.registry, create); // rt-docker-net hook
   }
 
   /** Force-removal kills a running container first: one call covers exit, error and abort. */
@@ -449,12 +410,6 @@ function fitsBootstrap({ script, env }: ContainerSpec): boolean {
     // The bootstrap finds mkdir and chmod through PATH; a task's own PATH might not lead to them.
     !Object.hasOwn(env, 'PATH')
   );
-}
-
-/** The image's `User` (name or uid, optionally `:group`); empty means root. */
-function isRootUser(user: string): boolean {
-  const name = user.split(':')[0] ?? '';
-  return name === '' || name === 'root' || name === '0';
 }
 
 /** Collects a run's output: every chunk to onOutput, stdout up to the cap, and a tail of both streams. */

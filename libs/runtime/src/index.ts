@@ -3,3 +3,4 @@ export type { DockerRuntimeOptions, PullPolicy } from './docker-runtime.js';
 export { NoopRuntime } from './noop-runtime.js';
 export { ShellRuntime } from './shell-runtime.js';
 export type { ShellRuntimeOptions } from './shell-runtime.js';
+export { SidecarNotReadyError } from './sidecars.js';

@@ -9,3 +9,4 @@ export * from './tork-process.js';
 export * from './cluster.js';
 export * from './engines.js';
 export * from './runtime.contract.js';
+export * from './registry.js';
