@@ -61,7 +61,7 @@ export const StepSchema = Type.Object({
   kind: Type.Unsafe<'pre' | 'main' | 'post'>({ type: 'string', enum: ['pre', 'main', 'post'] }),
   index: Type.Integer({ description: 'Index among the steps of its kind.' }),
   name: Type.Optional(Type.String()),
-  image: Type.String(),
+  image: Type.Optional(Type.String({ description: 'None where the runtime runs no images.' })),
   state: Type.Unsafe<'COMPLETED' | 'FAILED' | 'CANCELLED'>({
     type: 'string',
     enum: ['COMPLETED', 'FAILED', 'CANCELLED'],
