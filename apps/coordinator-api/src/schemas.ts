@@ -92,8 +92,18 @@ export const TaskViewSchema = Type.Object(
     tags: spec.tags,
     state: TaskStateSchema,
     image: spec.image,
+    registry: spec.registry,
     run: spec.run,
+    cmd: spec.cmd,
+    entrypoint: spec.entrypoint,
     env: spec.env,
+    files: spec.files,
+    workdir: spec.workdir,
+    user: spec.user,
+    mounts: spec.mounts,
+    networks: spec.networks,
+    sidecars: spec.sidecars,
+    gpus: spec.gpus,
     queue: Type.String({ description: 'The queue the task was routed to.' }),
     priority: spec.priority,
     pre: spec.pre,
@@ -170,7 +180,7 @@ const jobFields = {
   defaults: JobSpecSchema.properties.defaults,
   autoDelete: JobSpecSchema.properties.autoDelete,
   tasks: Type.Array(TaskSpecRef, {
-    description: 'The tasks as submitted; secret env values redacted.',
+    description: 'The tasks as submitted; secret env values and registry passwords redacted.',
   }),
   createdBy: Type.Optional(
     Type.Object(
