@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatProblem, TorkError } from './errors.js';
 import { parseJobSpec, parseJobSpecText, type JobSpecPolicy } from './job-spec.js';
@@ -91,44 +92,19 @@ describe('parseJobSpec: the container fields of a task', () => {
     });
   });
 
-  it("accepts Tork's retry.yaml (entrypoint bash -c) and prepost.yaml", () => {
-    const retry = [
-      'name: retry example',
-      'tasks:',
-      '  - name: fail twice, then pass',
-      '    image: ubuntu:mantic',
-      '    retry:',
-      '      limit: 2',
-      '    entrypoint: ["bash", "-c"]',
-      '    run: |',
-      '      exit 1',
-    ].join('\n');
-    const prepost = [
-      'name: pre and post',
-      'tasks:',
-      '  - name: main',
-      '    image: ubuntu:mantic',
-      '    var: main',
-      '    run: cat /shared/pre > $TORK_OUTPUT',
-      '    volumes: [/shared]',
-      '    pre:',
-      '      - name: before',
-      '        image: ubuntu:mantic',
-      '        run: echo -n im a pre task > /shared/pre',
-      '    post:',
-      '      - name: after',
-      '        image: ubuntu:mantic',
-      '        cmd: ["echo", "post"]',
-    ].join('\n');
+  it("accepts Tork's retry.yaml (entrypoint bash -c) and prepost.yaml (a volume mount) as published", () => {
+    const example = (name: string): string =>
+      readFileSync(new URL(`../../../examples/tork/${name}`, import.meta.url), 'utf8');
 
-    expect(parseJobSpecText(retry, 'yaml').tasks[0]?.entrypoint).toEqual(['bash', '-c']);
-    expect(parseJobSpecText(prepost, 'yaml').tasks[0]?.post?.[0]?.cmd).toEqual(['echo', 'post']);
+    expect(parseJobSpecText(example('retry.yaml'), 'yaml').tasks[0]?.entrypoint).toEqual(['bash', '-c']);
+    expect(parseJobSpecText(example('prepost.yaml'), 'yaml').tasks[0]?.mounts).toEqual([
+      { type: 'volume', target: '/xyz' },
+    ]);
   });
 
   it('names every bad mount: targets, sources by type, paths', () => {
     const problems = problemsOf(
       oneTask({
-        volumes: ['/data'],
         mounts: [
           { type: 'volume', target: 'relative' },
           { type: 'volume', target: '/tork' },
@@ -144,11 +120,13 @@ describe('parseJobSpec: the container fields of a task', () => {
           { type: 'volume', target: '/a;b' },
           { type: 'nfs', target: '/n' },
         ],
+        volumes: ['/data', '/tork/cache'],
       }),
     );
 
     expect(problems).toEqual([
       'tasks[0].mounts[12].type: must be one of volume, tmpfs, bind',
+      'tasks[0].volumes[1]: must not be /tork or under it: the engine uses it',
       'tasks[0].mounts[0].target: must be an absolute path',
       'tasks[0].mounts[1].target: must not be /tork or under it: the engine uses it',
       'tasks[0].mounts[2].target: must not be /tork or under it: the engine uses it',
@@ -352,6 +330,15 @@ describe("parseJobSpec: the engine's policy and runtime", () => {
     ).toEqual({
       tasks: [{ run: 'echo hi', pre: [{ run: 'x' }] }],
     });
+  });
+
+  it("holds the job's defaults to the ceilings too", () => {
+    const body = { defaults: { limits: { cpus: 8 }, timeout: '2h' }, tasks: [{ image: 'b' }] };
+
+    expect(problemsOf(body, { worker: { maxCpus: 4, maxTimeoutMs: 3_600_000 } })).toEqual([
+      "defaults.limits.cpus: 8 is over this engine's ceiling of 4 (-max-cpus)",
+      "defaults.timeout: 2h is over this engine's ceiling of 1h (-max-timeout)",
+    ]);
   });
 
   it('still requires an image of every sidecar where images are optional', () => {

@@ -17,6 +17,7 @@ import { checkTemplateSyntax, hasExpressions } from './workflow/templates.js';
 const MOUNT_PATH = /^\/[-/.0-9a-zA-Z_= ]*$/;
 /** The directory the runtime owns in every container (output, progress, the script). */
 const RUNTIME_DIR = '/tork';
+const RUNTIME_DIR_PROBLEM = `must not be ${RUNTIME_DIR} or under it: the engine uses it`;
 /** A sidecar's name is its host name on the task's network. */
 const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** The longest a sidecar's probe may wait for its 200. */
@@ -25,7 +26,7 @@ export const MAX_PROBE_TIMEOUT_MS = 3_600_000;
 /** The container fields of a regular task: its own, then those of each pre and post task. */
 export function checkTaskContainer(task: Record<string, unknown>, path: string): Problem[] {
   const problems = checkStep(task, path);
-  problems.push(...checkMounts(task['mounts'], task['volumes'], `${path}.mounts`));
+  problems.push(...checkMounts(task['mounts'], task['volumes'], path));
   refuseExpressions(task['gpus'], `${path}.gpus`, problems);
   const sidecars = task['sidecars'];
   if (Array.isArray(sidecars)) problems.push(...checkSidecars(sidecars, `${path}.sidecars`));
@@ -90,13 +91,19 @@ function checkFiles(files: unknown, path: string): Problem[] {
   return problems;
 }
 
-function checkMounts(mounts: unknown, volumes: unknown, path: string): Problem[] {
-  if (!Array.isArray(mounts)) return [];
+/** The mounts of a task at `${base}.mounts`; its `volumes` are mounts too. */
+function checkMounts(mounts: unknown, volumes: unknown, base: string): Problem[] {
   const problems: Problem[] = [];
+  const path = `${base}.mounts`;
   const volumeTargets = Array.isArray(volumes)
     ? volumes.filter((v): v is string => typeof v === 'string')
     : [];
   const targets = new Set(volumeTargets.map(normal));
+  volumeTargets.forEach((volume, index) => {
+    if (isRuntimeDir(volume))
+      problems.push({ path: `${base}.volumes[${index}]`, message: RUNTIME_DIR_PROBLEM });
+  });
+  if (!Array.isArray(mounts)) return problems;
   mounts.forEach((mount: unknown, index) => {
     if (!isRecord(mount)) return;
     const at = `${path}[${index}]`;
@@ -105,7 +112,7 @@ function checkMounts(mounts: unknown, volumes: unknown, path: string): Problem[]
       const problem =
         mountPathProblem(target) ??
         (target === '/' ? 'must not be /' : undefined) ??
-        (isRuntimeDir(target) ? `must not be ${RUNTIME_DIR} or under it: the engine uses it` : undefined) ??
+        (isRuntimeDir(target) ? RUNTIME_DIR_PROBLEM : undefined) ??
         (targets.has(normal(target)) ? 'is the target of another mount or volume of this task' : undefined);
       if (problem !== undefined) problems.push({ path: `${at}.target`, message: problem });
       targets.add(normal(target));

@@ -96,7 +96,14 @@ export function parseJobSpec(body: unknown, policy: JobSpecPolicy = {}): JobSpec
   findOversized(JobSpecSchema, body, '', oversized);
   if (oversized.length > 0) throw TorkError.invalid(oversized);
   const problems = new ProblemList();
-  problems.addErrors(validateJobFields(body) ? [] : validateJobFields.errors, '');
+  const jobFieldsValid = validateJobFields(body);
+  problems.addErrors(jobFieldsValid ? [] : validateJobFields.errors, '');
+  const { defaults } = body as JobSpec;
+  // Defaults fill tasks' limits and timeouts: held to the workers' ceilings as the tasks' own.
+  if (jobFieldsValid && defaults !== undefined && policy.worker !== undefined)
+    problems.addAll(
+      policyProblems({ limits: defaults.limits, timeout: defaults.timeout }, policy.worker, 'defaults'),
+    );
   const tasks = (body as Record<string, unknown>)['tasks'];
   if (Array.isArray(tasks)) {
     tasks.forEach((task: unknown, index) => {
