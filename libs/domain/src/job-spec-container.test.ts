@@ -157,7 +157,7 @@ describe('parseJobSpec: the container fields of a task', () => {
     expect(problems).toEqual([
       'tasks[0].files.a/b: is not a valid file name (no "/")',
       'tasks[0].workdir: must be an absolute path',
-      'tasks[0].files...: is not a file name',
+      'tasks[0].files: ".." is not a file name',
       'tasks[0].pre[0].workdir: must not have a ".." segment',
       `tasks[0].pre[0].files: hold ${6 * 200 * 1024} bytes in all; at most ${1024 * 1024}`,
       'tasks[0].post[0].workdir: expressions ({{ }}) are not evaluated here; pass values to the task through `env`',

@@ -58,7 +58,7 @@ function checkStep(step: Record<string, unknown>, path: string): Problem[] {
   return problems;
 }
 
-/** `run` or `cmd`, not both; `entrypoint` as given. */
+/** `run` or `cmd`, not both; `entrypoint` without expressions. */
 function checkCommand(step: Record<string, unknown>, path: string): Problem[] {
   const problems: Problem[] = [];
   if (step['run'] !== undefined && step['cmd'] !== undefined)
@@ -79,8 +79,8 @@ function checkFiles(files: unknown, path: string): Problem[] {
   const problems: Problem[] = [];
   let total = 0;
   for (const [name, content] of Object.entries(files)) {
-    if (name === '.' || name === '..')
-      problems.push({ path: `${path}.${name}`, message: 'is not a file name' });
+    // Reported on `files`: a path ending in `.files...` would read as a typo.
+    if (name === '.' || name === '..') problems.push({ path, message: `"${name}" is not a file name` });
     if (typeof content === 'string') total += Buffer.byteLength(content);
   }
   if (total > TASK_FIELD_LIMITS.filesTotalLength)
