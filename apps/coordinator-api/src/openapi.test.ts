@@ -104,7 +104,31 @@ describe('GET /openapi.json', () => {
     expect(at(jobSpec, 'required')).toEqual(['tasks']);
     expect(at(jobSpec, 'properties', 'tasks', 'items', '$ref')).toBe('#/components/schemas/TaskSpec');
     const taskSpec = at(doc, 'components', 'schemas', 'TaskSpec');
-    expect(at(taskSpec, 'properties', 'pre', 'items', 'required')).toEqual(['image']);
+    // `image` is required unless the engine runs no images: job-spec.ts checks it, not the schema.
+    expect(at(taskSpec, 'properties', 'pre', 'items', 'required')).toBeUndefined();
+    expect(Object.keys(at(taskSpec, 'properties', 'pre', 'items', 'properties') as Node)).toEqual(
+      expect.arrayContaining(['image', 'registry', 'cmd', 'entrypoint', 'files', 'workdir', 'user']),
+    );
+    expect(Object.keys(at(taskSpec, 'properties') as Node)).toEqual(
+      expect.arrayContaining([
+        'cmd',
+        'entrypoint',
+        'files',
+        'workdir',
+        'mounts',
+        'networks',
+        'sidecars',
+        'registry',
+        'gpus',
+        'user',
+      ]),
+    );
+    expect(at(taskSpec, 'properties', 'mounts', 'items', 'properties', 'type', 'enum')).toEqual([
+      'volume',
+      'tmpfs',
+      'bind',
+    ]);
+    expect(at(taskSpec, 'properties', 'sidecars', 'items', 'required')).toEqual(['name', 'image']);
     expect(at(taskSpec, 'properties', 'parallel', 'properties', 'tasks', 'items', '$ref')).toBe(
       '#/components/schemas/TaskSpec',
     );

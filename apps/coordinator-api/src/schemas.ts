@@ -61,7 +61,7 @@ export const StepSchema = Type.Object({
   kind: Type.Unsafe<'pre' | 'main' | 'post'>({ type: 'string', enum: ['pre', 'main', 'post'] }),
   index: Type.Integer({ description: 'Index among the steps of its kind.' }),
   name: Type.Optional(Type.String()),
-  image: Type.String(),
+  image: Type.Optional(Type.String({ description: 'None where the runtime runs no images.' })),
   state: Type.Unsafe<'COMPLETED' | 'FAILED' | 'CANCELLED'>({
     type: 'string',
     enum: ['COMPLETED', 'FAILED', 'CANCELLED'],
@@ -92,8 +92,18 @@ export const TaskViewSchema = Type.Object(
     tags: spec.tags,
     state: TaskStateSchema,
     image: spec.image,
+    registry: spec.registry,
     run: spec.run,
+    cmd: spec.cmd,
+    entrypoint: spec.entrypoint,
     env: spec.env,
+    files: spec.files,
+    workdir: spec.workdir,
+    user: spec.user,
+    mounts: spec.mounts,
+    networks: spec.networks,
+    sidecars: spec.sidecars,
+    gpus: spec.gpus,
     queue: Type.String({ description: 'The queue the task was routed to.' }),
     priority: spec.priority,
     pre: spec.pre,
@@ -170,7 +180,7 @@ const jobFields = {
   defaults: JobSpecSchema.properties.defaults,
   autoDelete: JobSpecSchema.properties.autoDelete,
   tasks: Type.Array(TaskSpecRef, {
-    description: 'The tasks as submitted; secret env values redacted.',
+    description: 'The tasks as submitted; secret env values and registry passwords redacted.',
   }),
   createdBy: Type.Optional(
     Type.Object(

@@ -17,7 +17,7 @@ import type { JobSummary, JobView, LogPage, SubmittedJob, TaskPage, TaskView } f
 
 /**
  * What the API shows of jobs and tasks. Pure: no I/O. Secret env values (by the policy, or
- * encrypted) and job secrets are redacted everywhere, and a secret value that shows up in a result,
+ * encrypted), registry passwords and job secrets are redacted everywhere, and a secret value that shows up in a result,
  * an error or a log is replaced there too (the worker masks them first; this catches what older
  * workers did not). An encrypted secret the API cannot read: the worker masked it at the source.
  */
@@ -119,8 +119,18 @@ export function toTaskView(
     tags: spec.tags,
     state: task.state,
     image: spec.image,
+    registry: spec.registry,
     run: spec.run,
+    cmd: spec.cmd,
+    entrypoint: spec.entrypoint,
     env: spec.env,
+    files: spec.files,
+    workdir: spec.workdir,
+    user: spec.user,
+    mounts: spec.mounts,
+    networks: spec.networks,
+    sidecars: spec.sidecars,
+    gpus: spec.gpus,
     queue: task.queue,
     priority: spec.priority,
     pre: spec.pre,

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RuntimeFeatures } from '@tork/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_CONCURRENCY, FLAGS, loadConfig, redactConfig } from './config.js';
 import { unsupportedCombination } from './modes/run-mode.js';
+import { jobSpecPolicyOf } from './modes/services.js';
 import { resolveFlags, usage, UsageError, type FlagSpec } from './flags.js';
 
 describe('loadConfig', () => {
@@ -330,6 +332,128 @@ describe('HTTP and sweep settings', () => {
     [['-request-timeout', 'later'], '-request-timeout must be a duration'],
   ])('rejects %j', (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+});
+
+const ALL_FEATURES: RuntimeFeatures = {
+  images: true,
+  cmd: true,
+  entrypoint: true,
+  files: true,
+  workdir: true,
+  mounts: ['volume', 'tmpfs', 'bind'],
+  networks: true,
+  sidecars: true,
+  registry: true,
+  gpus: true,
+  limits: true,
+  user: true,
+};
+
+describe('loadConfig: task containers', () => {
+  it("defaults to no ceilings, binds off, the engine's network, 1024 pids, no capability back, busybox probes", () => {
+    const config = loadConfig([], {});
+
+    expect(config.workerPolicy).toEqual({});
+    expect(config.container).toEqual({
+      pidsLimit: 1024,
+      capAdd: [],
+      privileged: false,
+      readOnlyRootfs: false,
+      probeImage: 'busybox',
+    });
+    expect(config.shell).toEqual({});
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('parses the ceilings, bind prefixes (repeated or comma lists) and hardening flags', () => {
+    const config = loadConfig(
+      [
+        ...['-max-cpus', '4', '-max-memory', '8g', '-max-timeout', '6h'],
+        ...[
+          '-mounts-bind-allowed',
+          '-mounts-bind-prefix',
+          '/srv/data/,/mnt/in',
+          '-mounts-bind-prefix',
+          '/opt',
+        ],
+        ...['-default-network', 'none', '-pids-limit', '256', '-cap-add', 'net_raw,CAP_SYS_PTRACE'],
+        ...['-cap-add', 'NET_RAW', '-read-only-rootfs', '-probe-image', 'tork/busybox'],
+      ],
+      {},
+    );
+
+    expect(config.workerPolicy).toEqual({
+      maxCpus: 4,
+      maxMemoryBytes: 8 * 1024 ** 3,
+      maxTimeoutMs: 6 * 3_600_000,
+      bindPrefixes: ['/srv/data/', '/mnt/in', '/opt'],
+    });
+    expect(config.container).toEqual({
+      defaultNetwork: 'none',
+      pidsLimit: 256,
+      capAdd: ['NET_RAW', 'SYS_PTRACE'],
+      privileged: false,
+      readOnlyRootfs: true,
+      probeImage: 'tork/busybox',
+    });
+  });
+
+  it('warns when containers run privileged, and when shell tasks would run as root', () => {
+    expect(loadConfig(['-privileged'], {}).warnings).toEqual([
+      '-privileged: task containers run privileged and can take over this host',
+    ]);
+    expect(loadConfig(['-runtime', 'shell'], {}, undefined, 0).warnings).toEqual([
+      "-runtime shell runs tasks as root, the engine's own user: give -shell-uid and -shell-gid",
+    ]);
+    const shell = loadConfig(
+      ['-runtime', 'shell', '-shell-uid', '1000', '-shell-gid', '100'],
+      {},
+      undefined,
+      0,
+    );
+    expect(shell.warnings).toEqual([]);
+    expect(shell.shell).toEqual({ uid: 1000, gid: 100 });
+    expect(loadConfig(['-runtime', 'shell'], {}, undefined, 1000).warnings).toEqual([]);
+  });
+
+  it.each([
+    [['-max-cpus', 'lots'], '-max-cpus "lots" is not a positive number of CPUs'],
+    [['-max-memory', '8x'], '-max-memory "8x" is not a size'],
+    [['-max-timeout', 'forever'], '-max-timeout must be a duration'],
+    [['-mounts-bind-allowed'], '-mounts-bind-allowed needs at least one -mounts-bind-prefix'],
+    [['-mounts-bind-prefix', '/srv'], '-mounts-bind-prefix needs -mounts-bind-allowed'],
+    [
+      ['-mounts-bind-allowed', '-mounts-bind-prefix', 'srv'],
+      '-mounts-bind-prefix "srv" must be an absolute path',
+    ],
+    [['-mounts-bind-allowed', '-mounts-bind-prefix', '/srv/../etc'], 'without ".."'],
+    [['-default-network', 'my net'], '-default-network "my net" is not a Docker network name'],
+    [['-pids-limit', '0'], '-pids-limit must be a whole number of at least 16'],
+    [['-cap-add', 'NET_MAGIC'], '-cap-add "NET_MAGIC" is not a Linux capability'],
+    [['-shell-uid', '-1'], '-shell-uid must be a numeric id, 0 or more; got "-1"'],
+    [['-shell-gid', 'staff'], '-shell-gid must be a numeric id'],
+    [['-runtime', 'podman'], '-runtime must be one of docker, shell, noop'],
+  ])('rejects %j naming the flag', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(UsageError);
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+});
+
+describe('jobSpecPolicyOf: what the API refuses', () => {
+  it("takes the workers' policy from the same flags, and needs no image where tasks run without one", () => {
+    const config = loadConfig(['-mode', 'api', '-max-cpus', '2', '-allowed-queues', 'a,b'], {});
+    const noImages = { ...ALL_FEATURES, images: false };
+
+    expect(jobSpecPolicyOf(config, undefined)).toEqual({
+      allowedQueues: ['a', 'b'],
+      worker: { maxCpus: 2 },
+      imagesOptional: false,
+    });
+    expect(jobSpecPolicyOf(config, noImages)).toMatchObject({ features: noImages, imagesOptional: true });
+    expect(
+      jobSpecPolicyOf(loadConfig(['-runtime', 'shell'], {}, undefined, 1000), undefined).imagesOptional,
+    ).toBe(true);
   });
 });
 

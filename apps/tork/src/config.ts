@@ -11,7 +11,14 @@ import {
   QUEUE_NAME_PATTERN,
   SecretPolicy,
   type EncryptionKey,
+  type WorkerPolicy,
 } from '@tork/domain';
+import {
+  CONTAINER_FLAGS,
+  parseContainerFlags,
+  type ContainerConfig,
+  type ShellConfig,
+} from './container-config.js';
 import { resolveFlags, UsageError, type FlagSpec, type ParsedFlags, type ReadFile } from './flags.js';
 import { maskCredentials } from './mask-credentials.js';
 
@@ -19,7 +26,7 @@ export const MODES = ['standalone', 'coordinator', 'api', 'scheduler', 'worker',
 export const BROKERS = ['inmemory', 'rabbitmq'] as const;
 export const DATASTORES = ['inmemory', 'postgres'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export const RUNTIMES = ['docker', 'noop'] as const;
+export const RUNTIMES = ['docker', 'shell', 'noop'] as const;
 
 export type Mode = (typeof MODES)[number];
 export type BrokerKind = (typeof BROKERS)[number];
@@ -74,6 +81,12 @@ export interface TorkConfig {
   readonly secretPolicy: SecretPolicy;
   /** AES-256-GCM keys: the first encrypts, all decrypt. None: secrets are stored as given. */
   readonly encryptionKeys: readonly EncryptionKey[];
+  /** A worker's ceilings and bind prefixes; the API refuses with 400 what is outside them. */
+  readonly workerPolicy: WorkerPolicy;
+  /** How task containers are set up and hardened. */
+  readonly container: ContainerConfig;
+  /** The user the shell runtime runs tasks as. */
+  readonly shell: ShellConfig;
 
   /** Where the health endpoints of a process without the REST API listen. */
   readonly healthHost: string;
@@ -116,7 +129,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'runtime',
     value: RUNTIMES.join('|'),
-    help: 'what runs tasks: docker, or noop (runs nothing, completes at once: for benchmarks only)',
+    help: 'what runs tasks: docker; shell (sh -c on this host, no images: for hosts and pods without Docker); or noop (runs nothing, completes at once: for benchmarks only)',
     default: 'docker',
   },
   {
@@ -140,6 +153,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'default-cpus-limit', value: 'CPUS', help: 'CPU limit of tasks that set none, e.g. 1.5' },
   { name: 'default-memory-limit', value: 'SIZE', help: 'memory limit of tasks that set none, e.g. 512m' },
   { name: 'temp-dir', value: 'DIR', help: 'directory for host-side scratch files of the runtime' },
+  ...CONTAINER_FLAGS,
   {
     name: 'docker-host',
     value: 'URL',
@@ -235,9 +249,15 @@ export const MIN_API_KEY_LENGTH = 16;
 
 /**
  * Parses argv (without node and script), the environment and the files `*_FILE` variables name
- * into a config, or throws UsageError.
+ * into a config, or throws UsageError. `processUid`: who this process runs as (a warning when the
+ * shell runtime would run tasks as root).
  */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readFile?: ReadFile): TorkConfig {
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  readFile?: ReadFile,
+  processUid: number | undefined = process.getuid?.(),
+): TorkConfig {
   const resolved = resolveFlags(argv, FLAGS, env, readFile);
   const flags = resolved.values;
   const get = (name: string): string | undefined =>
@@ -265,11 +285,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
     warnings.push(`${TEST_KILL_ON_TASK}=1: a fault-test hook; this worker kills itself when a task arrives`);
   const dockerHost = get('docker-host') ?? env['DOCKER_HOST'];
   const apiKeys = apiKeysOf(flags);
+  const runtime = oneOf(get('runtime'), RUNTIMES, 'runtime');
+  const containers = parseContainerFlags(flags, runtime === 'shell', processUid);
+  warnings.push(...containers.warnings);
   return {
     mode,
     broker,
     datastore,
-    runtime: oneOf(get('runtime'), RUNTIMES, 'runtime'),
+    runtime,
     rabbitmqUrl: get('rabbitmq-url') ?? '',
     postgresDsn: get('postgres-dsn') ?? '',
     host: get('host') ?? '127.0.0.1',
@@ -291,6 +314,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     ...parseInputAndSecrets(flags),
+    workerPolicy: containers.workerPolicy,
+    container: containers.container,
+    shell: containers.shell,
     healthHost: get('health-host') ?? '0.0.0.0',
     apiKeys,
     insecure: get('insecure') === 'true',

@@ -84,7 +84,7 @@ export async function runTask(
           kind: step.kind,
           index: step.index,
           ...(step.spec.name === undefined ? {} : { name: step.spec.name }),
-          image: step.spec.image,
+          ...(step.spec.image === undefined ? {} : { image: step.spec.image }),
           state,
           ...(error === undefined ? {} : { error }),
           startedAt,

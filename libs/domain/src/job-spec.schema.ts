@@ -1,7 +1,20 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ROLES, type Permission, type Role } from './principal.js';
 import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
-import type { AuxContainerFields, TaskContainerFields } from './task-fields.schema.js';
+import {
+  CmdSchema,
+  EntrypointSchema,
+  FilesSchema,
+  GpusSchema,
+  MountsSchema,
+  NetworksSchema,
+  RegistrySchema,
+  SidecarsSchema,
+  UserSchema,
+  WorkdirSchema,
+  type AuxContainerFields,
+  type TaskContainerFields,
+} from './task-fields.schema.js';
 
 /**
  * The job specification a user submits. This schema is the single source for validation
@@ -100,15 +113,23 @@ export const AuxTaskSpecSchema = Type.Object(
   {
     name: Type.Optional(name()),
     description: Type.Optional(Type.String({ maxLength: SPEC_LIMITS.descriptionLength })),
-    image: Type.String({
-      minLength: 1,
-      maxLength: SPEC_LIMITS.imageLength,
-      description: 'The Docker image to run.',
-    }),
+    image: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: SPEC_LIMITS.imageLength,
+        description: 'The Docker image to run (required unless the engine runs no images: `-runtime shell`).',
+      }),
+    ),
+    registry: Type.Optional(RegistrySchema),
     run: Type.Optional(
       Type.String({ maxLength: SPEC_LIMITS.runLength, description: 'The script to run with `sh -c`.' }),
     ),
+    cmd: Type.Optional(CmdSchema),
+    entrypoint: Type.Optional(EntrypointSchema),
     env: Type.Optional(EnvSchema),
+    files: Type.Optional(FilesSchema),
+    workdir: Type.Optional(WorkdirSchema),
+    user: Type.Optional(UserSchema),
     timeout: Type.Optional(shortText('e.g. `300ms`, `45m`, `1h` (at most 168h).')),
   },
   { additionalProperties: false },
@@ -156,16 +177,27 @@ function taskSpecObject<Self extends TSchema>(Self: Self) {
         Type.String({
           minLength: 1,
           maxLength: SPEC_LIMITS.imageLength,
-          description: 'The Docker image to execute the task with.',
+          description:
+            'The Docker image to execute the task with (required unless the engine runs no images: `-runtime shell`).',
         }),
       ),
+      registry: Type.Optional(RegistrySchema),
       run: Type.Optional(
         Type.String({
           maxLength: SPEC_LIMITS.runLength,
-          description: 'The script to run in the container, with `sh -c`.',
+          description: 'The script to run in the container, with `sh -c` (or through `entrypoint`).',
         }),
       ),
+      cmd: Type.Optional(CmdSchema),
+      entrypoint: Type.Optional(EntrypointSchema),
       env: Type.Optional(EnvSchema),
+      files: Type.Optional(FilesSchema),
+      workdir: Type.Optional(WorkdirSchema),
+      user: Type.Optional(UserSchema),
+      mounts: Type.Optional(MountsSchema),
+      networks: Type.Optional(NetworksSchema),
+      sidecars: Type.Optional(SidecarsSchema),
+      gpus: Type.Optional(GpusSchema),
       queue: Type.Optional(
         Type.String({
           minLength: 1,

@@ -377,10 +377,10 @@ describe('parseJobSpec: bad input lists every problem with its path', () => {
     );
 
     expect(problems).toEqual([
-      'tasks[0].pre[1].image: required',
       'tasks[0].pre[1].queue: unknown field',
       'tasks[0].post[0].env.BAD KEY: is not a valid environment variable name',
       'tasks[0].post[1].retry: unknown field',
+      'tasks[0].pre[1].image: required',
       'tasks[0].post[0].timeout: "x" is not a duration (e.g. 300ms, 45m, 1h)',
     ]);
   });

@@ -3,6 +3,7 @@ import { load as loadYaml, YAMLException, type State as YamlState } from 'js-yam
 import { formatDuration, parseDuration } from './duration.js';
 import { errorMessage, MAX_PROBLEMS, TorkError, truncateText, type Problem } from './errors.js';
 import {
+  ENV_NAME_PATTERN,
   JobSpecSchema,
   SPEC_LIMITS,
   TaskSpecSchema,
@@ -10,11 +11,15 @@ import {
   type JobSpec,
   type RetrySpec,
   type TaskSpec,
+  taskKind,
 } from './job-spec.schema.js';
+import { checkTaskContainer } from './job-spec-container.js';
 import { ENVELOPE_PREFIX, isEncrypted } from './keyring.js';
+import type { RuntimeFeatures } from './ports/runtime.js';
 import { DEFAULT_QUEUE, isReservedQueue, QUEUE_NAME_MAX_LENGTH, QUEUE_NAME_PATTERN } from './queues.js';
 import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR, totalRetryDelayMs } from './retry-delay.js';
 import { parseCpus, parseSize } from './size.js';
+import { policyProblems, unsupportedFieldProblems, type WorkerPolicy } from './worker-policy.js';
 import { checkExpressionSyntax, checkTemplateSyntax, hasExpressions } from './workflow/templates.js';
 
 export type JobSpecFormat = 'json' | 'yaml';
@@ -23,6 +28,12 @@ export type JobSpecFormat = 'json' | 'yaml';
 export interface JobSpecPolicy {
   /** When set, every task's queue (`default` when it names none) must be one of these. */
   readonly allowedQueues?: readonly string[];
+  /** The workers' own policy (ceilings, bind prefixes): a task outside it is refused here, not on a worker. */
+  readonly worker?: WorkerPolicy;
+  /** What the workers' runtime can honour: other fields are refused here. */
+  readonly features?: RuntimeFeatures;
+  /** The runtime runs no images (`-runtime shell`): `image` is not required. */
+  readonly imagesOptional?: boolean;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -85,11 +96,21 @@ export function parseJobSpec(body: unknown, policy: JobSpecPolicy = {}): JobSpec
   findOversized(JobSpecSchema, body, '', oversized);
   if (oversized.length > 0) throw TorkError.invalid(oversized);
   const problems = new ProblemList();
-  problems.addErrors(validateJobFields(body) ? [] : validateJobFields.errors, '');
+  const jobFieldsValid = validateJobFields(body);
+  problems.addErrors(jobFieldsValid ? [] : validateJobFields.errors, '');
+  const { defaults } = body as JobSpec;
+  // Defaults fill tasks' limits and timeouts: held to the workers' ceilings as the tasks' own.
+  if (jobFieldsValid && defaults !== undefined && policy.worker !== undefined)
+    problems.addAll(
+      policyProblems({ limits: defaults.limits, timeout: defaults.timeout }, policy.worker, 'defaults'),
+    );
   const tasks = (body as Record<string, unknown>)['tasks'];
   if (Array.isArray(tasks)) {
     tasks.forEach((task: unknown, index) => {
-      problems.addErrors(validateTask(task) ? [] : validateTask.errors, `/tasks/${index}`);
+      const valid = validateTask(task);
+      problems.addErrors(valid ? [] : validateTask.errors, `/tasks/${index}`);
+      // Only a task of the schema's shape is typed enough for the engine's policy.
+      if (valid) problems.addAll(engineProblems(task as TaskSpec, policy, `tasks[${index}]`));
     });
   }
   problems.addAll(checkSemantics(body as Record<string, unknown>, policy));
@@ -169,7 +190,11 @@ function toProblem(error: ErrorObject, paths: Map<string, string>): Problem[] {
     const message =
       error.keyword === 'maxLength'
         ? `is longer than ${String(error.params['limit'])} characters`
-        : 'is not a valid environment variable name';
+        : error.keyword === 'minLength'
+          ? 'must not be empty'
+          : error.params['pattern'] === ENV_NAME_PATTERN
+            ? 'is not a valid environment variable name'
+            : 'is not a valid file name (no "/")';
     return [{ path: at(error.propertyName), message }];
   }
   switch (error.keyword) {
@@ -280,12 +305,46 @@ function checkSemantics(body: Record<string, unknown>, policy: JobSpecPolicy): P
   return problems;
 }
 
+/** Every regular task of a tree (nested ones too) under the workers' policy and runtime. */
+function engineProblems(spec: TaskSpec, policy: JobSpecPolicy, path: string): Problem[] {
+  const { worker, features } = policy;
+  if (worker === undefined && features === undefined) return [];
+  const at = (field: string): string => `${path}.${field}`;
+  switch (taskKind(spec)) {
+    case 'task':
+      return [
+        ...(worker === undefined ? [] : policyProblems(spec, worker, path)),
+        ...(features === undefined ? [] : unsupportedFieldProblems(spec, features, path)),
+      ];
+    case 'parallel':
+      return (spec.parallel?.tasks ?? []).flatMap((child, i) =>
+        engineProblems(child, policy, at(`parallel.tasks[${i}]`)),
+      );
+    case 'each':
+      return spec.each === undefined ? [] : engineProblems(spec.each.task, policy, at('each.task'));
+    case 'subjob':
+      return (spec.subjob?.tasks ?? []).flatMap((child, i) =>
+        engineProblems(child, policy, at(`subjob.tasks[${i}]`)),
+      );
+  }
+}
+
 const COMPOSITE_FIELDS = ['parallel', 'each', 'subjob'] as const;
 /** Fields that only a task running a container may have. */
 const CONTAINER_FIELDS = [
   'image',
+  'registry',
   'run',
+  'cmd',
+  'entrypoint',
   'env',
+  'files',
+  'workdir',
+  'user',
+  'mounts',
+  'networks',
+  'sidecars',
+  'gpus',
   'queue',
   'priority',
   'pre',
@@ -333,8 +392,10 @@ class SpecWalker {
     }
     const kind = composites[0];
     if (kind === undefined) {
-      if (task['image'] === undefined) problems.push({ path: `${path}.image`, message: 'required' });
+      if (task['image'] === undefined && this.policy.imagesOptional !== true)
+        problems.push({ path: `${path}.image`, message: 'required' });
       problems.push(...checkContainerFields(task, path, this.policy));
+      problems.push(...checkTaskContainer(task, path));
       return;
     }
     for (const field of CONTAINER_FIELDS) {
@@ -445,6 +506,8 @@ function checkContainerFields(task: Record<string, unknown>, path: string, polic
       steps.forEach((step: unknown, index) => {
         if (!isRecord(step)) return;
         const stepPath = `${path}.${kind}[${index}]`;
+        if (step['image'] === undefined && policy.imagesOptional !== true)
+          problems.push({ path: `${stepPath}.image`, message: 'required' });
         problems.push(...checkCommon(step, stepPath));
         checkTemplate(step['name'], `${stepPath}.name`, problems);
         checkTemplate(step['image'], `${stepPath}.image`, problems);

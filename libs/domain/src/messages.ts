@@ -30,7 +30,7 @@ const StepSchema = Type.Object({
   kind: Type.Union([Type.Literal('pre'), Type.Literal('main'), Type.Literal('post')]),
   index: Type.Integer({ minimum: 0 }),
   name: Type.Optional(Type.String()),
-  image: Type.String(),
+  image: Type.Optional(Type.String()),
   state: Type.Union([Type.Literal('COMPLETED'), Type.Literal('FAILED'), Type.Literal('CANCELLED')]),
   error: Type.Optional(Type.String()),
   startedAt: Timestamp,

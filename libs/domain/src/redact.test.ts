@@ -135,3 +135,23 @@ describe('secretValues', () => {
     expect(JSON.stringify(redacted)).not.toMatch(/main-secret|pre-password|post-key/);
   });
 });
+
+describe('registry passwords and sidecar env', () => {
+  const spec: TaskSpec = {
+    image: 'registry.local/app',
+    registry: { username: 'ci', password: 'reg-pw-1' },
+    sidecars: [{ name: 'db', image: 'busybox', env: { DB_PASSWORD: 'side-pw', MODE: 'x' } }],
+    pre: [{ image: 'registry.local/tool', registry: { username: 'ci', password: 'reg-pw-2' } }],
+    parallel: undefined,
+  };
+
+  it('are redacted in a task spec, and are secret values to mask in its output', () => {
+    const redacted = redactTaskSpec({ parallel: { tasks: [spec] } });
+
+    expect(redacted.parallel?.tasks[0]?.registry).toEqual({ username: 'ci', password: REDACTED });
+    expect(redacted.parallel?.tasks[0]?.pre?.[0]?.registry?.password).toBe(REDACTED);
+    expect(redacted.parallel?.tasks[0]?.sidecars?.[0]?.env).toEqual({ DB_PASSWORD: REDACTED, MODE: 'x' });
+    expect(JSON.stringify(redacted)).not.toMatch(/reg-pw|side-pw/);
+    expect(secretValues(spec).sort()).toEqual(['reg-pw-1', 'reg-pw-2', 'side-pw']);
+  });
+});

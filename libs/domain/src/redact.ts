@@ -86,23 +86,32 @@ export function secretValues(
   extra: readonly string[] = [],
 ): string[] {
   const steps: readonly (TaskSpec | AuxTaskSpec)[] = [spec, ...(spec.pre ?? []), ...(spec.post ?? [])];
-  const values = steps.flatMap((step) =>
-    Object.entries(step.env ?? {}).flatMap(([key, value]) => [
+  const envs = [...steps, ...(spec.sidecars ?? [])].map((step) => step.env ?? {});
+  const values = envs.flatMap((env) =>
+    Object.entries(env).flatMap(([key, value]) => [
       ...(policy.isSecretKey(key) && !isEncrypted(value) ? [value] : []),
       ...urlPasswords(value),
     ]),
   );
-  return [...new Set([...values, ...extra])].filter((value) => value !== '');
+  const passwords = steps.flatMap((step) =>
+    step.registry === undefined || isEncrypted(step.registry.password) ? [] : [step.registry.password],
+  );
+  return [...new Set([...values, ...passwords, ...extra])].filter((value) => value !== '');
 }
 
 /**
- * A copy of a task spec with the secret env values of the task, its pre and post tasks and the
- * tasks it runs redacted; a sub-job's secrets are all redacted.
+ * A copy of a task spec with the secret env values of the task, its pre and post tasks, its
+ * sidecars and the tasks it runs redacted, and every registry password; a sub-job's secrets are
+ * all redacted.
  */
 export function redactTaskSpec(spec: TaskSpec, policy: SecretPolicy = DEFAULT_SECRET_POLICY): TaskSpec {
   const copy: TaskSpec = withRedactedEnv(spec, policy);
   if (spec.pre !== undefined) copy.pre = spec.pre.map((step) => withRedactedEnv(step, policy));
   if (spec.post !== undefined) copy.post = spec.post.map((step) => withRedactedEnv(step, policy));
+  if (spec.sidecars !== undefined)
+    copy.sidecars = spec.sidecars.map((sidecar) =>
+      sidecar.env === undefined ? { ...sidecar } : { ...sidecar, env: redactEnv(sidecar.env, policy) },
+    );
   const children = (tasks: readonly TaskSpec[]): TaskSpec[] =>
     tasks.map((task) => redactTaskSpec(task, policy));
   if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
@@ -124,7 +133,9 @@ export function redactAll(values: Readonly<Record<string, string>>): Record<stri
 }
 
 function withRedactedEnv<T extends TaskSpec | AuxTaskSpec>(spec: T, policy: SecretPolicy): T {
-  return spec.env === undefined ? { ...spec } : { ...spec, env: redactEnv(spec.env, policy) };
+  const copy: T = spec.env === undefined ? { ...spec } : { ...spec, env: redactEnv(spec.env, policy) };
+  if (spec.registry !== undefined) copy.registry = { ...spec.registry, password: REDACTED };
+  return copy;
 }
 
 function decodeOr(text: string): string {

@@ -57,3 +57,37 @@ describe('decryptSecretEnv', () => {
     );
   });
 });
+
+describe('registry passwords at rest', () => {
+  const withRegistry: JobSpec = {
+    tasks: [
+      {
+        each: {
+          list: '{{ [1] }}',
+          task: {
+            image: 'registry.local/app',
+            registry: { username: 'ci', password: 'reg-pw' },
+            post: [{ image: 'a', registry: { username: 'ci', password: 'post-pw' } }],
+            sidecars: [{ name: 'db', image: 'a', env: { DB_PASSWORD: 'side-pw' } }],
+          },
+        },
+      },
+    ],
+  };
+
+  it('are encrypted with the secret env, sidecars too, and decrypted by a worker with the key', () => {
+    const submitted = JSON.stringify(withRegistry);
+    const ring = keyring('k1');
+    const encrypted = encryptSecretEnv(withRegistry, DEFAULT_SECRET_POLICY, ring);
+    const task = encrypted.tasks[0]?.each?.task;
+
+    expect(isEncrypted(task?.registry?.password ?? '')).toBe(true);
+    expect(task?.registry?.username).toBe('ci');
+    expect(JSON.stringify(encrypted)).not.toMatch(/reg-pw|post-pw|side-pw/);
+    const { spec: decrypted, secrets } = decryptSecretEnv(task!, ring);
+    expect(decrypted).toEqual(withRegistry.tasks[0]?.each?.task);
+    expect(secrets.sort()).toEqual(['post-pw', 'reg-pw', 'side-pw']);
+    expect(() => decryptSecretEnv(task!, undefined)).toThrow('this worker has no -encryption-key');
+    expect(JSON.stringify(withRegistry)).toBe(submitted);
+  });
+});

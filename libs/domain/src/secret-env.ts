@@ -4,8 +4,9 @@ import { isEncrypted, type Keyring } from './keyring.js';
 import { urlPasswords, type SecretPolicy } from './redact.js';
 
 /**
- * A copy of a job spec whose secret env values (secret by key name, or holding a URL password)
- * are encrypted, as the API stores and sends them: only a worker with the key reads them.
+ * A copy of a job spec whose secret env values (secret by key name, or holding a URL password),
+ * sidecars' too, and registry passwords are encrypted, as the API stores and sends them: only a
+ * worker with the key reads them.
  */
 export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: Keyring): JobSpec {
   const encryptAll = (values: EnvSpec): EnvSpec =>
@@ -20,7 +21,10 @@ export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: K
   return {
     ...spec,
     tasks: spec.tasks.map((task) =>
-      mapTaskEnv(task, (where) => (where === 'the sub-job secrets' ? encryptAll : encrypt)),
+      mapRegistryPasswords(
+        mapTaskEnv(task, (where) => (where === 'the sub-job secrets' ? encryptAll : encrypt)),
+        (password) => (isEncrypted(password) ? password : keyring.encrypt(password)),
+      ),
     ),
     // Job secrets are secret by definition, whatever their names.
     ...(secrets === undefined ? {} : { secrets: encryptAll(secrets) }),
@@ -28,9 +32,9 @@ export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: K
 }
 
 /**
- * A copy of a task spec with every encrypted env value decrypted, for the container, and the
- * secrets to mask: each plaintext, or of a URL its password. Throws a TorkError naming the
- * variable it cannot decrypt.
+ * A copy of a task spec with every encrypted env value and registry password decrypted, for the
+ * container, and the secrets to mask: each plaintext, or of a URL its password. Throws a TorkError
+ * naming the variable it cannot decrypt.
  */
 export function decryptSecretEnv(
   spec: TaskSpec,
@@ -58,7 +62,25 @@ export function decryptSecretEnv(
         }
       }),
   );
-  return { spec: decrypted, secrets };
+  const withRegistries = mapRegistryPasswords(decrypted, (password, where) => {
+    if (!isEncrypted(password)) return password;
+    if (keyring === undefined)
+      throw new TorkError(
+        'INTERNAL',
+        `cannot decrypt the registry password of ${where}: this worker has no -encryption-key (see TORK_ENCRYPTION_KEYS)`,
+      );
+    try {
+      const plaintext = keyring.decrypt(password);
+      secrets.push(plaintext);
+      return plaintext;
+    } catch (error) {
+      throw new TorkError(
+        'INTERNAL',
+        `cannot decrypt the registry password of ${where}: ${errorMessage(error)}`,
+      );
+    }
+  });
+  return { spec: withRegistries, secrets };
 }
 
 /**
@@ -68,9 +90,11 @@ export function decryptSecretEnv(
 function mapTaskEnv(spec: TaskSpec, change: (where: string) => (env: EnvSpec) => EnvSpec): TaskSpec {
   const step = <T extends TaskSpec | AuxTaskSpec>(task: T, where: string): T =>
     task.env === undefined ? task : { ...task, env: change(where)(task.env) };
-  const copy: TaskSpec = step(spec, 'the task');
+  const copy: TaskSpec = { ...step(spec, 'the task') };
   if (spec.pre !== undefined) copy.pre = spec.pre.map((pre, index) => step(pre, `pre[${index}]`));
   if (spec.post !== undefined) copy.post = spec.post.map((post, index) => step(post, `post[${index}]`));
+  if (spec.sidecars !== undefined)
+    copy.sidecars = spec.sidecars.map((sidecar, index) => step(sidecar, `sidecars[${index}]`));
   const children = (tasks: readonly TaskSpec[]): TaskSpec[] => tasks.map((task) => mapTaskEnv(task, change));
   if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
   if (spec.each !== undefined) copy.each = { ...spec.each, task: mapTaskEnv(spec.each.task, change) };
@@ -82,6 +106,24 @@ function mapTaskEnv(spec: TaskSpec, change: (where: string) => (env: EnvSpec) =>
       ...(secrets === undefined ? {} : { secrets: change('the sub-job secrets')(secrets) }),
     };
   }
+  return copy;
+}
+
+/** Applies `change` to the registry password of the task, its pre and post tasks and the tasks it runs. */
+function mapRegistryPasswords(spec: TaskSpec, change: (password: string, where: string) => string): TaskSpec {
+  const step = <T extends TaskSpec | AuxTaskSpec>(task: T, where: string): T =>
+    task.registry === undefined
+      ? task
+      : { ...task, registry: { ...task.registry, password: change(task.registry.password, where) } };
+  const copy: TaskSpec = { ...step(spec, 'the task') };
+  if (spec.pre !== undefined) copy.pre = spec.pre.map((pre, index) => step(pre, `pre[${index}]`));
+  if (spec.post !== undefined) copy.post = spec.post.map((post, index) => step(post, `post[${index}]`));
+  const children = (tasks: readonly TaskSpec[]): TaskSpec[] =>
+    tasks.map((task) => mapRegistryPasswords(task, change));
+  if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
+  if (spec.each !== undefined)
+    copy.each = { ...spec.each, task: mapRegistryPasswords(spec.each.task, change) };
+  if (spec.subjob !== undefined) copy.subjob = { ...spec.subjob, tasks: children(spec.subjob.tasks) };
   return copy;
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { MountType } from './ports/runtime.js';
 
 /**
  * The container fields of a task (reference §2 and §6): what a task's container runs, with what
@@ -54,7 +55,10 @@ export const WorkdirSchema = path('The working directory, an absolute path (`fil
 
 export const MountSpecSchema = Type.Object(
   {
-    type: Type.Union([Type.Literal('volume'), Type.Literal('tmpfs'), Type.Literal('bind')], {
+    // An enum rather than a union of literals: one problem naming the three, not three.
+    type: Type.Unsafe<MountType>({
+      type: 'string',
+      enum: ['volume', 'tmpfs', 'bind'],
       description:
         '`volume`: a fresh volume, removed after the task; `tmpfs`: memory; `bind`: a host path, only where the worker allows it.',
     }),

@@ -110,7 +110,8 @@ export interface StepReport {
   readonly kind: StepKind;
   readonly index: number;
   readonly name?: string;
-  readonly image: string;
+  /** None where the runtime runs no images (`-runtime shell`). */
+  readonly image?: string;
   readonly state: StepState;
   readonly error?: string;
   readonly startedAt: string;

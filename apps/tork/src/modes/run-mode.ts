@@ -89,7 +89,13 @@ export async function runMode(
     if (parts.worker && runtime !== undefined) worker = await runWorker(config, { broker, runtime, logger });
     if (parts.api && datastore !== undefined) {
       const store = datastore;
-      api = await serveApi(config, { datastore: store, broker, logger, draining: () => draining });
+      api = await serveApi(config, {
+        datastore: store,
+        broker,
+        logger,
+        draining: () => draining,
+        ...(runtime === undefined ? {} : { features: runtime.features }),
+      });
     } else {
       const store = datastore;
       const engine = runtime;

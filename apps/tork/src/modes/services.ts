@@ -7,7 +7,9 @@ import {
   Keyring,
   type Broker,
   type Datastore,
+  type JobSpecPolicy,
   type Runtime,
+  type RuntimeFeatures,
 } from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
 import type { TorkConfig } from '../config.js';
@@ -19,7 +21,14 @@ import { VERSION } from '../version.js';
 /** Starts the REST API on the configured host and port. */
 export async function serveApi(
   config: TorkConfig,
-  deps: { datastore: Datastore; broker: Broker; logger: Logger; draining: () => boolean },
+  deps: {
+    datastore: Datastore;
+    broker: Broker;
+    logger: Logger;
+    draining: () => boolean;
+    /** The features of this process's own runtime, when it runs a worker too. */
+    features?: RuntimeFeatures;
+  },
 ): Promise<FastifyInstance> {
   const { buildApi } = await import('@tork/coordinator-api');
   const api = await buildApi({
@@ -32,7 +41,7 @@ export async function serveApi(
     version: VERSION,
     logger: deps.logger.child({ app: 'api' }),
     readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),
-    ...(config.allowedQueues === undefined ? {} : { jobSpecPolicy: { allowedQueues: config.allowedQueues } }),
+    jobSpecPolicy: jobSpecPolicyOf(config, deps.features),
     secretPolicy: config.secretPolicy,
     ...keyringOf(config),
     auth: {
@@ -42,6 +51,20 @@ export async function serveApi(
   });
   await api.listen({ host: config.host, port: config.port });
   return api;
+}
+
+/**
+ * What the API refuses beyond the schema: the allowed queues, the workers' policy (the same flags),
+ * and, when it knows its workers' runtime (its own, in one process), the fields it cannot honour.
+ * No image is needed where the runtime runs none, or where the API is told `-runtime shell`.
+ */
+export function jobSpecPolicyOf(config: TorkConfig, features: RuntimeFeatures | undefined): JobSpecPolicy {
+  return {
+    ...(config.allowedQueues === undefined ? {} : { allowedQueues: config.allowedQueues }),
+    worker: config.workerPolicy,
+    ...(features === undefined ? {} : { features }),
+    imagesOptional: features?.images === false || config.runtime === 'shell',
+  };
 }
 
 export async function runScheduler(

@@ -7,8 +7,9 @@ import { renderTemplate, type TemplateScope } from './templates.js';
 
 /**
  * Evaluating a task's expressions when the scheduler creates it, as Tork does: `name`, `var`,
- * `image`, `queue`, env values, `if`, and the same fields of pre and post tasks. `run`, `timeout`,
- * `limits` and volumes are never evaluated (pass values to a script through `env`). A composite
+ * `image`, `queue`, env values, `if`, `cmd`, and the same fields of pre and post tasks. `run`,
+ * `timeout`, `limits`, volumes, `entrypoint`, `files`, `workdir`, mounts, sidecars and `registry`
+ * are never evaluated (pass values to a script through `env`). A composite
  * task's children are evaluated later, when they are created.
  */
 
@@ -56,6 +57,7 @@ export function resolveTaskSpec(spec: TaskSpec, scope: TemplateScope, defaults?:
     assign(resolved, 'image', render(spec.image, 'image'));
     assign(resolved, 'queue', render(withDefaults.queue, 'queue'));
     if (spec.env !== undefined) resolved.env = renderEnv(spec.env, 'env', render);
+    if (spec.cmd !== undefined) resolved.cmd = renderArgs(spec.cmd, 'cmd', render);
     if (spec.pre !== undefined)
       resolved.pre = spec.pre.map((step, i) => renderAux(step, `pre[${i}]`, render));
     if (spec.post !== undefined)
@@ -102,22 +104,27 @@ function renderEnv(
   );
 }
 
+function renderArgs(args: readonly string[], path: string, render: Render): string[] {
+  return args.map((arg, index) => render(arg, `${path}[${index}]`) ?? arg);
+}
+
 function renderAux(step: AuxTaskSpec, path: string, render: Render): AuxTaskSpec {
-  const copy: AuxTaskSpec = { ...step, image: render(step.image, `${path}.image`) ?? step.image };
+  const copy: AuxTaskSpec = { ...step };
+  assign(copy, 'image', render(step.image, `${path}.image`));
   assign(copy, 'name', render(step.name, `${path}.name`));
   if (step.env !== undefined) copy.env = renderEnv(step.env, `${path}.env`, render);
+  if (step.cmd !== undefined) copy.cmd = renderArgs(step.cmd, `${path}.cmd`, render);
   return copy;
 }
 
-/** An evaluated value is held to the rules a submitted one is. */
+/** An evaluated value is held to the rules a submitted one is (no image at all: a runtime without images). */
 function checkEvaluated(spec: TaskSpec): Problem[] {
   const problems: Problem[] = [];
-  if (spec.image === undefined || spec.image.trim() === '')
-    problems.push({ path: 'image', message: 'must not be empty' });
+  if (spec.image?.trim() === '') problems.push({ path: 'image', message: 'must not be empty' });
   if (spec.queue !== undefined) problems.push(...checkQueueName(spec.queue, 'queue'));
   for (const kind of ['pre', 'post'] as const) {
     (spec[kind] ?? []).forEach((step, index) => {
-      if (step.image.trim() === '')
+      if (step.image?.trim() === '')
         problems.push({ path: `${kind}[${index}].image`, message: 'must not be empty' });
     });
   }

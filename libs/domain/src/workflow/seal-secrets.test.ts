@@ -40,3 +40,16 @@ describe('sealSecrets', () => {
     expect(sealed.error).not.toContain('tok-123');
   });
 });
+
+describe('sealSecrets: cmd', () => {
+  it('fails a task whose cmd (evaluated, then shown) would hold a secret, naming the argument', () => {
+    const sealed = sealSecrets(
+      taskOf({ image: 'busybox', cmd: ['curl', '-H', 'Bearer {{ secrets.token }}'] }),
+      ['tok-123'],
+    );
+
+    expect(sealed).toMatchObject({ state: 'FAILED', failure: { kind: 'rejected' } });
+    expect(sealed.error).toContain('in cmd[2]');
+    expect(sealed.error).not.toContain('tok-123');
+  });
+});

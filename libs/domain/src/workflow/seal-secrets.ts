@@ -49,19 +49,24 @@ export function sealSecrets(task: Task, secrets: readonly string[], seal?: (valu
 
 /** The fields of a regular task that views and logs show as they are. */
 function shownFields(spec: TaskSpec): [string, string | undefined][] {
+  const args = (cmd: readonly string[] | undefined, at: string): [string, string][] =>
+    (cmd ?? []).map((arg, i) => [`${at}[${i}]`, arg]);
   return [
     ['name', spec.name],
     ['image', spec.image],
     ['queue', spec.queue],
     ['var', spec.var],
     ['run', spec.run],
+    ...args(spec.cmd, 'cmd'),
     ...(spec.pre ?? []).flatMap((step, i): [string, string | undefined][] => [
       [`pre[${i}].name`, step.name],
       [`pre[${i}].image`, step.image],
+      ...args(step.cmd, `pre[${i}].cmd`),
     ]),
     ...(spec.post ?? []).flatMap((step, i): [string, string | undefined][] => [
       [`post[${i}].name`, step.name],
       [`post[${i}].image`, step.image],
+      ...args(step.cmd, `post[${i}].cmd`),
     ]),
   ];
 }

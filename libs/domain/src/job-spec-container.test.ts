@@ -1,0 +1,349 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { formatProblem, TorkError } from './errors.js';
+import { parseJobSpec, parseJobSpecText, type JobSpecPolicy } from './job-spec.js';
+import { slug } from './job-spec-container.js';
+import type { RuntimeFeatures } from './ports/runtime.js';
+
+/** The problems a rejected body is reported with, as `path: message`; fails the test when it is accepted. */
+function problemsOf(body: unknown, policy: JobSpecPolicy = {}): string[] {
+  try {
+    parseJobSpec(body, policy);
+  } catch (error) {
+    expect(error).toBeInstanceOf(TorkError);
+    return (error as TorkError).problems.map(formatProblem);
+  }
+  throw new Error('expected the job spec to be rejected');
+}
+
+const oneTask = (fields: Record<string, unknown>): unknown => ({ tasks: [{ image: 'busybox', ...fields }] });
+
+const SHELL: RuntimeFeatures = {
+  images: false,
+  cmd: false,
+  entrypoint: false,
+  files: true,
+  workdir: false,
+  mounts: [],
+  networks: false,
+  sidecars: false,
+  registry: false,
+  gpus: false,
+  limits: false,
+  user: false,
+};
+
+describe('parseJobSpec: the container fields of a task', () => {
+  it('accepts every field at once and keeps them as given', () => {
+    const task = {
+      name: 'everything',
+      image: 'registry.local:5000/app:1',
+      registry: { username: 'ci', password: 's3cret' },
+      entrypoint: ['bash', '-c'],
+      run: 'cat config.json',
+      files: { 'config.json': '{"a": 1}', 'notes.txt': 'hello {{ not evaluated }}' },
+      workdir: '/work',
+      user: '1000:1000',
+      mounts: [
+        { type: 'volume', target: '/data' },
+        { type: 'tmpfs', target: '/scratch' },
+        { type: 'bind', source: '/srv/in', target: '/in' },
+      ],
+      networks: ['backend', 'cache.net'],
+      sidecars: [
+        {
+          name: 'web',
+          image: 'busybox',
+          cmd: ['httpd', '-f', '-p', '8080'],
+          probe: { path: '/', port: 8080 },
+        },
+        {
+          name: 'db-2',
+          image: 'busybox',
+          run: 'sleep 60',
+          env: { MODE: 'test' },
+          probe: { path: '/h', port: 1, timeout: '1h' },
+        },
+      ],
+      gpus: 'count=1',
+      pre: [
+        {
+          name: 'fetch',
+          image: 'busybox',
+          cmd: ['echo', '{{ inputs.x }}'],
+          workdir: '/tmp',
+          files: { a: 'b' },
+          user: 'nobody',
+        },
+      ],
+      post: [
+        {
+          image: 'busybox',
+          entrypoint: ['sh', '-c'],
+          run: 'echo done',
+          registry: { username: 'u', password: 'p' },
+        },
+      ],
+    };
+
+    expect(parseJobSpec({ inputs: { x: '1' }, tasks: [task] })).toEqual({
+      inputs: { x: '1' },
+      tasks: [task],
+    });
+  });
+
+  it("accepts Tork's retry.yaml (entrypoint bash -c) and prepost.yaml (a volume mount) as published", () => {
+    const example = (name: string): string =>
+      readFileSync(new URL(`../../../examples/tork/${name}`, import.meta.url), 'utf8');
+
+    expect(parseJobSpecText(example('retry.yaml'), 'yaml').tasks[0]?.entrypoint).toEqual(['bash', '-c']);
+    expect(parseJobSpecText(example('prepost.yaml'), 'yaml').tasks[0]?.mounts).toEqual([
+      { type: 'volume', target: '/xyz' },
+    ]);
+  });
+
+  it('names every bad mount: targets, sources by type, paths', () => {
+    const problems = problemsOf(
+      oneTask({
+        mounts: [
+          { type: 'volume', target: 'relative' },
+          { type: 'volume', target: '/tork' },
+          { type: 'tmpfs', target: '/tork/x' },
+          { type: 'volume', target: '/a/../etc' },
+          { type: 'bind', target: '/in' },
+          { type: 'bind', source: 'relative', target: '/in2' },
+          { type: 'bind', source: '/srv/../etc', target: '/in3' },
+          { type: 'volume', source: 'mine', target: '/v' },
+          { type: 'tmpfs', source: '/x', target: '/t' },
+          { type: 'volume', target: '/data/' },
+          { type: 'tmpfs', target: '/' },
+          { type: 'volume', target: '/a;b' },
+          { type: 'nfs', target: '/n' },
+        ],
+        volumes: ['/data', '/tork/cache'],
+      }),
+    );
+
+    expect(problems).toEqual([
+      'tasks[0].mounts[12].type: must be one of volume, tmpfs, bind',
+      'tasks[0].volumes[1]: must not be /tork or under it: the engine uses it',
+      'tasks[0].mounts[0].target: must be an absolute path',
+      'tasks[0].mounts[1].target: must not be /tork or under it: the engine uses it',
+      'tasks[0].mounts[2].target: must not be /tork or under it: the engine uses it',
+      'tasks[0].mounts[3].target: must not have a ".." segment',
+      'tasks[0].mounts[4].source: required for a bind mount',
+      'tasks[0].mounts[5].source: must be an absolute path',
+      'tasks[0].mounts[6].source: must not have a ".." segment',
+      'tasks[0].mounts[7].source: not allowed on a volume mount: the engine creates it for the task',
+      'tasks[0].mounts[8].source: not allowed on a tmpfs mount: the engine creates it for the task',
+      'tasks[0].mounts[9].target: is the target of another mount or volume of this task',
+      'tasks[0].mounts[10].target: must not be /',
+      'tasks[0].mounts[11].target: may hold only letters, digits, spaces and -/._=',
+    ]);
+  });
+
+  it('names bad working directories, file names and files too large together, in pre and post tasks too', () => {
+    const big = 'x'.repeat(200 * 1024);
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}`, big]));
+    const problems = problemsOf(
+      oneTask({
+        workdir: 'work',
+        files: { '..': 'up', 'a/b': 'slash' },
+        pre: [{ image: 'busybox', workdir: '/w/../x', files }],
+        post: [{ image: 'busybox', workdir: '/w/{{ inputs.dir }}' }],
+      }),
+    );
+
+    expect(problems).toEqual([
+      'tasks[0].files.a/b: is not a valid file name (no "/")',
+      'tasks[0].workdir: must be an absolute path',
+      'tasks[0].files: ".." is not a file name',
+      'tasks[0].pre[0].workdir: must not have a ".." segment',
+      `tasks[0].pre[0].files: hold ${6 * 200 * 1024} bytes in all; at most ${1024 * 1024}`,
+      'tasks[0].post[0].workdir: expressions ({{ }}) are not evaluated here; pass values to the task through `env`',
+    ]);
+  });
+
+  it('refuses run with cmd, expressions where none are evaluated, and checks those of cmd', () => {
+    const problems = problemsOf(
+      oneTask({
+        run: 'echo',
+        cmd: ['echo', '{{ inputs. }}'],
+        entrypoint: ['{{ inputs.shell }}'],
+        gpus: '{{ inputs.gpus }}',
+      }),
+    );
+
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toBe(
+      'tasks[0].cmd: give `run` (a script) or `cmd` (a command), not both; `entrypoint` runs either',
+    );
+    expect(problems[1]).toMatch(/^tasks\[0\]\.entrypoint\[0\]: expressions/);
+    expect(problems[2]).toBe(
+      'tasks[0].cmd[1]: invalid expression "inputs." at column 8: unexpected end of expression, expected a name after "."',
+    );
+    expect(problems[3]).toMatch(/^tasks\[0\]\.gpus: expressions/);
+  });
+
+  it('requires sidecar names as host names, each once, and probe timeouts up to 1h', () => {
+    const problems = problemsOf(
+      oneTask({
+        sidecars: [
+          { name: 'My DB', image: 'busybox' },
+          { name: 'web', image: 'busybox', probe: { path: '/', port: 80, timeout: '2h' } },
+          { name: 'web', image: 'busybox', probe: { path: '/', port: 80, timeout: 'soon' } },
+          { name: 'x', image: '{{ inputs.image }}', run: 'a', cmd: ['b'], env: { A: '{{ secrets.a }}' } },
+          { name: 'y', probe: { path: 'no-slash', port: 0 } },
+        ],
+      }),
+    );
+
+    expect(problems).toEqual([
+      'tasks[0].sidecars[4].image: required',
+      'tasks[0].sidecars[4].probe.path: must match pattern "^/"',
+      'tasks[0].sidecars[4].probe.port: must be >= 1',
+      'tasks[0].sidecars[0].name: must be a host name: lower-case letters, digits and inner "-" (e.g. "my-db")',
+      'tasks[0].sidecars[1].probe.timeout: must be at most 1h',
+      'tasks[0].sidecars[2].name: another sidecar of this task is named "web"',
+      'tasks[0].sidecars[2].probe.timeout: "soon" is not a duration (e.g. 30s)',
+      'tasks[0].sidecars[3].cmd: give `run` (a script) or `cmd` (a command), not both; `entrypoint` runs either',
+      'tasks[0].sidecars[3].image: expressions ({{ }}) are not evaluated here; pass values to the task through `env`',
+      'tasks[0].sidecars[3].env.A: expressions ({{ }}) are not evaluated here; pass values to the task through `env`',
+    ]);
+  });
+
+  it('refuses container fields on composite tasks, and registries, users and networks of the wrong shape', () => {
+    const problems = problemsOf({
+      tasks: [
+        {
+          parallel: { tasks: [{ image: 'busybox' }] },
+          cmd: ['x'],
+          mounts: [],
+          sidecars: [],
+          registry: { username: 'u', password: 'p' },
+        },
+        { image: 'busybox', registry: { username: 'u' }, user: 'root; rm', networks: ['ok', '-bad'] },
+      ],
+    });
+
+    expect(problems).toEqual([
+      'tasks[1].registry.password: required',
+      'tasks[1].user: must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$"',
+      'tasks[1].networks[1]: must match pattern "^[A-Za-z0-9][A-Za-z0-9_.-]*$"',
+      'tasks[0].registry: not allowed on a parallel task',
+      'tasks[0].cmd: not allowed on a parallel task',
+      'tasks[0].mounts: not allowed on a parallel task',
+      'tasks[0].sidecars: not allowed on a parallel task',
+    ]);
+  });
+
+  it('slugs names as Tork does', () => {
+    expect(slug('My DB')).toBe('my-db');
+    expect(slug('--Web__Server 2--')).toBe('web-server-2');
+    expect(slug('???')).toBe('sidecar');
+  });
+});
+
+describe("parseJobSpec: the engine's policy and runtime", () => {
+  const binds = oneTask({ mounts: [{ type: 'bind', source: '/srv/data', target: '/in' }] });
+
+  it('refuses binds unless allowed under a prefix, nested tasks included', () => {
+    const nested = {
+      tasks: [
+        {
+          each: {
+            list: '{{ [1] }}',
+            task: {
+              subjob: { tasks: [{ image: 'b', mounts: [{ type: 'bind', source: '/etc', target: '/x' }] }] },
+            },
+          },
+        },
+      ],
+    };
+
+    expect(problemsOf(binds, { worker: {} })).toEqual([
+      'tasks[0].mounts[0].source: bind mounts are not allowed on this engine (-mounts-bind-allowed)',
+    ]);
+    expect(problemsOf(nested, { worker: { bindPrefixes: ['/srv'] } })).toEqual([
+      'tasks[0].each.task.subjob.tasks[0].mounts[0].source: "/etc" is not under an allowed prefix (/srv)',
+    ]);
+    expect(parseJobSpec(binds, { worker: { bindPrefixes: ['/srv'] } }).tasks[0]?.mounts).toHaveLength(1);
+  });
+
+  it('refuses requests over the ceilings and under the CPU floor, in parallel tasks too', () => {
+    const body = {
+      tasks: [
+        {
+          parallel: {
+            tasks: [
+              { image: 'b', limits: { cpus: '0.000000001' } },
+              {
+                image: 'b',
+                limits: { cpus: 8, memory: '2g' },
+                timeout: '2h',
+                pre: [{ image: 'b', timeout: '3h' }],
+              },
+            ],
+          },
+        },
+      ],
+    };
+    const policy = { worker: { maxCpus: 4, maxMemoryBytes: 1024 ** 3, maxTimeoutMs: 3_600_000 } };
+
+    expect(problemsOf(body, policy)).toEqual([
+      'tasks[0].parallel.tasks[0].limits.cpus: must be at least 0.01',
+      "tasks[0].parallel.tasks[1].limits.cpus: 8 is over this engine's ceiling of 4 (-max-cpus)",
+      "tasks[0].parallel.tasks[1].limits.memory: 2g is over this engine's ceiling of 1g (-max-memory)",
+      "tasks[0].parallel.tasks[1].timeout: 2h is over this engine's ceiling of 1h (-max-timeout)",
+      "tasks[0].parallel.tasks[1].pre[0].timeout: 3h is over this engine's ceiling of 1h (-max-timeout)",
+    ]);
+  });
+
+  it('refuses fields the runtime cannot honour, and needs no image where it runs none', () => {
+    const body = {
+      tasks: [
+        { run: 'echo hi' },
+        {
+          image: 'busybox',
+          cmd: ['echo'],
+          networks: ['n'],
+          limits: { cpus: 1 },
+          pre: [{ run: 'x', registry: { username: 'u', password: 'p' } }],
+        },
+      ],
+    };
+
+    expect(problemsOf(body, { features: SHELL })).toEqual([
+      "tasks[1].cmd: this engine's runtime cannot honour `cmd`",
+      "tasks[1].networks: this engine's runtime cannot honour networks",
+      "tasks[1].limits: this engine's runtime cannot honour limits",
+      "tasks[1].pre[0].registry: this engine's runtime cannot honour a registry",
+      'tasks[0].image: required',
+      'tasks[1].pre[0].image: required',
+    ]);
+    expect(problemsOf(body, { features: SHELL, imagesOptional: true })).toHaveLength(4);
+    expect(
+      parseJobSpec(
+        { tasks: [{ run: 'echo hi', pre: [{ run: 'x' }] }] },
+        { features: SHELL, imagesOptional: true },
+      ),
+    ).toEqual({
+      tasks: [{ run: 'echo hi', pre: [{ run: 'x' }] }],
+    });
+  });
+
+  it("holds the job's defaults to the ceilings too", () => {
+    const body = { defaults: { limits: { cpus: 8 }, timeout: '2h' }, tasks: [{ image: 'b' }] };
+
+    expect(problemsOf(body, { worker: { maxCpus: 4, maxTimeoutMs: 3_600_000 } })).toEqual([
+      "defaults.limits.cpus: 8 is over this engine's ceiling of 4 (-max-cpus)",
+      "defaults.timeout: 2h is over this engine's ceiling of 1h (-max-timeout)",
+    ]);
+  });
+
+  it('still requires an image of every sidecar where images are optional', () => {
+    expect(
+      problemsOf({ tasks: [{ run: 'x', sidecars: [{ name: 's' }] }] }, { imagesOptional: true }),
+    ).toEqual(['tasks[0].sidecars[0].image: required']);
+  });
+});
