@@ -172,6 +172,12 @@ export function taskSteps(spec: ContainerTaskSpec): TaskStep[] {
     ...(spec.name === undefined ? {} : { name: spec.name }),
     ...(spec.run === undefined ? {} : { run: spec.run }),
     ...(spec.env === undefined ? {} : { env: spec.env }),
+    ...(spec.cmd === undefined ? {} : { cmd: spec.cmd }),
+    ...(spec.entrypoint === undefined ? {} : { entrypoint: spec.entrypoint }),
+    ...(spec.files === undefined ? {} : { files: spec.files }),
+    ...(spec.workdir === undefined ? {} : { workdir: spec.workdir }),
+    ...(spec.registry === undefined ? {} : { registry: spec.registry }),
+    ...(spec.user === undefined ? {} : { user: spec.user }),
   };
   return [
     ...(spec.pre ?? []).map((step, index) => ({ kind: 'pre' as const, index, spec: step })),

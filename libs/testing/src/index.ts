@@ -8,3 +8,4 @@ export * from './wait.js';
 export * from './tork-process.js';
 export * from './cluster.js';
 export * from './engines.js';
+export * from './fake-runtime.js';
