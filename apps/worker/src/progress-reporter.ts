@@ -1,5 +1,3 @@
-import { setTimeout as wait } from 'node:timers';
-
 /** A task's progress is sent at most this often: a task may write its progress file in a loop. */
 export const PROGRESS_INTERVAL_MS = 1000;
 
@@ -11,7 +9,7 @@ export class ProgressReporter {
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private lastSent: number | undefined;
   private latest: number | undefined;
-  private timer: ReturnType<typeof wait> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly send: (percent: number) => void,
@@ -26,7 +24,7 @@ export class ProgressReporter {
     const dueIn = this.lastSentAt + this.intervalMs - this.clock();
     if (dueIn <= 0) this.flush();
     else {
-      this.timer = wait(() => {
+      this.timer = setTimeout(() => {
         this.timer = undefined;
         this.flush();
       }, dueIn);

@@ -250,7 +250,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     concurrency: 1,
     exclusive: true,
   });
-  let work: Subscription[] = [];
+  const work: Subscription[] = [];
   const subscribeWork = async (): Promise<void> => {
     for (const [queue, concurrency] of Object.entries(options.queues)) {
       work.push(
