@@ -36,6 +36,13 @@ export interface Task {
   readonly attempt: number;
   /** Retries that preceded this execution since the task last started afresh (a restart resets it). */
   readonly retries: number;
+  /**
+   * Times the task was handed back because its worker's runtime was down (failure kind `runtime`),
+   * not counted as retries; at most {@link MAX_HAND_BACKS}.
+   */
+  readonly handBacks?: number;
+  /** 0-100 while it runs, as the task last reported it. */
+  readonly progress?: number;
   readonly state: TaskState;
   /**
    * The task as it runs: its expressions evaluated and the job's defaults applied. A composite
@@ -97,6 +104,9 @@ export interface Failure {
   readonly kind: FailureKind;
   readonly exitCode?: number;
 }
+
+/** A task whose worker's runtime was down runs again elsewhere at most this many times, then fails for good. */
+export const MAX_HAND_BACKS = 5;
 
 /** A failure of this kind would fail again the same way: no retry. */
 export function isRetryable(failure: Failure | undefined): boolean {
