@@ -79,6 +79,10 @@ describe('views', () => {
     expect(toJobSummary({ ...three, state: 'COMPLETED', position: 3, progress: 90 }).progress).toBe(100);
   });
 
+  it('show a cancelled task with failure kind cancelled', () => {
+    expect(toTaskView({ ...task, state: 'CANCELLED' }).failure).toEqual({ kind: 'cancelled' });
+  });
+
   it("show a task's progress, failure kind and hand-backs", () => {
     const view = toTaskView({
       ...task,

@@ -140,7 +140,8 @@ export function toTaskView(
     nodeId: task.nodeId,
     result: redactOptional(task.result, secrets),
     error: redactOptional(task.error, secrets),
-    failure: task.failure,
+    // A cancelled task says so in the same field as a failed one (the scheduler records no failure for it).
+    failure: task.failure ?? (task.state === 'CANCELLED' ? { kind: 'cancelled' } : undefined),
     progress: task.progress,
     handBacks: task.handBacks,
     createdAt: task.createdAt,
