@@ -110,7 +110,12 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     if (running.has(sealed.id)) return; // the same delivery twice on one worker
     if (unavailable !== undefined) {
       // Taken just before the runtime went down: back on its queue for a healthy worker, no attempt spent.
-      await deps.broker.publish(sealed.queue, { type: 'task.run', task: sealed });
+      const priority = sealed.spec.priority;
+      await deps.broker.publish(
+        sealed.queue,
+        { type: 'task.run', task: sealed },
+        priority === undefined ? undefined : { priority },
+      );
       delivery.ack();
       return;
     }
@@ -309,8 +314,10 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
         logger.info({}, 'runtime available again: taking tasks');
       })
       .catch((error: unknown) => {
-        if (!recovery.signal.aborted)
-          logger.error({ err: errorMessage(error) }, 'could not resume taking tasks');
+        if (recovery.signal.aborted) return;
+        // Unhealthy for good: the health endpoint says so, and an orchestrator restarts the worker.
+        unavailable = `could not take tasks again: ${errorMessage(error)}`;
+        logger.error({ err: errorMessage(error) }, 'could not resume taking tasks');
       })
       .finally(() => {
         recovering = undefined;
