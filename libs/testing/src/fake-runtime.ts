@@ -91,6 +91,9 @@ export class FakeRuntime implements Runtime {
     this.specs.push(spec);
     if (this.closed) throw new RuntimeError('runtime', 'runtime closed');
     signal.throwIfAborted();
+    const refused = refusedFields(spec, this.features);
+    if (refused.length > 0)
+      throw new RuntimeError('rejected', `this runtime cannot honour ${refused.join(', ')}`);
     const run = this.script(spec, call);
     if (run.error !== undefined)
       throw new RuntimeError(run.error.kind, run.error.message ?? DEFAULT_MESSAGES[run.error.kind]);
@@ -158,4 +161,24 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The fields of a spec a runtime with these features cannot honour: the port says they are refused. */
+function refusedFields(spec: ContainerSpec, features: RuntimeFeatures): string[] {
+  const refused: string[] = [];
+  const check = (field: string, present: boolean, supported: boolean): void => {
+    if (present && !supported) refused.push(field);
+  };
+  check('cmd', spec.cmd !== undefined, features.cmd);
+  check('entrypoint', spec.entrypoint !== undefined, features.entrypoint);
+  check('files', spec.files !== undefined, features.files);
+  check('workdir', spec.workdir !== undefined, features.workdir);
+  check('networks', spec.networks !== undefined, features.networks);
+  check('sidecars', spec.sidecars !== undefined, features.sidecars);
+  check('registry', spec.registry !== undefined, features.registry);
+  check('gpus', spec.gpus !== undefined, features.gpus);
+  check('user', spec.user !== undefined, features.user);
+  check('limits', spec.cpus !== undefined || spec.memoryBytes !== undefined, features.limits);
+  for (const mount of spec.mounts) check(`a ${mount.type} mount`, true, features.mounts.includes(mount.type));
+  return refused;
 }
