@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { sidecarSpec, slug } from './container-specs.js';
+import { sidecarSpec, slug, taskMounts, taskVolumes } from './container-specs.js';
 
 it.each([
   ['My DB', 'my-db'],
@@ -18,4 +18,33 @@ it("parses a sidecar probe's timeout, one minute when it has none", () => {
     ...probe,
     timeoutMs: 10_000,
   });
+});
+
+it("mounts a task's volumes, its fresh `volume` mounts, its tmpfs and its allowed binds", () => {
+  const task = {
+    id: 't1',
+    jobId: 'j1',
+    attempt: 1,
+    queue: 'default',
+    spec: {
+      image: 'busybox',
+      volumes: ['/data'],
+      mounts: [
+        { type: 'bind' as const, source: '/srv/in', target: '/in' },
+        { type: 'volume' as const, target: '/cache' },
+        { type: 'tmpfs' as const, target: '/scratch' },
+      ],
+    },
+  };
+  const volumes = taskVolumes(task);
+  expect(volumes).toEqual([
+    { name: 'tork-t1-0', target: '/data' },
+    { name: 'tork-t1-m1', target: '/cache' },
+  ]);
+  expect(taskMounts(task, volumes)).toEqual([
+    { type: 'volume', source: 'tork-t1-0', target: '/data' },
+    { type: 'volume', source: 'tork-t1-m1', target: '/cache' },
+    { type: 'bind', source: '/srv/in', target: '/in' },
+    { type: 'tmpfs', target: '/scratch' },
+  ]);
 });
