@@ -138,6 +138,19 @@ export const TaskViewSchema = Type.Object(
         },
       ),
     ),
+    progress: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 100,
+        description: 'While it runs: 0-100, as the task last wrote it to `$TORK_PROGRESS`.',
+      }),
+    ),
+    handBacks: Type.Optional(
+      Type.Integer({
+        description:
+          "Times it ran again because its worker's runtime was down (failure kind `runtime`); not retries.",
+      }),
+    ),
     ...stamps,
     runAt: optionalTimestamp('When a waiting retry runs'),
     steps: Type.Optional(
@@ -170,6 +183,11 @@ const jobFields = {
   ),
   position: Type.Integer({ description: '1-based index of the current top-level task; 0 before the first.' }),
   taskCount: Type.Integer({ description: 'How many top-level tasks the job has.' }),
+  progress: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    description: "Its top-level tasks done and the running one's own progress, 0-100; 100 once completed.",
+  }),
   result: Type.Optional(
     Type.String({ description: "The job's `output` evaluated, else the result of its last task." }),
   ),

@@ -66,8 +66,32 @@ describe('views', () => {
       'createdAt',
       'position',
       'taskCount',
+      'progress',
       'tasks',
     ]);
+  });
+
+  it("show a job's progress: as its tasks reported it, at least its top-level tasks done, 100 once completed", () => {
+    const three: Job = { ...job, tasks: [job.tasks[0]!, job.tasks[0]!, job.tasks[0]!] };
+    expect(toJobSummary({ ...three, state: 'PENDING', position: 0 }).progress).toBe(0);
+    expect(toJobSummary({ ...three, state: 'RUNNING', position: 2, progress: 50 }).progress).toBe(50);
+    expect(toJobSummary({ ...three, state: 'RUNNING', position: 3 }).progress).toBe(66.67);
+    expect(toJobSummary({ ...three, state: 'COMPLETED', position: 3, progress: 90 }).progress).toBe(100);
+  });
+
+  it('show a cancelled task with failure kind cancelled', () => {
+    expect(toTaskView({ ...task, state: 'CANCELLED' }).failure).toEqual({ kind: 'cancelled' });
+  });
+
+  it("show a task's progress, failure kind and hand-backs", () => {
+    const view = toTaskView({
+      ...task,
+      state: 'FAILED',
+      progress: 40,
+      handBacks: 2,
+      failure: { kind: 'exit', exitCode: 3 },
+    });
+    expect(view).toMatchObject({ progress: 40, handBacks: 2, failure: { kind: 'exit', exitCode: 3 } });
   });
 
   it('flatten an execution with its spec, redacting secrets in env and output', () => {

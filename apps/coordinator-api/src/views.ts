@@ -1,6 +1,7 @@
 import {
   DEFAULT_SECRET_POLICY,
   isEncrypted,
+  jobProgress,
   redactAll,
   redactTaskSpec,
   redactText,
@@ -53,6 +54,7 @@ export function toJobSummary(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POL
     deleteAt: job.deleteAt,
     position: job.position,
     taskCount: job.tasks.length,
+    progress: progressOf(job),
     result: redactOptional(job.result, secrets),
     error: redactOptional(job.error, secrets),
     inputs: job.inputs === undefined ? undefined : { ...job.inputs },
@@ -148,7 +150,10 @@ export function toTaskView(
     nodeId: task.nodeId,
     result: redactOptional(task.result, secrets),
     error: redactOptional(task.error, secrets),
-    failure: task.failure,
+    // A cancelled task says so in the same field as a failed one (the scheduler records no failure for it).
+    failure: task.failure ?? (task.state === 'CANCELLED' ? { kind: 'cancelled' } : undefined),
+    progress: task.progress,
+    handBacks: task.handBacks,
     createdAt: task.createdAt,
     scheduledAt: task.scheduledAt,
     startedAt: task.startedAt,
@@ -212,4 +217,11 @@ function redactOptional(text: string | undefined, secrets: readonly string[]): s
 /** Absent fields are left out of responses rather than sent as null. */
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
+
+/** The stored progress (from task reports), at least the share of the top-level tasks already done. */
+function progressOf(job: Job): number {
+  if (job.state === 'COMPLETED') return 100;
+  const done = jobProgress(Math.max(0, job.position - 1), 0, job.tasks.length);
+  return Math.max(job.progress ?? 0, done);
 }

@@ -60,6 +60,7 @@ describePostgres('runMigrations', () => {
       '0003-credentials',
       '0004-scheduled-published-index',
       '0005-task-tree',
+      '0006-progress-hand-backs',
     ]);
     for (const migration of [
       '0001-initial',
@@ -67,13 +68,14 @@ describePostgres('runMigrations', () => {
       '0003-credentials',
       '0004-scheduled-published-index',
       '0005-task-tree',
+      '0006-progress-hand-backs',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 5 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 6 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

@@ -229,6 +229,72 @@ describe('scheduler', () => {
     ]);
   });
 
+  it("hands a task back on its worker's runtime failure without spending its retries, and runs it again at once", async () => {
+    await workerAnswering((run) =>
+      run.attempt < 4
+        ? [started(run), { ...failed(run, 'engine unavailable'), failure: { kind: 'runtime' } } as Message]
+        : [started(run), completed(run, 'ran elsewhere')],
+    );
+    const job = await submit([{ image: 'busybox', retry: { limit: 1, initialDelay: '5m' } }]);
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    expect(done).toMatchObject({ state: 'COMPLETED', result: 'ran elsewhere' });
+    const tasks = await datastore.tasks.list(job.id);
+    expect(
+      tasks.map((task) => [task.attempt, task.state, task.retries, task.handBacks, task.failure?.kind]),
+    ).toEqual([
+      [1, 'FAILED', 0, undefined, 'runtime'],
+      [2, 'FAILED', 0, 1, 'runtime'],
+      [3, 'FAILED', 0, 2, 'runtime'],
+      [4, 'COMPLETED', 0, 3, undefined],
+    ]);
+  });
+
+  it('fails a task handed back five times the sixth time its runtime fails, its retries untouched', async () => {
+    await workerAnswering((run) => [
+      started(run),
+      { ...failed(run, 'engine unavailable'), failure: { kind: 'runtime' } } as Message,
+    ]);
+    const job = await submit([{ image: 'busybox', retry: { limit: 3 } }]);
+    const done = await until(job.id, ['COMPLETED', 'FAILED']);
+    await settle();
+    expect(done).toMatchObject({ state: 'FAILED', error: 'engine unavailable' });
+    const tasks = await datastore.tasks.list(job.id);
+    expect(tasks.map((task) => [task.attempt, task.retries, task.handBacks ?? 0])).toEqual([
+      [1, 0, 0],
+      [2, 0, 1],
+      [3, 0, 2],
+      [4, 0, 3],
+      [5, 0, 4],
+      [6, 0, 5],
+    ]);
+  });
+
+  it("stores a running task's progress and its job's, and ignores progress that comes after the task ended", async () => {
+    let second: TaskRun | undefined;
+    await workerAnswering((run) => {
+      if (run.spec.name === 'first') return [started(run), completed(run, 'one')];
+      second = run;
+      return [started(run), progress(run, 40)];
+    });
+    const job = await submit([
+      { name: 'first', image: 'busybox' },
+      { name: 'second', image: 'busybox' },
+    ]);
+    await waitFor(() => second !== undefined);
+    const taskId = second!.id;
+    await until(job.id, ['RUNNING']);
+    for (let i = 0; i < 200 && (await datastore.tasks.get(taskId))?.progress !== 40; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await datastore.tasks.get(taskId))?.progress).toBe(40);
+    expect((await datastore.jobs.get(job.id))?.progress).toBe(70);
+
+    await broker.publish(QUEUE.completed, completed(second!, 'two'));
+    await until(job.id, ['COMPLETED']);
+    await broker.publish(QUEUE.progress, progress(second!, 90));
+    await settle();
+    expect((await datastore.tasks.get(taskId))?.progress).toBe(40);
+  });
+
   it('cancels a running job: its task is cancelled and its worker told to stop', async () => {
     const commands: Message[] = [];
     await broker.subscribe(`x-${NODE}`, (message) => Promise.resolve(void commands.push(message)), {
@@ -625,6 +691,16 @@ function failed(run: TaskRun, error: string): Message {
   };
 }
 
+function progress(run: TaskRun, percent: number): Message {
+  return {
+    type: 'task.progress',
+    jobId: run.jobId,
+    taskId: run.id,
+    progress: percent,
+    at: new Date().toISOString(),
+  };
+}
+
 function queueOf(message: Message): string {
   switch (message.type) {
     case 'task.started':
@@ -633,6 +709,8 @@ function queueOf(message: Message): string {
       return QUEUE.completed;
     case 'task.failed':
       return QUEUE.error;
+    case 'task.progress':
+      return QUEUE.progress;
     default:
       throw new Error(`no reply queue for ${message.type}`);
   }

@@ -13,6 +13,7 @@ import { handleHeartbeat } from './handlers/heartbeat.js';
 import { handleJobs } from './handlers/jobs.js';
 import { handleLogs } from './handlers/logs.js';
 import { handlePending } from './handlers/pending.js';
+import { handleProgress } from './handlers/progress.js';
 import { handleStarted } from './handlers/started.js';
 import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
@@ -49,6 +50,7 @@ const QUEUES = [
   QUEUE.completed,
   QUEUE.error,
   QUEUE.logs,
+  QUEUE.progress,
   QUEUE.heartbeat,
 ] as const;
 
@@ -109,6 +111,8 @@ async function dispatch(
       return handleError(ctx, runner, message);
     case 'task.log':
       return handleLogs(ctx, message);
+    case 'task.progress':
+      return handleProgress(ctx, message);
     case 'node.heartbeat':
       return handleHeartbeat(ctx, message);
     case 'task.run':
@@ -123,7 +127,7 @@ async function dispatch(
  * A message whose handler kept failing: rather than lose it silently, its task fails with a
  * stable reason, and the failure goes on as any other (the task retries, or its parent or job
  * fails); what went wrong (driver text naming hosts, users, queries) is in the scheduler's log.
- * Logs and heartbeats are the exception: losing one fails nothing.
+ * Logs, progress and heartbeats are the exception: losing one fails nothing.
  */
 async function giveUp(
   ctx: SchedulerContext,
@@ -136,7 +140,8 @@ async function giveUp(
     { queue, type: message.type, ...ids(message), err: errorMessage(error) },
     'giving up on a message',
   );
-  if (message.type === 'task.log' || message.type === 'node.heartbeat') return;
+  if (message.type === 'task.log' || message.type === 'task.progress' || message.type === 'node.heartbeat')
+    return;
   const error_ = `internal error: the scheduler could not handle a ${message.type} message (its log has the details)`;
   if ('taskId' in message && 'jobId' in message) {
     await runner.run([

@@ -1,5 +1,10 @@
 import {
   errorMessage,
+  formatProblem,
+  policyProblems,
+  unsupportedFieldProblems,
+  type Failure,
+  type WorkerPolicy,
   formatDuration,
   formatSize,
   parseCpus,
@@ -13,8 +18,12 @@ import {
   type StepReport,
   type TaskRun,
   type TaskStep,
-  type Mount,
 } from '@tork/domain';
+import { containerSpec, taskMounts, taskVolumes, type StepContext } from './container-specs.js';
+import { failureOf } from './failure.js';
+import { TaskAbort } from './task-abort.js';
+
+export { TaskAbort } from './task-abort.js';
 
 /** Limits a worker applies to tasks that set none. */
 export interface DefaultLimits {
@@ -24,25 +33,24 @@ export interface DefaultLimits {
 
 export type TaskOutcome =
   | { readonly ok: true; readonly result: string; readonly steps: readonly StepReport[] }
-  | { readonly ok: false; readonly error: string; readonly steps: readonly StepReport[] };
-
-/** Why a run was aborted: the reason travels as the AbortSignal's reason. */
-export class TaskAbort extends Error {
-  constructor(
-    readonly kind: 'cancelled' | 'timeout' | 'shutdown',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+  | {
+      readonly ok: false;
+      readonly error: string;
+      readonly failure: Failure;
+      readonly steps: readonly StepReport[];
+    };
 
 export interface RunTaskOptions {
   readonly defaults: DefaultLimits;
-  /** Labels every container of the task carries, e.g. the worker's id. */
+  /** What the worker allows beyond the job schema; a task outside it never starts. */
+  readonly policy?: WorkerPolicy;
+  /** Labels every container and volume of the task carries, e.g. the worker's id. */
   readonly labels?: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
   /** Receives every step's output as it is produced. */
   readonly onOutput?: (chunk: OutputChunk) => void;
+  /** Receives the task's progress (0-100) as its runtime reads it. */
+  readonly onProgress?: (percent: number) => void;
 }
 
 /**
@@ -55,6 +63,14 @@ export async function runTask(
   task: TaskRun,
   options: RunTaskOptions,
 ): Promise<TaskOutcome> {
+  const problems = [
+    ...policyProblems(task.spec, options.policy ?? {}, 'task'),
+    ...unsupportedFieldProblems(task.spec, runtime.features, 'task'),
+  ];
+  if (problems.length > 0) {
+    const error = `this worker refuses the task: ${problems.map(formatProblem).join('; ')}`;
+    return { ok: false, error, failure: failureOf({ error: new TaskAbort('rejected', error) }), steps: [] };
+  }
   const timeoutMs = task.spec.timeout === undefined ? undefined : parseDuration(task.spec.timeout);
   const controller = new AbortController();
   const abort = (): void => {
@@ -69,13 +85,18 @@ export async function runTask(
         }, timeoutMs);
   const volumes: string[] = [];
   const steps: StepReport[] = [];
+  const labels = options.labels ?? {};
   try {
-    const mounts: Mount[] = [];
-    for (const [index, target] of (task.spec.volumes ?? []).entries()) {
-      const volume = await runtime.createVolume(`tork-${task.id}-${index}`);
-      volumes.push(volume);
-      mounts.push({ type: 'volume', source: volume, target });
-    }
+    const planned = taskVolumes(task);
+    for (const volume of planned) volumes.push(await runtime.createVolume(volume.name, { labels }));
+    const context: StepContext = {
+      task,
+      mounts: taskMounts(task, planned),
+      limits: effectiveLimits(task, options.defaults),
+      labels,
+      ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    };
     let result = '';
     for (const step of taskSteps(task.spec)) {
       const startedAt = new Date().toISOString();
@@ -93,7 +114,7 @@ export async function runTask(
       };
       let outcome: ContainerOutcome;
       try {
-        outcome = await runStep(runtime, task, step, mounts, options, controller.signal);
+        outcome = await runStep(runtime, step, context, controller.signal);
       } catch (error) {
         report(
           error instanceof TaskAbort && error.kind !== 'timeout' ? 'CANCELLED' : 'FAILED',
@@ -104,7 +125,7 @@ export async function runTask(
       if (outcome.exitCode !== 0) {
         const error = describeFailure(step, outcome, effectiveLimits(task, options.defaults));
         report('FAILED', error);
-        return { ok: false, error, steps };
+        return { ok: false, error, failure: failureOf({ outcome }), steps };
       }
       report('COMPLETED');
       if (step.kind === 'main') result = outcome.result;
@@ -112,7 +133,7 @@ export async function runTask(
     return { ok: true, result, steps };
   } catch (error) {
     if (error instanceof TaskAbort && error.kind !== 'timeout') throw error;
-    return { ok: false, error: errorMessage(error), steps };
+    return { ok: false, error: errorMessage(error), failure: failureOf({ error }), steps };
   } finally {
     timer?.clear();
     options.signal.removeEventListener('abort', abort);
@@ -122,13 +143,10 @@ export async function runTask(
 
 async function runStep(
   runtime: Runtime,
-  task: TaskRun,
   step: TaskStep,
-  mounts: readonly Mount[],
-  options: RunTaskOptions,
+  context: StepContext,
   signal: AbortSignal,
 ): Promise<ContainerOutcome> {
-  const limits = effectiveLimits(task, options.defaults);
   const stepTimeoutMs =
     step.kind === 'main' || step.spec.timeout === undefined ? undefined : parseDuration(step.spec.timeout);
   const stepSignal =
@@ -138,25 +156,7 @@ async function runStep(
           signal,
           timeoutSignal(stepTimeoutMs, `${stepLabel(step)} timed out after ${formatDuration(stepTimeoutMs)}`),
         ]);
-  return runtime.run(
-    {
-      name: step.kind === 'main' ? task.id : `${task.id}-${step.kind}-${step.index}`,
-      image: step.spec.image,
-      ...(step.spec.run === undefined ? {} : { script: step.spec.run }),
-      env: step.spec.env ?? {},
-      mounts,
-      ...(limits.cpus === undefined ? {} : { cpus: limits.cpus }),
-      ...(limits.memoryBytes === undefined ? {} : { memoryBytes: limits.memoryBytes }),
-      labels: {
-        ...options.labels,
-        'tork.task': task.id,
-        'tork.job': task.jobId,
-        'tork.step': `${step.kind}-${step.index}`,
-      },
-      ...(options.onOutput === undefined ? {} : { onOutput: options.onOutput }),
-    },
-    stepSignal,
-  );
+  return runtime.run(containerSpec(step, context), stepSignal);
 }
 
 function timeoutSignal(ms: number, message: string): AbortSignal {

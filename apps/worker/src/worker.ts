@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   NODE_LABEL,
   decryptSecretEnv,
@@ -20,9 +21,15 @@ import {
   type SecretPolicy,
   type Subscription,
   type TaskRun,
+  type WorkerPolicy,
 } from '@tork/domain';
 import { LogShipper, type LogShipperOptions } from './log-shipper.js';
+import { failureOf } from './failure.js';
+import { ProgressReporter } from './progress-reporter.js';
 import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task-runner.js';
+
+/** While its runtime is down, a worker asks it this often whether it is back. */
+export const RUNTIME_POLL_INTERVAL_MS = 3000;
 
 export interface WorkerDeps {
   readonly broker: Broker;
@@ -36,6 +43,10 @@ export interface WorkerOptions {
   readonly queues: Readonly<Record<string, number>>;
   readonly nodeId?: string;
   readonly defaultLimits?: DefaultLimits;
+  /** Ceilings and bind prefixes; a task outside them fails with kind `rejected` (default: none). */
+  readonly policy?: WorkerPolicy;
+  /** While the runtime is down, how often to ask it whether it is back (default 3s). */
+  readonly runtimePollIntervalMs?: number;
   readonly logs?: LogShipperOptions;
   readonly heartbeatIntervalMs?: number;
   /** Which env values are secret, to mask wherever they appear (default: DEFAULT_SECRET_POLICY). */
@@ -46,14 +57,17 @@ export interface WorkerOptions {
   readonly testOnTaskArrived?: (task: TaskRun) => Promise<void>;
 }
 
-/** The label that ties a task container to the worker that runs it, so survivors can clean up after a dead worker. */
-
 export interface RunningWorker {
   readonly nodeId: string;
   readonly hostname: string;
   readonly startedAt: string;
   /** Tasks running now. */
   runningTasks(): number;
+  /**
+   * Rejects while the worker takes no tasks because its runtime is down (a task failed with kind
+   * `runtime`), until the runtime answers again: for the health endpoint.
+   */
+  healthCheck(): Promise<void>;
   /**
    * Stops taking tasks. Tasks in flight finish; with `abort`, or once `drainTimeoutMs` has passed,
    * they are stopped and handed back to the scheduler, which runs them again elsewhere.
@@ -88,10 +102,23 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     reports.add(sent);
   };
 
-  const policy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
+  const secretPolicy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
+  let unavailable: string | undefined;
+  let stopping = false;
 
   const execute = async (sealed: TaskRun, delivery: Delivery): Promise<void> => {
     if (running.has(sealed.id)) return; // the same delivery twice on one worker
+    if (unavailable !== undefined) {
+      // Taken just before the runtime went down: back on its queue for a healthy worker, no attempt spent.
+      const priority = sealed.spec.priority;
+      await deps.broker.publish(
+        sealed.queue,
+        { type: 'task.run', task: sealed },
+        priority === undefined ? undefined : { priority },
+      );
+      delivery.ack();
+      return;
+    }
     await options.testOnTaskArrived?.(sealed);
     const controller = new AbortController();
     running.set(sealed.id, controller);
@@ -102,9 +129,17 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       try {
         const unsealed = decryptSecretEnv(sealed.spec, options.keyring);
         task = { ...sealed, spec: { ...unsealed.spec, image: sealed.spec.image } };
-        secrets = secretValues(unsealed.spec, policy, [...unsealed.secrets, ...(sealed.masks ?? [])]);
+        secrets = secretValues(unsealed.spec, secretPolicy, [...unsealed.secrets, ...(sealed.masks ?? [])]);
       } catch (error) {
-        report(QUEUE.error, { type: 'task.failed', ...ids, error: errorMessage(error), at: now() });
+        // The task as sent cannot run on this worker (no key, a wrong one): never retried.
+        const reason = errorMessage(error);
+        report(QUEUE.error, {
+          type: 'task.failed',
+          ...ids,
+          error: reason,
+          failure: failureOf({ error: new TaskAbort('rejected', reason) }),
+          at: now(),
+        });
         return;
       }
       const startedAt = now();
@@ -115,17 +150,31 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       delivery.ack();
       logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
       const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);
+      const progress = new ProgressReporter((percent) => {
+        report(QUEUE.progress, {
+          type: 'task.progress',
+          jobId: task.jobId,
+          taskId: task.id,
+          progress: percent,
+          at: now(),
+        });
+      });
       let outcome: TaskOutcome;
       try {
         outcome = await runTask(deps.runtime, task, {
           defaults,
+          ...(options.policy === undefined ? {} : { policy: options.policy }),
           labels: { [NODE_LABEL]: nodeId },
           signal: controller.signal,
           onOutput: (chunk) => {
             shipper.write(chunk);
           },
+          onProgress: (percent) => {
+            progress.update(percent);
+          },
         });
       } finally {
+        progress.close();
         await shipper.close();
       }
       // Results and errors (with the task's last output lines) may print a secret: masked before they leave.
@@ -145,12 +194,14 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
             type: 'task.failed',
             ...ids,
             error: redactText(outcome.error, secrets),
+            failure: outcome.failure,
             steps,
             startedAt,
             at: now(),
           };
       // The slot is free once the container is done: the report goes on without holding it.
       report(message.type === 'task.completed' ? QUEUE.completed : QUEUE.error, message);
+      if (!outcome.ok && outcome.failure.kind === 'runtime') pauseWork(outcome.error);
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {
         logger.info({ taskId: sealed.id }, 'task cancelled');
@@ -163,6 +214,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
           type: 'task.failed',
           ...ids,
           error: reason,
+          failure: failureOf({ error }),
           workerLost: true,
           at: now(),
         });
@@ -199,33 +251,80 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     }
   };
 
-  const subscriptions: Subscription[] = [];
-  subscriptions.push(
-    await deps.broker.subscribe(workerQueue(nodeId), onCommand, { concurrency: 1, exclusive: true }),
-  );
-  for (const [queue, concurrency] of Object.entries(options.queues)) {
-    subscriptions.push(
-      await deps.broker.subscribe(queue, onMessage, {
-        concurrency,
-        // Acknowledged at the task's start, not its end: a task may run longer than RabbitMQ holds a delivery.
-        ack: 'manual',
-        onGiveUp: async (message, error) => {
-          if (message.type !== 'task.run') return;
-          // Users see a stable reason; the broker's own words stay in this worker's log.
-          logger.error({ taskId: message.task.id, err: errorMessage(error) }, 'giving up on a task');
-          const reason = 'the worker could not start the task (its log has the details)';
-          await deps.broker.publish(QUEUE.error, {
-            type: 'task.failed',
-            jobId: message.task.jobId,
-            taskId: message.task.id,
-            nodeId,
-            error: reason,
-            at: now(),
-          });
-        },
-      }),
-    );
-  }
+  const commands = await deps.broker.subscribe(workerQueue(nodeId), onCommand, {
+    concurrency: 1,
+    exclusive: true,
+  });
+  const work: Subscription[] = [];
+  const subscribeWork = async (): Promise<void> => {
+    for (const [queue, concurrency] of Object.entries(options.queues)) {
+      work.push(
+        await deps.broker.subscribe(queue, onMessage, {
+          concurrency,
+          // Acknowledged at the task's start, not its end: a task may run longer than RabbitMQ holds a delivery.
+          ack: 'manual',
+          onGiveUp: async (message, error) => {
+            if (message.type !== 'task.run') return;
+            // Users see a stable reason; the broker's own words stay in this worker's log.
+            logger.error({ taskId: message.task.id, err: errorMessage(error) }, 'giving up on a task');
+            const reason = 'the worker could not start the task (its log has the details)';
+            await deps.broker.publish(QUEUE.error, {
+              type: 'task.failed',
+              jobId: message.task.jobId,
+              taskId: message.task.id,
+              nodeId,
+              error: reason,
+              at: now(),
+            });
+          },
+        }),
+      );
+    }
+  };
+
+  const recovery = new AbortController();
+  let recovering: Promise<void> | undefined;
+  /**
+   * The runtime is down (not the tasks' fault): take no tasks until it answers again. Called from a
+   * task's handler, so the work subscriptions' close (which waits for that handler) is not awaited.
+   */
+  const pauseWork = (reason: string): void => {
+    if (unavailable !== undefined || stopping) return;
+    unavailable = reason;
+    logger.warn({ err: reason }, 'runtime unavailable: taking no tasks until it answers again');
+    const closing = Promise.all(work.splice(0).map((subscription) => subscription.close()));
+    const waitForRuntime = async (): Promise<void> => {
+      for (;;) {
+        await sleep(options.runtimePollIntervalMs ?? RUNTIME_POLL_INTERVAL_MS, undefined, {
+          signal: recovery.signal,
+        });
+        try {
+          await deps.runtime.healthCheck();
+          return;
+        } catch (error) {
+          unavailable = errorMessage(error);
+        }
+      }
+    };
+    recovering = Promise.all([closing, waitForRuntime()])
+      .then(async () => {
+        unavailable = undefined;
+        if (stopping) return;
+        await subscribeWork();
+        logger.info({}, 'runtime available again: taking tasks');
+      })
+      .catch((error: unknown) => {
+        if (recovery.signal.aborted) return;
+        // Unhealthy for good: the health endpoint says so, and an orchestrator restarts the worker.
+        unavailable = `could not take tasks again: ${errorMessage(error)}`;
+        logger.error({ err: errorMessage(error) }, 'could not resume taking tasks');
+      })
+      .finally(() => {
+        recovering = undefined;
+      });
+  };
+
+  await subscribeWork();
   const startedAt = now();
   const heartbeat = (): Promise<void> =>
     deps.broker.publish(QUEUE.heartbeat, {
@@ -253,9 +352,14 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     hostname: hostname(),
     startedAt,
     runningTasks: () => running.size,
+    healthCheck: () =>
+      unavailable === undefined
+        ? Promise.resolve()
+        : Promise.reject(new Error(`runtime unavailable: ${unavailable}`)),
     stop: async (stopOptions = {}) => {
+      stopping = true;
       clearInterval(heartbeats);
-      const [commands, ...work] = subscriptions;
+      recovery.abort();
       const handBack = (): void => {
         for (const controller of running.values())
           controller.abort(new TaskAbort('shutdown', 'worker shutting down'));
@@ -265,10 +369,13 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
           ? undefined
           : setLongTimeout(handBack, stopOptions.drainTimeoutMs);
       if (stopOptions.abort === true) handBack();
-      await Promise.all(work.map((subscription) => subscription.close()));
+      await Promise.all(work.splice(0).map((subscription) => subscription.close()));
       drain?.clear();
+      // A resume that began before the stop may have subscribed again.
+      await recovering;
+      await Promise.all(work.splice(0).map((subscription) => subscription.close()));
       await Promise.allSettled([...reports]);
-      await commands?.close();
+      await commands.close();
       logger.info({}, 'worker stopped');
     },
   };

@@ -34,6 +34,8 @@ export interface Job {
   readonly deleteAt?: string;
   readonly result?: string;
   readonly error?: string;
+  /** 0-100: its top-level tasks done, and the running one's own progress. */
+  readonly progress?: number;
   /** Who submitted it; absent on jobs stored before authentication existed. */
   readonly createdBy?: CreatedBy;
   /** Who besides its creator and admins may see and act on it; absent: everyone. */
@@ -49,4 +51,11 @@ export interface JobContext {
   readonly inputs: Readonly<Record<string, string>>;
   readonly secrets: Readonly<Record<string, string>>;
   readonly tasks: Readonly<Record<string, string>>;
+}
+
+/** A job's progress while its top-level task `index` (0-based) is `taskProgress` percent done. */
+export function jobProgress(index: number, taskProgress: number, taskCount: number): number {
+  if (taskCount <= 0) return 0;
+  const percent = ((index + taskProgress / 100) / taskCount) * 100;
+  return Math.round(Math.min(100, Math.max(0, percent)) * 100) / 100;
 }

@@ -17,6 +17,7 @@ import { FAILURE_KINDS, type ContainerTaskSpec } from './task.js';
  * | error         | worker            | scheduler | task.failed                           |
  * | heartbeat     | worker            | scheduler | node.heartbeat                        |
  * | logs          | worker            | scheduler | task.log                              |
+ * | progress      | worker            | scheduler | task.progress                         |
  * | x-<worker id> | scheduler         | worker    | task.cancel, node.lost                |
  */
 
@@ -121,6 +122,14 @@ export const MESSAGE_SCHEMAS = {
       }),
     ),
   }),
+  'task.progress': Type.Object({
+    type: Type.Literal('task.progress'),
+    jobId: Id,
+    taskId: Id,
+    /** 0-100, as the task wrote it to `$TORK_PROGRESS`. */
+    progress: Type.Number({ minimum: 0, maximum: 100 }),
+    at: Timestamp,
+  }),
   'task.cancel': Type.Object({ type: Type.Literal('task.cancel'), taskId: Id }),
   /** Tells a live worker that another one died, so it removes any container the dead one left running. */
   'node.lost': Type.Object({ type: Type.Literal('node.lost'), nodeId: Id }),
@@ -140,6 +149,7 @@ export type TaskCompleted = MessageOf<'task.completed'>;
 export type TaskFailed = MessageOf<'task.failed'>;
 export type NodeHeartbeat = MessageOf<'node.heartbeat'>;
 export type TaskLog = MessageOf<'task.log'>;
+export type TaskProgress = MessageOf<'task.progress'>;
 export type TaskCancel = MessageOf<'task.cancel'>;
 export type NodeLost = MessageOf<'node.lost'>;
 

@@ -7,6 +7,7 @@ export const QUEUE = {
   error: 'error',
   heartbeat: 'heartbeat',
   logs: 'logs',
+  progress: 'progress',
   /** Messages no handler could read (not of the catalog, or of an unknown version), kept to look at. */
   deadLetters: 'dead-letters',
 } as const;

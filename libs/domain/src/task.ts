@@ -36,6 +36,13 @@ export interface Task {
   readonly attempt: number;
   /** Retries that preceded this execution since the task last started afresh (a restart resets it). */
   readonly retries: number;
+  /**
+   * Times the task was handed back because its worker's runtime was down (failure kind `runtime`),
+   * not counted as retries; at most {@link MAX_HAND_BACKS}.
+   */
+  readonly handBacks?: number;
+  /** 0-100 while it runs, as the task last reported it. */
+  readonly progress?: number;
   readonly state: TaskState;
   /**
    * The task as it runs: its expressions evaluated and the job's defaults applied. A composite
@@ -97,6 +104,9 @@ export interface Failure {
   readonly kind: FailureKind;
   readonly exitCode?: number;
 }
+
+/** A task whose worker's runtime was down runs again elsewhere at most this many times, then fails for good. */
+export const MAX_HAND_BACKS = 5;
 
 /** A failure of this kind would fail again the same way: no retry. */
 export function isRetryable(failure: Failure | undefined): boolean {
@@ -173,6 +183,12 @@ export function taskSteps(spec: ContainerTaskSpec): TaskStep[] {
     ...(spec.name === undefined ? {} : { name: spec.name }),
     ...(spec.run === undefined ? {} : { run: spec.run }),
     ...(spec.env === undefined ? {} : { env: spec.env }),
+    ...(spec.cmd === undefined ? {} : { cmd: spec.cmd }),
+    ...(spec.entrypoint === undefined ? {} : { entrypoint: spec.entrypoint }),
+    ...(spec.files === undefined ? {} : { files: spec.files }),
+    ...(spec.workdir === undefined ? {} : { workdir: spec.workdir }),
+    ...(spec.registry === undefined ? {} : { registry: spec.registry }),
+    ...(spec.user === undefined ? {} : { user: spec.user }),
   };
   return [
     ...(spec.pre ?? []).map((step, index) => ({ kind: 'pre' as const, index, spec: step })),

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   jobChange,
   newId,
+  parseJobSpec,
   taskChange,
   type Datastore,
   type Job,
@@ -350,6 +351,9 @@ export function datastoreContract(
           cancelledAt: timestamp(6_000),
           runAt: timestamp(7_000),
           deadlineAt: timestamp(8_000),
+          failure: { kind: 'runtime' },
+          handBacks: 2,
+          progress: 42.5,
           steps: [
             {
               kind: 'pre',
@@ -375,6 +379,46 @@ export function datastoreContract(
         expect(await createTask(task)).toEqual(task);
         expect(await store.tasks.get(task.id)).toEqual(task);
         expect(task.queue).toBe('transcoding');
+      });
+
+      it("records a RUNNING top-level task's progress and its job's: the tasks before it done, its own share", async () => {
+        const job = await storedJob(parseJobSpec({ tasks: [{ image: 'a' }, { image: 'b' }] }));
+        const second = await storedTask(job, 1, 1, 1, { state: 'RUNNING' });
+
+        expect(await store.tasks.recordProgress(second.id, 50)).toBe(true);
+        expect((await store.tasks.get(second.id))?.progress).toBe(50);
+        expect((await store.jobs.get(job.id))?.progress).toBe(75);
+      });
+
+      it('leaves a task that is not RUNNING, and its job, as they are', async () => {
+        const job = await storedJob();
+        const done = await storedTask(job, 0, 1, 1, { state: 'COMPLETED', progress: 100 });
+
+        expect(await store.tasks.recordProgress(done.id, 10)).toBe(false);
+        expect(await store.tasks.recordProgress('no-such-task', 10)).toBe(false);
+        expect((await store.tasks.get(done.id))?.progress).toBe(100);
+        expect((await store.jobs.get(job.id))?.progress).toBeUndefined();
+      });
+
+      it("records a child's progress without touching its job's", async () => {
+        const job = await storedJob();
+        const child = await storedTask(job, 0, 1, 1, { state: 'RUNNING', parentId: newId() });
+
+        expect(await store.tasks.recordProgress(child.id, 30)).toBe(true);
+        expect((await store.tasks.get(child.id))?.progress).toBe(30);
+        expect((await store.jobs.get(job.id))?.progress).toBeUndefined();
+      });
+
+      it("keeps a task's hand-backs through changes, and a new attempt starts with none unless given", async () => {
+        const job = await storedJob();
+        const first = await storedTask(job, 0, 1, 1, { state: 'RUNNING', handBacks: 4 });
+        await store.tasks.update(
+          first.id,
+          taskChange('fail', timestamp(2), { error: 'engine down', failure: { kind: 'runtime' } }),
+        );
+        expect(await store.tasks.get(first.id)).toMatchObject({ handBacks: 4, failure: { kind: 'runtime' } });
+        const second = await storedTask(job, 0, 2, 3);
+        expect((await store.tasks.get(second.id))?.handBacks).toBeUndefined();
       });
 
       it('answers undefined for an unknown task, and no tasks for an unknown job', async () => {

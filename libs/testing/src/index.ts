@@ -10,3 +10,4 @@ export * from './cluster.js';
 export * from './engines.js';
 export * from './runtime.contract.js';
 export * from './registry.js';
+export * from './fake-runtime.js';

@@ -1,6 +1,7 @@
 import {
   applyChange,
   isTaskActive,
+  jobProgress,
   type Page,
   type PageQuery,
   type Settled,
@@ -121,6 +122,21 @@ export class InMemoryTaskStore implements TaskStore {
 
   async markPublished(id: string, at: string): Promise<void> {
     await this.update(id, { from: ['SCHEDULED'], patch: { publishedAt: at } });
+  }
+
+  recordProgress(taskId: string, progress: number): Promise<boolean> {
+    return this.state.run(() => {
+      const task = this.state.tasks.get(taskId);
+      if (task?.state !== 'RUNNING') return false;
+      this.state.tasks.set(taskId, { ...task, progress });
+      const job = this.state.jobs.get(task.jobId);
+      if (task.parentId === undefined && job !== undefined)
+        this.state.jobs.set(job.id, {
+          ...job,
+          progress: jobProgress(task.index, progress, job.tasks.length),
+        });
+      return true;
+    });
   }
 
   private insert(task: Task): Task {

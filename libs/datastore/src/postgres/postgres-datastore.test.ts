@@ -29,6 +29,7 @@ const MIGRATIONS = [
   '0003-credentials',
   '0004-scheduled-published-index',
   '0005-task-tree',
+  '0006-progress-hand-backs',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',

@@ -60,6 +60,7 @@ export interface JobsTable {
   error: string | null;
   created_by: OptionalJson;
   permissions: OptionalJson;
+  progress: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface TasksTable {
@@ -70,6 +71,8 @@ export interface TasksTable {
   kind: TaskKind;
   attempt: number;
   retries: number;
+  hand_backs: ColumnType<number, number | undefined, number>;
+  progress: ColumnType<number | null, number | null | undefined, number | null>;
   state: TaskState;
   spec: Json;
   queue: string;
@@ -189,6 +192,8 @@ export const TASK_PATCH_TYPES: Readonly<Partial<Record<keyof TasksTable, string>
   pending_children: 'integer',
   subjob_id: 'text',
   retries: 'integer',
+  hand_backs: 'integer',
+  progress: 'real',
   bindings: 'jsonb',
 };
 
@@ -221,6 +226,7 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('error', row.error),
     ...optional('createdBy', row.created_by as CreatedBy | null),
     ...optional('permissions', row.permissions as Permission[] | null),
+    ...optional('progress', row.progress),
   };
 }
 
@@ -271,6 +277,8 @@ export function taskFromRow(row: TaskRow): Task {
     kind: row.kind,
     attempt: row.attempt,
     retries: row.retries,
+    ...(row.hand_backs === 0 ? {} : { handBacks: row.hand_backs }),
+    ...optional('progress', row.progress),
     state: row.state,
     spec: row.spec as TaskSpec,
     queue: row.queue,
@@ -312,6 +320,7 @@ export function taskToRow(task: Task): Insertable<TasksTable> {
     masks: jsonOrNull(task.masks),
     created_at: task.createdAt,
     ...taskPatchToRow(task),
+    hand_backs: task.handBacks ?? 0,
   };
 }
 
@@ -336,6 +345,8 @@ export function taskPatchToRow(patch: TaskChange['patch']): Updateable<TasksTabl
     pendingChildren: (value) => ({ pending_children: value ?? null }),
     subjobId: (value) => ({ subjob_id: value ?? null }),
     retries: (value) => (value === undefined ? {} : { retries: value }),
+    handBacks: (value) => (value === undefined ? {} : { hand_backs: value }),
+    progress: (value) => ({ progress: value ?? null }),
     bindings: (value) => ({ bindings: jsonOrNull(value) }),
   });
 }

@@ -181,6 +181,23 @@ export class PgTaskStore implements TaskStore {
   }
 
   /** Inserts the executions not stored yet; answers each with the stored one (idempotent per execution). */
+  async recordProgress(taskId: string, progress: number): Promise<boolean> {
+    // The job's share is computed in the same statement as the task's: no read, no lost update.
+    const { rows } = await sql<{ id: string }>`
+      with task as (
+        update tasks set progress = ${progress}
+        where id = ${taskId} and state = 'RUNNING'
+        returning id, job_id, parent_id, sibling_index
+      ), job as (
+        update jobs set progress = round(least(100, greatest(0,
+          (task.sibling_index + ${progress}::numeric / 100) / greatest(jsonb_array_length(jobs.tasks), 1) * 100)), 2)
+        from task
+        where jobs.id = task.job_id and task.parent_id is null
+      )
+      select id from task`.execute(this.db);
+    return rows.length > 0;
+  }
+
   private async insert(tasks: readonly Task[]): Promise<Task[]> {
     // In execution-key order, so that two batches inserting the same executions cannot deadlock.
     const rows = [...tasks].sort((a, b) => compare(executionKey(a), executionKey(b))).map(taskToRow);

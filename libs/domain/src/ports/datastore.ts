@@ -89,6 +89,12 @@ export interface TaskStore {
    * every task, so it answers nothing.
    */
   markPublished(id: string, at: string): Promise<void>;
+  /**
+   * Records a RUNNING task's progress (0-100) and, for a top-level task, its job's: the top-level
+   * tasks before it count as done, this one for its share (Tork's `(index + p/100) / taskCount`).
+   * One atomic step without a read; a task that is not RUNNING is left as it is. Answers whether it applied.
+   */
+  recordProgress(taskId: string, progress: number): Promise<boolean>;
 }
 
 export interface Settled {

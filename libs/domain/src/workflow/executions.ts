@@ -88,7 +88,12 @@ export function newExecution(of: ExecutionOf): Task {
 }
 
 /** The next execution of a task that failed: the same evaluated spec, one more attempt. */
-export function nextAttempt(task: Task, now: string, fields: { retries: number; runAt?: string }): Task {
+export function nextAttempt(
+  task: Task,
+  now: string,
+  fields: { retries: number; handBacks?: number; runAt?: string },
+): Task {
+  const handBacks = fields.handBacks ?? task.handBacks ?? 0;
   return {
     id: newId(),
     jobId: task.jobId,
@@ -97,6 +102,7 @@ export function nextAttempt(task: Task, now: string, fields: { retries: number; 
     kind: task.kind,
     attempt: task.attempt + 1,
     retries: fields.retries,
+    ...(handBacks === 0 ? {} : { handBacks }),
     state: 'PENDING',
     spec: task.spec,
     queue: task.queue,

@@ -311,6 +311,48 @@ describe('after a task failed', () => {
     });
   });
 
+  it("hands a task back on its worker's runtime failure without spending its retries; the sixth time it fails for good", () => {
+    const once = jobOf({ tasks: [{ image: 'busybox', retry: { limit: 1 } }] }, { state: 'RUNNING' });
+    let task = taskOf(once, 0, {
+      state: 'FAILED',
+      failure: { kind: 'runtime' },
+      error: 'engine unavailable',
+    });
+    for (let handBack = 1; handBack <= 5; handBack += 1) {
+      const effects = reduce({ type: 'task.failed', job: once, task }, NOW);
+      const [again] = created(effects);
+      expect(again).toMatchObject({
+        attempt: handBack + 1,
+        retries: 0,
+        handBacks: handBack,
+        state: 'PENDING',
+      });
+      expect(again?.runAt).toBeUndefined();
+      task = { ...again!, state: 'FAILED', failure: { kind: 'runtime' }, error: 'engine unavailable' };
+    }
+    const effects = reduce({ type: 'task.failed', job: once, task }, NOW);
+    expect(created(effects)).toEqual([]);
+    expect(effectsOf(effects, 'updateJob')[0]?.change.patch).toMatchObject({
+      state: 'FAILED',
+      error: 'engine unavailable',
+    });
+  });
+
+  it('keeps the hand-backs a task had across its retries', () => {
+    const plain = jobOf({ tasks: [{ image: 'busybox', retry: { limit: 2 } }] }, { state: 'RUNNING' });
+    const failed = taskOf(plain, 0, {
+      state: 'FAILED',
+      failure: { kind: 'exit', exitCode: 1 },
+      handBacks: 3,
+      attempt: 4,
+    });
+    expect(created(reduce({ type: 'task.failed', job: plain, task: failed }, NOW))[0]).toMatchObject({
+      attempt: 5,
+      retries: 1,
+      handBacks: 3,
+    });
+  });
+
   it("fails a child's parent with an error naming the child and carrying its error", () => {
     const plain = jobOf({ tasks: [{ image: 'busybox' }] }, { state: 'RUNNING' });
     const child: Task = {

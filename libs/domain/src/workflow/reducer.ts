@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { isJobActive, type Job, type JobContext } from '../job.js';
 import { SPEC_LIMITS } from '../job-spec.schema.js';
 import { QUEUE } from '../queues.js';
-import { isRetryable, isTaskDone, type Task } from '../task.js';
+import { isRetryable, isTaskDone, MAX_HAND_BACKS, type Task } from '../task.js';
 import { jobChange, taskChange, type JobTransition } from '../transitions.js';
 import type { Effect } from './effects.js';
 import { newExecution, nextAttempt, subjobIdOf, newJob, taskLabel } from './executions.js';
@@ -311,11 +311,21 @@ export const MIN_WORKER_LOSS_RERUNS = 2;
 
 /**
  * A task FAILED: while its retry policy allows, a new attempt runs (after its delay); a worker's
- * death is not the task's fault and is retried at least twice. Otherwise its parent fails with
+ * death is not the task's fault and is retried at least twice; a worker's runtime outage hands it
+ * back (a new attempt, no retry spent) up to MAX_HAND_BACKS times. Otherwise its parent fails with
  * it, or the job does.
  */
 export function afterTaskFailed(job: Job, task: Task, now: string): Effect[] {
   if (task.state !== 'FAILED' || !isJobActive(job.state)) return [];
+  if (task.failure?.kind === 'runtime') {
+    // The engine, not the task, failed: it runs again elsewhere without spending a retry, a few times.
+    const handBacks = task.handBacks ?? 0;
+    if (task.kind === 'task' && handBacks < MAX_HAND_BACKS) {
+      const again = nextAttempt(task, now, { retries: task.retries, handBacks: handBacks + 1 });
+      return [{ type: 'createTasks', tasks: [again], dispatch: 'queue' }];
+    }
+    return failUpwards(job, task, now);
+  }
   const workerLost = task.failure?.kind === 'worker-lost';
   const limit = workerLost
     ? Math.max(task.spec.retry?.limit ?? 0, MIN_WORKER_LOSS_RERUNS)
@@ -330,6 +340,11 @@ export function afterTaskFailed(job: Job, task: Task, now: string): Effect[] {
     });
     return [{ type: 'createTasks', tasks: [retry], dispatch: 'queue' }];
   }
+  return failUpwards(job, task, now);
+}
+
+/** A task failed for good: its parent fails with it, or its job does. */
+function failUpwards(job: Job, task: Task, now: string): Effect[] {
   const error = task.error ?? 'task failed';
   if (task.parentId !== undefined) {
     return [

@@ -6,6 +6,7 @@ import * as taskPublished from './0002-task-published.js';
 import * as credentials from './0003-credentials.js';
 import * as scheduledPublishedIndex from './0004-scheduled-published-index.js';
 import * as taskTree from './0005-task-tree.js';
+import * as progressHandBacks from './0006-progress-hand-backs.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-credentials': credentials,
   '0004-scheduled-published-index': scheduledPublishedIndex,
   '0005-task-tree': taskTree,
+  '0006-progress-hand-backs': progressHandBacks,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
