@@ -1,0 +1,111 @@
+import { posix } from 'node:path';
+import { extract, pack } from 'tar-stream';
+import type { ContainerSpec } from '@tork/domain';
+import { DEFAULT_WORKDIR, ENTRYPOINT_PATH, TORK_DIR, workdirOf } from './container-spec.js';
+import type { Staging } from './container-spec.js';
+
+export interface ArchiveEntry {
+  /** Absolute path inside the container; directories end with `/`. */
+  readonly path: string;
+  readonly mode: number;
+  readonly data?: string;
+}
+
+/**
+ * What `putArchive` copies in before the start: /tork (so every task can write $TORK_OUTPUT), the
+ * script when the bootstrap does not write it, and `files`, read-only, in the working directory.
+ */
+export function stagedEntries(spec: ContainerSpec, staging: Staging): ArchiveEntry[] {
+  const entries: ArchiveEntry[] = [{ path: `${TORK_DIR}/`, mode: 0o1777 }];
+  const script = spec.script ?? '';
+  if (staging === 'archive' && script !== '' && spec.entrypoint === undefined)
+    entries.push({ path: ENTRYPOINT_PATH, mode: 0o755, data: script });
+  const files = Object.entries(spec.files ?? {});
+  const workdir = workdirOf(spec);
+  if (files.length === 0 || workdir === undefined) return entries;
+  // The runtime's own working directory is the task's to write in, whoever it runs as.
+  if (workdir === DEFAULT_WORKDIR) entries.push({ path: `${DEFAULT_WORKDIR}/`, mode: 0o1777 });
+  for (const [name, data] of files) entries.push({ path: posix.join(workdir, name), mode: 0o444, data });
+  return entries;
+}
+
+/** An uncompressed tar of `entries` rooted at `/`, owned by root, for `putArchive` at `/`. */
+export async function createArchive(entries: readonly ArchiveEntry[]): Promise<Buffer> {
+  const archive = pack();
+  const chunks: Buffer[] = [];
+  archive.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    archive.once('end', resolve);
+    archive.once('error', reject);
+  });
+  const mtime = new Date();
+  for (const entry of entries) {
+    const name = entry.path.replace(/^\/+/, '');
+    const directory = name.endsWith('/');
+    archive.entry(
+      {
+        name,
+        mode: entry.mode,
+        uid: 0,
+        gid: 0,
+        uname: 'root',
+        gname: 'root',
+        mtime,
+        type: directory ? 'directory' : 'file',
+      },
+      directory ? undefined : Buffer.from(entry.data ?? '', 'utf8'),
+    );
+  }
+  archive.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+export interface ArchivedFile {
+  /** At most the first `maxBytes` of the file. */
+  readonly data: Buffer;
+  /** The file's full size. */
+  readonly size: number;
+}
+
+/** The first regular file of a tar stream (what `getArchive` returns for one path), cut at maxBytes. */
+export function readFirstFile(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<ArchivedFile | undefined> {
+  return new Promise((resolve, reject) => {
+    const reader = extract();
+    let found: ArchivedFile | undefined;
+    reader.on('entry', (header, content, next) => {
+      if (found !== undefined || header.type !== 'file') {
+        content
+          .on('end', () => {
+            next();
+          })
+          .resume();
+        return;
+      }
+      const kept: Buffer[] = [];
+      let keptBytes = 0;
+      let size = 0;
+      content.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        const room = maxBytes - keptBytes;
+        if (room <= 0) return;
+        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        kept.push(piece);
+        keptBytes += piece.length;
+      });
+      content.on('end', () => {
+        found = { data: Buffer.concat(kept), size };
+        next();
+      });
+    });
+    reader.once('finish', () => {
+      resolve(found);
+    });
+    reader.once('error', reject);
+    stream.once('error', reject);
+    stream.pipe(reader);
+  });
+}

@@ -1,0 +1,126 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Container } from 'dockerode';
+import type { Logger } from '@tork/domain';
+import { PROGRESS_PATH } from './container-spec.js';
+import { engineMessage, isRecord, statusCodeOf } from './engine-errors.js';
+import { readFirstFile } from './files.js';
+
+/** Under the port's "at least every second", with room for a slow engine answer. */
+export const PROGRESS_INTERVAL_MS = 500;
+/** A progress file holds a number; anything longer is junk. */
+const MAX_PROGRESS_BYTES = 64;
+
+/** The percentage a progress file holds: a number (decimals allowed) clamped to 0-100; junk: undefined. */
+export function parseProgress(text: string): number | undefined {
+  const trimmed = text.trim().replace(/%$/, '');
+  if (!/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return Math.min(100, Math.max(0, value));
+}
+
+/**
+ * How the file is read. `stat`: a HEAD on the archive endpoint each tick (about a millisecond of
+ * the engine's time), the file itself only when its size or mtime changed. `exec`: `cat` in the
+ * container each tick, for a /tork on tmpfs, which the archive endpoint cannot see.
+ */
+export type ProgressReading = 'stat' | 'exec';
+
+/**
+ * Reads $TORK_PROGRESS of a running container every {@link PROGRESS_INTERVAL_MS} and calls
+ * onProgress when the value changes, until stopped.
+ */
+export class ProgressWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastStat: string | undefined;
+  private lastValue: number | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly container: Container,
+    private readonly reading: ProgressReading,
+    private readonly onProgress: (percent: number) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  /** Stops reading; a read in flight finishes first, so no call reaches onProgress afterwards. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        this.schedule();
+      });
+    }, PROGRESS_INTERVAL_MS);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const text = this.reading === 'stat' ? await this.readIfChanged() : await this.readByExec();
+      if (text === undefined || this.stopped) return;
+      const value = parseProgress(text);
+      if (value === undefined || value === this.lastValue) return;
+      this.lastValue = value;
+      this.onProgress(value);
+    } catch (error) {
+      // Progress is a courtesy: a failed read never fails the task; the next tick tries again.
+      if (!this.stopped) this.logger.debug({ error: engineMessage(error) }, 'reading $TORK_PROGRESS failed');
+    }
+  }
+
+  private async readIfChanged(): Promise<string | undefined> {
+    let stat: string | undefined;
+    try {
+      const response: unknown = await this.container.infoArchive({ path: PROGRESS_PATH });
+      stat = statHeader(response);
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined; // not written yet
+      throw error;
+    }
+    if (stat === undefined || stat === this.lastStat) return undefined;
+    this.lastStat = stat;
+    const archive = await this.container.getArchive({ path: PROGRESS_PATH });
+    const file = await readFirstFile(archive, MAX_PROGRESS_BYTES);
+    return file?.data.toString('utf8');
+  }
+
+  private async readByExec(): Promise<string | undefined> {
+    const exec = await this.container.exec({
+      Cmd: ['cat', PROGRESS_PATH],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({});
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise<void>((resolve, reject) => {
+      stream.once('end', resolve);
+      stream.once('error', reject);
+      this.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
+    });
+    const text = Buffer.concat(chunks).toString('utf8');
+    return text === '' ? undefined : text;
+  }
+}
+
+/** The engine's stat of a path (name, size, mode, mtime), base64 JSON in a header: compared whole. */
+function statHeader(response: unknown): string | undefined {
+  if (!isRecord(response)) return undefined;
+  const message = response as { headers?: unknown; resume?: () => void };
+  // A HEAD answer has no body, but the stream must still be consumed to free its socket.
+  message.resume?.();
+  const header = isRecord(message.headers) ? message.headers['x-docker-container-path-stat'] : undefined;
+  return typeof header === 'string' ? header : undefined;
+}
