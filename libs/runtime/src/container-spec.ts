@@ -20,6 +20,8 @@ export const RUN_LABEL = 'tork.run';
 const BOOTSTRAP =
   `mkdir -p -m 1777 ${TORK_DIR} && printf '%s' "$1" > ${ENTRYPOINT_PATH}` +
   ` && chmod 755 ${ENTRYPOINT_PATH} && exec sh -c ${ENTRYPOINT_PATH}`;
+/** On a read-only root /tork is a fresh volume, owned by root with mode 755: open it to any user. */
+const BOOTSTRAP_READ_ONLY = `chmod 1777 ${TORK_DIR} && ${BOOTSTRAP}`;
 /** Larger scripts go by `putArchive`: one argument may hold at most 128 KiB (Linux's MAX_ARG_STRLEN). */
 const BOOTSTRAP_MAX_SCRIPT_BYTES = 64 * 1024;
 const MAX_ARGUMENT_BYTES = 128 * 1024 - 1;
@@ -45,43 +47,36 @@ export interface ContainerPolicy {
   /** Capabilities given back: removed from the drop list and added. */
   readonly capAdd: readonly string[];
   readonly privileged: boolean;
-  /** Root filesystem read-only, with /tmp and /tork as writable tmpfs. */
+  /** Root filesystem read-only, with /tmp a writable tmpfs and /tork a volume of the container's own. */
   readonly readOnlyRootfs: boolean;
 }
 
 /**
- * How the script gets into the container: written by the bootstrap from the command line, copied in
- * with `putArchive` (no script, a large one, an entrypoint, files, a task that sets PATH, or a user
- * who cannot create /tork), or nothing to stage (a read-only root: /tork is a tmpfs already).
+ * How the script gets into the container: written by the bootstrap from the command line, or copied
+ * in with `putArchive` (no script, a large one, an entrypoint, files, a task that sets PATH, or a
+ * user who cannot create /tork).
  */
-export type Staging = 'bootstrap' | 'archive' | 'none';
+export type Staging = 'bootstrap' | 'archive';
 
-/** How to stage this spec, given whether its process runs as root and whether the root is read-only. */
-export function stagingFor(spec: ContainerSpec, runsAsRoot: boolean, readOnlyRootfs: boolean): Staging {
-  const script = spec.script ?? '';
-  const runsScript = script !== '' && spec.entrypoint === undefined;
-  const hasFiles = Object.keys(spec.files ?? {}).length > 0;
+/** How to stage this spec, given whether its process runs as root. */
+export function stagingFor(spec: ContainerSpec, runsAsRoot: boolean): Staging {
+  const { script, env } = spec;
   const fits =
+    runsAsRoot &&
+    script !== undefined &&
+    script !== '' &&
+    spec.entrypoint === undefined &&
+    Object.keys(spec.files ?? {}).length === 0 &&
     !script.includes('\0') &&
     Buffer.byteLength(script, 'utf8') <= BOOTSTRAP_MAX_SCRIPT_BYTES &&
     // The bootstrap finds mkdir and chmod through PATH; a task's own PATH might not lead to them.
-    !Object.hasOwn(spec.env, 'PATH');
-  if (readOnlyRootfs) {
-    // putArchive cannot write to a read-only root, nor into a tmpfs the engine mounts only at start.
-    if (hasFiles || (runsScript && !fits))
-      throw new RuntimeError(
-        'rejected',
-        `container ${spec.name}: with a read-only root filesystem, a task can have no files, and a script ` +
-          'only under 64 KiB without its own PATH',
-      );
-    return runsScript ? 'bootstrap' : 'none';
-  }
-  return runsAsRoot && runsScript && !hasFiles && fits ? 'bootstrap' : 'archive';
+    !Object.hasOwn(env, 'PATH');
+  return fits ? 'bootstrap' : 'archive';
 }
 
 /** Whether the staging depends on the image's user, which only an inspect of the image tells. */
-export function stagingNeedsImageUser(spec: ContainerSpec, readOnlyRootfs: boolean): boolean {
-  return spec.user === undefined && !readOnlyRootfs && stagingFor(spec, true, false) === 'bootstrap';
+export function stagingNeedsImageUser(spec: ContainerSpec): boolean {
+  return spec.user === undefined && stagingFor(spec, true) === 'bootstrap';
 }
 
 /** A user (name or uid, optionally `:group`); empty means root. */
@@ -125,12 +120,16 @@ export function containerCreateOptions(
     AttachStderr: true,
     Tty: false,
     OpenStdin: false,
-    ...command(spec, staging),
+    ...command(spec, staging, policy.readOnlyRootfs),
     ...(workdir === undefined ? {} : { WorkingDir: workdir }),
     ...(spec.user === undefined ? {} : { User: spec.user }),
     HostConfig: {
       ...(networkMode === undefined ? {} : { NetworkMode: networkMode }),
-      Mounts: spec.mounts.map((mount) => mountSettings(mount, spec.labels ?? {})),
+      Mounts: [
+        ...spec.mounts.map((mount) => mountSettings(mount, spec.labels ?? {})),
+        // A volume, unlike a tmpfs, is there before the start and after the exit for the archive calls.
+        ...(policy.readOnlyRootfs ? [volumeSettings(undefined, TORK_DIR, spec.labels ?? {})] : []),
+      ],
       ...(spec.cpus !== undefined ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
       // Swap equal to memory makes the limit real instead of spilling into swap.
       ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
@@ -140,7 +139,11 @@ export function containerCreateOptions(
   };
 }
 
-function command(spec: ContainerSpec, staging: Staging): Pick<ContainerCreateOptions, 'Entrypoint' | 'Cmd'> {
+function command(
+  spec: ContainerSpec,
+  staging: Staging,
+  readOnlyRootfs: boolean,
+): Pick<ContainerCreateOptions, 'Entrypoint' | 'Cmd'> {
   const script = spec.script ?? '';
   if (script === '') {
     return {
@@ -160,7 +163,10 @@ function command(spec: ContainerSpec, staging: Staging): Pick<ContainerCreateOpt
   // Executing the file through sh honours a shebang and falls back to sh for plain scripts.
   return {
     Entrypoint: ['sh', '-c'],
-    Cmd: staging === 'bootstrap' ? [BOOTSTRAP, 'tork', script] : [ENTRYPOINT_PATH],
+    Cmd:
+      staging === 'bootstrap'
+        ? [readOnlyRootfs ? BOOTSTRAP_READ_ONLY : BOOTSTRAP, 'tork', script]
+        : [ENTRYPOINT_PATH],
   };
 }
 
@@ -169,13 +175,7 @@ function mountSettings(mount: Mount, labels: Readonly<Record<string, string>>): 
     throw new RuntimeError('rejected', `mount target ${mount.target}: ${TORK_DIR} belongs to the runtime`);
   switch (mount.type) {
     case 'volume':
-      // Labels reach a volume the engine creates for a name it does not know, so cleanup finds it.
-      return {
-        Type: 'volume',
-        Source: mount.source,
-        Target: mount.target,
-        VolumeOptions: { NoCopy: false, Labels: { ...labels }, DriverConfig: { Name: 'local', Options: {} } },
-      };
+      return volumeSettings(mount.source, mount.target, labels);
     case 'tmpfs':
       return {
         Type: 'tmpfs',
@@ -190,6 +190,21 @@ function mountSettings(mount: Mount, labels: Readonly<Record<string, string>>): 
   }
 }
 
+/** Labels reach a volume the engine creates (an anonymous one, or a name it does not know): cleanup finds it. */
+function volumeSettings(
+  source: string | undefined,
+  target: string,
+  labels: Readonly<Record<string, string>>,
+): MountSettings {
+  return {
+    Type: 'volume',
+    // An empty source makes an anonymous volume, removed with its container.
+    Source: source ?? '',
+    Target: target,
+    VolumeOptions: { NoCopy: false, Labels: { ...labels }, DriverConfig: { Name: 'local', Options: {} } },
+  };
+}
+
 function hardening(policy: ContainerPolicy): NonNullable<ContainerCreateOptions['HostConfig']> {
   const added = new Set(policy.capAdd.map(normalCapability));
   return {
@@ -201,8 +216,7 @@ function hardening(policy: ContainerPolicy): NonNullable<ContainerCreateOptions[
     ...(policy.readOnlyRootfs
       ? {
           ReadonlyRootfs: true,
-          // exec: the staged script runs from /tork; mode 1777: any user may write its output there.
-          Tmpfs: { '/tmp': 'rw,exec,nosuid,nodev,mode=1777', [TORK_DIR]: 'rw,exec,nosuid,nodev,mode=1777' },
+          Tmpfs: { '/tmp': 'rw,exec,nosuid,nodev,mode=1777' },
         }
       : {}),
   };

@@ -17,6 +17,7 @@ import {
   OUTPUT_PATH,
   stagingFor,
   stagingNeedsImageUser,
+  TORK_DIR,
 } from './container-spec.js';
 import type { ContainerPolicy, Staging } from './container-spec.js';
 import { engineMessage, isConnectionError, isRecord, statusCodeOf, toRuntimeError } from './engine-errors.js';
@@ -131,9 +132,8 @@ export class DockerRuntime implements Runtime {
       const runsAsRoot =
         spec.user !== undefined
           ? isRootUser(spec.user)
-          : stagingNeedsImageUser(spec, this.policy.readOnlyRootfs) &&
-            (await untilAborted(this.imageRunsAsRoot(spec.image)));
-      const staging = stagingFor(spec, runsAsRoot, this.policy.readOnlyRootfs);
+          : stagingNeedsImageUser(spec) && (await untilAborted(this.imageRunsAsRoot(spec.image)));
+      const staging = stagingFor(spec, runsAsRoot);
       creating = this.createContainer(spec, staging);
       const container = await untilAborted(creating);
       for (const network of (spec.networks ?? []).slice(1))
@@ -144,10 +144,12 @@ export class DockerRuntime implements Runtime {
           ),
         );
       if (staging === 'archive') {
-        const archive = await createArchive(stagedEntries(spec, staging));
+        // On a read-only root the engine writes only into volumes: /tork is one.
+        const root = this.policy.readOnlyRootfs ? TORK_DIR : '/';
+        const archive = await createArchive(stagedEntries(spec, staging), root);
         await untilAborted(
           this.call('copy the script in', (abortSignal) =>
-            container.putArchive(archive, { path: '/', abortSignal }),
+            container.putArchive(archive, { path: root, abortSignal }),
           ),
         );
       }
@@ -161,9 +163,7 @@ export class DockerRuntime implements Runtime {
 
       await untilAborted(this.call('start the container', (abortSignal) => container.start({ abortSignal })));
       if (spec.onProgress !== undefined) {
-        // The archive endpoint cannot see into a tmpfs, which /tork is on a read-only root.
-        const reading = this.policy.readOnlyRootfs ? 'exec' : 'stat';
-        progress = new ProgressWatcher(this.docker, container, reading, spec.onProgress, this.logger);
+        progress = new ProgressWatcher(container, spec.onProgress, this.logger);
         progress.start();
       }
       const exitCode = parseExitCode(await untilAborted(container.wait()));

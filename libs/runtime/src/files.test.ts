@@ -37,6 +37,25 @@ describe('stagedEntries', () => {
   });
 });
 
+describe('createArchive', () => {
+  it('roots entries at /tork for a read-only root filesystem, and refuses files elsewhere', async () => {
+    const archive = await createArchive(
+      [
+        { path: '/tork/', mode: 0o1777 },
+        { path: '/tork/workdir/a.txt', mode: 0o444, data: 'A' },
+      ],
+      '/tork',
+    );
+    const listing = execFileSync('tar', ['-tf', '-'], { input: archive }).toString();
+    expect(listing.split('\n').filter(Boolean)).toEqual(['./', 'workdir/a.txt']);
+    await expect(
+      createArchive([{ path: '/app/a.txt', mode: 0o444, data: 'A' }], '/tork'),
+    ).rejects.toMatchObject({
+      kind: 'rejected',
+    });
+  });
+});
+
 describe('tar', () => {
   it('round-trips a file, content straddling chunk boundaries', async () => {
     const archive = await createArchive([{ path: '/tork/entrypoint', mode: 0o755, data: 'echo héllo\n' }]);

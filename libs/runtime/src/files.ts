@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { extract, pack } from 'tar-stream';
+import { RuntimeError } from '@tork/domain';
 import type { ContainerSpec } from '@tork/domain';
 import { DEFAULT_WORKDIR, ENTRYPOINT_PATH, TORK_DIR, workdirOf } from './container-spec.js';
 import type { Staging } from './container-spec.js';
@@ -29,8 +30,18 @@ export function stagedEntries(spec: ContainerSpec, staging: Staging): ArchiveEnt
   return entries;
 }
 
-/** An uncompressed tar of `entries` rooted at `/`, owned by root, for `putArchive` at `/`. */
-export async function createArchive(entries: readonly ArchiveEntry[]): Promise<Buffer> {
+/**
+ * An uncompressed tar of `entries`, owned by root, for `putArchive` at `root`: `/`, or `/tork` on a
+ * read-only root filesystem, where the engine writes only into volumes.
+ */
+export async function createArchive(entries: readonly ArchiveEntry[], root = '/'): Promise<Buffer> {
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  const outside = entries.find((entry) => !`${entry.path}/`.startsWith(prefix));
+  if (outside !== undefined)
+    throw new RuntimeError(
+      'rejected',
+      `${outside.path}: on a read-only root filesystem, files can only be written under ${root}`,
+    );
   const archive = pack();
   const chunks: Buffer[] = [];
   archive.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -40,7 +51,7 @@ export async function createArchive(entries: readonly ArchiveEntry[]): Promise<B
   });
   const mtime = new Date();
   for (const entry of entries) {
-    const name = entry.path.replace(/^\/+/, '');
+    const name = entry.path === root || entry.path === prefix ? './' : entry.path.slice(prefix.length);
     const directory = name.endsWith('/');
     archive.entry(
       {

@@ -1,5 +1,3 @@
-import { PassThrough } from 'node:stream';
-import type Docker from 'dockerode';
 import type { Container } from 'dockerode';
 import type { Logger } from '@tork/domain';
 import { PROGRESS_PATH } from './container-spec.js';
@@ -20,15 +18,10 @@ export function parseProgress(text: string): number | undefined {
 }
 
 /**
- * How the file is read. `stat`: a HEAD on the archive endpoint each tick (about a millisecond of
- * the engine's time), the file itself only when its size or mtime changed. `exec`: `cat` in the
- * container each tick, for a /tork on tmpfs, which the archive endpoint cannot see.
- */
-export type ProgressReading = 'stat' | 'exec';
-
-/**
  * Reads $TORK_PROGRESS of a running container every {@link PROGRESS_INTERVAL_MS} and calls
- * onProgress when the value changes, until stopped.
+ * onProgress when the value changes, until stopped. Each tick is a HEAD on the archive endpoint
+ * (about a millisecond of the engine's time); the file itself is fetched only when its stat changed,
+ * as a `cat` by exec costs as much as a fetch on every tick.
  */
 export class ProgressWatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -38,9 +31,7 @@ export class ProgressWatcher {
   private ticking: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly docker: Docker,
     private readonly container: Container,
-    private readonly reading: ProgressReading,
     private readonly onProgress: (percent: number) => void,
     private readonly logger: Logger,
   ) {}
@@ -67,7 +58,7 @@ export class ProgressWatcher {
 
   private async tick(): Promise<void> {
     try {
-      const text = this.reading === 'stat' ? await this.readIfChanged() : await this.readByExec();
+      const text = await this.readIfChanged();
       if (text === undefined || this.stopped) return;
       const value = parseProgress(text);
       if (value === undefined || value === this.lastValue) return;
@@ -93,25 +84,6 @@ export class ProgressWatcher {
     const archive = await this.container.getArchive({ path: PROGRESS_PATH });
     const file = await readFirstFile(archive, MAX_PROGRESS_BYTES);
     return file?.data.toString('utf8');
-  }
-
-  private async readByExec(): Promise<string | undefined> {
-    const exec = await this.container.exec({
-      Cmd: ['cat', PROGRESS_PATH],
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const stream = await exec.start({});
-    const stdout = new PassThrough();
-    const chunks: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    await new Promise<void>((resolve, reject) => {
-      stream.once('end', resolve);
-      stream.once('error', reject);
-      this.docker.modem.demuxStream(stream, stdout, new PassThrough().resume());
-    });
-    const text = Buffer.concat(chunks).toString('utf8');
-    return text === '' ? undefined : text;
   }
 }
 
