@@ -29,6 +29,8 @@ export class ProgressWatcher {
   private lastStat: string | undefined;
   private lastValue: number | undefined;
   private ticking: Promise<void> = Promise.resolve();
+  /** Cuts a read in flight at stop, so a stalled engine cannot hold the run's end. */
+  private readonly reads = new AbortController();
 
   constructor(
     private readonly container: Container,
@@ -44,6 +46,7 @@ export class ProgressWatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.reads.abort();
     await this.ticking;
   }
 
@@ -73,7 +76,10 @@ export class ProgressWatcher {
   private async readIfChanged(): Promise<string | undefined> {
     let stat: string | undefined;
     try {
-      const response: unknown = await this.container.infoArchive({ path: PROGRESS_PATH });
+      const response: unknown = await this.container.infoArchive({
+        path: PROGRESS_PATH,
+        abortSignal: this.reads.signal,
+      });
       stat = statHeader(response);
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined; // not written yet
@@ -81,7 +87,7 @@ export class ProgressWatcher {
     }
     if (stat === undefined || stat === this.lastStat) return undefined;
     this.lastStat = stat;
-    const archive = await this.container.getArchive({ path: PROGRESS_PATH });
+    const archive = await this.container.getArchive({ path: PROGRESS_PATH, abortSignal: this.reads.signal });
     const file = await readFirstFile(archive, MAX_PROGRESS_BYTES);
     return file?.data.toString('utf8');
   }
