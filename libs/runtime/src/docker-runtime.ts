@@ -128,6 +128,8 @@ export class DockerRuntime implements Runtime {
     let creating: Promise<Container> | undefined;
     let progress: ProgressWatcher | undefined;
     try {
+      // Pure: refuses a spec it cannot honour (bad gpus, a mount over /tork) before any engine call.
+      containerCreateOptions(spec, 'archive', this.policy);
       if (this.pullPolicy === 'always') await untilAborted(this.ensureImage(spec.image));
       const runsAsRoot =
         spec.user !== undefined
@@ -148,7 +150,7 @@ export class DockerRuntime implements Runtime {
         const root = this.policy.readOnlyRootfs ? TORK_DIR : '/';
         const archive = await createArchive(stagedEntries(spec, staging), root);
         await untilAborted(
-          this.call('copy the script in', (abortSignal) =>
+          this.call('copy the script and files in', (abortSignal) =>
             container.putArchive(archive, { path: root, abortSignal }),
           ),
         );
