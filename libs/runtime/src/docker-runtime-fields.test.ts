@@ -192,6 +192,20 @@ describeDocker('DockerRuntime: container fields, hardening, networks (real engin
       never(),
     );
     expect(throughBash).toMatchObject({ exitCode: 0, result: 'via bash' });
+    // Another user writes $TORK_OUTPUT and $TORK_PROGRESS too; stdout stays the result until it does.
+    const progress: number[] = [];
+    const nonRoot = await readOnly.run(
+      spec({
+        user: '65534',
+        script: 'echo 70 > $TORK_PROGRESS; sleep 1.2; echo -n "$(id -u) wrote" > $TORK_OUTPUT',
+        onProgress: (percent) => progress.push(percent),
+      }),
+      never(),
+    );
+    expect(nonRoot).toMatchObject({ exitCode: 0, result: '65534 wrote' });
+    expect(progress).toEqual([70]);
+    const silent = await readOnly.run(spec({ user: '65534', script: 'echo -n on stdout' }), never());
+    expect(silent.result).toBe('on stdout');
   });
 
   it('reports progress while the container runs, each value once', async () => {

@@ -21,7 +21,7 @@ import {
 } from './container-spec.js';
 import type { ContainerPolicy, Staging } from './container-spec.js';
 import { engineMessage, isConnectionError, isRecord, statusCodeOf, toRuntimeError } from './engine-errors.js';
-import { createArchive, readFirstFile, stagedEntries } from './files.js';
+import { createArchive, PLACEHOLDER_MTIME, readFirstFile, stagedEntries } from './files.js';
 import { capText, drainInto, OutputCollector } from './output.js';
 import { ProgressWatcher } from './progress.js';
 
@@ -148,7 +148,7 @@ export class DockerRuntime implements Runtime {
       if (staging === 'archive') {
         // On a read-only root the engine writes only into volumes: /tork is one.
         const root = this.policy.readOnlyRootfs ? TORK_DIR : '/';
-        const archive = await createArchive(stagedEntries(spec, staging), root);
+        const archive = await createArchive(stagedEntries(spec, staging, this.policy.readOnlyRootfs), root);
         await untilAborted(
           this.call('copy the script and files in', (abortSignal) =>
             container.putArchive(archive, { path: root, abortSignal }),
@@ -311,7 +311,7 @@ export class DockerRuntime implements Runtime {
         throw error;
       }
       const file = await readFirstFile(archive, this.maxResultBytes);
-      if (file === undefined) return undefined;
+      if (file === undefined || file.mtime.getTime() === PLACEHOLDER_MTIME.getTime()) return undefined;
       return capText(file.data, file.size > this.maxResultBytes, this.maxResultBytes);
     });
   }

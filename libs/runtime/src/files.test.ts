@@ -38,6 +38,20 @@ describe('stagedEntries', () => {
 });
 
 describe('createArchive', () => {
+  it('dates placeholders 1970, so a file the task never wrote is told apart', async () => {
+    const archive = await createArchive([
+      { path: '/tork/output', mode: 0o666, placeholder: true },
+      { path: '/tork/real', mode: 0o644, data: 'x' },
+    ]);
+    const file = await readFirstFile(chunked(archive), 10);
+    expect(file?.mtime.getTime()).toBe(0);
+    expect(stagedEntries({ ...base, script: 'true' }, 'archive', true).slice(1)).toEqual([
+      { path: '/tork/output', mode: 0o666, placeholder: true },
+      { path: '/tork/progress', mode: 0o666, placeholder: true },
+      { path: '/tork/entrypoint', mode: 0o755, data: 'true' },
+    ]);
+  });
+
   it('roots entries at /tork for a read-only root filesystem, and refuses files elsewhere', async () => {
     const archive = await createArchive(
       [
@@ -60,7 +74,7 @@ describe('tar', () => {
   it('round-trips a file, content straddling chunk boundaries', async () => {
     const archive = await createArchive([{ path: '/tork/entrypoint', mode: 0o755, data: 'echo héllo\n' }]);
     const data = Buffer.from('echo héllo\n', 'utf8');
-    await expect(readFirstFile(chunked(archive), 1024)).resolves.toEqual({ data, size: data.length });
+    await expect(readFirstFile(chunked(archive), 1024)).resolves.toMatchObject({ data, size: data.length });
   });
 
   it('stops at maxBytes but reports the full size', async () => {
@@ -102,7 +116,7 @@ describe('tar', () => {
       const name = `${'n'.repeat(120)}.txt`;
       writeFileSync(join(dir, name), 'pax content');
       const pax = execFileSync('tar', ['--format=pax', '-C', dir, '-cf', '-', name]);
-      await expect(readFirstFile(chunked(pax, 77), 100)).resolves.toEqual({
+      await expect(readFirstFile(chunked(pax, 77), 100)).resolves.toMatchObject({
         data: Buffer.from('pax content'),
         size: 11,
       });

@@ -2,7 +2,14 @@ import { posix } from 'node:path';
 import { extract, pack } from 'tar-stream';
 import { RuntimeError } from '@tork/domain';
 import type { ContainerSpec } from '@tork/domain';
-import { DEFAULT_WORKDIR, ENTRYPOINT_PATH, TORK_DIR, workdirOf } from './container-spec.js';
+import {
+  DEFAULT_WORKDIR,
+  ENTRYPOINT_PATH,
+  OUTPUT_PATH,
+  PROGRESS_PATH,
+  TORK_DIR,
+  workdirOf,
+} from './container-spec.js';
 import type { Staging } from './container-spec.js';
 
 export interface ArchiveEntry {
@@ -10,14 +17,26 @@ export interface ArchiveEntry {
   readonly path: string;
   readonly mode: number;
   readonly data?: string;
+  /** An empty file dated 1970 that the task may overwrite: not a result until it does. */
+  readonly placeholder?: boolean;
 }
+
+/** The date of placeholders: a file still dated so was never written by the task. */
+export const PLACEHOLDER_MTIME = new Date(0);
 
 /**
  * What `putArchive` copies in before the start: /tork (so every task can write $TORK_OUTPUT), the
  * script when the bootstrap does not write it, and `files`, read-only, in the working directory.
  */
-export function stagedEntries(spec: ContainerSpec, staging: Staging): ArchiveEntry[] {
+export function stagedEntries(spec: ContainerSpec, staging: Staging, readOnlyRootfs = false): ArchiveEntry[] {
   const entries: ArchiveEntry[] = [{ path: `${TORK_DIR}/`, mode: 0o1777 }];
+  // On a read-only root /tork is a volume whose root stays 755 (root's): a user other than root may
+  // still write these two files, made in advance.
+  if (readOnlyRootfs)
+    entries.push(
+      { path: OUTPUT_PATH, mode: 0o666, placeholder: true },
+      { path: PROGRESS_PATH, mode: 0o666, placeholder: true },
+    );
   const script = spec.script ?? '';
   if (staging === 'archive' && script !== '' && spec.entrypoint === undefined)
     entries.push({ path: ENTRYPOINT_PATH, mode: 0o755, data: script });
@@ -61,7 +80,7 @@ export async function createArchive(entries: readonly ArchiveEntry[], root = '/'
         gid: 0,
         uname: 'root',
         gname: 'root',
-        mtime,
+        mtime: entry.placeholder === true ? PLACEHOLDER_MTIME : mtime,
         type: directory ? 'directory' : 'file',
       },
       directory ? undefined : Buffer.from(entry.data ?? '', 'utf8'),
@@ -77,6 +96,7 @@ export interface ArchivedFile {
   readonly data: Buffer;
   /** The file's full size. */
   readonly size: number;
+  readonly mtime: Date;
 }
 
 /** The first regular file of a tar stream (what `getArchive` returns for one path), cut at maxBytes. */
@@ -108,7 +128,7 @@ export function readFirstFile(
         keptBytes += piece.length;
       });
       content.on('end', () => {
-        found = { data: Buffer.concat(kept), size };
+        found = { data: Buffer.concat(kept), size, mtime: header.mtime ?? PLACEHOLDER_MTIME };
         next();
       });
     });
