@@ -50,8 +50,7 @@ describe('DockerRuntime against an engine that stops answering', () => {
       method === 'GET' && path.startsWith('/images/') ? { Config: { User: '' } } : undefined;
 
     await expect(runtime().run(spec, new AbortController().signal)).rejects.toMatchObject({
-      code: 'UNAVAILABLE',
-      retryable: true,
+      kind: 'runtime',
       message: 'docker engine: no answer to "create the container" within 300ms',
     });
   });
@@ -64,7 +63,7 @@ describe('DockerRuntime against an engine that stops answering', () => {
       'no answer to "list containers" within 300ms',
     );
     await expect(runtime().healthCheck()).rejects.toMatchObject({
-      code: 'UNAVAILABLE',
+      kind: 'runtime',
       message: 'docker engine unreachable: docker engine: no answer to "ping" within 300ms',
     });
   });

@@ -6,12 +6,6 @@ const CAP = 4096;
 const IMAGE = 'busybox';
 const available = await dockerAvailable();
 
-/**
- * What today's DockerRuntime lacks; another helper is adding it. The integrator deletes each entry
- * as the merged adapter passes it: these are not cases Docker legitimately cannot do.
- */
-const PENDING = 'pending the Docker runtime rework (issue 12)';
-
 describeWithService(
   'Docker engine',
   available,
@@ -24,21 +18,6 @@ describeWithService(
     leaveBehind: async (labels) => {
       await new Docker().createContainer({ Image: IMAGE, Cmd: ['true'], Labels: { ...labels } });
       return { containers: 1 };
-    },
-    skip: {
-      progress: PENDING,
-      'leftovers: volumes': PENDING,
-      'refuses cmd': PENDING,
-      'refuses entrypoint': PENDING,
-      'refuses files': PENDING,
-      'refuses workdir': PENDING,
-      'refuses tmpfs mount': PENDING,
-      'refuses bind mount': PENDING,
-      'refuses networks': PENDING,
-      'refuses sidecars': PENDING,
-      'refuses registry': PENDING,
-      'refuses gpus': PENDING,
-      'refuses user': PENDING,
     },
   });
 });

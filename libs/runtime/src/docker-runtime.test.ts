@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { RuntimeError } from '@tork/domain';
 import type { ContainerSpec, OutputChunk } from '@tork/domain';
 // Test helpers are test code: adapters depend on @tork/testing from their tests only, never from src.
 import { describeWithService, dockerAvailable } from '@tork/testing';
@@ -300,8 +301,11 @@ describeDocker('DockerRuntime (real engine)', () => {
     const strict = new DockerRuntime({ pullPolicy: 'never' });
     const image = `tork/absent-${SUITE}:nope`;
     const run = strict.run(spec({ image, script: 'true' }), never());
-    await expect(run).rejects.toMatchObject({ name: 'RuntimeError', kind: 'image' });
-    await expect(run).rejects.toThrow(`image ${image}: not found locally and the pull policy is 'never'`);
+    await expect(run).rejects.toBeInstanceOf(RuntimeError);
+    await expect(run).rejects.toMatchObject({
+      kind: 'image',
+      message: `image ${image}: not found locally and the pull policy is 'never'`,
+    });
   });
 
   it("fails with the engine's message when pulling a missing image fails", async () => {
@@ -312,9 +316,12 @@ describeDocker('DockerRuntime (real engine)', () => {
       runtime.run(spec({ image, script: 'true' }), never()),
     ];
     for (const run of runs) {
-      await expect(run).rejects.toThrow(
-        new RegExp(`^image ${image}: not found locally and pull failed: (?!\\(HTTP code).+`),
-      );
+      await expect(run).rejects.toMatchObject({
+        kind: 'image',
+        message: expect.stringMatching(
+          new RegExp(`^image ${image}: not found locally and pull failed: (?!\\(HTTP code).+`),
+        ) as unknown,
+      });
     }
   });
 
@@ -337,10 +344,14 @@ describeDocker('DockerRuntime (real engine)', () => {
     await expect(runtime.removeVolume(volume)).resolves.toBeUndefined();
   });
 
-  it('answers health checks, and reports an unreachable engine as UNAVAILABLE', async () => {
+  it("answers health checks, and reports an unreachable engine as kind 'runtime'", async () => {
     await expect(runtime.healthCheck()).resolves.toBeUndefined();
     const nowhere = new DockerRuntime({ socketPath: `/tmp/no-docker-${SUITE}.sock` });
-    await expect(nowhere.healthCheck()).rejects.toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    await expect(nowhere.healthCheck()).rejects.toMatchObject({ kind: 'runtime' });
+    await expect(nowhere.run(spec({ script: 'true' }), never())).rejects.toMatchObject({
+      kind: 'runtime',
+      message: expect.stringContaining('ENOENT') as unknown,
+    });
     await nowhere.close();
     await nowhere.close();
   });

@@ -1,22 +1,33 @@
-import { Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
-import type { Container, ContainerCreateOptions, DockerOptions } from 'dockerode';
-import { formatDuration, isRuntimeError, RuntimeError, TorkError } from '@tork/domain';
+import type { Container, DockerOptions } from 'dockerode';
+import { formatDuration, RuntimeError, silentLogger } from '@tork/domain';
 import type {
   ContainerOutcome,
   ContainerSpec,
   Leftovers,
-  OutputChunk,
+  Logger,
   Runtime,
   RuntimeFeatures,
+  VolumeOptions,
 } from '@tork/domain';
+import {
+  containerCreateOptions,
+  DEFAULT_PIDS_LIMIT,
+  isRootUser,
+  OUTPUT_PATH,
+  stagingFor,
+  stagingNeedsImageUser,
+  TORK_DIR,
+} from './container-spec.js';
+import type { ContainerPolicy, Staging } from './container-spec.js';
+import { engineMessage, isRecord, statusCodeOf, toRuntimeError } from './engine-errors.js';
+import { createArchive, PLACEHOLDER_MTIME, readFirstFile, stagedEntries } from './files.js';
+import { capText, drainInto, OutputCollector } from './output.js';
 import { ImagePuller } from './images.js';
 import type { PullPolicy } from './images.js';
-import { removeLeftoverNetworks, SidecarNotReadyError, startSidecars } from './sidecars.js';
+import { ProgressWatcher } from './progress.js';
+import { SidecarNotReadyError, startSidecars } from './sidecars.js';
 import type { Sidecars } from './sidecars.js';
-import { createTar, readFirstFile } from './tar.js';
-import type { TarEntry } from './tar.js';
 
 export type { PullPolicy } from './images.js';
 
@@ -27,8 +38,16 @@ export interface DockerRuntimeOptions {
   readonly host?: string;
   /** When to pull an image: only when it is not present locally (default), always, or never. */
   readonly pullPolicy?: PullPolicy;
-  /** Docker network mode of task containers (default `none`: tasks get no network). */
-  readonly network?: string;
+  /** Network of task containers that name none (`-default-network`); unset: the engine's default. */
+  readonly defaultNetwork?: string;
+  /** Most processes a task container may hold (`-pids-limit`, default 1024). */
+  readonly pidsLimit?: number;
+  /** Capabilities given back to every task container (`-cap-add`). */
+  readonly capAdd?: readonly string[];
+  /** Runs task containers privileged (`-privileged`); never by default. */
+  readonly privileged?: boolean;
+  /** Read-only root filesystem with writable /tmp and /tork (`-read-only-rootfs`). */
+  readonly readOnlyRootfs?: boolean;
   /** Largest result kept, in bytes (default 1 MiB); longer results end with a truncation marker. */
   readonly maxResultBytes?: number;
   /** An engine call that should answer at once fails after this long (default 30 s); waiting for a container, its output and pulls are exempt. */
@@ -37,68 +56,65 @@ export interface DockerRuntimeOptions {
   readonly probeImage?: string;
   /** Accepted for the CLI's `--temp-dir`; scripts go through the engine's API, nothing is staged on the host. */
   readonly tempDir?: string;
-  readonly logger?: (msg: string) => void;
+  /** Removal failures, pulls and slow output streams; a pino child logger fits. */
+  readonly logger?: Logger;
 }
 
-/** Where the script and the result file live inside every task container. */
-const TORK_DIR = '/tork';
-const ENTRYPOINT_PATH = `${TORK_DIR}/entrypoint`;
-const OUTPUT_PATH = `${TORK_DIR}/output`;
-/**
- * Writes the script (its `$1`) to the entrypoint file and runs that file as a staged one is run, as
- * PID 1. Saves `putArchive`, the engine's costliest call per task (about 40 ms of the engine's CPU: it
- * extracts through a helper process); creating /tork needs root in the container.
- */
-const BOOTSTRAP =
-  `mkdir -p -m 1777 ${TORK_DIR} && printf '%s' "$1" > ${ENTRYPOINT_PATH}` +
-  ` && chmod 755 ${ENTRYPOINT_PATH} && exec sh -c ${ENTRYPOINT_PATH}`;
-/** Larger scripts go by `putArchive`: one argument may hold at most 128 KiB (Linux's MAX_ARG_STRLEN). */
-const BOOTSTRAP_MAX_SCRIPT_BYTES = 64 * 1024;
-const RUN_LABEL = 'tork.run';
-const TAIL_LINES = 20;
-/** How much combined output is kept to cut the tail from; bounds memory for output without newlines. */
-const TAIL_WINDOW_CHARS = 16_384;
 /** The attach stream may close slightly after wait() returns; give it this long to drain. */
 const OUTPUT_DRAIN_MS = 5_000;
+/** Marks volumes created through {@link DockerRuntime.createVolume}. */
+const VOLUME_LABEL = 'tork';
 
 export class DockerRuntime implements Runtime {
   readonly features: RuntimeFeatures = {
     images: true,
-    cmd: false,
-    entrypoint: false,
-    files: false,
-    workdir: false,
-    mounts: ['volume'],
-    networks: false,
-    sidecars: true, // rt-docker-net hook
-    registry: true, // rt-docker-net hook
-    gpus: false,
+    cmd: true,
+    entrypoint: true,
+    files: true,
+    workdir: true,
+    mounts: ['volume', 'tmpfs', 'bind'],
+    networks: true,
+    sidecars: true,
+    registry: true,
+    // The engine says at start whether it has a GPU runtime; without one the task is rejected.
+    gpus: true,
     limits: true,
-    user: false,
+    user: true,
   };
   private readonly docker: Docker;
-  private readonly images: ImagePuller; // rt-docker-net hook
-  private readonly probeImage: string | undefined; // rt-docker-net hook
-  private readonly network: string;
+  private readonly images: ImagePuller;
+  private readonly probeImage: string | undefined;
+  private readonly policy: ContainerPolicy;
   private readonly maxResultBytes: number;
   private readonly apiTimeoutMs: number;
-  private readonly log: (msg: string) => void;
+  private readonly logger: Logger;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = new Docker(dockerOptions(options));
-    this.network = options.network ?? 'none';
+    this.policy = {
+      ...(options.defaultNetwork === undefined ? {} : { defaultNetwork: options.defaultNetwork }),
+      pidsLimit: options.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+      capAdd: options.capAdd ?? [],
+      privileged: options.privileged ?? false,
+      readOnlyRootfs: options.readOnlyRootfs ?? false,
+    };
     this.maxResultBytes = options.maxResultBytes ?? 1024 * 1024;
     this.apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
-    this.log = options.logger ?? (() => undefined);
-    // rt-docker-net hook: pulls and the image inspect go through the ImagePuller.
+    this.logger = options.logger ?? silentLogger;
+    const logger = this.logger;
     this.images = new ImagePuller(this.docker, {
-      pullPolicy: options.pullPolicy,
+      ...(options.pullPolicy === undefined ? {} : { pullPolicy: options.pullPolicy }),
       call: (what, request) => this.call(what, request),
-      logger: this.log,
+      logger: (msg) => {
+        logger.info({}, msg);
+      },
     });
     this.probeImage = options.probeImage;
     if (!Number.isSafeInteger(this.maxResultBytes) || this.maxResultBytes <= 0) {
       throw new RangeError(`maxResultBytes must be a positive integer, got ${this.maxResultBytes}`);
+    }
+    if (!Number.isSafeInteger(this.policy.pidsLimit) || this.policy.pidsLimit <= 0) {
+      throw new RangeError(`pidsLimit must be a positive integer, got ${this.policy.pidsLimit}`);
     }
   }
 
@@ -120,33 +136,40 @@ export class DockerRuntime implements Runtime {
     aborted.catch(() => undefined);
     const untilAborted = <T>(work: Promise<T>): Promise<T> => Promise.race([work, aborted]);
 
-    const collector = new OutputCollector(this.maxResultBytes, spec.onOutput, this.log);
+    const collector = new OutputCollector(this.maxResultBytes, spec.onOutput, this.logger);
     let creating: Promise<Container> | undefined;
-    let sidecars: Sidecars | undefined; // rt-docker-net hook
+    let progress: ProgressWatcher | undefined;
+    let sidecars: Sidecars | undefined;
     try {
-      await untilAborted(this.images.prepare(spec.image, spec.registry)); // rt-docker-net hook
-      const staging: Staging =
-        fitsBootstrap(spec) && (await untilAborted(this.images.runsAsRoot(spec.image, spec.registry)))
-          ? 'bootstrap'
-          : 'archive';
-      // rt-docker-net hook: sidecars up and probed before the task's container exists.
-      sidecars = spec.sidecars?.length
-        ? await startSidecars(this.docker, spec, signal, {
-            images: this.images,
-            call: (what, request) => this.call(what, request),
-            probeImage: this.probeImage,
-            // Tasks isolated by default keep no route out through their sidecars' network.
-            internal: this.network === 'none',
-            logger: this.log,
-          })
-        : undefined;
-      creating = this.createContainer(spec, staging, sidecars?.network);
+      // Pure: refuses a spec it cannot honour (bad gpus, a mount over /tork) before any engine call.
+      containerCreateOptions(spec, 'archive', this.policy);
+      await untilAborted(this.images.prepare(spec.image, spec.registry));
+      const runsAsRoot =
+        spec.user !== undefined
+          ? isRootUser(spec.user)
+          : stagingNeedsImageUser(spec) &&
+            (await untilAborted(this.images.runsAsRoot(spec.image, spec.registry)));
+      const staging = stagingFor(spec, runsAsRoot);
+      // Sidecars are up and answer their probes before the task's container exists; it joins their network.
+      sidecars = await this.startSidecars(spec, signal);
+      const joined =
+        sidecars === undefined ? spec : { ...spec, networks: [sidecars.network, ...(spec.networks ?? [])] };
+      creating = this.createContainer(joined, staging);
       const container = await untilAborted(creating);
-      if (staging === 'archive') {
-        const archive = this.scriptArchive(spec.script);
+      for (const network of (joined.networks ?? []).slice(1))
         await untilAborted(
-          this.call('copy the script in', (abortSignal) =>
-            container.putArchive(archive, { path: '/', abortSignal }),
+          this.call(`join network ${network}`, () =>
+            // The typings offer connect no signal: only the wait for it is bounded.
+            this.docker.getNetwork(network).connect({ Container: container.id }),
+          ),
+        );
+      if (staging === 'archive') {
+        // On a read-only root the engine writes only into volumes: /tork is one.
+        const root = this.policy.readOnlyRootfs ? TORK_DIR : '/';
+        const archive = await createArchive(stagedEntries(spec, staging, this.policy.readOnlyRootfs), root);
+        await untilAborted(
+          this.call('copy the script and files in', (abortSignal) =>
+            container.putArchive(archive, { path: root, abortSignal }),
           ),
         );
       }
@@ -159,9 +182,17 @@ export class DockerRuntime implements Runtime {
       const drained = drainInto(this.docker, stream, collector);
 
       await untilAborted(this.call('start the container', (abortSignal) => container.start({ abortSignal })));
+      if (spec.onProgress !== undefined) {
+        progress = new ProgressWatcher(container, spec.onProgress, this.logger);
+        progress.start();
+      }
       const exitCode = parseExitCode(await untilAborted(container.wait()));
+      await progress?.stop();
       if (!(await untilAborted(withTimeout(drained, OUTPUT_DRAIN_MS)))) {
-        this.log(`container ${spec.name}: output stream still open ${OUTPUT_DRAIN_MS} ms after exit`);
+        this.logger.warn(
+          { container: spec.name, waitedMs: OUTPUT_DRAIN_MS },
+          'output stream still open after exit',
+        );
       }
       collector.end();
 
@@ -179,25 +210,30 @@ export class DockerRuntime implements Runtime {
       return { exitCode, result: fileResult ?? collector.stdout(), tail: collector.tail(), oomKilled };
     } catch (error) {
       if (signal.aborted && error === signal.reason) throw error;
-      if (isRuntimeError(error) || error instanceof SidecarNotReadyError) throw error; // rt-docker-net hook
-      throw asTorkError(error, `container ${spec.name}`);
+      if (error instanceof SidecarNotReadyError) throw error;
+      throw explain(toRuntimeError(error, `container ${spec.name}`), spec);
     } finally {
       signal.removeEventListener('abort', onAbort);
-      // Output that trails an abort or error must not reach the caller after run() has settled.
+      await progress?.stop();
       collector.close();
       if (creating !== undefined) await this.removeContainer(spec.name, creating);
-      await sidecars?.stop(); // rt-docker-net hook
+      await sidecars?.stop();
     }
   }
 
-  async createVolume(name: string): Promise<string> {
+  async createVolume(name: string, options: VolumeOptions = {}): Promise<string> {
     try {
       await this.call('create a volume', (abortSignal) =>
-        this.docker.createVolume({ Name: name, Driver: 'local', Labels: { tork: 'true' }, abortSignal }),
+        this.docker.createVolume({
+          Name: name,
+          Driver: 'local',
+          Labels: { ...options.labels, [VOLUME_LABEL]: 'true' },
+          abortSignal,
+        }),
       );
       return name;
     } catch (error) {
-      throw asTorkError(error, `volume ${name}`);
+      throw toRuntimeError(error, `volume ${name}`);
     }
   }
 
@@ -209,38 +245,61 @@ export class DockerRuntime implements Runtime {
     } catch (error) {
       // Removal is idempotent: a volume that is already gone is the desired end state.
       if (statusCodeOf(error) === 404) return;
-      throw asTorkError(error, `volume ${name}`);
+      throw toRuntimeError(error, `volume ${name}`);
     }
   }
 
   async removeLeftovers(labels: Readonly<Record<string, string>>): Promise<Leftovers> {
-    const containers = await this.removeContainers(labels);
-    // rt-docker-net hook: sidecar networks, once the containers on them are gone.
-    const networks = await removeLeftoverNetworks(this.docker, labels, (what, request) =>
-      this.call(what, request),
-    ).catch((error: unknown) => {
-      throw asTorkError(error, 'networks');
-    });
-    return { containers, volumes: 0, networks };
-  }
-
-  private async removeContainers(labels: Readonly<Record<string, string>>): Promise<number> {
     const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
     try {
-      const found = await this.call('list containers', (abortSignal) =>
+      // Containers first: a volume or network still in use cannot be removed.
+      const containers = await this.call('list containers', (abortSignal) =>
         this.docker.listContainers({ all: true, filters, abortSignal }),
       );
-      const removed = await Promise.allSettled(
-        found.map((container) =>
-          this.call('remove a container', (abortSignal) =>
-            this.docker.getContainer(container.Id).remove({ force: true, v: true, abortSignal }),
-          ),
-        ),
+      const removedContainers = await this.removeEach(
+        'container',
+        containers.map((c) => c.Id),
+        (id, abortSignal) => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal }),
       );
-      return removed.filter((outcome) => outcome.status === 'fulfilled').length;
+      const [volumes, networks] = await Promise.all([
+        this.call('list volumes', (abortSignal) => this.docker.listVolumes({ filters, abortSignal })),
+        this.call('list networks', (abortSignal) => this.docker.listNetworks({ filters, abortSignal })),
+      ]);
+      const [removedVolumes, removedNetworks] = await Promise.all([
+        this.removeEach(
+          'volume',
+          volumes.Volumes.map((v) => v.Name),
+          (name, abortSignal) => this.docker.getVolume(name).remove({ abortSignal }),
+        ),
+        this.removeEach(
+          'network',
+          networks.map((n) => n.Id),
+          (id, abortSignal) => this.docker.getNetwork(id).remove({ abortSignal }),
+        ),
+      ]);
+      return { containers: removedContainers, volumes: removedVolumes, networks: removedNetworks };
     } catch (error) {
-      throw asTorkError(error, 'containers');
+      throw toRuntimeError(error, 'leftovers');
     }
+  }
+
+  /** Removes each one, logging the failures; returns how many went. */
+  private async removeEach(
+    what: string,
+    ids: readonly string[],
+    remove: (id: string, abortSignal: AbortSignal) => Promise<unknown>,
+  ): Promise<number> {
+    const outcomes = await Promise.allSettled(
+      ids.map((id) => this.call(`remove a ${what}`, (abortSignal) => remove(id, abortSignal))),
+    );
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'rejected')
+        this.logger.warn(
+          { [what]: ids[index], error: engineMessage(outcome.reason) },
+          `leftover ${what} not removed`,
+        );
+    });
+    return outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
   }
 
   async healthCheck(): Promise<void> {
@@ -248,8 +307,7 @@ export class DockerRuntime implements Runtime {
       // The typings offer ping no options; only the wait for it is bounded.
       await this.call('ping', () => this.docker.ping());
     } catch (error) {
-      throw new TorkError('UNAVAILABLE', `docker engine unreachable: ${engineMessage(error)}`, {
-        retryable: true,
+      throw new RuntimeError('runtime', `docker engine unreachable: ${engineMessage(error)}`, {
         cause: error,
       });
     }
@@ -258,57 +316,6 @@ export class DockerRuntime implements Runtime {
   async close(): Promise<void> {
     // dockerode keeps no pooled connections or timers, so there is nothing to release.
     await Promise.resolve();
-  }
-
-  private createOptions(
-    spec: ContainerSpec,
-    staging: Staging,
-    sidecarNetwork?: string,
-  ): ContainerCreateOptions {
-    const env = Object.entries(spec.env)
-      .filter(([key]) => key !== 'TORK_OUTPUT')
-      .map(([key, value]) => `${key}=${value}`);
-    env.push(`TORK_OUTPUT=${OUTPUT_PATH}`);
-    const script = spec.script ?? '';
-    // Executing the file through sh honours a shebang and falls back to sh for plain scripts.
-    const command =
-      script === ''
-        ? {}
-        : {
-            Entrypoint: ['sh', '-c'],
-            Cmd: staging === 'bootstrap' ? [BOOTSTRAP, 'tork', script] : [ENTRYPOINT_PATH],
-          };
-    return {
-      name: containerName(spec.name),
-      Image: spec.image,
-      Env: env,
-      Labels: { ...spec.labels, [RUN_LABEL]: spec.name },
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      OpenStdin: false,
-      ...command,
-      HostConfig: {
-        NetworkMode: sidecarNetwork ?? this.network, // rt-docker-net hook
-        Mounts: spec.mounts.map((mount) => ({
-          Type: mount.type,
-          Source: mount.type === 'tmpfs' ? '' : mount.source,
-          Target: mount.target,
-        })),
-        ...(spec.cpus !== undefined ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
-        // Swap equal to memory makes the limit real instead of spilling into swap.
-        ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
-      },
-    };
-  }
-
-  /** /tork is created even without a script so that every task can write $TORK_OUTPUT. */
-  private scriptArchive(script: string | undefined): Buffer {
-    const entries: TarEntry[] = [{ name: 'tork/', type: 'directory', mode: 0o1777 }];
-    if (script !== undefined && script !== '') {
-      entries.push({ name: 'tork/entrypoint', type: 'file', mode: 0o755, data: Buffer.from(script, 'utf8') });
-    }
-    return createTar(entries);
   }
 
   private readResultFile(container: Container): Promise<string | undefined> {
@@ -324,7 +331,7 @@ export class DockerRuntime implements Runtime {
         throw error;
       }
       const file = await readFirstFile(archive, this.maxResultBytes);
-      if (file === undefined) return undefined;
+      if (file === undefined || file.mtime.getTime() === PLACEHOLDER_MTIME.getTime()) return undefined;
       return capText(file.data, file.size > this.maxResultBytes, this.maxResultBytes);
     });
   }
@@ -340,10 +347,9 @@ export class DockerRuntime implements Runtime {
       timer = setTimeout(() => {
         controller.abort();
         reject(
-          new TorkError(
-            'UNAVAILABLE',
+          new RuntimeError(
+            'runtime',
             `docker engine: no answer to "${what}" within ${formatDuration(this.apiTimeoutMs)}`,
-            { retryable: true },
           ),
         );
       }, this.apiTimeoutMs);
@@ -362,15 +368,29 @@ export class DockerRuntime implements Runtime {
   private async createContainer(
     spec: ContainerSpec & { image: string },
     staging: Staging,
-    sidecarNetwork: string | undefined,
   ): Promise<Container> {
-    const options = this.createOptions(spec, staging, sidecarNetwork);
+    const options = containerCreateOptions(spec, staging, this.policy);
     // A copy each time: dockerode deletes the signal from the options it is given.
     const create = (): Promise<Container> =>
       this.call('create the container', (abortSignal) =>
         this.docker.createContainer({ ...options, abortSignal }),
       );
-    return this.images.withImage(spec.image, spec.registry, create); // rt-docker-net hook
+    return this.images.withImage(spec.image, spec.registry, create);
+  }
+
+  private async startSidecars(spec: ContainerSpec, signal: AbortSignal): Promise<Sidecars | undefined> {
+    if (spec.sidecars === undefined || spec.sidecars.length === 0) return undefined;
+    const logger = this.logger;
+    return startSidecars(this.docker, spec, signal, {
+      images: this.images,
+      call: (what, request) => this.call(what, request),
+      ...(this.probeImage === undefined ? {} : { probeImage: this.probeImage }),
+      // Tasks isolated by default keep no route out through their sidecars' network.
+      internal: this.policy.defaultNetwork === 'none',
+      logger: (msg) => {
+        logger.warn({}, msg);
+      },
+    });
   }
 
   /** Force-removal kills a running container first: one call covers exit, error and abort. */
@@ -389,117 +409,19 @@ export class DockerRuntime implements Runtime {
       const status = statusCodeOf(error);
       // 404: already gone; 409: a removal is already in progress.
       if (status === 404 || status === 409) return;
-      this.log(`container ${name}: remove failed: ${engineMessage(error)}`);
+      this.logger.warn({ container: name, error: engineMessage(error) }, 'container not removed');
     }
   }
 }
 
-/**
- * How the script gets into the container: written by the bootstrap from the command line, or copied
- * in with `putArchive` (no script, a large one, a task that sets PATH, or an image whose user cannot
- * create /tork).
- */
-type Staging = 'bootstrap' | 'archive';
-
-function fitsBootstrap({ script, env }: ContainerSpec): boolean {
-  return (
-    script !== undefined &&
-    script !== '' &&
-    !script.includes('\0') &&
-    Buffer.byteLength(script, 'utf8') <= BOOTSTRAP_MAX_SCRIPT_BYTES &&
-    // The bootstrap finds mkdir and chmod through PATH; a task's own PATH might not lead to them.
-    !Object.hasOwn(env, 'PATH')
+/** The engine's words for a missing GPU runtime name no field; say which one and why. */
+function explain(error: RuntimeError, spec: ContainerSpec): RuntimeError {
+  if (spec.gpus === undefined || !/could not select device driver/i.test(error.message)) return error;
+  return new RuntimeError(
+    'rejected',
+    `container ${spec.name}: gpus "${spec.gpus}" asked for, but this Docker engine has no GPU runtime (${engineMessage(error.cause ?? error)})`,
+    { cause: error },
   );
-}
-
-/** Collects a run's output: every chunk to onOutput, stdout up to the cap, and a tail of both streams. */
-class OutputCollector {
-  private readonly stdoutChunks: Buffer[] = [];
-  private stdoutBytes = 0;
-  private stdoutTruncated = false;
-  private tailText = '';
-  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly onOutput: ((chunk: OutputChunk) => void) | undefined,
-    private readonly log: (msg: string) => void,
-  ) {}
-
-  private closed = false;
-
-  write(stream: OutputChunk['stream'], chunk: Buffer): void {
-    if (this.closed) return;
-    if (stream === 'stdout') this.keepStdout(chunk);
-    this.emit(stream, this.decoders[stream].write(chunk));
-  }
-
-  end(): void {
-    this.emit('stdout', this.decoders.stdout.end());
-    this.emit('stderr', this.decoders.stderr.end());
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  stdout(): string {
-    return capText(Buffer.concat(this.stdoutChunks), this.stdoutTruncated, this.maxBytes);
-  }
-
-  tail(): string {
-    const lines = this.tailText.replace(/\n+$/, '').split('\n');
-    return lines.slice(-TAIL_LINES).join('\n');
-  }
-
-  private keepStdout(chunk: Buffer): void {
-    const room = this.maxBytes - this.stdoutBytes;
-    if (chunk.length > room) this.stdoutTruncated = true;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.stdoutChunks.push(kept);
-    this.stdoutBytes += kept.length;
-  }
-
-  private emit(stream: OutputChunk['stream'], text: string): void {
-    if (text === '') return;
-    this.tailText += text;
-    if (this.tailText.length > TAIL_WINDOW_CHARS * 2) this.tailText = this.tailText.slice(-TAIL_WINDOW_CHARS);
-    try {
-      this.onOutput?.({ stream, text });
-    } catch (error) {
-      // A faulty listener must not break the run whose output it watches.
-      this.log(`onOutput listener failed: ${engineMessage(error)}`);
-    }
-  }
-}
-
-/** Demultiplexes the attach stream into the collector; resolves when the stream ends. */
-function drainInto(docker: Docker, stream: NodeJS.ReadableStream, collector: OutputCollector): Promise<void> {
-  const sink = (name: OutputChunk['stream']): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        collector.write(name, chunk);
-        callback();
-      },
-    });
-  return new Promise<void>((resolve) => {
-    // Errors end the output too: the exit code and inspect decide the outcome, not the log stream.
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => {
-      resolve();
-    });
-    docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
-  });
-}
-
-const TRUNCATION_MARKER = (max: number): string => `\n[truncated: output exceeded ${max} bytes]`;
-
-/** Decodes without flushing, so a multi-byte character cut by the cap is dropped rather than garbled. */
-function capText(bytes: Buffer, truncated: boolean, max: number): string {
-  if (!truncated) return bytes.toString('utf8');
-  return new StringDecoder('utf8').write(bytes.subarray(0, max)) + TRUNCATION_MARKER(max);
 }
 
 /** Resolves true when `work` settles in time, false on timeout. */
@@ -522,11 +444,6 @@ function parseExitCode(waited: unknown): number {
   throw new Error(`unexpected wait response: ${JSON.stringify(waited)}`);
 }
 
-/** Docker names allow [a-zA-Z0-9_.-]; the run name stays intact in the label. */
-function containerName(runName: string): string {
-  return `tork-${runName.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
-}
-
 function dockerOptions(options: DockerRuntimeOptions): DockerOptions {
   // host: undefined keeps a tcp DOCKER_HOST from overriding the socket asked for.
   if (options.socketPath !== undefined) return { socketPath: options.socketPath, host: undefined };
@@ -536,49 +453,4 @@ function dockerOptions(options: DockerRuntimeOptions): DockerOptions {
   const url = new URL(/^[a-z]+:\/\//.test(options.host) ? options.host : `tcp://${options.host}`);
   const protocol = url.protocol === 'https:' ? 'https' : 'http';
   return { protocol, host: url.hostname, port: url.port === '' ? 2375 : Number(url.port) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  return isRecord(error) && typeof error['statusCode'] === 'number' ? error['statusCode'] : undefined;
-}
-
-/** dockerode wraps the engine's own words in `json.message`; prefer them over the HTTP summary. */
-function engineMessage(error: unknown): string {
-  if (isRecord(error)) {
-    const json = error['json'];
-    if (isRecord(json) && typeof json['message'] === 'string') return json['message'].trim();
-    if (typeof json === 'string' && json.trim() !== '') return json.trim();
-  }
-  // Without a JSON body dockerode prefixes the engine's text with its own HTTP summary.
-  if (error instanceof Error) return error.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
-  return String(error);
-}
-
-function asTorkError(error: unknown, subject: string): TorkError {
-  if (error instanceof TorkError) return error;
-  const status = statusCodeOf(error);
-  const message = `${subject}: ${engineMessage(error)}`;
-  if (status === 404) return new TorkError('NOT_FOUND', message, { cause: error });
-  if (status === 409) return new TorkError('CONFLICT', message, { cause: error });
-  if (isConnectionError(error))
-    return new TorkError('UNAVAILABLE', message, { cause: error, retryable: true });
-  return new TorkError('INTERNAL', message, { cause: error });
-}
-
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOENT',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-]);
-
-/** The engine was not reached at all: worth retrying later, unlike an engine that said no. */
-function isConnectionError(error: unknown): boolean {
-  return isRecord(error) && typeof error['code'] === 'string' && CONNECTION_ERRORS.has(error['code']);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContainerSpec, RegistryAuth } from '@tork/domain';
+import type { ContainerSpec, Logger, RegistryAuth } from '@tork/domain';
 // Test helpers are test code: adapters depend on @tork/testing from their tests only, never from src.
 import {
   describeWithService,
@@ -40,7 +40,15 @@ describeRegistry('authenticated pulls (real engine, local registry)', () => {
   let counter = 0;
 
   const runtime = (pullPolicy: PullPolicy = 'missing'): DockerRuntime =>
-    new DockerRuntime({ pullPolicy, logger: (msg) => logs.push(msg) });
+    new DockerRuntime({ pullPolicy, logger: capture });
+  // Every line logged, with its fields: a password must be in neither.
+  const capture: Logger = {
+    debug: (fields, message) => logs.push(message, JSON.stringify(fields)),
+    info: (fields, message) => logs.push(message, JSON.stringify(fields)),
+    warn: (fields, message) => logs.push(message, JSON.stringify(fields)),
+    error: (fields, message) => logs.push(message, JSON.stringify(fields)),
+    child: () => capture,
+  };
   const spec = (registry?: RegistryAuth): ContainerSpec => ({
     name: `img-${SUITE}-${++counter}`,
     image: TEST_REGISTRY.image,

@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import type { ImageInspectInfo } from 'dockerode';
 import { RuntimeError } from '@tork/domain';
 import type { RegistryAuth } from '@tork/domain';
+import { isRootUser } from './container-spec.js';
+import { engineMessage, isConnectionError, isRecord, statusCodeOf } from './engine-errors.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
 
@@ -137,12 +139,6 @@ export function registryAddress(image: string): string {
   return first.includes('.') || first.includes(':') || first === 'localhost' ? first : DOCKER_HUB;
 }
 
-/** The image's `User` (name or uid, optionally `:group`); empty means root. */
-export function isRootUser(user: string): boolean {
-  const name = user.split(':')[0] ?? '';
-  return name === '' || name === 'root' || name === '0';
-}
-
 /** A hash, so that the map of in-flight pulls holds no password. */
 function pullKey(image: string, auth: RegistryAuth | undefined): string {
   if (auth === undefined) return image;
@@ -174,37 +170,4 @@ function redact(text: string, auth: RegistryAuth | undefined): string {
 
 function isMissingImage(error: unknown): boolean {
   return statusCodeOf(error) === 404 && /no such image/i.test(engineMessage(error));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  return isRecord(error) && typeof error['statusCode'] === 'number' ? error['statusCode'] : undefined;
-}
-
-/** dockerode wraps the engine's own words in `json.message`; prefer them over the HTTP summary. */
-function engineMessage(error: unknown): string {
-  if (isRecord(error)) {
-    const json = error['json'];
-    if (isRecord(json) && typeof json['message'] === 'string') return json['message'].trim();
-    if (typeof json === 'string' && json.trim() !== '') return json.trim();
-  }
-  // Without a JSON body dockerode prefixes the engine's text with its own HTTP summary.
-  if (error instanceof Error) return error.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
-  return String(error);
-}
-
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOENT',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-]);
-
-function isConnectionError(error: unknown): boolean {
-  return isRecord(error) && typeof error['code'] === 'string' && CONNECTION_ERRORS.has(error['code']);
 }

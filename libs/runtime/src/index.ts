@@ -1,3 +1,4 @@
+export { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES } from './container-spec.js';
 export { DockerRuntime } from './docker-runtime.js';
 export type { DockerRuntimeOptions, PullPolicy } from './docker-runtime.js';
 export { NoopRuntime } from './noop-runtime.js';

@@ -20,7 +20,7 @@ const describeDocker = describeWithService(
 
 describeDocker('sidecars (real engine)', () => {
   const docker = new Docker();
-  const runtime = new DockerRuntime({ probeImage: IMAGE });
+  const runtime = new DockerRuntime({ probeImage: IMAGE, defaultNetwork: 'none' });
   let counter = 0;
 
   /** A busybox web server that writes its page first, as a user's sidecar script would. */

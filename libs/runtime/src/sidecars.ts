@@ -4,6 +4,8 @@ import { formatDuration, RuntimeError } from '@tork/domain';
 import type { ContainerSpec, RegistryAuth, SidecarProbe, SidecarSpec } from '@tork/domain';
 import type { EngineCall, ImagePuller, PullPolicy } from './images.js';
 import { registryAddress } from './images.js';
+import { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES } from './container-spec.js';
+import { isRecord, statusCodeOf } from './engine-errors.js';
 
 /** Sidecar names are host names on the task's network; the worker slugs them, this guards the runtime. */
 const SIDECAR_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -12,8 +14,6 @@ const RUN_LABEL = 'tork.run';
 const SIDECAR_LABEL = 'tork.sidecar';
 const PROBE_LABEL = 'tork.probe';
 /** Docker's default capabilities that tasks rarely need; the same list as task containers drop. */
-const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT'];
-const PIDS_LIMIT = 1024;
 /** Time past the probe's own deadline for its helper container to start and report. */
 const PROBE_GRACE_MS = 10_000;
 /**
@@ -275,7 +275,7 @@ class SidecarGroup {
     return {
       NetworkMode: this.network,
       SecurityOpt: ['no-new-privileges'],
-      PidsLimit: PIDS_LIMIT,
+      PidsLimit: DEFAULT_PIDS_LIMIT,
       CapDrop: [...DROPPED_CAPABILITIES],
     };
   }
@@ -353,14 +353,6 @@ function exitCodeOf(waited: unknown): number {
 /** Docker names allow [a-zA-Z0-9_.-]; the run name stays intact in the label. */
 function dockerName(runName: string): string {
   return `tork-${runName.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  return isRecord(error) && typeof error['statusCode'] === 'number' ? error['statusCode'] : undefined;
 }
 
 function messageOf(error: unknown): string {

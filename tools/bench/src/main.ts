@@ -59,8 +59,11 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
   distributed,
   bullmq,
   'amqp-raw': amqpRaw,
-  'docker-engine': dockerEngine,
-  'docker-raw': dockerRaw,
+  'docker-engine': dockerEngine('default'),
+  'docker-raw': dockerRaw('default'),
+  // Needs the engine's `-default-network` flag.
+  'docker-engine-none': dockerEngine('none'),
+  'docker-raw-none': dockerRaw('none'),
   'long-job': longJob,
   'one-task-jobs': (size) => standalone(size, size.longJob, 'one-task-jobs'),
   'each-standalone': (size) => composite('each', 'standalone', size.eachItems),
@@ -124,6 +127,6 @@ console.log('');
 if (memory.length > 0) console.log(`largest RSS: ${memory.join('; ')}`);
 if (costs.length > 0) console.log(`per task: ${costs.join('; ')}`);
 console.log(
-  `distributed / bullmq: ${ratio('distributed', 'bullmq')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}; long-job / one-task-jobs: ${ratio('long-job', 'one-task-jobs')}`,
+  `distributed / bullmq: ${ratio('distributed', 'bullmq')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}; docker-engine-none / docker-raw-none: ${ratio('docker-engine-none', 'docker-raw-none')}; long-job / one-task-jobs: ${ratio('long-job', 'one-task-jobs')}`,
 );
 if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);

@@ -279,57 +279,69 @@ export async function amqpRaw(size: Sizes): Promise<Outcome> {
   return { rows: [row('amqp-raw', size.jobs, size.concurrency, seconds, latencies, 0)] };
 }
 
-/** `echo` tasks through the engine: standalone, Docker runtime. */
-export async function dockerEngine(size: Sizes): Promise<Outcome> {
-  // No rate limit: the bench, not the API, sets the pace (see standalone()).
-  const tork = await startTork([
-    '-mode',
-    'standalone',
-    '-queue',
-    `default:${size.dockerConcurrency}`,
-    '-rate-limit',
-    '0',
-  ]);
-  const rss = rssSampler(tork.child.pid);
-  try {
-    const ids: string[] = [];
-    for (let i = 0; i < size.docker; i++)
-      ids.push(
-        await submit(tork.client, { name: `echo ${i}`, tasks: [{ image: IMAGE, run: 'echo hello' }] }),
-      );
-    const { seconds, latencies } = await measureJobs(tork.client, ids, 300_000);
-    return { rows: [row('docker-engine', size.docker, size.dockerConcurrency, seconds, latencies, rss())] };
-  } finally {
-    await tork.stop();
-  }
-}
+/**
+ * Docker's network for the docker scenarios: its default network (the headline pair), or `none`.
+ * Both sides of a pair use the same, since a container on `none` costs the engine more to set up.
+ */
+export type DockerNetwork = 'default' | 'none';
+
+/** `echo` tasks through the engine: standalone, Docker runtime, on `network`. */
+export const dockerEngine =
+  (network: DockerNetwork) =>
+  async (size: Sizes): Promise<Outcome> => {
+    // No rate limit: the bench, not the API, sets the pace (see standalone()).
+    const tork = await startTork([
+      '-mode',
+      'standalone',
+      '-queue',
+      `default:${size.dockerConcurrency}`,
+      '-rate-limit',
+      '0',
+      ...(network === 'none' ? ['-default-network', 'none'] : []),
+    ]);
+    const rss = rssSampler(tork.child.pid);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < size.docker; i++)
+        ids.push(
+          await submit(tork.client, { name: `echo ${i}`, tasks: [{ image: IMAGE, run: 'echo hello' }] }),
+        );
+      const { seconds, latencies } = await measureJobs(tork.client, ids, 300_000);
+      const name = network === 'none' ? 'docker-engine-none' : 'docker-engine';
+      return { rows: [row(name, size.docker, size.dockerConcurrency, seconds, latencies, rss())] };
+    } finally {
+      await tork.stop();
+    }
+  };
 
 /** The same containers with dockerode directly: create, start, wait, read the output, remove. */
-export async function dockerRaw(size: Sizes): Promise<Outcome> {
-  const docker = new Docker();
-  const latencies: number[] = [];
-  const started = Date.now();
-  await pool(size.docker, size.dockerConcurrency, async () => {
-    const begin = Date.now();
-    const container = await docker.createContainer({
-      Image: IMAGE,
-      Cmd: ['sh', '-c', 'echo hello'],
-      HostConfig: { NetworkMode: 'none' },
-      Labels: { 'tork.bench': 'raw' },
+export const dockerRaw =
+  (network: DockerNetwork) =>
+  async (size: Sizes): Promise<Outcome> => {
+    const docker = new Docker();
+    const latencies: number[] = [];
+    const started = Date.now();
+    await pool(size.docker, size.dockerConcurrency, async () => {
+      const begin = Date.now();
+      const container = await docker.createContainer({
+        Image: IMAGE,
+        Cmd: ['sh', '-c', 'echo hello'],
+        // Unset, as the engine leaves it: the engine's default network.
+        ...(network === 'none' ? { HostConfig: { NetworkMode: 'none' } } : {}),
+        Labels: { 'tork.bench': 'raw' },
+      });
+      await container.start();
+      latencies.push(Date.now() - begin);
+      await container.wait();
+      await container.logs({ stdout: true, stderr: true, follow: false });
+      await container.remove({ force: true });
     });
-    await container.start();
-    latencies.push(Date.now() - begin);
-    await container.wait();
-    await container.logs({ stdout: true, stderr: true, follow: false });
-    await container.remove({ force: true });
-  });
-  latencies.sort((a, b) => a - b);
-  return {
-    rows: [
-      row('docker-raw', size.docker, size.dockerConcurrency, (Date.now() - started) / 1000, latencies, 0),
-    ],
+    latencies.sort((a, b) => a - b);
+    const name = network === 'none' ? 'docker-raw-none' : 'docker-raw';
+    return {
+      rows: [row(name, size.docker, size.dockerConcurrency, (Date.now() - started) / 1000, latencies, 0)],
+    };
   };
-}
 
 /** One job of `longJob` sequential no-op tasks; its peer is as many one-task jobs (`one-task-jobs`). */
 export async function longJob(size: Sizes): Promise<Outcome> {
