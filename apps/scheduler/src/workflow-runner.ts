@@ -345,7 +345,6 @@ export class WorkflowRunner {
    * process stop in between, the sweeper sends it again (a duplicate start is refused).
    */
   async send(task: Task): Promise<void> {
-    if (task.spec.image === undefined) throw new Error(`task ${task.id} has no image to run`);
     await this.ctx.broker.publish(
       task.queue,
       {
@@ -355,7 +354,7 @@ export class WorkflowRunner {
           jobId: task.jobId,
           attempt: task.attempt,
           queue: task.queue,
-          spec: { ...task.spec, image: task.spec.image },
+          spec: task.spec,
           ...(task.masks === undefined ? {} : { masks: [...task.masks] }),
         },
       },

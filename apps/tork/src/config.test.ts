@@ -361,6 +361,7 @@ describe('loadConfig: task containers', () => {
       privileged: false,
       readOnlyRootfs: false,
       probeImage: 'busybox',
+      pullPolicy: 'missing',
     });
     expect(config.shell).toEqual({});
     expect(config.warnings).toEqual([]);
@@ -379,6 +380,7 @@ describe('loadConfig: task containers', () => {
         ],
         ...['-default-network', 'none', '-pids-limit', '256', '-cap-add', 'net_raw,CAP_SYS_PTRACE'],
         ...['-cap-add', 'NET_RAW', '-read-only-rootfs', '-probe-image', 'tork/busybox'],
+        ...['-pull-policy', 'always'],
       ],
       {},
     );
@@ -396,7 +398,11 @@ describe('loadConfig: task containers', () => {
       privileged: false,
       readOnlyRootfs: true,
       probeImage: 'tork/busybox',
+      pullPolicy: 'always',
     });
+    expect(() => loadConfig(['-pull-policy', 'sometimes'], {})).toThrow(
+      '-pull-policy must be one of missing, always, never; got "sometimes"',
+    );
   });
 
   it('warns when containers run privileged, and when shell tasks would run as root', () => {

@@ -18,7 +18,12 @@ export interface ContainerConfig {
   readonly readOnlyRootfs: boolean;
   /** The image the worker probes sidecars with, from inside their network. */
   readonly probeImage: string;
+  /** When images are pulled: when missing (default), before every task, or never. */
+  readonly pullPolicy: PullPolicy;
 }
+
+export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
 
 /** The user the shell runtime runs tasks as; none: the engine's own. */
 export interface ShellConfig {
@@ -130,6 +135,12 @@ export const CONTAINER_FLAGS: readonly FlagSpec[] = [
     help: "with -runtime shell: the group id tasks run as (default: the engine's own)",
   },
   {
+    name: 'pull-policy',
+    value: 'POLICY',
+    help: 'when task images are pulled: missing (an image on the engine is used as it is, whoever pulled it), always (every task proves its registry credentials), or never',
+    default: 'missing',
+  },
+  {
     name: 'probe-image',
     value: 'IMAGE',
     help: 'image that probes sidecars from inside their network',
@@ -185,6 +196,9 @@ export function parseContainerFlags(
   const probeImage = last('probe-image') ?? DEFAULT_PROBE_IMAGE;
   if (probeImage === '' || /\s/.test(probeImage))
     throw new UsageError(`-probe-image "${probeImage}" is not an image name`);
+  const pullPolicy = last('pull-policy') ?? 'missing';
+  if (!(PULL_POLICIES as readonly string[]).includes(pullPolicy))
+    throw new UsageError(`-pull-policy must be one of ${PULL_POLICIES.join(', ')}; got "${pullPolicy}"`);
   return {
     workerPolicy: {
       ...optional('maxCpus', maxCpus),
@@ -199,6 +213,7 @@ export function parseContainerFlags(
       privileged,
       readOnlyRootfs: on('read-only-rootfs'),
       probeImage,
+      pullPolicy: pullPolicy as PullPolicy,
     },
     shell,
     warnings,

@@ -33,8 +33,10 @@ describeWithService(
 
   afterAll(async () => {
     expect(await tork.stop()).toBe(0);
-    expect(docker_('ps', '-a', '--filter', 'label=tork.task', '--format', '{{.Names}}')).toEqual([]);
-    expect(docker_('volume', 'ls', '--filter', 'label=tork=true', '--format', '{{.Name}}')).toEqual([]);
+    // What this engine created carries its port (other test files run engines at the same time).
+    const own = `label=tork.standalone=${tork.port}`;
+    expect(docker_('ps', '-a', '--filter', own, '--format', '{{.Names}}')).toEqual([]);
+    expect(docker_('volume', 'ls', '--filter', own, '--format', '{{.Name}}')).toEqual([]);
   });
 
   async function submit(yaml: string): Promise<string> {

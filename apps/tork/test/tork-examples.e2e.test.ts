@@ -26,6 +26,7 @@ interface Execution {
   readonly name?: string;
   readonly state: string;
   readonly error?: string;
+  readonly result?: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
   readonly failedAt?: string;
@@ -149,15 +150,26 @@ describeWithService(
       expect(answer.body.problems?.map((detail) => detail.path)).toContain('defaults.limits.cpu');
     });
 
-    // `mounts` and `entrypoint` are the container surface of the runtime issue; until it lands these
-    // two are refused, naming the field, rather than run differently from Tork.
-    it.each([
-      ['prepost.yaml', 'tasks[0].mounts'],
-      ['retry.yaml', 'tasks[0].entrypoint'],
-    ])('%s is refused naming %s, a field this engine does not take yet', async (example, path) => {
-      const answer = await post(example);
-      expect(answer.status).toBe(400);
-      expect(answer.body.problems?.map((detail) => detail.path)).toContain(path);
+    it('prepost.yaml: the pre task writes into the shared volume mount, the task reads it', async () => {
+      const job = await run('prepost.yaml');
+      expect(job.state).toBe('COMPLETED');
+      expect(job.execution[0]).toMatchObject({ state: 'COMPLETED', result: 'im a pre task\n' });
+    });
+
+    it('retry.yaml: the coin flip runs through bash, at most three times, and ends as its last flip', async () => {
+      const job = await run('retry.yaml');
+      const attempts = job.execution;
+      expect(attempts.length).toBeGreaterThanOrEqual(1);
+      expect(attempts.length).toBeLessThanOrEqual(3);
+      const last = attempts.at(-1)!;
+      // Each attempt's result is its flip; every one before the last was tails.
+      for (const attempt of attempts.slice(0, -1)) expect(attempt.state).toBe('FAILED');
+      if (job.state === 'COMPLETED') expect(last).toMatchObject({ state: 'COMPLETED', result: 'heads' });
+      else {
+        expect(job.state).toBe('FAILED');
+        expect(attempts).toHaveLength(3);
+        expect(last.error).toContain('exit code 1');
+      }
     });
   });
 });

@@ -42,6 +42,8 @@ export interface WorkerOptions {
   /** Queue name → how many of its tasks this worker runs at once. */
   readonly queues: Readonly<Record<string, number>>;
   readonly nodeId?: string;
+  /** Labels on every container, volume and network the worker creates, besides its node's. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly defaultLimits?: DefaultLimits;
   /** Ceilings and bind prefixes; a task outside them fails with kind `rejected` (default: none). */
   readonly policy?: WorkerPolicy;
@@ -128,7 +130,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       let secrets: string[];
       try {
         const unsealed = decryptSecretEnv(sealed.spec, options.keyring);
-        task = { ...sealed, spec: { ...unsealed.spec, image: sealed.spec.image } };
+        task = { ...sealed, spec: unsealed.spec };
         secrets = secretValues(unsealed.spec, secretPolicy, [...unsealed.secrets, ...(sealed.masks ?? [])]);
       } catch (error) {
         // The task as sent cannot run on this worker (no key, a wrong one): never retried.
@@ -164,7 +166,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
         outcome = await runTask(deps.runtime, task, {
           defaults,
           ...(options.policy === undefined ? {} : { policy: options.policy }),
-          labels: { [NODE_LABEL]: nodeId },
+          labels: { ...options.labels, [NODE_LABEL]: nodeId },
           signal: controller.signal,
           onOutput: (chunk) => {
             shipper.write(chunk);

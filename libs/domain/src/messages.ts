@@ -59,7 +59,7 @@ export const MESSAGE_SCHEMAS = {
       queue: Type.String({ minLength: 1 }),
       // The spec was validated at submission; here only its shape matters to the worker.
       spec: Type.Unsafe<ContainerTaskSpec>(
-        Type.Object({ image: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
+        Type.Object({ image: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: true }),
       ),
       masks: Type.Optional(Type.Array(Type.String())),
     }),

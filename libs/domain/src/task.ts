@@ -154,8 +154,11 @@ export function isTaskDone(state: TaskState): boolean {
   return state === 'COMPLETED' || state === 'SKIPPED';
 }
 
-/** A task spec that runs a container: what a worker receives. */
-export type ContainerTaskSpec = TaskSpec & { image: string };
+/**
+ * A regular task's spec, as a worker receives it: it runs a container (`image`), or a process where
+ * the runtime runs no images (the shell runtime), where `image` may be absent.
+ */
+export type ContainerTaskSpec = TaskSpec;
 
 /** What a worker needs to run a task: everything travels in the message, workers never read the datastore. */
 export interface TaskRun {
@@ -179,7 +182,7 @@ export interface TaskStep {
 /** The steps of a task in execution order: pre[0..], the task itself, post[0..]. */
 export function taskSteps(spec: ContainerTaskSpec): TaskStep[] {
   const main: AuxTaskSpec = {
-    image: spec.image,
+    ...(spec.image === undefined ? {} : { image: spec.image }),
     ...(spec.name === undefined ? {} : { name: spec.name }),
     ...(spec.run === undefined ? {} : { run: spec.run }),
     ...(spec.env === undefined ? {} : { env: spec.env }),

@@ -39,11 +39,40 @@ export async function createDatastore(config: TorkConfig, logger: Logger): Promi
   }
 }
 
-export async function createRuntime(config: TorkConfig): Promise<Runtime> {
-  const { DockerRuntime, NoopRuntime } = await import('@tork/runtime');
-  if (config.runtime === 'noop') return new NoopRuntime();
-  return new DockerRuntime({
-    ...(config.dockerHost === undefined ? {} : { host: config.dockerHost }),
-    ...(config.tempDir === undefined ? {} : { tempDir: config.tempDir }),
-  });
+/**
+ * The runtime the flags name. `logger` receives what the runtime cannot report to a task: containers,
+ * volumes or networks it failed to remove, pulls.
+ */
+export async function createRuntime(config: TorkConfig, logger: Logger): Promise<Runtime> {
+  const { DockerRuntime, NoopRuntime, ShellRuntime } = await import('@tork/runtime');
+  switch (config.runtime) {
+    case 'noop':
+      return new NoopRuntime();
+    case 'shell': {
+      const log = logger.child({ adapter: 'shell' });
+      return new ShellRuntime({
+        ...(config.shell.uid === undefined ? {} : { uid: config.shell.uid }),
+        ...(config.shell.gid === undefined ? {} : { gid: config.shell.gid }),
+        ...(config.tempDir === undefined ? {} : { tempDir: config.tempDir }),
+        logger: (msg) => {
+          log.warn({}, msg);
+        },
+      });
+    }
+    case 'docker': {
+      const { container } = config;
+      return new DockerRuntime({
+        ...(config.dockerHost === undefined ? {} : { host: config.dockerHost }),
+        ...(config.tempDir === undefined ? {} : { tempDir: config.tempDir }),
+        ...(container.defaultNetwork === undefined ? {} : { defaultNetwork: container.defaultNetwork }),
+        pidsLimit: container.pidsLimit,
+        capAdd: container.capAdd,
+        privileged: container.privileged,
+        readOnlyRootfs: container.readOnlyRootfs,
+        probeImage: container.probeImage,
+        pullPolicy: container.pullPolicy,
+        logger: logger.child({ adapter: 'docker' }),
+      });
+    }
+  }
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import type { RunningScheduler } from '@tork/scheduler';
 import type { RunningWorker } from '@tork/worker';
-import type { Broker, Datastore, Runtime } from '@tork/domain';
+import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
 import type { Mode, TorkConfig } from '../config.js';
 import { closeServer, listeningPort, serveHealth } from '../health-server.js';
 import { stopInOrder, type Stop } from '../lifecycle.js';
@@ -33,6 +33,26 @@ export function unsupportedCombination(config: TorkConfig): string | undefined {
     return `mode ${config.mode} shares its jobs with other processes through a shared datastore: add -datastore postgres (or run -mode coordinator)`;
   }
   return undefined;
+}
+
+/** Labels what a standalone engine creates with its port, unique per host among running engines. */
+const STANDALONE_LABEL = 'tork.standalone';
+
+/**
+ * A standalone engine that was killed leaves containers, volumes and networks behind, and no other
+ * worker is there to remove them: the next one started on the same port and Docker host does.
+ */
+async function removeEarlierLeftovers(runtime: Runtime, port: number, logger: Logger): Promise<void> {
+  try {
+    const removed = await runtime.removeLeftovers({ [STANDALONE_LABEL]: String(port) });
+    if (removed.containers + removed.volumes + removed.networks > 0)
+      logger.info({ ...removed }, 'removed what an earlier standalone engine left behind');
+  } catch (error) {
+    logger.warn(
+      { err: errorMessage(error) },
+      'could not look for what an earlier standalone engine left behind',
+    );
+  }
 }
 
 /** Starts the services of a mode; resolves to the function that stops them gracefully. */
@@ -82,11 +102,21 @@ export async function runMode(
   try {
     if (parts.api || parts.scheduler) datastore = await createDatastore(config, logger);
     if (parts.api && datastore !== undefined) await checkBinding(config, datastore, logger);
-    if (parts.worker) runtime = await createRuntime(config);
+    if (parts.worker) {
+      runtime = await createRuntime(config, logger);
+      if (config.mode === 'standalone') await removeEarlierLeftovers(runtime, config.port, logger);
+    }
     if (parts.scheduler && datastore !== undefined) {
       scheduler = await runScheduler(config, { datastore, broker, logger });
     }
-    if (parts.worker && runtime !== undefined) worker = await runWorker(config, { broker, runtime, logger });
+    if (parts.worker && runtime !== undefined)
+      worker = await runWorker(config, {
+        broker,
+        runtime,
+        logger,
+        // What a standalone engine creates carries its port: the next one on this host removes what it left.
+        labels: config.mode === 'standalone' ? { [STANDALONE_LABEL]: String(config.port) } : {},
+      });
     if (parts.api && datastore !== undefined) {
       const store = datastore;
       api = await serveApi(config, {
@@ -99,6 +129,7 @@ export async function runMode(
     } else {
       const store = datastore;
       const engine = runtime;
+      const runner = worker;
       health = await serveHealth(
         config.healthHost,
         config.healthPorts,
@@ -108,6 +139,8 @@ export async function runMode(
           broker: () => broker.healthCheck(),
           ...(store === undefined ? {} : { datastore: () => store.healthCheck() }),
           ...(engine === undefined ? {} : { runtime: () => engine.healthCheck() }),
+          // Down while its runtime failed and it takes no tasks, until the runtime answers again.
+          ...(runner === undefined ? {} : { worker: () => runner.healthCheck() }),
         },
         logger,
       );

@@ -85,19 +85,21 @@ export async function runScheduler(
 
 export async function runWorker(
   config: TorkConfig,
-  deps: { broker: Broker; runtime: Runtime; logger: Logger },
+  deps: { broker: Broker; runtime: Runtime; logger: Logger; labels?: Readonly<Record<string, string>> },
 ): Promise<RunningWorker> {
   const { startWorker } = await import('@tork/worker');
   await deps.runtime.healthCheck().catch((error: unknown) => {
     deps.logger.warn(
       { err: errorMessage(error) },
-      'the Docker engine is not reachable yet; tasks will fail until it is',
+      'the runtime is not reachable yet; tasks it gets are handed back until it answers',
     );
   });
   return startWorker(
     { broker: deps.broker, runtime: deps.runtime, logger: deps.logger.child({ app: 'worker' }) },
     {
       queues: config.queues,
+      policy: config.workerPolicy,
+      ...(deps.labels === undefined ? {} : { labels: deps.labels }),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       secretPolicy: config.secretPolicy,
       ...keyringOf(config),
