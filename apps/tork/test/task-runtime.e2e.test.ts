@@ -339,7 +339,11 @@ tasks:
 
   it.each([
     ['exit', 'run: exit 3', { kind: 'exit', exitCode: 3 }],
-    ['oom', 'limits: { memory: 8m }\n    run: head -c 64m /dev/zero | tail > /dev/null', { kind: 'oom' }],
+    [
+      'oom',
+      'limits: { memory: 8m }\n    run: head -c 64m /dev/zero | tail > /dev/null',
+      { kind: 'oom', exitCode: 137 },
+    ],
     ['timeout', 'timeout: 1s\n    run: sleep 10', { kind: 'timeout' }],
     ['a missing image', 'run: echo', { kind: 'image' }, 'tork/no-such-image:never'],
     ['gpus on an engine without any', 'gpus: all\n    run: echo', { kind: 'rejected' }],
