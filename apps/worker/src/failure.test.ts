@@ -17,6 +17,11 @@ it.each([
   ['a missing image', { error: new RuntimeError('image', 'not found') }, { kind: 'image' }],
   ['a field the runtime refuses', { error: new RuntimeError('rejected', 'no GPU') }, { kind: 'rejected' }],
   ['an engine outage', { error: new RuntimeError('runtime', 'connect ECONNREFUSED') }, { kind: 'runtime' }],
+  [
+    'a sidecar that never answered its probe',
+    { error: new RuntimeError('timeout', 'sidecar "db" did not answer 200 on :5432/ within 30s') },
+    { kind: 'timeout' },
+  ],
   ['a runtime breaking its contract', { error: new Error('boom') }, { kind: 'runtime' }],
 ] as const)('a task ended by %s fails with %j', (_, ending, failure) => {
   expect(failureOf(ending)).toEqual(failure);

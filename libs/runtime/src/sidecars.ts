@@ -28,9 +28,9 @@ const PROBE_SCRIPT =
 
 /**
  * A sidecar's probe got no 200 in time: the task's own doing (its sidecar's image, command or probe),
- * so the task fails like an exit; not a RuntimeError, whose kinds are the engine's or the policy's.
+ * so the task fails with kind `timeout`, never handed back as an engine failure would be.
  */
-export class SidecarNotReadyError extends Error {
+export class SidecarNotReadyError extends RuntimeError {
   override readonly name = 'SidecarNotReadyError';
 
   constructor(
@@ -38,6 +38,7 @@ export class SidecarNotReadyError extends Error {
     probe: SidecarProbe,
   ) {
     super(
+      'timeout',
       `sidecar "${sidecar}" did not answer 200 on :${probe.port}${probe.path} within ${formatDuration(probe.timeoutMs)}`,
     );
   }

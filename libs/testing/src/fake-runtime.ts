@@ -48,6 +48,7 @@ const DEFAULT_MESSAGES: Record<RuntimeErrorKind, string> = {
   runtime: 'engine unavailable',
   image: 'image not found',
   rejected: 'refused by the runtime',
+  timeout: 'a sidecar did not answer its probe in time',
 };
 
 /**
