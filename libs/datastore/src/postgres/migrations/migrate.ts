@@ -48,7 +48,7 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     // Name the schema of kysely's own tables: unnamed, kysely would take them for present when
     // another schema of the database has them.
     const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
-    const { error, results = [] } = await migrator.migrateToLatest();
+    const { error, results = [] } = await migrateToLatest(migrator, schema);
     if (error !== undefined) {
       const failed = results.find((result) => result.status === 'Error')?.migrationName;
       throw failure(failed === undefined ? 'migrating PostgreSQL' : `migration ${failed}`, error);
@@ -63,6 +63,31 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   } finally {
     await db.destroy();
   }
+}
+
+/** Attempts when another schema vanishes under kysely's look at the database's tables. */
+const DROPPED_SCHEMA_ATTEMPTS = 5;
+
+/**
+ * kysely looks for its tables among every table of the database; a schema that another process drops
+ * during that look fails it with `schema "..." does not exist` (invalid_schema_name) although ours is
+ * fine. That answer names someone else's schema: look again.
+ */
+async function migrateToLatest(
+  migrator: Migrator,
+  schema: string,
+): Promise<Awaited<ReturnType<Migrator['migrateToLatest']>>> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await migrator.migrateToLatest();
+    const vanished = otherSchemaVanished(outcome.error, schema);
+    if (!vanished || attempt >= DROPPED_SCHEMA_ATTEMPTS) return outcome;
+  }
+}
+
+function otherSchemaVanished(error: unknown, schema: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${schema}"`);
 }
 
 async function currentSchema(db: Kysely<unknown>): Promise<string> {
