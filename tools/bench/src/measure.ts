@@ -86,6 +86,8 @@ export interface JobBody {
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
+  /** Why the job failed, when it did. */
+  readonly error?: string;
   readonly execution?: readonly {
     readonly id?: string;
     readonly createdAt?: string;
@@ -145,7 +147,8 @@ export async function measureJobs(
       await sleep(100);
       job = await getJob(client, id);
     }
-    if (job.state !== 'COMPLETED') throw new Error(`a benchmark job ended ${job.state}`);
+    if (job.state !== 'COMPLETED')
+      throw new Error(`a benchmark job ended ${job.state}${job.error === undefined ? '' : `: ${job.error}`}`);
     jobs[i] = job;
   });
   return fromTimestamps(jobs);

@@ -80,7 +80,7 @@ export const POSTGRES =
 export const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = { host: '127.0.0.1', port: 6379 };
 /** Submissions in flight at once, like a busy client. */
-const SUBMITTERS = 32;
+export const SUBMITTERS = 32;
 
 /** A promise and the function that settles it. */
 function signal(): { done: Promise<void>; resolve: () => void } {
