@@ -32,9 +32,15 @@ const SILENT = new Logger(() => () => undefined);
  */
 export async function graphileWorker(size: Sizes): Promise<Outcome> {
   const database = await isolatedDatabase(POSTGRES);
+  const { done, resolve, reject } = outcome();
+  // Our own pool (graphile-worker's default size, 10): graphile-worker does not wait for the pool
+  // it makes to end, and dropping the database under it would crash the bench on an idle client.
+  const connections = new pg.Pool({ connectionString: database.dsn, max: 10 });
+  connections.on('error', reject);
+  connections.on('connect', (client) => client.on('error', reject));
   try {
     const runner = await run({
-      connectionString: database.dsn,
+      pgPool: connections,
       concurrency: size.concurrency,
       noHandleSignals: true,
       logger: SILENT,
@@ -44,7 +50,6 @@ export async function graphileWorker(size: Sizes): Promise<Outcome> {
     let first = Infinity;
     let last = 0;
     let completed = 0;
-    const { done, resolve, reject } = outcome();
     runner.events.on('job:start', ({ job }) => {
       latencies.push(Date.now() - job.created_at.getTime());
     });
@@ -65,6 +70,7 @@ export async function graphileWorker(size: Sizes): Promise<Outcome> {
       await runner.stop();
     }
   } finally {
+    await connections.end();
     await database.remove();
   }
 }
