@@ -16,9 +16,9 @@ export class TestImageError extends Error {
  * Builds the busybox test image the docker scenarios run (no registry is reachable here, so the
  * engine could not pull it and every job would fail). The script returns at once when it is there.
  */
-export async function ensureTestImage(): Promise<void> {
+export async function ensureTestImage(script = SCRIPT): Promise<void> {
   try {
-    await execute('bash', [SCRIPT]);
+    await execute('bash', [script]);
   } catch (error) {
     const stderr = typeof error === 'object' && error !== null && 'stderr' in error ? error.stderr : '';
     const output = typeof stderr === 'string' && stderr.trim() !== '' ? stderr.trim() : String(error);
