@@ -112,6 +112,7 @@ async function pgBossTimes(dsn: string, queue: string, jobs: number): Promise<Pg
  */
 export async function pgBoss(size: Sizes): Promise<Outcome> {
   const database = await isolatedDatabase(POSTGRES);
+  // No maintenance or cron during the run: the bench reads the completed rows maintenance would archive.
   const boss = new PgBoss({ connectionString: database.dsn, supervise: false, schedule: false });
   const { done, resolve, reject } = outcome();
   boss.on('error', reject);
