@@ -4,6 +4,7 @@ import {
   rssSampler,
   row,
   runTork,
+  servicesEnv,
   startTork,
   submit,
   waitForJob,
@@ -54,16 +55,16 @@ async function startEngine(mode: EngineMode, slots: number): Promise<Engine> {
     return { client: tork.client, processes: { standalone: tork }, stop: () => tork.stop() };
   }
   const services: IsolatedServices = await isolatedServices(POSTGRES, RABBITMQ);
-  const shared = ['-broker', 'rabbitmq', '-rabbitmq-url', services.rabbitmqUrl];
-  shared.push('-datastore', 'postgres', '-postgres-dsn', services.postgresDsn);
-  await runTork(['-mode', 'migration', ...shared]);
+  const shared = ['-broker', 'rabbitmq', '-datastore', 'postgres'];
+  const env = servicesEnv(services);
+  await runTork(['-mode', 'migration', ...shared], env);
   const started: Tork[] = [];
   try {
-    const api = await startTork(['-mode', 'api', ...shared, '-rate-limit', '0']);
+    const api = await startTork(['-mode', 'api', ...shared, '-rate-limit', '0'], [], env);
     started.push(api);
-    const scheduler = await startTork(['-mode', 'scheduler', ...shared]);
+    const scheduler = await startTork(['-mode', 'scheduler', ...shared], [], env);
     started.push(scheduler);
-    started.push(await startTork(['-mode', 'worker', ...shared, ...worker], WORKER_NODE_FLAGS));
+    started.push(await startTork(['-mode', 'worker', ...shared, ...worker], WORKER_NODE_FLAGS, env));
   } catch (error) {
     for (const process of started) await process.stop();
     await services.remove();

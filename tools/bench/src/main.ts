@@ -4,13 +4,18 @@
 //   npm run bench -- --quick              # every scenario, small: well under a minute
 //   npm run bench -- --json out.json      # also write the rows as JSON
 //   npm run bench -- --only standalone,bullmq
+//   npm run bench -- --only distributed,graphile-worker,pg-boss
+//
+// The docker scenarios build the local test image first (tools/test-images.sh) when it is missing.
 //   npm run bench -- --only each-standalone,each-distributed,parallel-standalone,parallel-distributed
 //
 // Throughput and latency come from the engine's own timestamps (job createdAt → execution[0].startedAt
 // → completedAt, read back over the API); RSS is the largest VmRSS seen while a scenario ran.
 import { writeFileSync } from 'node:fs';
 import { composite } from './composite.js';
+import { ensureTestImage } from './images.js';
 import type { Row } from './measure.js';
+import { graphileWorker, pgBoss } from './peers.js';
 import {
   amqpRaw,
   bullmq,
@@ -58,6 +63,9 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
   standalone: (size) => standalone(size),
   distributed,
   bullmq,
+  // The durable peers on PostgreSQL, each in a database of its own.
+  'graphile-worker': graphileWorker,
+  'pg-boss': pgBoss,
   'amqp-raw': amqpRaw,
   'docker-engine': dockerEngine('default'),
   'docker-raw': dockerRaw('default'),
@@ -72,11 +80,16 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
   'parallel-distributed': (size) => composite('parallel', 'distributed', size.parallelTasks),
 };
 
+/** The scenarios that run containers, and so need the local test image. */
+const DOCKER_SCENARIOS = ['docker-engine', 'docker-raw', 'docker-engine-none', 'docker-raw-none'];
+
+const selected = Object.entries(SCENARIOS).filter(([name]) => only === undefined || only.includes(name));
+if (selected.some(([name]) => DOCKER_SCENARIOS.includes(name))) await ensureTestImage();
+
 const rows: Row[] = [];
 const memory: string[] = [];
 const costs: string[] = [];
-for (const [name, scenario] of Object.entries(SCENARIOS)) {
-  if (only !== undefined && !only.includes(name)) continue;
+for (const [name, scenario] of selected) {
   process.stderr.write(`running ${name}...\n`);
   const outcome = await scenario(SIZE);
   rows.push(...outcome.rows);
@@ -127,6 +140,6 @@ console.log('');
 if (memory.length > 0) console.log(`largest RSS: ${memory.join('; ')}`);
 if (costs.length > 0) console.log(`per task: ${costs.join('; ')}`);
 console.log(
-  `distributed / bullmq: ${ratio('distributed', 'bullmq')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}; docker-engine-none / docker-raw-none: ${ratio('docker-engine-none', 'docker-raw-none')}; long-job / one-task-jobs: ${ratio('long-job', 'one-task-jobs')}`,
+  `distributed / bullmq: ${ratio('distributed', 'bullmq')}; distributed / graphile-worker: ${ratio('distributed', 'graphile-worker')}; distributed / pg-boss: ${ratio('distributed', 'pg-boss')}; docker-engine / docker-raw: ${ratio('docker-engine', 'docker-raw')}; docker-engine-none / docker-raw-none: ${ratio('docker-engine-none', 'docker-raw-none')}; long-job / one-task-jobs: ${ratio('long-job', 'one-task-jobs')}`,
 );
 if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);

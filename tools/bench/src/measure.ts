@@ -86,6 +86,8 @@ export interface JobBody {
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
+  /** Why the job failed, when it did. */
+  readonly error?: string;
   readonly execution?: readonly {
     readonly id?: string;
     readonly createdAt?: string;
@@ -145,7 +147,8 @@ export async function measureJobs(
       await sleep(100);
       job = await getJob(client, id);
     }
-    if (job.state !== 'COMPLETED') throw new Error(`a benchmark job ended ${job.state}`);
+    if (job.state !== 'COMPLETED')
+      throw new Error(`a benchmark job ended ${job.state}${job.error === undefined ? '' : `: ${job.error}`}`);
     jobs[i] = job;
   });
   return fromTimestamps(jobs);
@@ -262,8 +265,23 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Variables for the `tork` processes, on top of the bench's own. */
+export type TorkEnv = Readonly<Record<string, string>>;
+
+/**
+ * The engine's services as variables rather than flags: the engine warns about credentials on a
+ * command line, and those warnings would interleave with the bench's table.
+ */
+export function servicesEnv(services: { postgresDsn: string; rabbitmqUrl: string }): TorkEnv {
+  return { TORK_POSTGRES_DSN: services.postgresDsn, TORK_RABBITMQ_URL: services.rabbitmqUrl };
+}
+
 /** Starts `tork` with `flags` and waits until it answers /health/live (workers serve it too). */
-export async function startTork(flags: readonly string[], nodeFlags: readonly string[] = []): Promise<Tork> {
+export async function startTork(
+  flags: readonly string[],
+  nodeFlags: readonly string[] = [],
+  env: TorkEnv = {},
+): Promise<Tork> {
   const port = await freePort();
   const args = [
     ...nodeFlags,
@@ -277,7 +295,10 @@ export async function startTork(flags: readonly string[], nodeFlags: readonly st
     '-log-level',
     'warn',
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -307,8 +328,11 @@ export async function startTork(flags: readonly string[], nodeFlags: readonly st
 }
 
 /** Runs `tork` to its end (the migration mode). */
-export async function runTork(flags: readonly string[]): Promise<void> {
-  const child = spawn(process.execPath, [TORK, ...flags, '-log-level', 'warn'], { stdio: 'inherit' });
+export async function runTork(flags: readonly string[], env: TorkEnv = {}): Promise<void> {
+  const child = spawn(process.execPath, [TORK, ...flags, '-log-level', 'warn'], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`tork ${flags.join(' ')} exited with ${String(code)}`);
 }

@@ -13,6 +13,7 @@ import {
   rssSampler,
   run,
   runTork,
+  servicesEnv,
   startTork,
   submit,
   waitForJob,
@@ -80,7 +81,7 @@ export const POSTGRES =
 export const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = { host: '127.0.0.1', port: 6379 };
 /** Submissions in flight at once, like a busy client. */
-const SUBMITTERS = 32;
+export const SUBMITTERS = 32;
 
 /** A promise and the function that settles it. */
 function signal(): { done: Promise<void>; resolve: () => void } {
@@ -132,17 +133,18 @@ export async function standalone(size: Sizes, jobs = size.jobs, scenario = 'stan
 export async function distributed(size: Sizes): Promise<Outcome> {
   const services = await isolatedServices(POSTGRES, RABBITMQ);
   try {
-    const shared = ['-broker', 'rabbitmq', '-rabbitmq-url', services.rabbitmqUrl];
-    shared.push('-datastore', 'postgres', '-postgres-dsn', services.postgresDsn);
-    await runTork(['-mode', 'migration', ...shared]);
+    const shared = ['-broker', 'rabbitmq', '-datastore', 'postgres'];
+    const env = servicesEnv(services);
+    await runTork(['-mode', 'migration', ...shared], env);
     // The api and the worker run with the young generation the deployment images give them
     // (docker/Dockerfile): it keeps their RSS down at the same CPU per task.
     // The bench submits as fast as it can from one address: the API's rate limit would cut it short.
-    const api = await startTork(['-mode', 'api', ...shared, '-rate-limit', '0'], API_NODE_FLAGS);
-    const scheduler = await startTork(['-mode', 'scheduler', ...shared]);
+    const api = await startTork(['-mode', 'api', ...shared, '-rate-limit', '0'], API_NODE_FLAGS, env);
+    const scheduler = await startTork(['-mode', 'scheduler', ...shared], [], env);
     const worker = await startTork(
       ['-mode', 'worker', ...shared, '-runtime', 'noop', '-queue', `default:${size.concurrency}`],
       WORKER_NODE_FLAGS,
+      env,
     );
     try {
       // Latency at low load: one job at a time, each waited for.
