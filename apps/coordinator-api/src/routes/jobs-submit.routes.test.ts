@@ -245,11 +245,15 @@ describe('POST /job', () => {
       return `tasks: [${tasks.join(', ')}]\n`;
     }
 
-    /** Submits, and checks the answer is a 400 under 64 KiB within 2 s; returns its problems. */
+    /**
+     * Submits, and checks the answer is a 400 under 64 KiB; returns its problems. The time bound
+     * catches an input that holds a request for minutes (an alias bomb expands without bound), not a
+     * speed goal: the largest bodies here take about 0.3 s on an idle machine and 2 s on a loaded one.
+     */
     async function rejected(body: string, contentType: string): Promise<{ path: string; message: string }[]> {
       const began = performance.now();
       const response = await submit(body, contentType);
-      expect(performance.now() - began).toBeLessThan(2000);
+      expect(performance.now() - began).toBeLessThan(15_000);
       expect(response.statusCode).toBe(400);
       expect(Buffer.byteLength(response.body)).toBeLessThan(64 * 1024);
       return json(response.body)['problems'] as { path: string; message: string }[];
