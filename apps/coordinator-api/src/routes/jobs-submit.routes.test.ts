@@ -248,7 +248,7 @@ describe('POST /job', () => {
     /**
      * Submits, and checks the answer is a 400 under 64 KiB; returns its problems. The time bound
      * catches an input that holds a request for minutes (an alias bomb expands without bound), not a
-     * speed goal: the largest bodies here take about 0.3 s on an idle machine and 2 s on a loaded one.
+     * speed goal: the largest bodies here take about 1 s with a load average of 20 on two cores, 2 s at 30.
      */
     async function rejected(body: string, contentType: string): Promise<{ path: string; message: string }[]> {
       const began = performance.now();
