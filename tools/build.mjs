@@ -96,13 +96,13 @@ async function buildApp() {
 
 /** True when the build `stamp` describes was made from the files as they are now. */
 function upToDate(stamp) {
-  let recorded;
   try {
-    recorded = JSON.parse(readFileSync(stamp, 'utf8'));
+    const recorded = JSON.parse(readFileSync(stamp, 'utf8'));
+    return Object.entries(recorded).every(([file, hash]) => digest(file) === hash);
   } catch {
+    // No build yet, or one removed under us, or an input gone: build.
     return false;
   }
-  return Object.entries(recorded).every(([file, hash]) => existsSync(file) && digest(file) === hash);
 }
 
 /** Points `dist` at `target` in one rename: a process opens either the old build or the new one, whole. */
@@ -119,13 +119,25 @@ function prune(builds, current) {
   const now = Date.now();
   const entries = readdirSync(builds)
     .filter((name) => name !== current)
-    .map((name) => ({ name, mtime: statSync(join(builds, name)).mtimeMs }))
+    .flatMap((name) => {
+      const mtime = mtimeOf(join(builds, name));
+      return mtime === undefined ? [] : [{ name, mtime }];
+    })
     .sort((a, b) => b.mtime - a.mtime);
   entries.forEach(({ name, mtime }, index) => {
     const old = now - mtime > KEEP_OLD_BUILDS_MS;
     if (old && (name.endsWith('.tmp') || index >= KEEP_NEWEST_BUILDS - 1))
       rmSync(join(builds, name), { recursive: true, force: true });
   });
+}
+
+/** Another start may rename or remove a build between our listing and our look. */
+function mtimeOf(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 function digest(file) {
