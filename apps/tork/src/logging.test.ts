@@ -63,7 +63,7 @@ describe('the process logger', () => {
     const { logger, text } = capture('pretty');
     logger.child({ jobId: 'j1' }).warn({ attempt: 2, env: { TOKEN: 'zzz' } }, 'task failed');
     expect(text()).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} WARN  task failed jobId=j1 attempt=2 env=\{"TOKEN":"\[REDACTED\]"\}\n$/,
+      /^\d\d:\d\d:\d\d\.\d{3} WARN {2}task failed jobId=j1 attempt=2 env=\{"TOKEN":"\[REDACTED\]"\}\n$/,
     );
   });
 });
