@@ -38,6 +38,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/node_modules/**',
       '**/.nx/**',
+      '**/.builds/**',
       '**/vitest.config.ts',
       '**/vitest.*.config.ts',
       'vitest.shared.ts',

@@ -187,13 +187,20 @@ export function toTaskPage(
 export function toLogPage(page: Page<TaskLogEntry>, secrets: readonly string[]): LogPage {
   return {
     ...page,
-    items: page.items.map((entry) => ({
-      taskId: entry.taskId,
-      number: entry.number,
-      stream: entry.stream,
-      text: redactText(entry.text, secrets),
-      at: entry.at,
-    })),
+    items: page.items.map((entry) => {
+      const text = redactText(entry.text, secrets);
+      // Tork's field names beside ours, so Tork's clients read the log unchanged.
+      return {
+        taskId: entry.taskId,
+        number: entry.number,
+        stream: entry.stream,
+        text,
+        at: entry.at,
+        id: `${entry.taskId}:${String(entry.number)}`,
+        contents: text,
+        createdAt: entry.at,
+      };
+    }),
   };
 }
 

@@ -61,6 +61,7 @@ describePostgres('runMigrations', () => {
       '0004-scheduled-published-index',
       '0005-task-tree',
       '0006-progress-hand-backs',
+      '0007-node-cpu-version',
     ]);
     for (const migration of [
       '0001-initial',
@@ -69,13 +70,14 @@ describePostgres('runMigrations', () => {
       '0004-scheduled-published-index',
       '0005-task-tree',
       '0006-progress-hand-backs',
+      '0007-node-cpu-version',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 6 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 7 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

@@ -75,7 +75,7 @@ export async function sweep(
   });
   for (const task of unsent) {
     ctx.logger.warn(
-      { taskId: task.id, scheduledAt: task.scheduledAt },
+      { jobId: task.jobId, taskId: task.id, scheduledAt: task.scheduledAt },
       'scheduled task was never sent; sending it',
     );
     await runner.send(task);
@@ -91,7 +91,7 @@ export async function sweep(
   });
   for (const task of notStarted) {
     ctx.logger.warn(
-      { taskId: task.id, queue: task.queue, publishedAt: task.publishedAt },
+      { jobId: task.jobId, taskId: task.id, queue: task.queue, publishedAt: task.publishedAt },
       `no worker started the task within ${formatDuration(options.scheduledTimeoutMs)}; sending it again`,
     );
     await runner.send(task);
@@ -106,7 +106,10 @@ export async function sweep(
 
   const overdue = await tasks.find({ states: ['RUNNING'], deadlineBy: nowIso, limit: options.batchSize });
   for (const task of overdue) {
-    ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'task overdue; failed by the scheduler');
+    ctx.logger.warn(
+      { jobId: task.jobId, taskId: task.id, nodeId: task.nodeId },
+      'task overdue; failed by the scheduler',
+    );
     await runner.run(onDeadlinePassed(task, nowIso));
   }
 
@@ -138,7 +141,10 @@ async function recoverFromDeadWorkers(
   const lostNodes = new Set<string>();
   for (const task of orphaned) {
     const node = dead.find((candidate) => candidate.id === task.nodeId);
-    ctx.logger.warn({ taskId: task.id, nodeId: task.nodeId }, 'worker presumed dead; running its task again');
+    ctx.logger.warn(
+      { jobId: task.jobId, taskId: task.id, nodeId: task.nodeId },
+      'worker presumed dead; running its task again',
+    );
     if (task.nodeId !== undefined) lostNodes.add(task.nodeId);
     await runner.run(onWorkerLost(task, node?.lastHeartbeatAt, new Date(now).toISOString()));
   }

@@ -375,7 +375,10 @@ export class WorkflowRunner {
             await this.ctx.broker.publish(QUEUE.jobs, { type: 'job.cancel', jobId: task.subjobId });
         } catch (error) {
           // The task is CANCELLED already: a worker that runs it is told when it reports back.
-          this.ctx.logger.warn({ taskId: task.id, err: errorMessage(error) }, 'could not pass a cancel on');
+          this.ctx.logger.warn(
+            { jobId: task.jobId, taskId: task.id, err: errorMessage(error) },
+            'could not pass a cancel on',
+          );
         }
       }),
     );

@@ -20,6 +20,7 @@ import {
   type ShellConfig,
 } from './container-config.js';
 import { resolveFlags, UsageError, type FlagSpec, type ParsedFlags, type ReadFile } from './flags.js';
+import { LOG_FORMATS, type LogFormat } from './logging.js';
 import { maskCredentials } from './mask-credentials.js';
 
 export const MODES = ['standalone', 'coordinator', 'api', 'scheduler', 'worker', 'migration'] as const;
@@ -75,6 +76,7 @@ export interface TorkConfig {
   /** Origins a browser may call the API from; none: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   /** When set, the only queues submitted tasks may use. */
   readonly allowedQueues?: readonly string[];
   /** Which env values are secret (masked everywhere; encrypted with a key). */
@@ -202,6 +204,13 @@ export const FLAGS: readonly FlagSpec[] = [
     repeatable: true,
   },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
+  {
+    name: 'log-format',
+    value: LOG_FORMATS.join('|'),
+    help: 'json: one pino JSON object a line; pretty: time, level, message and fields on one line',
+    default: 'json',
+    env: 'TORK_LOG_FORMAT',
+  },
   // Input and secrets.
   {
     name: 'allowed-queues',
@@ -313,6 +322,7 @@ export function loadConfig(
     requestTimeoutMs: parseDurationFlag(get('request-timeout') ?? '30s', 'request-timeout'),
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
+    logFormat: oneOf(get('log-format'), LOG_FORMATS, 'log-format'),
     ...parseInputAndSecrets(flags),
     workerPolicy: containers.workerPolicy,
     container: containers.container,

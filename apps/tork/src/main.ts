@@ -1,7 +1,8 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { errorMessage } from '@tork/domain';
 import { FLAGS, loadConfig, redactConfig, type TorkConfig } from './config.js';
 import { usage, UsageError } from './flags.js';
+import { createLogger } from './logging.js';
 import { stopOnSignals } from './lifecycle.js';
 import { runMigration } from './modes/migration.js';
 import { runMode, unsupportedCombination } from './modes/run-mode.js';
@@ -20,8 +21,11 @@ async function main(): Promise<void> {
     );
     process.exit(help ? 0 : 2);
   }
-  const logger: Logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-  for (const warning of config.warnings) logger.warn({}, warning);
+  const logger: Logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secretPolicy: config.secretPolicy,
+  });
   logger.debug({ config: redactConfig(config) }, 'configuration');
   for (const warning of config.warnings) logger.warn({}, warning);
   // What each mode runs: PARTS in modes/run-mode.ts. A mode loads the code of its parts only.

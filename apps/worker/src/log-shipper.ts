@@ -98,7 +98,7 @@ export class LogShipper {
       this.broker
         .publish(QUEUE.logs, { type: 'task.log', jobId: this.task.jobId, taskId: this.task.id, entries })
         .catch((error: unknown) => {
-          this.logger.warn({ taskId: this.task.id, err: errorMessage(error) }, 'could not ship task output');
+          this.logger.warn({ err: errorMessage(error) }, 'could not ship task output');
         }),
     );
   }

@@ -91,6 +91,21 @@ describe('worker', () => {
       .join('');
   }
 
+  it("reports its host's CPU use and its version in every heartbeat", async () => {
+    const beats: Message[] = [];
+    await broker.subscribe(QUEUE.heartbeat, (message) => Promise.resolve(void beats.push(message)), {
+      concurrency: 1,
+    });
+    await start({ default: 1 }, { version: '9.9.9', heartbeatIntervalMs: 50 });
+    await waitFor(() => beats.length >= 2, 5_000);
+    for (const beat of beats) {
+      if (beat.type !== 'node.heartbeat') throw new Error(`unexpected ${beat.type}`);
+      expect(beat.node.version).toBe('9.9.9');
+      expect(beat.node.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(beat.node.cpuPercent).toBeLessThanOrEqual(100);
+    }
+  });
+
   it('lets go of a task message once its start is reported, long before the task ends', async () => {
     const events: string[] = [];
     /** Records when the worker's work-queue deliveries are acknowledged, beside what it publishes. */

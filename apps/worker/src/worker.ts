@@ -23,6 +23,7 @@ import {
   type TaskRun,
   type WorkerPolicy,
 } from '@tork/domain';
+import { cpuMeter } from './cpu-meter.js';
 import { LogShipper, type LogShipperOptions } from './log-shipper.js';
 import { failureOf } from './failure.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -51,6 +52,8 @@ export interface WorkerOptions {
   readonly runtimePollIntervalMs?: number;
   readonly logs?: LogShipperOptions;
   readonly heartbeatIntervalMs?: number;
+  /** The engine version the worker reports in its heartbeats. */
+  readonly version?: string;
   /** Which env values are secret, to mask wherever they appear (default: DEFAULT_SECRET_POLICY). */
   readonly secretPolicy?: SecretPolicy;
   /** Decrypts the secret env values the API encrypted; without it such a task fails. */
@@ -92,7 +95,11 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       .publish(queue, message)
       .then(() => {
         logger.info(
-          { taskId: 'taskId' in message ? message.taskId : undefined, type: message.type },
+          {
+            jobId: 'jobId' in message ? message.jobId : undefined,
+            taskId: 'taskId' in message ? message.taskId : undefined,
+            type: message.type,
+          },
           'task reported',
         );
       })
@@ -125,6 +132,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     const controller = new AbortController();
     running.set(sealed.id, controller);
     const ids = { jobId: sealed.jobId, taskId: sealed.id, nodeId };
+    const taskLog = logger.child({ jobId: sealed.jobId, taskId: sealed.id });
     try {
       let task: TaskRun;
       let secrets: string[];
@@ -150,8 +158,8 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       // The start is durable: should this worker die from here on, the scheduler's dead-worker sweep
       // runs the task again; before it, the broker would have delivered it again.
       delivery.ack();
-      logger.info({ taskId: task.id, queue: task.queue, image: task.spec.image }, 'task started');
-      const shipper = new LogShipper(deps.broker, task, secrets, logger, options.logs);
+      taskLog.info({ queue: task.queue, image: task.spec.image }, 'task started');
+      const shipper = new LogShipper(deps.broker, task, secrets, taskLog, options.logs);
       const progress = new ProgressReporter((percent) => {
         report(QUEUE.progress, {
           type: 'task.progress',
@@ -206,7 +214,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       if (!outcome.ok && outcome.failure.kind === 'runtime') pauseWork(outcome.error);
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {
-        logger.info({ taskId: sealed.id }, 'task cancelled');
+        taskLog.info({}, 'task cancelled');
         return;
       }
       if (error instanceof TaskAbort && error.kind === 'shutdown') {
@@ -220,7 +228,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
           workerLost: true,
           at: now(),
         });
-        logger.info({ taskId: sealed.id }, 'task handed back');
+        taskLog.info({}, 'task handed back');
         return;
       }
       throw error;
@@ -268,7 +276,10 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
           onGiveUp: async (message, error) => {
             if (message.type !== 'task.run') return;
             // Users see a stable reason; the broker's own words stay in this worker's log.
-            logger.error({ taskId: message.task.id, err: errorMessage(error) }, 'giving up on a task');
+            logger.error(
+              { jobId: message.task.jobId, taskId: message.task.id, err: errorMessage(error) },
+              'giving up on a task',
+            );
             const reason = 'the worker could not start the task (its log has the details)';
             await deps.broker.publish(QUEUE.error, {
               type: 'task.failed',
@@ -328,6 +339,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
 
   await subscribeWork();
   const startedAt = now();
+  const measureCpu = cpuMeter();
   const heartbeat = (): Promise<void> =>
     deps.broker.publish(QUEUE.heartbeat, {
       type: 'node.heartbeat',
@@ -336,6 +348,8 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
         hostname: hostname(),
         queues: options.queues,
         runningTasks: running.size,
+        cpuPercent: measureCpu(),
+        ...(options.version === undefined ? {} : { version: options.version }),
         startedAt,
         lastHeartbeatAt: now(),
       },

@@ -104,6 +104,8 @@ export const MESSAGE_SCHEMAS = {
       hostname: Type.String({ maxLength: 256 }),
       queues: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
       runningTasks: Type.Integer({ minimum: 0 }),
+      cpuPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+      version: Type.Optional(Type.String({ maxLength: 64 })),
       startedAt: Timestamp,
       lastHeartbeatAt: Timestamp,
     }),

@@ -5,6 +5,10 @@ export interface NodeInfo {
   /** Queue name → concurrency. */
   readonly queues: Readonly<Record<string, number>>;
   readonly runningTasks: number;
+  /** The host's CPU use (0-100) over the last heartbeat interval, as Tork reports it. */
+  readonly cpuPercent?: number;
+  /** The worker's engine version. */
+  readonly version?: string;
   readonly startedAt: string;
   readonly lastHeartbeatAt: string;
 }

@@ -1043,6 +1043,16 @@ export function datastoreContract(
         expect(await store.nodes.list()).toEqual([newer]);
       });
 
+      it("keeps a worker's CPU use and version, as its newest heartbeat tells them", async () => {
+        const reported = node('node-1', 1_000, { cpuPercent: 37.3, version: '0.1.0' });
+        await store.nodes.upsert(reported);
+        expect(await store.nodes.list()).toEqual([reported]);
+
+        const silent = node('node-1', 2_000);
+        await store.nodes.upsert(silent);
+        expect(await store.nodes.list()).toEqual([silent]);
+      });
+
       it('keeps the newest of 20 racing heartbeats', async () => {
         const offsets = Array.from({ length: 20 }, (_, n) => ((n * 7) % 20) * 1_000);
         await Promise.all(

@@ -13,6 +13,12 @@ export const NodeSchema = Type.Object(
     }),
     queues: Type.Record(Type.String(), Type.Integer(), { description: 'Queue name → concurrency.' }),
     runningTasks: Type.Integer({ description: 'Tasks running at the last heartbeat.' }),
+    taskCount: Type.Integer({ description: "Tork's name for runningTasks." }),
+    cpuPercent: Type.Number({
+      description:
+        "The host's CPU use (0-100) over the last heartbeat interval; 0 when the worker sent none.",
+    }),
+    version: Type.Optional(Type.String({ description: "The worker's engine version." })),
     startedAt: Type.String(),
     lastHeartbeatAt: Type.String(),
   },
@@ -33,7 +39,12 @@ export function nodesRoutes(app: FastifyInstance, options: { readonly datastore:
   app.get('/nodes', { schema: listSchema }, async (): Promise<NodeView[]> => {
     const now = Date.now();
     const nodes = await options.datastore.nodes.list();
-    return nodes.map((node) => ({ ...node, status: nodeStatus(node, now) }));
+    return nodes.map((node) => ({
+      ...node,
+      status: nodeStatus(node, now),
+      taskCount: node.runningTasks,
+      cpuPercent: node.cpuPercent ?? 0,
+    }));
   });
   return Promise.resolve();
 }

@@ -137,6 +137,29 @@ describe('task routes', () => {
     expect((await app.inject({ method: 'GET', url: `/tasks/${task.id}/log?size=500` })).statusCode).toBe(400);
     await app.close();
   });
+
+  it("GET /tasks/{id}/log entries carry Tork's id, number, taskId, contents and createdAt, masked too", async () => {
+    const { app, datastore, task } = await withRunningTask({ DB_PASSWORD: 'hunter2' });
+    await datastore.logs.append(task.jobId, [
+      { taskId: task.id, number: 1, stream: 'stdout', text: 'token hunter2\n', at: NOW },
+    ]);
+    const body = json((await app.inject({ method: 'GET', url: `/tasks/${task.id}/log` })).body) as {
+      items: unknown[];
+    };
+    expect(body.items).toEqual([
+      {
+        id: `${task.id}:1`,
+        number: 1,
+        taskId: task.id,
+        contents: 'token [REDACTED]\n',
+        createdAt: NOW,
+        stream: 'stdout',
+        text: 'token [REDACTED]\n',
+        at: NOW,
+      },
+    ]);
+    await app.close();
+  });
 });
 
 /** Stores one execution; answers the stored one. */

@@ -101,6 +101,7 @@ export async function runWorker(
       policy: config.workerPolicy,
       ...(deps.labels === undefined ? {} : { labels: deps.labels }),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      version: VERSION,
       secretPolicy: config.secretPolicy,
       ...keyringOf(config),
       ...(config.testKillOnTaskArrival

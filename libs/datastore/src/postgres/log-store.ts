@@ -79,6 +79,8 @@ export class PgNodeStore implements NodeStore {
             hostname: eb.ref('excluded.hostname'),
             queues: eb.ref('excluded.queues'),
             running_tasks: eb.ref('excluded.running_tasks'),
+            cpu_percent: eb.ref('excluded.cpu_percent'),
+            version: eb.ref('excluded.version'),
             started_at: eb.ref('excluded.started_at'),
             last_heartbeat_at: eb.ref('excluded.last_heartbeat_at'),
           }))

@@ -113,6 +113,8 @@ export interface NodesTable {
   hostname: string;
   queues: Json;
   running_tasks: number;
+  cpu_percent: number | null;
+  version: string | null;
   started_at: Timestamp;
   last_heartbeat_at: Timestamp;
 }
@@ -372,6 +374,8 @@ export function nodeFromRow(row: Selectable<NodesTable>): NodeInfo {
     hostname: row.hostname,
     queues: row.queues as Record<string, number>,
     runningTasks: row.running_tasks,
+    ...optional('cpuPercent', row.cpu_percent),
+    ...optional('version', row.version),
     startedAt: iso(row.started_at),
     lastHeartbeatAt: iso(row.last_heartbeat_at),
   };
@@ -383,6 +387,8 @@ export function nodeToRow(node: NodeInfo): Insertable<NodesTable> {
     hostname: node.hostname,
     queues: json(node.queues),
     running_tasks: node.runningTasks,
+    cpu_percent: node.cpuPercent ?? null,
+    version: node.version ?? null,
     started_at: node.startedAt,
     last_heartbeat_at: node.lastHeartbeatAt,
   };
