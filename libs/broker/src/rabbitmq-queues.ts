@@ -95,18 +95,18 @@ export class RabbitMqQueues {
   private async onChannel<T>(use: (channel: Channel) => Promise<T>): Promise<T | undefined> {
     const connection = await this.host.connection();
     const channel = await connection.createChannel();
-    let missing = false;
+    const seen = { missing: false };
     channel.on('error', (error: unknown) => {
-      if (hasCode(error, NOT_FOUND)) missing = true;
+      if (hasCode(error, NOT_FOUND)) seen.missing = true;
     });
     try {
       return await use(channel);
     } catch (error) {
-      if (missing || hasCode(error, NOT_FOUND)) return undefined;
+      if (seen.missing || hasCode(error, NOT_FOUND)) return undefined;
       throw error;
     } finally {
       // After a 404 the server has closed it already.
-      if (!missing)
+      if (!seen.missing)
         await Promise.resolve()
           .then(() => channel.close())
           .catch(() => undefined);

@@ -88,7 +88,8 @@ export const MESSAGE_SCHEMAS = {
     type: Type.Literal('task.failed'),
     jobId: Id,
     taskId: Id,
-    nodeId: Id,
+    /** Absent when no worker had the task (an operator purged the queue it waited in). */
+    nodeId: Type.Optional(Id),
     error: Type.String(),
     failure: Type.Optional(FailureSchema),
     /** The worker stopped (shut down or died), not the task: the task runs again elsewhere. */
