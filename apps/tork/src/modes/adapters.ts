@@ -20,6 +20,9 @@ export async function createBroker(config: TorkConfig, logger: Logger): Promise<
         url: config.rabbitmqUrl,
         logger: logger.child({ adapter: 'rabbitmq' }),
         connectionName: `tork-${config.mode}`,
+        ...(config.rabbitmqManagementUrl === undefined
+          ? {}
+          : { managementUrl: config.rabbitmqManagementUrl }),
       });
   }
 }
