@@ -81,7 +81,8 @@ describeWithService(
         { timeout: 15_000, interval: 250 },
       )
       .toBeGreaterThan(0);
-    expect(listed).toMatchObject({ subscribers: 1 });
+    // From the management API: a number (AMQP alone would say null). The worker's consumer is off
+    // while its one slot is busy, so `subscribers` may read 0 here.
     expect(typeof listed?.unacked).toBe('number');
     const one = (await (await fetch(`${coordinator.baseUrl}/queues/default`)).json()) as QueueBody;
     expect(one.size).toBeGreaterThan(0);
