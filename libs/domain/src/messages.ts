@@ -14,7 +14,7 @@ import { FAILURE_KINDS, type ContainerTaskSpec } from './task.js';
  * | <task queue>  | scheduler         | worker    | task.run                              |
  * | started       | worker            | scheduler | task.started                          |
  * | completed     | worker            | scheduler | task.completed                        |
- * | error         | worker            | scheduler | task.failed                           |
+ * | error         | worker, api purge | scheduler | task.failed                           |
  * | heartbeat     | worker            | scheduler | node.heartbeat                        |
  * | logs          | worker            | scheduler | task.log                              |
  * | progress      | worker            | scheduler | task.progress                         |
