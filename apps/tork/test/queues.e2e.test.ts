@@ -16,11 +16,11 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const managementUrl = rabbitMqManagementTestUrl();
-const available =
+const servicesAvailable =
   (await dockerAvailable()) &&
   (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl())) &&
-  (await rabbitMqManagementAvailable(managementUrl));
+  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const available = servicesAvailable && (await rabbitMqManagementAvailable(managementUrl));
 
 interface QueueBody {
   readonly name: string;
@@ -106,5 +106,51 @@ describeWithService(
       expect(job.execution[0]?.error).toBe('the queue default was purged by anonymous');
     // The task a worker held was not purged: it ran to its end.
     expect(jobs.filter((job) => job.state === 'COMPLETED').length).toBe(BURST - outcome.purged);
+  });
+});
+
+// Without -rabbitmq-management-url: what AMQP can tell, for the queues the engine knows of.
+describeWithService(
+  'Docker, PostgreSQL and RabbitMQ',
+  servicesAvailable,
+  'bash .ci/run starts them',
+)('GET /queues in distributed mode without the management API', () => {
+  let services: IsolatedServices;
+  let coordinator: TorkProcess;
+  let worker: TorkProcess;
+
+  beforeAll(async () => {
+    services = await isolatedServices(postgresTestDsn(), rabbitMqTestUrl());
+    const env = { TORK_RABBITMQ_URL: services.rabbitmqUrl };
+    coordinator = await startTork(['-mode', 'coordinator', '-broker', 'rabbitmq'], { env });
+    worker = await startTork(['-mode', 'worker', '-broker', 'rabbitmq', '-queue', 'gpu:1'], { env });
+  });
+
+  afterAll(async () => {
+    expect(await worker.stop()).toBe(0);
+    expect(await coordinator.stop()).toBe(0);
+    await services.remove();
+  });
+
+  it("lists the engine's queues and the queue a worker consumes, with unacked null", async () => {
+    // The worker's queue is known from its heartbeat, a moment after it starts.
+    let queues: QueueBody[] = [];
+    await expect
+      .poll(
+        async () => {
+          queues = (await (await fetch(`${coordinator.baseUrl}/queues`)).json()) as QueueBody[];
+          return queues.map((queue) => queue.name);
+        },
+        { timeout: 15_000, interval: 250 },
+      )
+      .toContain('gpu');
+    expect(queues.find((queue) => queue.name === 'gpu')).toEqual({
+      name: 'gpu',
+      size: 0,
+      subscribers: 1,
+      unacked: null,
+    });
+    expect(queues.find((queue) => queue.name === 'jobs')).toMatchObject({ subscribers: 1, unacked: null });
+    expect((await fetch(`${coordinator.baseUrl}/queues/nowhere`)).status).toBe(404);
   });
 });
