@@ -12,11 +12,13 @@ import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
+import { QueueInfoSchema, queuesRoutes } from './routes/queues.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { CredentialService } from './services/credential.service.js';
 import { JobService } from './services/job.service.js';
+import { QueueService } from './services/queue.service.js';
 import { TaskService } from './services/task.service.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -79,7 +81,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandlers(app);
   const { credentials, auth } = buildAuth(deps);
   await app.register(authPlugin, auth);
-  for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, NodeSchema, QueueInfoSchema]) app.addSchema(schema);
   const corsOrigins = deps.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
     await app.register(fastifyCors, {
@@ -102,6 +104,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(apiKeysRoutes, { credentials });
   await app.register(usersRoutes, { credentials });
   await app.register(nodesRoutes, { datastore: deps.datastore });
+  await app.register(queuesRoutes, { queues: new QueueService(services) });
   await app.register(healthRoutes, {
     datastore: deps.datastore,
     broker: deps.broker,

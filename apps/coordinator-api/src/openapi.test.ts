@@ -69,6 +69,8 @@ describe('GET /openapi.json', () => {
         '/jobs/{id}/restart',
         '/jobs/{id}/tasks',
         '/nodes',
+        '/queues',
+        '/queues/{name}',
         '/task/{id}',
         '/task/{id}/cancel',
         '/task/{id}/log',
@@ -79,6 +81,7 @@ describe('GET /openapi.json', () => {
       ].sort(),
     );
     expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(at(doc, 'paths', '/queues/{name}') as Node).sort()).toEqual(['delete', 'get']);
   });
 
   it('gives every operation responses, and every path parameter a definition', () => {

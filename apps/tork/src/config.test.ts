@@ -34,6 +34,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes -rabbitmq-management-url (or its variable), masked when logged, and none by default', () => {
+    expect(loadConfig([], {}).rabbitmqManagementUrl).toBeUndefined();
+    const config = loadConfig([], { TORK_RABBITMQ_MANAGEMENT_URL: 'http://admin:s3cret@mq:15672' });
+    expect(config.rabbitmqManagementUrl).toBe('http://admin:s3cret@mq:15672');
+    expect(JSON.stringify(redactConfig(config))).not.toContain('s3cret');
+  });
+
   it('collects repeated -queue flags as the seed writes them', () => {
     const config = loadConfig(['-mode', 'worker', '-queue', 'transcoding:3', '-queue', 'default:10'], {});
     expect(config.queues).toEqual({ transcoding: 3, default: 10 });

@@ -48,6 +48,8 @@ export interface TorkConfig {
   readonly datastore: DatastoreKind;
   readonly runtime: RuntimeKind;
   readonly rabbitmqUrl: string;
+  /** RabbitMQ's management API, from which `GET /queues` lists every queue with its unacked count. */
+  readonly rabbitmqManagementUrl?: string;
   readonly postgresDsn: string;
   readonly host: string;
   readonly port: number;
@@ -111,6 +113,13 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'RabbitMQ address',
     default: 'amqp://guest:guest@localhost:5672',
     env: 'TORK_RABBITMQ_URL',
+    secret: true,
+  },
+  {
+    name: 'rabbitmq-management-url',
+    value: 'URL',
+    help: "RabbitMQ's management API (http://user:password@host:15672), for GET /queues",
+    env: 'TORK_RABBITMQ_MANAGEMENT_URL',
     secret: true,
   },
   {
@@ -303,6 +312,7 @@ export function loadConfig(
     datastore,
     runtime,
     rabbitmqUrl: get('rabbitmq-url') ?? '',
+    ...optionalString('rabbitmqManagementUrl', get('rabbitmq-management-url')),
     postgresDsn: get('postgres-dsn') ?? '',
     host: get('host') ?? '127.0.0.1',
     port: parsePort(get('port') ?? '3000'),
@@ -473,6 +483,14 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
     encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
     apiKeys: config.apiKeys.map(() => '[REDACTED]'),
     rabbitmqUrl: maskCredentials(config.rabbitmqUrl),
+    ...(config.rabbitmqManagementUrl === undefined
+      ? {}
+      : { rabbitmqManagementUrl: maskCredentials(config.rabbitmqManagementUrl) }),
     postgresDsn: maskCredentials(config.postgresDsn),
   };
+}
+
+/** `{ [key]: value }` for a non-empty value, else nothing: an optional field left out rather than empty. */
+function optionalString<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined || value === '' ? {} : ({ [key]: value } as Partial<Record<K, string>>);
 }

@@ -1,3 +1,4 @@
+import { taskIdsOf } from './purged-tasks.js';
 import {
   decodeMessage,
   encodeMessage,
@@ -8,6 +9,8 @@ import {
   type Message,
   type MessageHandler,
   type PublishOptions,
+  type PurgedQueue,
+  type QueueInfo,
   type SubscribeOptions,
   type Subscription,
 } from '@tork/domain';
@@ -41,6 +44,8 @@ interface Consumer {
 class MemoryQueue {
   readonly backlog: Envelope[] = [];
   readonly consumers: Consumer[] = [];
+  /** Deliveries handed to a handler and not yet acknowledged. */
+  unacked = 0;
   private next = 0;
 
   /** Higher priorities first; in the order they came within one priority. */
@@ -81,7 +86,7 @@ export interface InMemoryBrokerOptions {
  * delivered again up to `maxDeliveries`. Nothing survives a restart.
  */
 export class InMemoryBroker implements Broker {
-  private readonly queues = new Map<string, MemoryQueue>();
+  private readonly byName = new Map<string, MemoryQueue>();
   private closed = false;
   readonly deadLetters: DeadLetter[] = [];
 
@@ -94,7 +99,7 @@ export class InMemoryBroker implements Broker {
   /** Puts bytes on a queue as they are, as a process speaking another format would. */
   publishBytes(queue: string, bytes: Buffer, priority = 0): Promise<void> {
     if (this.closed) return Promise.reject(new Error('broker is closed'));
-    this.queue(queue).enqueue({ bytes, attempt: 1, priority });
+    this.ensureQueue(queue).enqueue({ bytes, attempt: 1, priority });
     this.dispatch(queue);
     return Promise.resolve();
   }
@@ -102,7 +107,7 @@ export class InMemoryBroker implements Broker {
   subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) return Promise.reject(new Error('broker is closed'));
     if (options.concurrency < 1) return Promise.reject(new RangeError('concurrency must be at least 1'));
-    const memoryQueue = this.queue(queue);
+    const memoryQueue = this.ensureQueue(queue);
     const consumer: Consumer = { handler, options, inFlight: new Set(), closed: false };
     memoryQueue.consumers.push(consumer);
     this.dispatch(queue);
@@ -112,7 +117,7 @@ export class InMemoryBroker implements Broker {
         const index = memoryQueue.consumers.indexOf(consumer);
         if (index >= 0) memoryQueue.consumers.splice(index, 1);
         await Promise.allSettled([...consumer.inFlight]);
-        if (options.exclusive === true) this.queues.delete(queue);
+        if (options.exclusive === true) this.byName.delete(queue);
       },
     });
   }
@@ -123,27 +128,43 @@ export class InMemoryBroker implements Broker {
 
   async close(): Promise<void> {
     this.closed = true;
-    const consumers = [...this.queues.values()].flatMap((queue) => queue.consumers);
+    const consumers = [...this.byName.values()].flatMap((queue) => queue.consumers);
     for (const consumer of consumers) consumer.closed = true;
     await Promise.allSettled(consumers.flatMap((consumer) => [...consumer.inFlight]));
   }
 
   /** Messages waiting in a queue, not yet taken by a consumer. */
   depth(queue: string): number {
-    return this.queues.get(queue)?.backlog.length ?? 0;
+    return this.byName.get(queue)?.backlog.length ?? 0;
   }
 
-  private queue(name: string): MemoryQueue {
-    let queue = this.queues.get(name);
+  queues(): Promise<QueueInfo[]> {
+    return Promise.resolve([...this.byName.entries()].map(([name, queue]) => infoOf(name, queue)));
+  }
+
+  queue(name: string): Promise<QueueInfo | undefined> {
+    const queue = this.byName.get(name);
+    return Promise.resolve(queue === undefined ? undefined : infoOf(name, queue));
+  }
+
+  purgeQueue(name: string): Promise<PurgedQueue | undefined> {
+    const queue = this.byName.get(name);
+    if (queue === undefined) return Promise.resolve(undefined);
+    const dropped = queue.backlog.splice(0);
+    return Promise.resolve({ count: dropped.length, taskIds: taskIdsOf(dropped.map((e) => e.bytes)) });
+  }
+
+  private ensureQueue(name: string): MemoryQueue {
+    let queue = this.byName.get(name);
     if (queue === undefined) {
       queue = new MemoryQueue();
-      this.queues.set(name, queue);
+      this.byName.set(name, queue);
     }
     return queue;
   }
 
   private dispatch(name: string): void {
-    const queue = this.queues.get(name);
+    const queue = this.byName.get(name);
     if (queue === undefined) return;
     while (queue.backlog.length > 0) {
       const consumer = queue.pickConsumer();
@@ -171,21 +192,31 @@ export class InMemoryBroker implements Broker {
       return;
     }
     const message = decoded.message;
+    const memoryQueue = this.ensureQueue(name);
     const settled = { acknowledged: false };
+    const release = (): void => {
+      if (settled.acknowledged) return;
+      settled.acknowledged = true;
+      memoryQueue.unacked--;
+    };
+    memoryQueue.unacked++;
     const delivery: Delivery = {
       attempt: envelope.attempt,
       ack: () => {
-        if (consumer.options.ack === 'manual') settled.acknowledged = true;
+        if (consumer.options.ack === 'manual') release();
       },
     };
     try {
       await consumer.handler(message, delivery);
+      release();
     } catch (error) {
+      const acknowledged = settled.acknowledged;
+      release();
       this.options.onError?.(name, message, error);
-      if (settled.acknowledged) return; // let go of before it failed: never delivered again
+      if (acknowledged) return; // let go of before it failed: never delivered again
       const maxDeliveries = consumer.options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
       if (envelope.attempt < maxDeliveries && !this.closed) {
-        this.queue(name).enqueue({ ...envelope, attempt: envelope.attempt + 1 });
+        this.ensureQueue(name).enqueue({ ...envelope, attempt: envelope.attempt + 1 });
         return;
       }
       await consumer.options.onGiveUp?.(message, error).catch((giveUpError: unknown) => {
@@ -193,4 +224,9 @@ export class InMemoryBroker implements Broker {
       });
     }
   }
+}
+
+function infoOf(name: string, queue: MemoryQueue): QueueInfo {
+  const subscribers = queue.consumers.filter((consumer) => !consumer.closed).length;
+  return { name, size: queue.backlog.length, subscribers, unacked: queue.unacked };
 }

@@ -14,10 +14,13 @@ import {
 } from '@tork/domain';
 import {
   brokerContract,
+  brokerQueuesContract,
   deferred,
   describeWithService,
   jobMessage,
   rabbitMqAvailable,
+  rabbitMqManagementAvailable,
+  rabbitMqManagementTestUrl,
   rabbitMqTestUrl,
   sleep,
   waitUntil,
@@ -26,6 +29,8 @@ import { RabbitMqBroker, type RabbitMqBrokerOptions } from './rabbitmq-broker.js
 
 const url = rabbitMqTestUrl();
 const available = await rabbitMqAvailable(url);
+const managementUrl = rabbitMqManagementTestUrl();
+const managementAvailable = available && (await rabbitMqManagementAvailable(managementUrl));
 const rabbitmqctlAvailable =
   available &&
   (await rabbitmqctl('list_connections', 'pid').then(
@@ -83,7 +88,24 @@ describeWithService(
       return RabbitMqBroker.connect({ url, queuePrefix: contractPrefix, reconnect: FAST_RECONNECT });
     },
     ({ queues }) => deleteQueues(queues.map((queue) => `${contractPrefix}${queue}`)),
+    { unacked: 'null' },
   );
+
+  describeWithService(
+    'the RabbitMQ management API',
+    managementAvailable,
+    'enable it with: rabbitmq-plugins enable rabbitmq_management',
+  )('with the management API', () => {
+    brokerQueuesContract(
+      'RabbitMqBroker with the management API',
+      () => {
+        contractPrefix = `test-${randomUUID().slice(0, 8)}.`;
+        return RabbitMqBroker.connect({ url, queuePrefix: contractPrefix, managementUrl });
+      },
+      { unacked: 'exact' },
+      ({ queues }) => deleteQueues(queues.map((queue) => `${contractPrefix}${queue}`)),
+    );
+  });
 
   describe('adapter', () => {
     let prefix: string;

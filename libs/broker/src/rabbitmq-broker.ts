@@ -45,10 +45,13 @@ import {
   type Message,
   type MessageHandler,
   type PublishOptions,
+  type PurgedQueue,
+  type QueueInfo,
   type SubscribeOptions,
   type Subscription,
 } from '@tork/domain';
 import { coalesceWrites } from './coalesce-writes.js';
+import { RabbitMqQueues } from './rabbitmq-queues.js';
 
 export interface RabbitMqBrokerOptions {
   /** `amqp://user:password@host:port/vhost`; `?heartbeat=N` overrides the server's heartbeat. */
@@ -64,6 +67,10 @@ export interface RabbitMqBrokerOptions {
   readonly outageWaitMs?: number;
   /** The connection's name on the server (`rabbitmqctl list_connections client_properties`). */
   readonly connectionName?: string;
+  /** `http://user:password@host:15672`: queue listings from RabbitMQ's management API (see RabbitMqQueues). */
+  readonly managementUrl?: string;
+  /** Work queues listed without the management API, besides the engine's own and `default`. */
+  readonly knownQueues?: () => Promise<readonly string[]>;
 }
 
 const ATTEMPT_HEADER = 'x-tork-attempt';
@@ -192,6 +199,7 @@ export class RabbitMqBroker implements Broker {
   private closing = false;
   private closed = false;
   private closePromise: Promise<void> | undefined;
+  private readonly queueViews: RabbitMqQueues;
 
   private constructor(options: RabbitMqBrokerOptions) {
     this.settings = {
@@ -205,6 +213,13 @@ export class RabbitMqBroker implements Broker {
     };
     this.logger = (options.logger ?? silentLogger).child({ component: 'rabbitmq' });
     this.reconnectDelayMs = this.settings.initialDelayMs;
+    this.queueViews = new RabbitMqQueues({
+      connection: () => this.connected(Date.now() + this.settings.outageWaitMs),
+      queuePrefix: this.settings.queuePrefix,
+      amqpUrl: options.url,
+      ...(options.managementUrl === undefined ? {} : { managementUrl: options.managementUrl }),
+      ...(options.knownQueues === undefined ? {} : { knownQueues: options.knownQueues }),
+    });
     this.host = {
       logger: this.logger,
       settings: this.settings,
@@ -253,6 +268,20 @@ export class RabbitMqBroker implements Broker {
     }
     return { close: () => consumer.close() };
   }
+
+  // --- queue views (rabbitmq-queues.ts) ---
+  queues(): Promise<QueueInfo[]> {
+    return this.queueViews.list();
+  }
+
+  queue(name: string): Promise<QueueInfo | undefined> {
+    return this.queueViews.get(name);
+  }
+
+  purgeQueue(name: string): Promise<PurgedQueue | undefined> {
+    return this.queueViews.purge(name);
+  }
+  // --- end of queue views ---
 
   async healthCheck(): Promise<void> {
     if (this.closed) throw closedError();

@@ -14,7 +14,7 @@ import { FAILURE_KINDS, type ContainerTaskSpec } from './task.js';
  * | <task queue>  | scheduler         | worker    | task.run                              |
  * | started       | worker            | scheduler | task.started                          |
  * | completed     | worker            | scheduler | task.completed                        |
- * | error         | worker            | scheduler | task.failed                           |
+ * | error         | worker, api purge | scheduler | task.failed                           |
  * | heartbeat     | worker            | scheduler | node.heartbeat                        |
  * | logs          | worker            | scheduler | task.log                              |
  * | progress      | worker            | scheduler | task.progress                         |
@@ -88,7 +88,8 @@ export const MESSAGE_SCHEMAS = {
     type: Type.Literal('task.failed'),
     jobId: Id,
     taskId: Id,
-    nodeId: Id,
+    /** Absent when no worker had the task (an operator purged the queue it waited in). */
+    nodeId: Type.Optional(Id),
     error: Type.String(),
     failure: Type.Optional(FailureSchema),
     /** The worker stopped (shut down or died), not the task: the task runs again elsewhere. */

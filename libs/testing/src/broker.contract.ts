@@ -8,6 +8,7 @@ import {
   type Message,
   type MessageHandler,
 } from '@tork/domain';
+import { brokerQueuesContract, type BrokerQueuesContractOptions } from './broker-queues.contract.js';
 import { jobMessage } from './fixtures.js';
 import { deferred, sleep, waitUntil } from './wait.js';
 
@@ -29,7 +30,9 @@ export function brokerContract(
   name: string,
   create: () => Promise<Broker>,
   cleanup?: (context: BrokerContractContext) => Promise<void>,
+  queueOptions: BrokerQueuesContractOptions = { unacked: 'exact' },
 ): void {
+  brokerQueuesContract(name, create, queueOptions, cleanup);
   describe(`${name} (broker contract)`, () => {
     let broker: Broker;
     let closed: boolean;

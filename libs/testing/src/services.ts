@@ -50,6 +50,26 @@ export function rabbitMqTestUrl(): string {
   return process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 }
 
+/** RabbitMQ's management API for tests: TORK_TEST_RABBITMQ_MANAGEMENT_URL, else the local server's (`rabbitmq-plugins enable rabbitmq_management`). */
+export function rabbitMqManagementTestUrl(): string {
+  return process.env['TORK_TEST_RABBITMQ_MANAGEMENT_URL'] ?? 'http://guest:guest@127.0.0.1:15672';
+}
+
+/** True when RabbitMQ's management API at `url` answers an authenticated overview. */
+export async function rabbitMqManagementAvailable(url: string): Promise<boolean> {
+  try {
+    const base = new URL(url);
+    const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`);
+    const response = await fetch(`${base.origin}/api/overview`, {
+      headers: { authorization: `Basic ${auth.toString('base64')}` },
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 /** True when RabbitMQ at `url` accepts a connection (the AMQP handshake included) within the probe timeout. */
 export async function rabbitMqAvailable(url: string): Promise<boolean> {
   try {

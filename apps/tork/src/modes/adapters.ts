@@ -5,8 +5,12 @@ import type { TorkConfig } from '../config.js';
 // Each adapter library is imported only when a mode asks for one of its adapters, so that a process
 // loads the drivers it uses and no others: a worker no pg or kysely, an api or a scheduler no dockerode.
 
-/** The broker the flags name. */
-export async function createBroker(config: TorkConfig, logger: Logger): Promise<Broker> {
+/** The broker the flags name; `knownQueues` are work queues to list where RabbitMQ's management API is not configured. */
+export async function createBroker(
+  config: TorkConfig,
+  logger: Logger,
+  knownQueues?: () => Promise<readonly string[]>,
+): Promise<Broker> {
   const { InMemoryBroker, RabbitMqBroker } = await import('@tork/broker');
   switch (config.broker) {
     case 'inmemory':
@@ -20,6 +24,10 @@ export async function createBroker(config: TorkConfig, logger: Logger): Promise<
         url: config.rabbitmqUrl,
         logger: logger.child({ adapter: 'rabbitmq' }),
         connectionName: `tork-${config.mode}`,
+        ...(config.rabbitmqManagementUrl === undefined
+          ? {}
+          : { managementUrl: config.rabbitmqManagementUrl }),
+        ...(knownQueues === undefined ? {} : { knownQueues }),
       });
   }
 }

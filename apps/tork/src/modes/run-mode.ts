@@ -9,6 +9,7 @@ import { closeServer, listeningPort, serveHealth } from '../health-server.js';
 import { stopInOrder, type Stop } from '../lifecycle.js';
 import { VERSION } from '../version.js';
 import { createBroker, createDatastore, createRuntime } from './adapters.js';
+import { workQueuesOfNodes } from './known-queues.js';
 import { checkBinding } from './binding.js';
 import { runScheduler, runWorker, serveApi } from './services.js';
 
@@ -73,7 +74,8 @@ export async function runMode(
   let worker: RunningWorker | undefined;
   let api: FastifyInstance | undefined;
   let health: Server | undefined;
-  const broker: Broker = await createBroker(config, logger);
+  // GET /queues without RabbitMQ's management API lists the queues workers consume, once the datastore is open.
+  const broker: Broker = await createBroker(config, logger, () => workQueuesOfNodes(datastore));
 
   // In reverse order of start: stop taking requests, drain the worker, then close the adapters.
   const stop: Stop = () =>

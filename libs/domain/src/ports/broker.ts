@@ -16,10 +16,37 @@ import type { Message } from '../messages.js';
 export interface Broker {
   publish(queue: string, message: Message, options?: PublishOptions): Promise<void>;
   subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription>;
+  /** The queues there are, with their sizes (see each adapter for which queues it can see). */
+  queues(): Promise<QueueInfo[]>;
+  /** One queue, or undefined when there is no such queue. */
+  queue(name: string): Promise<QueueInfo | undefined>;
+  /**
+   * Drops the messages waiting in a queue (not those a consumer holds) and answers the task ids of
+   * the `task.run` messages among them, so their tasks can be failed; undefined when there is no such queue.
+   */
+  purgeQueue(name: string): Promise<PurgedQueue | undefined>;
   /** Rejects when the broker cannot be reached. */
   healthCheck(): Promise<void>;
   /** Closes every subscription (waiting for handlers in flight) and the connection. */
   close(): Promise<void>;
+}
+
+/** A queue as an operator sees it (Tork's shape). */
+export interface QueueInfo {
+  readonly name: string;
+  /** Messages waiting to be delivered. */
+  readonly size: number;
+  /** Consumers attached. */
+  readonly subscribers: number;
+  /** Messages delivered and not yet acknowledged; null where the broker cannot tell (AMQP alone). */
+  readonly unacked: number | null;
+}
+
+export interface PurgedQueue {
+  /** Messages dropped. */
+  readonly count: number;
+  /** Task ids of the `task.run` messages dropped. */
+  readonly taskIds: readonly string[];
 }
 
 export interface PublishOptions {

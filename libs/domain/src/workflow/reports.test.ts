@@ -117,6 +117,13 @@ describe("workers' reports", () => {
     });
   });
 
+  it('fails a task no worker had (its queue was purged) without recording a node', () => {
+    const purged = { type: 'task.failed' as const, jobId: job.id, taskId: task.id, error: 'purged', at: NOW };
+    const [update] = onTaskFailed(purged, NOW);
+    expect(update).toMatchObject({ change: { patch: { state: 'FAILED', error: 'purged' } } });
+    expect(update?.type === 'updateTask' && 'nodeId' in update.change.patch).toBe(false);
+  });
+
   it("fails a task past its deadline as a timeout and stops it on its node; a lost worker's task is failed to run again", () => {
     const running = { ...task, state: 'RUNNING' as const, nodeId: 'n1' };
     expect(onDeadlinePassed(running, NOW)).toEqual([

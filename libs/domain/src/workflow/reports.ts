@@ -94,7 +94,7 @@ export function onTaskFailed(message: TaskFailed, now: string): Effect[] {
       taskId: message.taskId,
       change: taskChange('fail', now, {
         error: message.error,
-        nodeId: message.nodeId,
+        ...(message.nodeId === undefined ? {} : { nodeId: message.nodeId }),
         ...(failure === undefined ? {} : { failure }),
         ...(message.steps === undefined ? {} : { steps: message.steps }),
         ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }),
