@@ -30,6 +30,7 @@ const MIGRATIONS = [
   '0004-scheduled-published-index',
   '0005-task-tree',
   '0006-progress-hand-backs',
+  '0007-search-retention',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',
