@@ -1,9 +1,9 @@
 import type { Job, JobState } from './job.js';
 
 /**
- * A job as lists show it: no task definitions, inputs, result or context, so a page of jobs stays
- * small and the datastore reads only these columns. `secrets` travels only so views can mask them
- * in `error`; no view shows it.
+ * A job as lists show it: no task definitions, inputs, result, error or context, so a page of jobs
+ * stays small and the datastore reads only these columns. (A result or error may hold a secret that
+ * only the task definitions let a view mask: the job's own view shows them.)
  */
 export type JobListItem = Pick<
   Job,
@@ -21,11 +21,9 @@ export type JobListItem = Pick<
   | 'failedAt'
   | 'cancelledAt'
   | 'deleteAt'
-  | 'error'
   | 'progress'
   | 'createdBy'
   | 'permissions'
-  | 'secrets'
 > & {
   /** How many top-level tasks the job has. */
   readonly taskCount: number;
@@ -33,7 +31,7 @@ export type JobListItem = Pick<
 
 /** The list item of a job (what a datastore answers from its own columns). */
 export function toJobListItem(job: Job): JobListItem {
-  const item: JobListItem = {
+  const item: Record<keyof JobListItem, unknown> = {
     id: job.id,
     name: job.name,
     description: job.description,
@@ -48,11 +46,9 @@ export function toJobListItem(job: Job): JobListItem {
     failedAt: job.failedAt,
     cancelledAt: job.cancelledAt,
     deleteAt: job.deleteAt,
-    error: job.error,
     progress: job.progress,
     createdBy: job.createdBy,
     permissions: job.permissions,
-    secrets: job.secrets,
     taskCount: job.tasks.length,
   };
   return Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined)) as JobListItem;

@@ -247,11 +247,9 @@ export const JOB_LIST_COLUMNS = [
   'failed_at',
   'cancelled_at',
   'delete_at',
-  'error',
   'progress',
   'created_by',
   'permissions',
-  'secrets',
 ] as const satisfies readonly (keyof JobsTable)[];
 
 export type JobListRow = Pick<JobRow, (typeof JOB_LIST_COLUMNS)[number]> & { task_count: number };
@@ -272,11 +270,9 @@ export function jobListItemFromRow(row: JobListRow): JobListItem {
     ...optional('failedAt', isoOrNull(row.failed_at)),
     ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
     ...optional('deleteAt', isoOrNull(row.delete_at)),
-    ...optional('error', row.error),
     ...optional('progress', row.progress),
     ...optional('createdBy', row.created_by as CreatedBy | null),
     ...optional('permissions', row.permissions as Permission[] | null),
-    ...optional('secrets', row.secrets as Record<string, string> | null),
     taskCount: row.task_count,
   };
 }
