@@ -648,7 +648,10 @@ describe('scheduler: clocks, stranded and doubled work', () => {
     poisoned.add(job.id);
     await broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
 
-    await expect.poll(async () => (await datastore.jobs.get(job.id))?.state).toBe('FAILED');
+    await expect
+      .poll(async () => (await datastore.jobs.list({ page: 1, size: 1 })).items[0]?.state)
+      .toBe('FAILED');
+    poisoned.delete(job.id);
     const failedJob = await datastore.jobs.get(job.id);
     expect(failedJob?.error).toBe(
       'internal error: the scheduler could not handle a job.submitted message (its log has the details)',
