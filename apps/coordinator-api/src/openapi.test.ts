@@ -84,6 +84,22 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(at(doc, 'paths', '/queues/{name}') as Node).sort()).toEqual(['delete', 'get']);
   });
 
+  it('documents the search parameters of GET /jobs and a job summary without task definitions', () => {
+    const parameters = at(doc, 'paths', '/jobs', 'get', 'parameters') as { in: string; name: string }[];
+    expect(
+      parameters
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['page', 'q', 'size', 'state']);
+    const summary = at(doc, 'components', 'schemas', 'JobSummary', 'properties') as Node;
+    expect(Object.keys(summary)).toEqual(
+      expect.arrayContaining(['id', 'name', 'state', 'tags', 'taskCount', 'progress']),
+    );
+    for (const field of ['tasks', 'result', 'error', 'inputs'])
+      expect(Object.keys(summary)).not.toContain(field);
+  });
+
   it('gives every operation responses, and every path parameter a definition', () => {
     for (const [path, item] of Object.entries(at(doc, 'paths') as Node)) {
       for (const operation of Object.values(item as Node)) {

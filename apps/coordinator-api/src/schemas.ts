@@ -212,10 +212,28 @@ const jobFields = {
   permissions: JobSpecSchema.properties.permissions,
 };
 
-export const JobSummarySchema = Type.Object(jobFields, {
-  $id: 'JobSummary',
-  description: 'A job without its executions.',
-});
+export const JobSummarySchema = Type.Object(
+  {
+    id: jobFields.id,
+    name: jobFields.name,
+    description: jobFields.description,
+    tags: jobFields.tags,
+    state: jobFields.state,
+    parentId: jobFields.parentId,
+    ...stamps,
+    deleteAt: jobFields.deleteAt,
+    position: jobFields.position,
+    taskCount: jobFields.taskCount,
+    progress: jobFields.progress,
+    createdBy: jobFields.createdBy,
+    permissions: jobFields.permissions,
+  },
+  {
+    $id: 'JobSummary',
+    description:
+      'A job as lists show it: no task definitions, inputs, result, error or executions (GET /jobs/{id} has them: a secret in a result or error is masked by the task definitions).',
+  },
+);
 
 export const JobViewSchema = Type.Object(
   {
@@ -304,6 +322,22 @@ export const PageQuerySchema = Type.Object({
   ),
 });
 
+export const JobListQuerySchema = Type.Object({
+  ...PageQuerySchema.properties,
+  q: Type.Optional(
+    Type.String({
+      maxLength: 500,
+      description:
+        'Search: jobs whose state, name or description contain every word (case-insensitive, whole words); `tag:x` and `tags:a,b` keep the jobs with at least one of the tags. E.g. `backup tag:prod`.',
+    }),
+  ),
+  state: Type.Optional(
+    Type.String({
+      description: `Only jobs in this state, or in one of these (comma-separated): ${JOB_STATES.join(', ')}.`,
+    }),
+  ),
+});
+
 export const JobIdParamsSchema = Type.Object({
   id: Type.String({ description: 'The job id.' }),
 });
@@ -383,6 +417,7 @@ export type SubmittedJob = Static<typeof SubmittedJobSchema>;
 export type JobPage = Static<typeof JobPageSchema>;
 export type Health = Static<typeof HealthSchema>;
 export type PageQueryString = Static<typeof PageQuerySchema>;
+export type JobListQueryString = Static<typeof JobListQuerySchema>;
 export type LogPage = Static<typeof LogPageSchema>;
 export type LogQueryString = Static<typeof LogQuerySchema>;
 export type Status = Static<typeof StatusSchema>;

@@ -1,4 +1,4 @@
-import { REDACTED, type Job, type Task } from '@tork/domain';
+import { REDACTED, toJobListItem, type Job, type Task } from '@tork/domain';
 import { describe, expect, it } from 'vitest';
 import { toJobSummary, toJobView, toSubmittedJob, toTaskView } from './views.js';
 
@@ -60,23 +60,41 @@ describe('views', () => {
       createdAt: job.createdAt,
     };
 
-    expect(Object.keys(toJobSummary(unnamed))).toEqual([
+    expect(Object.keys(toJobSummary(toJobListItem(unnamed)))).toEqual([
       'id',
       'state',
       'createdAt',
       'position',
       'taskCount',
       'progress',
-      'tasks',
     ]);
+  });
+
+  it('list a job without its tasks, result or error, and with no secrets', () => {
+    const failed: Job = {
+      ...job,
+      state: 'FAILED',
+      secrets: { TOKEN: 'hunter2' },
+      error: 'hunter2 failed',
+      result: 'r',
+    };
+
+    const summary = toJobSummary(toJobListItem(failed));
+    for (const field of ['tasks', 'error', 'result', 'secrets', 'inputs'])
+      expect(summary).not.toHaveProperty(field);
+    expect(JSON.stringify(summary)).not.toContain('hunter2');
   });
 
   it("show a job's progress: as its tasks reported it, at least its top-level tasks done, 100 once completed", () => {
     const three: Job = { ...job, tasks: [job.tasks[0]!, job.tasks[0]!, job.tasks[0]!] };
-    expect(toJobSummary({ ...three, state: 'PENDING', position: 0 }).progress).toBe(0);
-    expect(toJobSummary({ ...three, state: 'RUNNING', position: 2, progress: 50 }).progress).toBe(50);
-    expect(toJobSummary({ ...three, state: 'RUNNING', position: 3 }).progress).toBe(66.67);
-    expect(toJobSummary({ ...three, state: 'COMPLETED', position: 3, progress: 90 }).progress).toBe(100);
+    expect(toJobSummary(toJobListItem({ ...three, state: 'PENDING', position: 0 })).progress).toBe(0);
+    expect(
+      toJobSummary(toJobListItem({ ...three, state: 'RUNNING', position: 2, progress: 50 })).progress,
+    ).toBe(50);
+    expect(toJobSummary(toJobListItem({ ...three, state: 'RUNNING', position: 3 })).progress).toBe(66.67);
+    expect(
+      toJobSummary(toJobListItem({ ...three, state: 'COMPLETED', position: 3, progress: 90 })).progress,
+    ).toBe(100);
   });
 
   it('show a cancelled task with failure kind cancelled', () => {

@@ -7,6 +7,7 @@ import {
   redactText,
   secretValues,
   type Job,
+  type JobListItem,
   type Page,
   type SecretPolicy,
   type Task,
@@ -35,8 +36,32 @@ export function toSubmittedJob(job: Job, policy: SecretPolicy = DEFAULT_SECRET_P
   });
 }
 
-/** A job as listed: everything but its executions and context. */
-export function toJobSummary(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POLICY): JobSummary {
+/** A job as lists show it (`GET /jobs`): what the datastore's list item holds. */
+export function toJobSummary(job: JobListItem): JobSummary {
+  return withoutUndefined({
+    id: job.id,
+    name: job.name,
+    description: job.description,
+    tags: job.tags === undefined ? undefined : [...job.tags],
+    state: job.state,
+    parentId: job.parentId,
+    createdAt: job.createdAt,
+    scheduledAt: job.scheduledAt,
+    startedAt: job.startedAt,
+    completedAt: job.completedAt,
+    failedAt: job.failedAt,
+    cancelledAt: job.cancelledAt,
+    deleteAt: job.deleteAt,
+    position: job.position,
+    taskCount: job.taskCount,
+    progress: progressOf(job),
+    createdBy: job.createdBy,
+    permissions: job.permissions?.map((permission) => ({ ...permission })),
+  });
+}
+
+/** Every field of a job but its executions and context. */
+function toJobFields(job: Job, policy: SecretPolicy): Omit<JobView, 'context' | 'execution'> {
   const secrets = jobSecrets(job, policy);
   return withoutUndefined({
     id: job.id,
@@ -54,7 +79,7 @@ export function toJobSummary(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POL
     deleteAt: job.deleteAt,
     position: job.position,
     taskCount: job.tasks.length,
-    progress: progressOf(job),
+    progress: progressOf({ ...job, taskCount: job.tasks.length }),
     result: redactOptional(job.result, secrets),
     error: redactOptional(job.error, secrets),
     inputs: job.inputs === undefined ? undefined : { ...job.inputs },
@@ -79,7 +104,7 @@ export function toJobView(
 ): JobView {
   const secrets = jobSecrets(job, policy);
   return {
-    ...toJobSummary(job, policy),
+    ...toJobFields(job, policy),
     context: {
       inputs: { ...job.inputs },
       secrets: redactAll(job.secrets ?? {}),
@@ -227,8 +252,8 @@ function withoutUndefined<T extends object>(value: T): T {
 }
 
 /** The stored progress (from task reports), at least the share of the top-level tasks already done. */
-function progressOf(job: Job): number {
+function progressOf(job: Pick<JobListItem, 'state' | 'position' | 'progress' | 'taskCount'>): number {
   if (job.state === 'COMPLETED') return 100;
-  const done = jobProgress(Math.max(0, job.position - 1), 0, job.tasks.length);
+  const done = jobProgress(Math.max(0, job.position - 1), 0, job.taskCount);
   return Math.max(job.progress ?? 0, done);
 }

@@ -62,6 +62,7 @@ describePostgres('runMigrations', () => {
       '0005-task-tree',
       '0006-progress-hand-backs',
       '0007-node-cpu-version',
+      '0008-search-retention',
     ]);
     for (const migration of [
       '0001-initial',
@@ -71,13 +72,14 @@ describePostgres('runMigrations', () => {
       '0005-task-tree',
       '0006-progress-hand-backs',
       '0007-node-cpu-version',
+      '0008-search-retention',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 7 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 8 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

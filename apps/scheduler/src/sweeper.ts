@@ -8,10 +8,11 @@ import {
   QUEUE,
   workerQueue,
 } from '@tork/domain';
+import { applyRetention, DEFAULT_RETENTION_OPTIONS, type RetentionOptions } from './retention.js';
 import type { SchedulerContext } from './scheduler-context.js';
 import type { WorkflowRunner } from './workflow-runner.js';
 
-export interface SweepOptions {
+export interface SweepOptions extends RetentionOptions {
   /** How often the sweeps run. */
   readonly intervalMs: number;
   /** A PENDING job or task this much past due is taken as lost in transit and sent again. */
@@ -30,6 +31,7 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
   batchSize: 500,
   deadAfterMs: NODE_DEAD_AFTER_MS,
   scheduledTimeoutMs: 5 * 60_000,
+  ...DEFAULT_RETENTION_OPTIONS,
 };
 
 /**
@@ -42,6 +44,7 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
  * - a RUNNING task past its deadline (its worker died or hung) fails as timed out;
  * - the RUNNING tasks of a dead worker run again elsewhere;
  * - jobs past their `autoDelete` time are deleted.
+ * Retention (old logs, finished jobs, silent workers) runs on its own, slower timer (startSweeper).
  */
 export async function sweep(
   ctx: SchedulerContext,
@@ -130,7 +133,10 @@ async function recoverFromDeadWorkers(
   now: number,
   options: SweepOptions,
 ): Promise<void> {
-  const nodes = await ctx.datastore.nodes.list();
+  // The workers heard from lately, and the silent ones that still hold a RUNNING task: not every worker ever.
+  const nodes = await ctx.datastore.nodes.list({
+    heartbeatSince: new Date(now - options.deadAfterMs).toISOString(),
+  });
   const dead = nodes.filter((node) => nodeStatus(node, now, options.deadAfterMs) === 'OFFLINE');
   if (dead.length === 0) return;
   const orphaned = await ctx.datastore.tasks.find({
@@ -156,24 +162,44 @@ async function recoverFromDeadWorkers(
   }
 }
 
-/** Runs `sweep` every interval until stopped; a failing sweep is logged and tried again next time. */
+/**
+ * Runs `sweep` every interval and retention every `retentionIntervalMs`, each on one scheduler
+ * replica at a time; a failing round is logged and tried again next time.
+ */
 export function startSweeper(
   ctx: SchedulerContext,
   runner: WorkflowRunner,
   options: SweepOptions,
 ): { stop: () => Promise<void> } {
+  const sweeps = repeat(ctx, 'tork.sweep', options.intervalMs, () => sweep(ctx, runner, options));
+  const retention = repeat(ctx, 'tork.retention', options.retentionIntervalMs, async () => {
+    await applyRetention(ctx, options);
+  });
+  return {
+    stop: async () => {
+      await Promise.all([sweeps.stop(), retention.stop()]);
+    },
+  };
+}
+
+function repeat(
+  ctx: SchedulerContext,
+  lock: string,
+  intervalMs: number,
+  work: () => Promise<void>,
+): { stop: () => Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      // One scheduler replica sweeps at a time; the others skip this round.
+      // One scheduler replica runs it at a time; the others skip this round.
       ctx.datastore
-        .runExclusive('tork.sweep', () => sweep(ctx, runner, options))
+        .runExclusive(lock, work)
         .then(() => undefined)
         .catch((error: unknown) => {
-          ctx.logger.warn({ err: errorMessage(error) }, 'sweep failed; trying again');
+          ctx.logger.warn({ err: errorMessage(error), lock }, 'sweep failed; trying again');
         }),
     );
-  }, options.intervalMs);
+  }, intervalMs);
   return {
     stop: async () => {
       clearInterval(timer);

@@ -342,6 +342,30 @@ describe('HTTP and sweep settings', () => {
   });
 });
 
+describe('retention settings', () => {
+  it('keeps logs a week, finished jobs 90 days and 10,000 finished jobs in memory by default', () => {
+    expect(loadConfig([], {})).toMatchObject({
+      retentionLogsMs: 168 * 3_600_000,
+      retentionJobsMs: 2160 * 3_600_000,
+      inMemoryMaxJobs: 10_000,
+    });
+  });
+
+  it('parses them, 0 keeping logs or jobs forever', () => {
+    expect(
+      loadConfig(['-retention-logs', '24h', '-retention-jobs', '0', '-inmemory-max-jobs', '50'], {}),
+    ).toMatchObject({ retentionLogsMs: 24 * 3_600_000, retentionJobsMs: 0, inMemoryMaxJobs: 50 });
+  });
+
+  it.each([
+    [['-retention-logs', 'a week'], '-retention-logs must be a duration'],
+    [['-retention-jobs', '-1h'], '-retention-jobs must be a duration'],
+    [['-inmemory-max-jobs', '0'], '-inmemory-max-jobs must be a positive integer'],
+  ])('rejects %j', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+});
+
 const ALL_FEATURES: RuntimeFeatures = {
   images: true,
   cmd: true,

@@ -71,6 +71,12 @@ export interface TorkConfig {
   readonly deadWorkerAfterMs: number;
   /** A SCHEDULED task no worker has started this long after it was sent is sent again. */
   readonly scheduledTimeoutMs: number;
+  /** Task log entries older than this are deleted; 0: kept. */
+  readonly retentionLogsMs: number;
+  /** Finished jobs that ended longer ago than this are deleted; 0: kept. */
+  readonly retentionJobsMs: number;
+  /** The in-memory datastore keeps at most this many finished jobs. */
+  readonly inMemoryMaxJobs: number;
   /** Job submissions per second per credential (else per client address); 0: no limit. */
   readonly rateLimit: number;
   /** How long a client may take to send a whole request (HTTP 408 after). */
@@ -193,6 +199,24 @@ export const FLAGS: readonly FlagSpec[] = [
     value: 'DURATION',
     help: 'a task sent to its queue that no worker started within this is sent again',
     default: '5m',
+  },
+  {
+    name: 'retention-logs',
+    value: 'DURATION',
+    help: 'task log entries older than this are deleted (0: kept forever)',
+    default: '168h',
+  },
+  {
+    name: 'retention-jobs',
+    value: 'DURATION',
+    help: 'finished jobs (COMPLETED, FAILED, CANCELLED) that ended longer ago are deleted with their tasks and logs (0: kept forever)',
+    default: '2160h',
+  },
+  {
+    name: 'inmemory-max-jobs',
+    value: 'N',
+    help: 'with -datastore inmemory: finished jobs kept; the earliest finished are deleted beyond it',
+    default: '10000',
   },
   {
     name: 'rate-limit',
@@ -328,6 +352,9 @@ export function loadConfig(
     heartbeatIntervalMs: parseDurationFlag(get('heartbeat-interval') ?? '5s', 'heartbeat-interval'),
     deadWorkerAfterMs: parseDurationFlag(get('dead-worker-after') ?? '15s', 'dead-worker-after'),
     scheduledTimeoutMs: parseDurationFlag(get('scheduled-timeout') ?? '5m', 'scheduled-timeout'),
+    retentionLogsMs: parseRetentionFlag(get('retention-logs') ?? '168h', 'retention-logs'),
+    retentionJobsMs: parseRetentionFlag(get('retention-jobs') ?? '2160h', 'retention-jobs'),
+    inMemoryMaxJobs: parsePositiveInt(get('inmemory-max-jobs') ?? '10000', 'inmemory-max-jobs'),
     rateLimit: parseCount(get('rate-limit') ?? '50', 'rate-limit'),
     requestTimeoutMs: parseDurationFlag(get('request-timeout') ?? '30s', 'request-timeout'),
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
@@ -442,6 +469,11 @@ function parseOrigins(given: readonly string[]): string[] {
       );
     return origin;
   });
+}
+
+/** A retention period; a bare `0` (as Go's durations allow) keeps everything. */
+function parseRetentionFlag(text: string, flag: string): number {
+  return text.trim() === '0' ? 0 : parseDurationFlag(text, flag);
 }
 
 function parseDurationFlag(text: string, flag: string): number {

@@ -1,3 +1,3 @@
-export { InMemoryDatastore } from './inmemory-datastore.js';
+export { InMemoryDatastore, type InMemoryDatastoreOptions } from './inmemory-datastore.js';
 export { PostgresDatastore, type PostgresDatastoreOptions } from './postgres/postgres-datastore.js';
 export { migrate, type MigrateOptions } from './postgres/migrations/migrate.js';

@@ -9,15 +9,24 @@ import { InMemoryTaskStore } from './inmemory/task-store.js';
  * A datastore within one process, for standalone mode and tests. Records are copied in and out so
  * callers never share state with the store, as with a real database. Nothing survives a restart.
  */
+export interface InMemoryDatastoreOptions {
+  /** Finished jobs kept (with their tasks and logs); the earliest finished are deleted beyond it. Default: no bound. */
+  readonly maxFinishedJobs?: number;
+}
+
 export class InMemoryDatastore implements Datastore {
   private readonly state = new MemoryState();
-  readonly jobs = new InMemoryJobStore(this.state);
+  readonly jobs: InMemoryJobStore;
   readonly tasks = new InMemoryTaskStore(this.state);
   readonly logs = new InMemoryLogStore(this.state);
   readonly nodes = new InMemoryNodeStore(this.state);
   readonly events = new InMemoryJobEventStore(this.state);
   readonly credentials = new InMemoryCredentialStore((operation) => this.state.run(operation));
   private readonly locks = new Set<string>();
+
+  constructor(options: InMemoryDatastoreOptions = {}) {
+    this.jobs = new InMemoryJobStore(this.state, options.maxFinishedJobs);
+  }
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {
     if (this.locks.has(name)) return false;

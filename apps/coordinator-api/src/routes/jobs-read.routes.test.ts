@@ -217,14 +217,86 @@ describe('GET /jobs', () => {
       'progress',
       'state',
       'taskCount',
-      'tasks',
     ]);
     expect(items[0]).toMatchObject({
       name: 'job 11',
       createdBy: { kind: 'anonymous', name: 'anonymous' },
       state: 'PENDING',
       taskCount: 1,
-      tasks: [{ image: 'alpine' }],
+    });
+  });
+
+  describe('search', () => {
+    async function stored(fields: Partial<Job>, minute: number): Promise<void> {
+      await api.datastore.jobs.create({
+        id: String(minute).padStart(32, '0'),
+        state: 'PENDING',
+        tasks: [{ image: 'alpine' }],
+        position: 0,
+        createdAt: `2024-01-02T03:${String(minute).padStart(2, '0')}:00.000Z`,
+        ...fields,
+      });
+    }
+    const names = async (query: string) => {
+      const response = await api.app.inject({ method: 'GET', url: `/jobs?${query}` });
+      expect(response.statusCode).toBe(200);
+      const body = json(response.body);
+      return {
+        names: (body['items'] as { name: string }[]).map((job) => job.name),
+        totalItems: body['totalItems'],
+      };
+    };
+
+    beforeEach(async () => {
+      await stored({ name: 'nightly backup', description: 'Copies the database', tags: ['prod', 'eu'] }, 1);
+      await stored({ name: 'deploy api', tags: ['staging'], state: 'RUNNING' }, 2);
+      await stored({ name: 'backup logs', tags: ['prod'], state: 'FAILED', error: 'disk full' }, 3);
+    });
+
+    it('finds jobs by the words of q in name, description and state, with tag: and tags: filters', async () => {
+      expect(await names('q=backup')).toEqual({ names: ['backup logs', 'nightly backup'], totalItems: 2 });
+      expect(await names('q=Database')).toEqual({ names: ['nightly backup'], totalItems: 1 });
+      expect(await names('q=failed')).toEqual({ names: ['backup logs'], totalItems: 1 });
+      expect(await names(`q=${encodeURIComponent('backup tag:eu')}`)).toEqual({
+        names: ['nightly backup'],
+        totalItems: 1,
+      });
+      expect(await names(`q=${encodeURIComponent('tags:staging,eu')}`)).toEqual({
+        names: ['deploy api', 'nightly backup'],
+        totalItems: 2,
+      });
+    });
+
+    it('keeps the jobs in the states given, in any case, with q and paging', async () => {
+      expect(await names('state=RUNNING')).toEqual({ names: ['deploy api'], totalItems: 1 });
+      expect(await names('state=failed,running&size=1')).toEqual({ names: ['backup logs'], totalItems: 2 });
+      expect(await names('state=PENDING,FAILED&q=backup&page=2&size=1')).toEqual({
+        names: ['nightly backup'],
+        totalItems: 2,
+      });
+    });
+
+    it('answers 400 naming an unknown state', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/jobs?state=RUNNING,DONE' });
+
+      expect(response.statusCode).toBe(400);
+      expect(json(response.body)['error']).toContain('DONE is not a job state');
+    });
+
+    it('shows a summary: no tasks, no error or result (secrets in them are masked with the specs only the job view reads)', async () => {
+      const body = json((await api.app.inject({ method: 'GET', url: '/jobs?state=FAILED' })).body);
+      expect(body['items']).toEqual([
+        {
+          id: '3'.padStart(32, '0'),
+          name: 'backup logs',
+          tags: ['prod'],
+          state: 'FAILED',
+          createdAt: '2024-01-02T03:03:00.000Z',
+          position: 0,
+          taskCount: 1,
+          progress: 0,
+        },
+      ]);
     });
   });
 

@@ -451,11 +451,14 @@ describe('secrets', () => {
       patch: { state: 'FAILED', error: `job failed: ${secrets[2]}` },
     });
 
-    for (const url of [`/job/${id}`, `/jobs/${id}`, '/jobs']) {
+    for (const url of [`/job/${id}`, `/jobs/${id}`]) {
       const response = await api.app.inject({ method: 'GET', url });
       expect(response.statusCode).toBe(200);
       expectNoSecret(response.body);
     }
+    // A list shows neither task definitions nor the result or error that could hold a secret.
+    const listed = await api.app.inject({ method: 'GET', url: '/jobs' });
+    for (const secret of secrets) expect(listed.body).not.toContain(secret);
     const view = json((await api.app.inject({ method: 'GET', url: `/job/${id}` })).body);
     expect(view['error']).toBe(`job failed: ${REDACTED}`);
     expect(view['execution']).toMatchObject([

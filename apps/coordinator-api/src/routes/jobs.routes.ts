@@ -1,17 +1,17 @@
-import type { JobSpecFormat, SecretPolicy } from '@tork/domain';
+import { JOB_STATES, TorkError, type JobSpecFormat, type JobState, type SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
 import {
   JobIdParamsSchema,
+  JobListQuerySchema,
   LogQuerySchema,
-  PageQuerySchema,
   refs,
   TaskPageQuerySchema,
+  type JobListQueryString,
   type JobPage,
   type JobView,
   type LogPage,
   type LogQueryString,
-  type PageQueryString,
   type Status,
   type SubmittedJob,
   type TaskPage,
@@ -107,10 +107,12 @@ const jobLogSchema: FastifySchema = {
 };
 
 const listSchema: FastifySchema = {
-  summary: 'List the jobs the caller may see, newest first',
+  summary: 'List or search the jobs the caller may see, newest first',
+  description:
+    'Job summaries (no task definitions, inputs, result or executions). `q` searches the words of state, name and description, with `tag:x` / `tags:a,b` filters; `state` keeps the jobs in the given states.',
   tags: ['jobs'],
-  querystring: PageQuerySchema,
-  response: { 200: refs.jobPage, 400: refs.error('Invalid page or size.') },
+  querystring: JobListQuerySchema,
+  response: { 200: refs.jobPage, 400: refs.error('Invalid page, size or state.') },
 };
 
 /** POST /job(s), GET /job(s)/{id}, GET /jobs. */
@@ -194,18 +196,35 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
     );
   }
 
-  app.get<{ Querystring: PageQueryString }>(
+  app.get<{ Querystring: JobListQueryString }>(
     '/jobs',
     { schema: listSchema },
     async (request): Promise<JobPage> => {
-      const page = await jobs.list(
-        request.principal,
-        request.query.page ?? 1,
-        request.query.size ?? DEFAULT_PAGE_SIZE,
-      );
-      return { ...page, items: page.items.map((job) => toJobSummary(job, secretPolicy)) };
+      const { q, state } = request.query;
+      const page = await jobs.list(request.principal, {
+        page: request.query.page ?? 1,
+        size: request.query.size ?? DEFAULT_PAGE_SIZE,
+        ...(q === undefined ? {} : { q }),
+        ...(state === undefined ? {} : { states: parseStates(state) }),
+      });
+      return { ...page, items: page.items.map(toJobSummary) };
     },
   );
 
   return Promise.resolve();
+}
+
+/** `state=RUNNING` or `state=FAILED,CANCELLED`, any case. */
+function parseStates(text: string): JobState[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim().toUpperCase())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !(JOB_STATES as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new TorkError(
+      'INVALID_INPUT',
+      `state: ${unknown.join(', ')} is not a job state (${JOB_STATES.join(', ')})`,
+    );
+  return names as JobState[];
 }

@@ -1,4 +1,5 @@
 import {
+  parseJobSearch,
   encryptSecretEnv,
   errorMessage,
   isJobActive,
@@ -10,6 +11,7 @@ import {
   type Broker,
   type Datastore,
   type Job,
+  type JobListItem,
   type JobSpec,
   type JobSpecFormat,
   type JobSpecPolicy,
@@ -139,9 +141,18 @@ export class JobService {
     await this.deps.broker.publish(QUEUE.jobs, { type: 'job.restart', jobId: id });
   }
 
-  /** The jobs the caller may see, newest first. */
-  list(principal: Principal, page: number, size: number): Promise<Page<Job>> {
-    return this.deps.datastore.jobs.list({ page, size, visibleTo: principal });
+  /** The jobs the caller may see, newest first; with `q` and `states`, those that match. */
+  list(
+    principal: Principal,
+    query: PageQuery & { readonly q?: string; readonly states?: readonly JobState[] },
+  ): Promise<Page<JobListItem>> {
+    const { q, states, ...page } = query;
+    return this.deps.datastore.jobs.list({
+      ...page,
+      ...parseJobSearch(q ?? ''),
+      ...(states === undefined ? {} : { states }),
+      visibleTo: principal,
+    });
   }
 
   /** One page of a job's executions: its top-level ones, or those under one composite task. */

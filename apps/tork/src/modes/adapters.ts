@@ -37,7 +37,7 @@ export async function createDatastore(config: TorkConfig, logger: Logger): Promi
   const { InMemoryDatastore, PostgresDatastore } = await import('@tork/datastore');
   switch (config.datastore) {
     case 'inmemory':
-      return new InMemoryDatastore();
+      return new InMemoryDatastore({ maxFinishedJobs: config.inMemoryMaxJobs });
     case 'postgres':
       return new PostgresDatastore({
         dsn: config.postgresDsn,

@@ -79,7 +79,14 @@ export async function runScheduler(
       logger: deps.logger.child({ app: 'scheduler' }),
       ...keyringOf(config),
     },
-    { sweep: { deadAfterMs: config.deadWorkerAfterMs, scheduledTimeoutMs: config.scheduledTimeoutMs } },
+    {
+      sweep: {
+        deadAfterMs: config.deadWorkerAfterMs,
+        scheduledTimeoutMs: config.scheduledTimeoutMs,
+        retentionLogsMs: config.retentionLogsMs,
+        retentionJobsMs: config.retentionJobsMs,
+      },
+    },
   );
 }
 

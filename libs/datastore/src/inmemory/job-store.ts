@@ -1,9 +1,14 @@
 import {
+  FINISHED_JOB_STATES,
   TorkError,
   applyChange,
   isJobVisibleTo,
+  jobFinishedAt,
+  matchesJobSearch,
+  toJobListItem,
   type Job,
   type JobChange,
+  type JobListItem,
   type JobListQuery,
   type JobQuery,
   type JobStore,
@@ -12,7 +17,11 @@ import {
 import { copy, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryJobStore implements JobStore {
-  constructor(private readonly state: MemoryState) {}
+  /** @param maxFinishedJobs finished jobs kept; the earliest finished are deleted beyond it. */
+  constructor(
+    private readonly state: MemoryState,
+    private readonly maxFinishedJobs = Number.POSITIVE_INFINITY,
+  ) {}
 
   create(job: Job): Promise<void> {
     return this.state.run(() => {
@@ -20,6 +29,7 @@ export class InMemoryJobStore implements JobStore {
       this.state.jobs.set(job.id, structuredClone(job));
       this.state.jobOrder.push(job.id);
       this.state.record(job.id, job.state, job.createdAt);
+      this.trackFinished(job);
     });
   }
 
@@ -27,17 +37,25 @@ export class InMemoryJobStore implements JobStore {
     return this.state.run(() => copy(this.state.jobs.get(id)));
   }
 
-  list(query: JobListQuery): Promise<Page<Job>> {
+  list(query: JobListQuery): Promise<Page<JobListItem>> {
     return this.state.run(() => {
       const { jobs } = this.state;
       const { visibleTo } = query;
-      const ids =
-        visibleTo === undefined
-          ? this.state.jobOrder
-          : this.state.jobOrder.filter((id) => {
-              const job = jobs.get(id);
-              return job !== undefined && isJobVisibleTo(job, visibleTo);
-            });
+      const unfiltered =
+        visibleTo === undefined &&
+        query.text === undefined &&
+        query.tags === undefined &&
+        query.states === undefined;
+      const ids = unfiltered
+        ? this.state.jobOrder
+        : this.state.jobOrder.filter((id) => {
+            const job = jobs.get(id);
+            return (
+              job !== undefined &&
+              (visibleTo === undefined || isJobVisibleTo(job, visibleTo)) &&
+              matchesJobSearch(job, query)
+            );
+          });
       const totalItems = ids.length;
       const end = Math.max(0, totalItems - (query.page - 1) * query.size);
       const start = Math.max(0, end - query.size);
@@ -46,7 +64,7 @@ export class InMemoryJobStore implements JobStore {
         .reverse()
         .flatMap((id) => {
           const job = jobs.get(id);
-          return job === undefined ? [] : [structuredClone(job)];
+          return job === undefined ? [] : [structuredClone(toJobListItem(job))];
         });
       return {
         items,
@@ -75,8 +93,10 @@ export class InMemoryJobStore implements JobStore {
       if (changed === undefined) return false;
       const updated = withoutUndefined(changed);
       this.state.jobs.set(id, updated);
-      if (change.patch.state !== undefined)
+      if (change.patch.state !== undefined) {
         this.state.record(id, updated.state, change.at ?? new Date().toISOString());
+        this.trackFinished(updated);
+      }
       return true;
     });
   }
@@ -94,10 +114,36 @@ export class InMemoryJobStore implements JobStore {
       return expired.length;
     });
   }
+
+  deleteFinished(before: string, limit: number): Promise<number> {
+    return this.state.run(() => {
+      const ended = [...this.state.finishedJobs].flatMap((id) => {
+        const job = this.state.jobs.get(id);
+        const at = job === undefined ? undefined : jobFinishedAt(job);
+        return at !== undefined && at < before ? [{ id, at }] : [];
+      });
+      const oldest = ended.sort((a, b) => a.at.localeCompare(b.at)).slice(0, limit);
+      for (const { id } of oldest) deleteJob(this.state, id);
+      return oldest.length;
+    });
+  }
+
+  /** Keeps the finished jobs in the order they finished, and at most maxFinishedJobs of them. */
+  private trackFinished(job: Job): void {
+    const { finishedJobs } = this.state;
+    finishedJobs.delete(job.id);
+    if (!FINISHED_JOB_STATES.includes(job.state)) return;
+    finishedJobs.add(job.id);
+    for (const id of finishedJobs) {
+      if (finishedJobs.size <= this.maxFinishedJobs) break;
+      deleteJob(this.state, id);
+    }
+  }
 }
 
 function deleteJob(state: MemoryState, jobId: string): void {
   state.jobs.delete(jobId);
+  state.finishedJobs.delete(jobId);
   const at = state.jobOrder.indexOf(jobId);
   if (at >= 0) state.jobOrder.splice(at, 1);
   state.vars.delete(jobId);
@@ -106,6 +152,7 @@ function deleteJob(state: MemoryState, jobId: string): void {
     const task = state.tasks.get(taskId);
     if (task !== undefined) state.executionKeys.delete(executionKey(task));
     state.tasks.delete(taskId);
+    state.activeTaskIds.delete(taskId);
     state.childIds.delete(taskId);
     state.logs.delete(taskId);
   }

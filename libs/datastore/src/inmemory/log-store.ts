@@ -45,6 +45,29 @@ export class InMemoryLogStore implements LogStore {
       return { ...page, items };
     });
   }
+
+  deleteBefore(before: string, limit: number): Promise<number> {
+    return this.state.run(() => {
+      const old: TaskLogEntry[] = [];
+      for (const log of this.state.logs.values())
+        for (const entry of log.values()) if (entry.at < before) old.push(entry);
+      const oldest = old.sort((a, b) => a.at.localeCompare(b.at)).slice(0, limit);
+      const gone = new Set<string>();
+      for (const entry of oldest) {
+        const log = this.state.logs.get(entry.taskId);
+        log?.delete(entry.number);
+        if (log?.size === 0) this.state.logs.delete(entry.taskId);
+        gone.add(`${entry.taskId}/${String(entry.number)}`);
+      }
+      if (gone.size > 0)
+        for (const [jobId, order] of this.state.jobLogs) {
+          const kept = order.filter(({ taskId, number }) => !gone.has(`${taskId}/${String(number)}`));
+          if (kept.length === 0) this.state.jobLogs.delete(jobId);
+          else if (kept.length < order.length) this.state.jobLogs.set(jobId, kept);
+        }
+      return oldest.length;
+    });
+  }
 }
 
 export class InMemoryNodeStore implements NodeStore {
@@ -58,12 +81,39 @@ export class InMemoryNodeStore implements NodeStore {
     });
   }
 
-  list(): Promise<NodeInfo[]> {
+  list(query: { readonly heartbeatSince?: string } = {}): Promise<NodeInfo[]> {
+    const { heartbeatSince } = query;
     return this.state.run(() =>
       [...this.state.nodes.values()]
+        .filter(
+          (node) =>
+            heartbeatSince === undefined ||
+            node.lastHeartbeatAt >= heartbeatSince ||
+            this.holdsRunningTask(node.id),
+        )
         .sort((a, b) => b.lastHeartbeatAt.localeCompare(a.lastHeartbeatAt))
         .map((node) => structuredClone(node)),
     );
+  }
+
+  prune(silentBefore: string): Promise<number> {
+    return this.state.run(() => {
+      let pruned = 0;
+      for (const node of [...this.state.nodes.values()]) {
+        if (node.lastHeartbeatAt >= silentBefore || this.holdsRunningTask(node.id)) continue;
+        this.state.nodes.delete(node.id);
+        pruned++;
+      }
+      return pruned;
+    });
+  }
+
+  private holdsRunningTask(nodeId: string): boolean {
+    for (const id of this.state.activeTaskIds) {
+      const task = this.state.tasks.get(id);
+      if (task?.state === 'RUNNING' && task.nodeId === nodeId) return true;
+    }
+    return false;
   }
 }
 

@@ -10,6 +10,8 @@ export class MemoryState {
   readonly jobOrder: string[] = [];
   readonly vars = new Map<string, Map<string, string>>();
   readonly tasks = new Map<string, Task>();
+  /** The tasks in an active state (CREATED, PENDING, SCHEDULED, RUNNING): sweeps read only these. */
+  readonly activeTaskIds = new Set<string>();
   readonly taskIdsByJob = new Map<string, string[]>();
   /** Children of a composite task by id, in creation order. */
   readonly childIds = new Map<string, string[]>();
@@ -20,6 +22,8 @@ export class MemoryState {
   readonly jobLogs = new Map<string, { taskId: string; number: number }[]>();
   readonly nodes = new Map<string, NodeInfo>();
   readonly events = new Map<string, JobEvent[]>();
+  /** Finished jobs (COMPLETED, FAILED, CANCELLED), the earliest finished first: evicted in this order. */
+  readonly finishedJobs = new Set<string>();
   private seq = 0;
   closed = false;
 

@@ -17,7 +17,6 @@ import { copy, pageOf, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryTaskStore implements TaskStore {
   /** Tasks that may still change state: what the sweeps look through. */
-  private readonly active = new Set<string>();
   /** Per composite task, its CREATED children in index order and how far promotion got. */
   private readonly waiting = new Map<string, { ids: string[]; next: number }>();
 
@@ -66,7 +65,7 @@ export class InMemoryTaskStore implements TaskStore {
     return this.state.run(() => {
       const onlyActive = query.states.every((state) => isTaskActive(state));
       const candidates = onlyActive
-        ? [...this.active].flatMap((id) => {
+        ? [...this.state.activeTaskIds].flatMap((id) => {
             const task = this.state.tasks.get(id);
             return task === undefined ? [] : [task];
           })
@@ -109,7 +108,7 @@ export class InMemoryTaskStore implements TaskStore {
   cancelActive(jobId: string, at: string): Promise<Task[]> {
     return this.state.run(() =>
       (this.state.taskIdsByJob.get(jobId) ?? []).flatMap((id) => {
-        if (!this.active.has(id)) return [];
+        if (!this.state.activeTaskIds.has(id)) return [];
         const cancelled = this.apply(id, {
           from: ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'],
           patch: { state: 'CANCELLED', cancelledAt: at },
@@ -160,7 +159,7 @@ export class InMemoryTaskStore implements TaskStore {
         this.waiting.set(task.parentId, queue);
       }
     }
-    if (isTaskActive(task.state)) this.active.add(task.id);
+    if (isTaskActive(task.state)) this.state.activeTaskIds.add(task.id);
     this.state.record(task.jobId, task.state, task.createdAt, task.id);
     return structuredClone(stored);
   }
@@ -172,8 +171,8 @@ export class InMemoryTaskStore implements TaskStore {
     if (changed === undefined) return undefined;
     const updated = withoutUndefined(changed);
     this.state.tasks.set(id, updated);
-    if (isTaskActive(updated.state)) this.active.add(id);
-    else this.active.delete(id);
+    if (isTaskActive(updated.state)) this.state.activeTaskIds.add(id);
+    else this.state.activeTaskIds.delete(id);
     if (change.patch.state !== undefined)
       this.state.record(updated.jobId, updated.state, change.at ?? new Date().toISOString(), id);
     return updated;

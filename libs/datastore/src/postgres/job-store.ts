@@ -1,9 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import {
   TorkError,
   type Job,
+  searchWords,
   type JobChange,
+  type JobListItem,
   type JobListQuery,
   type JobQuery,
   type JobStore,
@@ -12,7 +14,16 @@ import {
 import { Batcher } from './batcher.js';
 import { selectByIds, updateRows, type RowChange } from './batched-statements.js';
 import { MAX_BATCH, page, UNIQUE_VIOLATION } from './page.js';
-import { jobFromRow, jobPatchToRow, jobToRow, type Database, type JobRow } from './rows.js';
+import { FINISHED_STATES, JOB_FINISHED_AT, JOB_SEARCH_DOCUMENT } from './migrations/0008-search-retention.js';
+import {
+  JOB_LIST_COLUMNS,
+  jobFromRow,
+  jobListItemFromRow,
+  jobPatchToRow,
+  jobToRow,
+  type Database,
+  type JobRow,
+} from './rows.js';
 import { shapeOf, type ShapedBatchers } from './shapes.js';
 
 export class PgJobStore implements JobStore {
@@ -61,21 +72,14 @@ export class PgJobStore implements JobStore {
     return row === undefined ? undefined : jobFromRow(row);
   }
 
-  async list(query: JobListQuery): Promise<Page<Job>> {
-    const { visibleTo } = query;
-    // The SQL of isJobVisibleTo: no permissions, the viewer's own job, or a permission naming them.
-    const visible =
-      visibleTo === undefined || visibleTo.role === 'admin'
-        ? sql<boolean>`true`
-        : sql<boolean>`(permissions is null
-            or created_by ->> 'name' = ${visibleTo.name}
-            or permissions @> ${JSON.stringify([{ user: visibleTo.name }])}::jsonb
-            or permissions @> ${JSON.stringify([{ role: visibleTo.role }])}::jsonb)`;
+  async list(query: JobListQuery): Promise<Page<JobListItem>> {
+    const where = listFilter(query);
     const [rows, total] = await Promise.all([
       this.db
         .selectFrom('jobs')
-        .selectAll()
-        .where(visible)
+        .select(JOB_LIST_COLUMNS)
+        .select(sql<number>`jsonb_array_length(tasks)`.as('task_count'))
+        .where(where)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(query.size)
@@ -83,11 +87,11 @@ export class PgJobStore implements JobStore {
         .execute(),
       this.db
         .selectFrom('jobs')
-        .where(visible)
+        .where(where)
         .select((eb) => eb.fn.countAll<string>().as('count'))
         .executeTakeFirstOrThrow(),
     ]);
-    return page(rows.map(jobFromRow), query, Number(total.count));
+    return page(rows.map(jobListItemFromRow), query, Number(total.count));
   }
 
   async find(query: JobQuery): Promise<Job[]> {
@@ -135,4 +139,40 @@ export class PgJobStore implements JobStore {
       )`.execute(this.db);
     return Number(result.numAffectedRows ?? 0);
   }
+
+  async deleteFinished(before: string, limit: number): Promise<number> {
+    // The same expression and predicate as jobs_finished_at_idx, so the index finds the batch.
+    const result = await sql`
+      delete from jobs where id in (
+        select id from jobs
+        where state in ${FINISHED_STATES} and ${JOB_FINISHED_AT} < ${new Date(before)}
+        order by ${JOB_FINISHED_AT} limit ${limit}
+      )`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
+  }
+}
+
+/** The WHERE of a job list: visibility, text, tags and states. */
+function listFilter(query: JobListQuery): RawBuilder<boolean> {
+  const { visibleTo } = query;
+  // The SQL of isJobVisibleTo: no permissions, the viewer's own job, or a permission naming them.
+  const visible =
+    visibleTo === undefined || visibleTo.role === 'admin'
+      ? sql<boolean>`true`
+      : sql<boolean>`(permissions is null
+          or created_by ->> 'name' = ${visibleTo.name}
+          or permissions @> ${JSON.stringify([{ user: visibleTo.name }])}::jsonb
+          or permissions @> ${JSON.stringify([{ role: visibleTo.role }])}::jsonb)`;
+  const filters = [visible];
+  // The words as the in-memory search sees them, so both datastores find the same jobs.
+  const words = searchWords(query.text ?? '');
+  if (words.length > 0)
+    filters.push(
+      sql<boolean>`${JOB_SEARCH_DOCUMENT} @@ plainto_tsquery('simple'::regconfig, ${words.join(' ')})`,
+    );
+  if (query.tags !== undefined && query.tags.length > 0)
+    filters.push(sql<boolean>`tags ?| ${[...query.tags]}::text[]`);
+  if (query.states !== undefined && query.states.length > 0)
+    filters.push(sql<boolean>`state = any(${[...query.states]}::text[])`);
+  return sql<boolean>`(${sql.join(filters, sql` and `)})`;
 }

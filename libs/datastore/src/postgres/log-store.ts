@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type {
   JobEvent,
   JobEventStore,
@@ -63,6 +63,14 @@ export class PgLogStore implements LogStore {
     ]);
     return page(rows.map(logFromRow), query, Number(total.count));
   }
+
+  async deleteBefore(before: string, limit: number): Promise<number> {
+    const result = await sql`
+      delete from task_logs where (task_id, number) in (
+        select task_id, number from task_logs where at < ${new Date(before)} order by at limit ${limit}
+      )`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
+  }
 }
 
 export class PgNodeStore implements NodeStore {
@@ -90,16 +98,34 @@ export class PgNodeStore implements NodeStore {
       .execute();
   }
 
-  async list(): Promise<NodeInfo[]> {
+  async list(query: { readonly heartbeatSince?: string } = {}): Promise<NodeInfo[]> {
+    const { heartbeatSince } = query;
     const rows = await this.db
       .selectFrom('nodes')
       .selectAll()
+      .$if(heartbeatSince !== undefined, (qb) =>
+        qb.where((eb) =>
+          eb.or([eb('last_heartbeat_at', '>=', new Date(heartbeatSince ?? 0)), eb.exists(holdsRunningTask)]),
+        ),
+      )
       .orderBy('last_heartbeat_at', 'desc')
       .orderBy('id')
       .execute();
     return rows.map(nodeFromRow);
   }
+
+  async prune(silentBefore: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('nodes')
+      .where('last_heartbeat_at', '<', new Date(silentBefore))
+      .where((eb) => eb.not(eb.exists(holdsRunningTask)))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
+
+/** A RUNNING task of the worker in the outer query (tasks_active_node_idx answers it). */
+const holdsRunningTask = sql`(select 1 from tasks where tasks.state = 'RUNNING' and tasks.node_id = nodes.id)`;
 
 export class PgJobEventStore implements JobEventStore {
   constructor(private readonly db: Kysely<Database>) {}

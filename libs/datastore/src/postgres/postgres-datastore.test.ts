@@ -31,6 +31,7 @@ const MIGRATIONS = [
   '0005-task-tree',
   '0006-progress-hand-backs',
   '0007-node-cpu-version',
+  '0008-search-retention',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',

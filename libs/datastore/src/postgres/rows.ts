@@ -8,6 +8,7 @@ import type {
   JobChange,
   JobDefaults,
   JobEvent,
+  JobListItem,
   JobState,
   LoopItem,
   NodeInfo,
@@ -229,6 +230,52 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('createdBy', row.created_by as CreatedBy | null),
     ...optional('permissions', row.permissions as Permission[] | null),
     ...optional('progress', row.progress),
+  };
+}
+
+/** The columns a job list reads: what a list item shows, never the task definitions or the result. */
+export const JOB_LIST_COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'tags',
+  'state',
+  'parent_id',
+  'position',
+  'created_at',
+  'scheduled_at',
+  'started_at',
+  'completed_at',
+  'failed_at',
+  'cancelled_at',
+  'delete_at',
+  'progress',
+  'created_by',
+  'permissions',
+] as const satisfies readonly (keyof JobsTable)[];
+
+export type JobListRow = Pick<JobRow, (typeof JOB_LIST_COLUMNS)[number]> & { task_count: number };
+
+export function jobListItemFromRow(row: JobListRow): JobListItem {
+  return {
+    id: row.id,
+    ...optional('name', row.name),
+    ...optional('description', row.description),
+    ...optional('tags', row.tags as string[] | null),
+    state: row.state,
+    ...optional('parentId', row.parent_id),
+    position: row.position,
+    createdAt: iso(row.created_at),
+    ...optional('scheduledAt', isoOrNull(row.scheduled_at)),
+    ...optional('startedAt', isoOrNull(row.started_at)),
+    ...optional('completedAt', isoOrNull(row.completed_at)),
+    ...optional('failedAt', isoOrNull(row.failed_at)),
+    ...optional('cancelledAt', isoOrNull(row.cancelled_at)),
+    ...optional('deleteAt', isoOrNull(row.delete_at)),
+    ...optional('progress', row.progress),
+    ...optional('createdBy', row.created_by as CreatedBy | null),
+    ...optional('permissions', row.permissions as Permission[] | null),
+    taskCount: row.task_count,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Job, JobState } from '../job.js';
+import type { JobListItem, JobSearch } from '../job-list.js';
 import type { NodeInfo } from '../node.js';
 import type { JobViewer } from '../principal.js';
 import type { Task, TaskLogEntry, TaskState } from '../task.js';
@@ -34,8 +35,12 @@ export interface JobStore {
   /** Stores a new job; one whose id is stored already is refused with CONFLICT. */
   create(job: Job): Promise<void>;
   get(id: string): Promise<Job | undefined>;
-  /** Newest first; with `visibleTo`, only the jobs that viewer may see (isJobVisibleTo). */
-  list(query: JobListQuery): Promise<Page<Job>>;
+  /**
+   * Newest first, as list items (no task definitions, inputs or result are read); with
+   * `visibleTo`, only the jobs that viewer may see (isJobVisibleTo); with a search or `states`,
+   * only the jobs that match (matchesJobSearch).
+   */
+  list(query: JobListQuery): Promise<Page<JobListItem>>;
   /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
   find(query: JobQuery): Promise<Job[]>;
   /**
@@ -47,6 +52,11 @@ export interface JobStore {
   vars(jobId: string): Promise<Record<string, string>>;
   /** Deletes up to `limit` jobs whose `deleteAt` is at or before `now`, with their tasks, logs and events. */
   deleteExpired(now: string, limit: number): Promise<number>;
+  /**
+   * Retention: deletes up to `limit` finished jobs (COMPLETED, FAILED, CANCELLED) that ended
+   * (jobFinishedAt) before `before`, oldest first, with their tasks, logs and events.
+   */
+  deleteFinished(before: string, limit: number): Promise<number>;
 }
 
 export interface TaskStore {
@@ -119,13 +129,21 @@ export interface LogStore {
   byTask(taskId: string, query: PageQuery): Promise<Page<TaskLogEntry>>;
   /** Every task's log entries of a job, in the order they were written. */
   byJob(jobId: string, query: PageQuery): Promise<Page<TaskLogEntry>>;
+  /** Retention: deletes up to `limit` log entries written (`at`) before `before`, oldest first. */
+  deleteBefore(before: string, limit: number): Promise<number>;
 }
 
 export interface NodeStore {
   /** Records a worker's heartbeat; a heartbeat older than the one stored changes nothing. */
   upsert(node: NodeInfo): Promise<void>;
-  /** Workers by last heartbeat, newest first. */
-  list(): Promise<NodeInfo[]>;
+  /**
+   * Workers by last heartbeat, newest first. With `heartbeatSince`: only those heard from since
+   * then, and those that still hold a RUNNING task however long silent (so a sweep that reads
+   * recent workers still finds every dead worker's tasks).
+   */
+  list(query?: { readonly heartbeatSince?: string }): Promise<NodeInfo[]>;
+  /** Deletes the workers silent since before `silentBefore` that hold no RUNNING task; how many. */
+  prune(silentBefore: string): Promise<number>;
 }
 
 /** One state a job or one of its tasks took, in the order they were taken. */
@@ -150,12 +168,10 @@ export interface PageQuery {
   readonly size: number;
 }
 
-export interface JobListQuery extends PageQuery {
+export interface JobListQuery extends PageQuery, JobSearch {
   readonly visibleTo?: JobViewer;
-}
-
-export interface JobListQuery extends PageQuery {
-  readonly visibleTo?: JobViewer;
+  /** Only jobs in one of these states. */
+  readonly states?: readonly JobState[];
 }
 
 export interface Page<T> {

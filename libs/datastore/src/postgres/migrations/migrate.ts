@@ -8,6 +8,7 @@ import * as scheduledPublishedIndex from './0004-scheduled-published-index.js';
 import * as taskTree from './0005-task-tree.js';
 import * as progressHandBacks from './0006-progress-hand-backs.js';
 import * as nodeCpuVersion from './0007-node-cpu-version.js';
+import * as searchRetention from './0008-search-retention.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-task-tree': taskTree,
   '0006-progress-hand-backs': progressHandBacks,
   '0007-node-cpu-version': nodeCpuVersion,
+  '0008-search-retention': searchRetention,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
