@@ -36,6 +36,7 @@ import {
   errorMessage,
   isReservedQueue,
   maskPayload,
+  noopMetrics,
   QUEUE,
   silentLogger,
   TorkError,
@@ -44,6 +45,7 @@ import {
   type Logger,
   type Message,
   type MessageHandler,
+  type Metrics,
   type PublishOptions,
   type SubscribeOptions,
   type Subscription,
@@ -64,6 +66,8 @@ export interface RabbitMqBrokerOptions {
   readonly outageWaitMs?: number;
   /** The connection's name on the server (`rabbitmqctl list_connections client_properties`). */
   readonly connectionName?: string;
+  /** Where publish-confirm latency is reported; none by default. */
+  readonly metrics?: Pick<Metrics, 'observeBrokerConfirm'>;
 }
 
 const ATTEMPT_HEADER = 'x-tork-attempt';
@@ -192,6 +196,7 @@ export class RabbitMqBroker implements Broker {
   private closing = false;
   private closed = false;
   private closePromise: Promise<void> | undefined;
+  private readonly metrics: Pick<Metrics, 'observeBrokerConfirm'>;
 
   private constructor(options: RabbitMqBrokerOptions) {
     this.settings = {
@@ -204,6 +209,7 @@ export class RabbitMqBroker implements Broker {
       connectionName: options.connectionName ?? 'tork',
     };
     this.logger = (options.logger ?? silentLogger).child({ component: 'rabbitmq' });
+    this.metrics = options.metrics ?? noopMetrics;
     this.reconnectDelayMs = this.settings.initialDelayMs;
     this.host = {
       logger: this.logger,
@@ -426,7 +432,9 @@ export class RabbitMqBroker implements Broker {
           else await channel.assertQueue(name, shape.options);
           if (!shape.transient && this.connection === connection) this.declared.add(name);
         }
+        const sentAt = performance.now();
         await this.confirm(channel, name, type, body, { attempt, priority, headers });
+        this.metrics.observeBrokerConfirm((performance.now() - sentAt) / 1000);
         return;
       } catch (error) {
         if (this.closed) throw closedError();

@@ -11,6 +11,7 @@ import {
   type TaskLogEntry,
 } from '@tork/domain';
 import { helloSpec, jobFixture, richSpec, taskFixture, timestamp } from './fixtures.js';
+import { countsContract } from './counts.contract.js';
 import { taskTreeContract } from './task-tree.contract.js';
 import { must, waitUntil } from './wait.js';
 
@@ -69,6 +70,7 @@ export function datastoreContract(
     };
 
     taskTreeContract(() => store);
+    countsContract(() => store);
 
     describe('jobs', () => {
       it('refuses a second job with an id already stored (CONFLICT), and stores the others created with it', async () => {

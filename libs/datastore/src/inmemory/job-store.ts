@@ -6,6 +6,7 @@ import {
   type JobChange,
   type JobListQuery,
   type JobQuery,
+  type JobState,
   type JobStore,
   type Page,
 } from '@tork/domain';
@@ -65,6 +66,12 @@ export class InMemoryJobStore implements JobStore {
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
         .slice(0, query.limit)
         .map((job) => structuredClone(job)),
+    );
+  }
+
+  count(states: readonly JobState[]): Promise<number> {
+    return this.state.run(
+      () => [...this.state.jobs.values()].filter((job) => states.includes(job.state)).length,
     );
   }
 
