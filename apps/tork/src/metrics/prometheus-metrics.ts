@@ -44,6 +44,7 @@ export class PrometheusMetrics implements ExposedMetrics {
   private readonly registry = new Registry<PrometheusContentType | OpenMetricsContentType>();
   /** Scrapes switch the registry's format: one at a time. */
   private scraping: Promise<unknown> = Promise.resolve();
+  private inFlightRead: Promise<InFlight> | undefined;
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   private readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
   private readonly jobTransitions: Counter<'state'>;
@@ -165,6 +166,7 @@ export class PrometheusMetrics implements ExposedMetrics {
   scrape(format: ScrapeFormat): Promise<Scrape> {
     const contentType = format === 'openmetrics' ? openMetricsContentType : prometheusContentType;
     const rendered = this.scraping.then(async () => {
+      this.inFlightRead = undefined;
       this.registry.setContentType(contentType);
       return { contentType, body: await this.registry.metrics() };
     });
@@ -174,14 +176,8 @@ export class PrometheusMetrics implements ExposedMetrics {
 
   /** Gauges of what is in flight engine-wide, read from the datastore when scraped. */
   private registerInFlight(read: () => Promise<InFlight>): void {
-    // Both gauges come from one read per scrape.
-    let current: Promise<InFlight> | undefined;
-    const once = (): Promise<InFlight> => {
-      current ??= read().finally(() => {
-        setImmediate(() => (current = undefined));
-      });
-      return current;
-    };
+    // Both gauges come from one read per scrape (scrapes run one at a time and forget the last read).
+    const once = (): Promise<InFlight> => (this.inFlightRead ??= read());
     new Gauge({
       name: `${PREFIX}jobs_in_flight`,
       help: 'Jobs not ended, by state, engine-wide (from the datastore; every API replica reports the same).',

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import { errorMessage, type Broker, type Datastore, type Metrics, type Runtime } from '@tork/domain';
 import type { TorkConfig } from '../config.js';
 
 // Each adapter library is imported only when a mode asks for one of its adapters, so that a process
 // loads the drivers it uses and no others: a worker no pg or kysely, an api or a scheduler no dockerode.
 
 /** The broker the flags name. */
-export async function createBroker(config: TorkConfig, logger: Logger): Promise<Broker> {
+export async function createBroker(config: TorkConfig, logger: Logger, metrics: Metrics): Promise<Broker> {
   const { InMemoryBroker, RabbitMqBroker } = await import('@tork/broker');
   switch (config.broker) {
     case 'inmemory':
@@ -20,12 +20,17 @@ export async function createBroker(config: TorkConfig, logger: Logger): Promise<
         url: config.rabbitmqUrl,
         logger: logger.child({ adapter: 'rabbitmq' }),
         connectionName: `tork-${config.mode}`,
+        metrics,
       });
   }
 }
 
 /** The datastore the flags name. */
-export async function createDatastore(config: TorkConfig, logger: Logger): Promise<Datastore> {
+export async function createDatastore(
+  config: TorkConfig,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<Datastore> {
   const { InMemoryDatastore, PostgresDatastore } = await import('@tork/datastore');
   switch (config.datastore) {
     case 'inmemory':
@@ -35,6 +40,7 @@ export async function createDatastore(config: TorkConfig, logger: Logger): Promi
         dsn: config.postgresDsn,
         poolSize: config.postgresPoolSize,
         logger: logger.child({ adapter: 'postgres' }),
+        metrics,
       });
   }
 }
