@@ -14,40 +14,47 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startScheduler, type RunningScheduler } from './scheduler.js';
 
 /** Counts what the scheduler records, as a dashboard would read it. */
-class CountingMetrics implements Metrics {
-  readonly counts = new Map<string, number>();
-  readonly runTimes: string[] = [];
-  readonly waits: string[] = [];
-  jobTransition = (state: string): void => this.add(`job ${state}`);
-  taskTransition = (state: string, queue: string): void => this.add(`task ${state} ${queue}`);
-  observeSubmitToRunning = (queue: string): void => {
-    this.waits.push(queue);
+function countingMetrics(): {
+  metrics: Metrics;
+  counts: Map<string, number>;
+  waits: string[];
+  runTimes: string[];
+} {
+  const counts = new Map<string, number>();
+  const waits: string[] = [];
+  const runTimes: string[] = [];
+  const add = (key: string): void => {
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   };
-  observeTaskRunTime = (queue: string, state: string): void => {
-    this.runTimes.push(`${queue} ${state}`);
+  const metrics: Metrics = {
+    ...noopMetrics,
+    jobTransition: (state) => {
+      add(`job ${state}`);
+    },
+    taskTransition: (state, queue) => {
+      add(`task ${state} ${queue}`);
+    },
+    observeSubmitToRunning: (queue) => {
+      waits.push(queue);
+    },
+    observeTaskRunTime: (queue, state) => {
+      runTimes.push(`${queue} ${state}`);
+    },
   };
-  observeBrokerConfirm = noopMetrics.observeBrokerConfirm;
-  observeDatastoreStatement = noopMetrics.observeDatastoreStatement;
-  setRunningTasks = noopMetrics.setRunningTasks;
-  setFreeSlots = noopMetrics.setFreeSlots;
-  observeHttp = noopMetrics.observeHttp;
-
-  private add(key: string): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-  }
+  return { metrics, counts, waits, runTimes };
 }
 
 describe('transition metrics', () => {
   let datastore: InMemoryDatastore;
   let broker: InMemoryBroker;
   let scheduler: RunningScheduler;
-  let metrics: CountingMetrics;
+  let recorded: ReturnType<typeof countingMetrics>;
 
   beforeEach(async () => {
     datastore = new InMemoryDatastore();
     broker = new InMemoryBroker();
-    metrics = new CountingMetrics();
-    scheduler = await startScheduler({ datastore, broker, logger: silentLogger, metrics });
+    recorded = countingMetrics();
+    scheduler = await startScheduler({ datastore, broker, logger: silentLogger, metrics: recorded.metrics });
   });
 
   afterEach(async () => {
@@ -96,14 +103,14 @@ describe('transition metrics', () => {
     // The last settle's effects may still be in flight when the job reads COMPLETED.
     await new Promise((resolve) => setTimeout(resolve, 50));
 
-    expect(Object.fromEntries(metrics.counts)).toMatchObject({
+    expect(Object.fromEntries(recorded.counts)).toMatchObject({
       'job RUNNING': 1,
       'job COMPLETED': 1,
       'task SCHEDULED default': 2,
       'task RUNNING default': 2,
       'task COMPLETED default': 2,
     });
-    expect(metrics.waits).toEqual(['default', 'default']);
-    expect(metrics.runTimes).toEqual(['default COMPLETED', 'default COMPLETED']);
+    expect(recorded.waits).toEqual(['default', 'default']);
+    expect(recorded.runTimes).toEqual(['default COMPLETED', 'default COMPLETED']);
   });
 });
