@@ -78,6 +78,13 @@ describe('PrometheusMetrics', () => {
     expect(second).not.toContain('queue="gpu"');
   });
 
+  it('still renders the process metrics when the in-flight counts cannot be read', async () => {
+    const metrics = new PrometheusMetrics({ inFlight: () => Promise.reject(new Error('datastore down')) });
+    const { body } = await metrics.scrape('prometheus');
+    expect(body).toContain('# TYPE tork_process_cpu_seconds_total counter');
+    expect(body).not.toMatch(/^tork_tasks_in_flight\{/m);
+  });
+
   it('keeps the registries of two instances apart', async () => {
     const one = new PrometheusMetrics();
     one.jobTransition('FAILED');

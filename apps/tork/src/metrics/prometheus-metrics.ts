@@ -177,7 +177,8 @@ export class PrometheusMetrics implements ExposedMetrics {
   /** Gauges of what is in flight engine-wide, read from the datastore when scraped. */
   private registerInFlight(read: () => Promise<InFlight>): void {
     // Both gauges come from one read per scrape (scrapes run one at a time and forget the last read).
-    const once = (): Promise<InFlight> => (this.inFlightRead ??= read());
+    const once = (): Promise<InFlight> =>
+      (this.inFlightRead ??= read().catch((): InFlight => ({ jobs: {}, tasks: [] })));
     new Gauge({
       name: `${PREFIX}jobs_in_flight`,
       help: 'Jobs not ended, by state, engine-wide (from the datastore; every API replica reports the same).',
@@ -186,6 +187,7 @@ export class PrometheusMetrics implements ExposedMetrics {
       async collect() {
         const { jobs } = await once();
         this.reset();
+        // Unread (the datastore is down): no samples, and the rest of the scrape still goes out.
         for (const [state, count] of Object.entries(jobs)) this.set({ state }, count);
       },
     });
