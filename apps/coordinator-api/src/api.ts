@@ -1,16 +1,18 @@
 import fastifyCors from '@fastify/cors';
-import type { Broker, Datastore, JobSpecPolicy, Keyring, SecretPolicy } from '@tork/domain';
+import type { Broker, Datastore, ExposedMetrics, JobSpecPolicy, Keyring, SecretPolicy } from '@tork/domain';
 import { DEFAULT_SECRET_POLICY } from '@tork/domain';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authPlugin, type AnonymousAccess } from './auth/auth.plugin.js';
 import { Authenticator } from './auth/authenticator.js';
 import { CredentialPresence } from './auth/credential-presence.js';
 import { registerErrorHandlers } from './errors.js';
+import { registerHttpMetrics } from './http-metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
+import { MetricsSummarySchema, metricsRoutes } from './routes/metrics.routes.js';
 import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
 import { QueueInfoSchema, queuesRoutes } from './routes/queues.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
@@ -50,6 +52,8 @@ export interface ApiDeps {
   readonly corsOrigins?: readonly string[];
   /** Who may call the API; by default anyone addressing localhost while no key or user is stored. */
   readonly auth?: AuthSettings;
+  /** HTTP requests are counted in it, and `GET /metrics` renders it for Prometheus; without it, only Tork's JSON. */
+  readonly metrics?: ExposedMetrics;
 }
 
 export interface AuthSettings {
@@ -57,6 +61,8 @@ export interface AuthSettings {
   readonly staticKeys?: readonly string[];
   /** Who is the anonymous admin while no credential exists (default `loopback`: see AnonymousAccess). */
   readonly anonymous?: AnonymousAccess;
+  /** `GET /metrics` without a credential (for a Prometheus that scrapes the API port); default: like any read. */
+  readonly metricsPublic?: boolean;
   /** How long a verified credential is trusted (default 30 s), and whether credentials exist (5 s). */
   readonly cacheTtlMs?: number;
   readonly presenceRefreshMs?: number;
@@ -79,9 +85,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });
   registerErrorHandlers(app);
+  if (deps.metrics !== undefined) registerHttpMetrics(app, deps.metrics);
   const { credentials, auth } = buildAuth(deps);
   await app.register(authPlugin, auth);
-  for (const schema of [...SHARED_SCHEMAS, NodeSchema, QueueInfoSchema]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, NodeSchema, QueueInfoSchema, MetricsSummarySchema])
+    app.addSchema(schema);
   const corsOrigins = deps.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
     await app.register(fastifyCors, {
@@ -105,6 +113,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(usersRoutes, { credentials });
   await app.register(nodesRoutes, { datastore: deps.datastore });
   await app.register(queuesRoutes, { queues: new QueueService(services) });
+  await app.register(metricsRoutes, {
+    datastore: deps.datastore,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+  });
   await app.register(healthRoutes, {
     datastore: deps.datastore,
     broker: deps.broker,
@@ -130,6 +142,11 @@ function buildAuth(deps: ApiDeps) {
   });
   return {
     credentials: new CredentialService({ store, authenticator, presence }),
-    auth: { authenticator, presence, anonymous: deps.auth?.anonymous ?? 'loopback' },
+    auth: {
+      authenticator,
+      presence,
+      anonymous: deps.auth?.anonymous ?? 'loopback',
+      openRoutes: deps.auth?.metricsPublic === true ? ['/metrics'] : [],
+    },
   };
 }

@@ -68,6 +68,7 @@ describe('GET /openapi.json', () => {
         '/jobs/{id}/log',
         '/jobs/{id}/restart',
         '/jobs/{id}/tasks',
+        '/metrics',
         '/nodes',
         '/queues',
         '/queues/{name}',

@@ -1,6 +1,6 @@
 import { InMemoryBroker } from '@tork/broker';
 import { InMemoryDatastore, migrate, PostgresDatastore } from '@tork/datastore';
-import { silentLogger, type Datastore, type Job } from '@tork/domain';
+import { noopMetrics, silentLogger, type Datastore, type Job } from '@tork/domain';
 import {
   describeWithService,
   dropPostgresSchema,
@@ -38,6 +38,7 @@ function retentionSuite(
         logger: silentLogger,
         now: () => new Date(NOW).toISOString(),
         retryTimers: new RetryTimers(broker, silentLogger),
+        metrics: noopMetrics,
       };
     });
 

@@ -1,4 +1,4 @@
-import type { Broker, Datastore, Keyring, Logger } from '@tork/domain';
+import type { Broker, Datastore, Keyring, Logger, Metrics } from '@tork/domain';
 import type { RetryTimers } from './retry-timers.js';
 
 /** What every scheduler handler works with. */
@@ -11,4 +11,6 @@ export interface SchedulerContext {
   readonly retryTimers: RetryTimers;
   /** Decrypts a job's secrets for its expressions, and encrypts the env values that then hold them. */
   readonly keyring?: Keyring;
+  /** Job and task transitions and their timings. */
+  readonly metrics: Metrics;
 }

@@ -1,10 +1,12 @@
 import {
   endJob,
   errorMessage,
+  noopMetrics,
   QUEUE,
   taskChange,
   type Keyring,
   type Message,
+  type Metrics,
   type Subscription,
 } from '@tork/domain';
 import { handleCompleted } from './handlers/completed.js';
@@ -27,6 +29,8 @@ export interface SchedulerDeps {
   readonly now?: () => string;
   /** The engine's encryption keys: without them, a job's encrypted secrets read as `[encrypted]`. */
   readonly keyring?: Keyring;
+  /** Where job and task transitions are counted; none by default. */
+  readonly metrics?: Metrics;
 }
 
 export interface SchedulerOptions {
@@ -65,6 +69,7 @@ export async function startScheduler(
     logger: deps.logger,
     now: deps.now ?? (() => new Date().toISOString()),
     retryTimers: new RetryTimers(deps.broker, deps.logger),
+    metrics: deps.metrics ?? noopMetrics,
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
   };
   const runner = new WorkflowRunner(ctx);

@@ -18,6 +18,7 @@ import {
   type WorkflowEvent,
 } from '@tork/domain';
 import type { SchedulerContext } from './scheduler-context.js';
+import { recordTaskChange } from './transition-metrics.js';
 
 /** Tasks stored per insert when an each or parallel task creates its children. */
 const CREATE_CHUNK = 1_000;
@@ -218,6 +219,8 @@ export class WorkflowRunner {
           break;
         case 'updateJob': {
           const applied = await datastore.jobs.update(effect.jobId, effect.change);
+          if (applied && effect.change.patch.state !== undefined)
+            this.ctx.metrics.jobTransition(effect.change.patch.state);
           if (!applied && effect.onMiss !== 'continue') {
             if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
             return;
@@ -227,13 +230,15 @@ export class WorkflowRunner {
         case 'markJobRunning':
           if (this.running.has(effect.jobId)) break;
           // Applied or not, the job is past SCHEDULED now (or gone), and stays so.
-          await datastore.jobs.update(effect.jobId, effect.change);
+          if (await datastore.jobs.update(effect.jobId, effect.change))
+            this.ctx.metrics.jobTransition('RUNNING');
           if (this.running.size >= RUNNING_REMEMBERED)
             this.running.delete(this.running.values().next().value ?? '');
           this.running.add(effect.jobId);
           break;
         case 'updateTask': {
           const updated = await datastore.tasks.update(effect.taskId, effect.change);
+          if (updated !== undefined) recordTaskChange(this.ctx.metrics, updated);
           if (updated === undefined && effect.onMiss !== 'continue') {
             if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
             return;
@@ -242,6 +247,8 @@ export class WorkflowRunner {
         }
         case 'settleTask': {
           const settled = await datastore.tasks.settle(effect.taskId, effect.change);
+          if (settled.task !== undefined) recordTaskChange(this.ctx.metrics, settled.task);
+          if (settled.promoted !== undefined) recordTaskChange(this.ctx.metrics, settled.promoted);
           events.push({
             type: 'task.settled',
             jobId: effect.jobId,
@@ -337,6 +344,7 @@ export class WorkflowRunner {
     const task = await this.ctx.datastore.tasks.update(taskId, taskChange('schedule', this.ctx.now()));
     // Already scheduled by an earlier delivery, or no longer pending.
     if (task === undefined) return;
+    recordTaskChange(this.ctx.metrics, task);
     await this.send(task);
   }
 
@@ -366,6 +374,7 @@ export class WorkflowRunner {
   /** Cancels what is active of a job: running containers are stopped, sub-jobs cancelled. */
   private async cancelTasks(jobId: string): Promise<void> {
     const cancelled = await this.ctx.datastore.tasks.cancelActive(jobId, this.ctx.now());
+    for (const task of cancelled) recordTaskChange(this.ctx.metrics, task);
     await Promise.all(
       cancelled.map(async (task) => {
         try {

@@ -104,6 +104,8 @@ export interface TorkConfig {
   readonly apiKeys: readonly string[];
   /** Serve the REST API on a non-loopback address although no credential exists. */
   readonly insecure: boolean;
+  /** `GET /metrics` on the API port without a credential. */
+  readonly metricsPublic: boolean;
   /** What the operator should hear about the configuration itself (a secret on the command line, ...). */
   readonly warnings: readonly string[];
   /** Test only (TORK_TEST_ONLY_KILL_ON_TASK=1): a worker SIGKILLs itself when a task arrives, before reporting its start. */
@@ -284,6 +286,12 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'serve the REST API on a non-loopback -host with no credential: anyone who reaches it is an admin',
     boolean: true,
   },
+  {
+    name: 'metrics-public',
+    value: '',
+    help: 'serve GET /metrics on the API port without a credential (for Prometheus); the health port serves it openly anyway',
+    boolean: true,
+  },
 ];
 
 /** Shorter admin keys are refused: they could be guessed. */
@@ -367,6 +375,7 @@ export function loadConfig(
     healthHost: get('health-host') ?? '0.0.0.0',
     apiKeys,
     insecure: get('insecure') === 'true',
+    metricsPublic: get('metrics-public') === 'true',
     warnings,
     testKillOnTaskArrival,
   };

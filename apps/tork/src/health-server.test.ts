@@ -55,3 +55,24 @@ describe('serveHealth', () => {
     expect((await get('/health/live')).status).toBe(200);
   });
 });
+
+describe('serveHealth /metrics', () => {
+  it('renders the process metrics, Prometheus text by default and OpenMetrics when accepted', async () => {
+    const { PrometheusMetrics } = await import('./metrics/prometheus-metrics.js');
+    const metrics = new PrometheusMetrics();
+    metrics.setFreeSlots('default', 4);
+    server = await serveHealth('127.0.0.1', [0], '1.2.3', {}, silentLogger, metrics);
+    const url = `http://127.0.0.1:${String(listeningPort(server))}/metrics`;
+
+    const plain = await fetch(url);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await plain.text();
+    expect(text).toContain('# TYPE tork_worker_free_slots gauge');
+    expect(text).toContain('tork_worker_free_slots{queue="default"} 4');
+
+    const open = await fetch(url, { headers: { accept: 'application/openmetrics-text' } });
+    expect(open.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+    expect((await open.text()).trimEnd().endsWith('# EOF')).toBe(true);
+  });
+});

@@ -6,6 +6,7 @@ import {
   DEFAULT_SECRET_POLICY,
   errorMessage,
   newId,
+  noopMetrics,
   HEARTBEAT_INTERVAL_MS,
   QUEUE,
   redactText,
@@ -17,6 +18,7 @@ import {
   type Keyring,
   type Logger,
   type Message,
+  type Metrics,
   type Runtime,
   type SecretPolicy,
   type Subscription,
@@ -27,6 +29,7 @@ import { cpuMeter } from './cpu-meter.js';
 import { LogShipper, type LogShipperOptions } from './log-shipper.js';
 import { failureOf } from './failure.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { QueueOccupancy } from './queue-occupancy.js';
 import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task-runner.js';
 
 /** While its runtime is down, a worker asks it this often whether it is back. */
@@ -37,6 +40,8 @@ export interface WorkerDeps {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly now?: () => string;
+  /** Where running tasks and free slots per queue are reported; none by default. */
+  readonly metrics?: Metrics;
 }
 
 export interface WorkerOptions {
@@ -87,6 +92,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
   const logger = deps.logger.child({ nodeId });
   const running = new Map<string, AbortController>();
   const defaults = options.defaultLimits ?? {};
+  const occupancy = new QueueOccupancy(deps.metrics ?? noopMetrics, options.queues);
 
   const reports = new Set<Promise<void>>();
   /** Publishes a task's outcome in the background; stop() waits for every report. */
@@ -131,6 +137,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     await options.testOnTaskArrived?.(sealed);
     const controller = new AbortController();
     running.set(sealed.id, controller);
+    occupancy.started(sealed.queue);
     const ids = { jobId: sealed.jobId, taskId: sealed.id, nodeId };
     const taskLog = logger.child({ jobId: sealed.jobId, taskId: sealed.id });
     try {
@@ -234,6 +241,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       throw error;
     } finally {
       running.delete(sealed.id);
+      occupancy.ended(sealed.queue);
     }
   };
 

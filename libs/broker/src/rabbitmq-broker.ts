@@ -36,6 +36,7 @@ import {
   errorMessage,
   isReservedQueue,
   maskPayload,
+  noopMetrics,
   QUEUE,
   silentLogger,
   TorkError,
@@ -44,6 +45,7 @@ import {
   type Logger,
   type Message,
   type MessageHandler,
+  type Metrics,
   type PublishOptions,
   type PurgedQueue,
   type QueueInfo,
@@ -71,6 +73,8 @@ export interface RabbitMqBrokerOptions {
   readonly managementUrl?: string;
   /** Work queues listed without the management API, besides the engine's own and `default`. */
   readonly knownQueues?: () => Promise<readonly string[]>;
+  /** Where publish-confirm latency is reported; none by default. */
+  readonly metrics?: Pick<Metrics, 'observeBrokerConfirm'>;
 }
 
 const ATTEMPT_HEADER = 'x-tork-attempt';
@@ -200,6 +204,7 @@ export class RabbitMqBroker implements Broker {
   private closed = false;
   private closePromise: Promise<void> | undefined;
   private readonly queueViews: RabbitMqQueues;
+  private readonly metrics: Pick<Metrics, 'observeBrokerConfirm'>;
 
   private constructor(options: RabbitMqBrokerOptions) {
     this.settings = {
@@ -212,6 +217,7 @@ export class RabbitMqBroker implements Broker {
       connectionName: options.connectionName ?? 'tork',
     };
     this.logger = (options.logger ?? silentLogger).child({ component: 'rabbitmq' });
+    this.metrics = options.metrics ?? noopMetrics;
     this.reconnectDelayMs = this.settings.initialDelayMs;
     this.queueViews = new RabbitMqQueues({
       connection: () => this.connected(Date.now() + this.settings.outageWaitMs),
@@ -455,7 +461,9 @@ export class RabbitMqBroker implements Broker {
           else await channel.assertQueue(name, shape.options);
           if (!shape.transient && this.connection === connection) this.declared.add(name);
         }
+        const sentAt = performance.now();
         await this.confirm(channel, name, type, body, { attempt, priority, headers });
+        this.metrics.observeBrokerConfirm((performance.now() - sentAt) / 1000);
         return;
       } catch (error) {
         if (this.closed) throw closedError();

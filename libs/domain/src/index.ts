@@ -28,6 +28,7 @@ export * from './worker-policy.js';
 export type * from './ports/broker.js';
 export type * from './ports/credential-store.js';
 export type * from './ports/datastore.js';
+export * from './ports/metrics.js';
 export type * from './ports/runtime.js';
 export * from './logger.js';
 export * from './long-timeout.js';

@@ -19,6 +19,8 @@ export interface AuthPluginOptions {
    * caller (-insecure); `never`, no one (a public address: deleting the last key never opens it).
    */
   readonly anonymous: AnonymousAccess;
+  /** More routes open to everyone, e.g. `/metrics` for a Prometheus without a key (-metrics-public). */
+  readonly openRoutes?: readonly string[];
 }
 
 export type AnonymousAccess = 'loopback' | 'any' | 'never';
@@ -47,7 +49,8 @@ function isOpenRoute(url: string | undefined): boolean {
 function auth(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (isOpenRoute(request.routeOptions.url)) {
+    const url = request.routeOptions.url;
+    if (isOpenRoute(url) || (url !== undefined && options.openRoutes?.includes(url) === true)) {
       request.principal = VISITOR;
       return;
     }

@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
-import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
+import { errorMessage, type Broker, type Datastore, type Metrics, type Runtime } from '@tork/domain';
 import type { TorkConfig } from '../config.js';
 
 // Each adapter library is imported only when a mode asks for one of its adapters, so that a process
 // loads the drivers it uses and no others: a worker no pg or kysely, an api or a scheduler no dockerode.
 
-/** The broker the flags name; `knownQueues` are work queues to list where RabbitMQ's management API is not configured. */
+/**
+ * The broker the flags name; `knownQueues` are work queues to list where RabbitMQ's management API
+ * is not configured.
+ */
 export async function createBroker(
   config: TorkConfig,
   logger: Logger,
+  metrics: Metrics,
   knownQueues?: () => Promise<readonly string[]>,
 ): Promise<Broker> {
   const { InMemoryBroker, RabbitMqBroker } = await import('@tork/broker');
@@ -28,12 +32,17 @@ export async function createBroker(
           ? {}
           : { managementUrl: config.rabbitmqManagementUrl }),
         ...(knownQueues === undefined ? {} : { knownQueues }),
+        metrics,
       });
   }
 }
 
 /** The datastore the flags name. */
-export async function createDatastore(config: TorkConfig, logger: Logger): Promise<Datastore> {
+export async function createDatastore(
+  config: TorkConfig,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<Datastore> {
   const { InMemoryDatastore, PostgresDatastore } = await import('@tork/datastore');
   switch (config.datastore) {
     case 'inmemory':
@@ -43,6 +52,7 @@ export async function createDatastore(config: TorkConfig, logger: Logger): Promi
         dsn: config.postgresDsn,
         poolSize: config.postgresPoolSize,
         logger: logger.child({ adapter: 'postgres' }),
+        metrics,
       });
   }
 }

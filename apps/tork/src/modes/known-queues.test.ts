@@ -11,7 +11,13 @@ describe('workQueuesOfNodes', () => {
       { ...node, id: 'n1', queues: { default: 2, gpu: 1 } },
       { ...node, id: 'n2', queues: { default: 4, transcoding: 3 } },
     ];
-    const datastore = { nodes: { upsert: () => Promise.resolve(), list: () => Promise.resolve(nodes) } };
+    const datastore = {
+      nodes: {
+        upsert: () => Promise.resolve(),
+        list: () => Promise.resolve(nodes),
+        prune: () => Promise.resolve(0),
+      },
+    };
 
     expect(await workQueuesOfNodes(datastore)).toEqual(['default', 'gpu', 'transcoding']);
     expect(await workQueuesOfNodes(undefined)).toEqual([]);

@@ -6,6 +6,8 @@ import type { RunningWorker } from '@tork/worker';
 import { errorMessage, type Broker, type Datastore, type Runtime } from '@tork/domain';
 import type { Mode, TorkConfig } from '../config.js';
 import { closeServer, listeningPort, serveHealth } from '../health-server.js';
+import { readInFlight } from '../metrics/in-flight.js';
+import { PrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { stopInOrder, type Stop } from '../lifecycle.js';
 import { VERSION } from '../version.js';
 import { createBroker, createDatastore, createRuntime } from './adapters.js';
@@ -74,8 +76,17 @@ export async function runMode(
   let worker: RunningWorker | undefined;
   let api: FastifyInstance | undefined;
   let health: Server | undefined;
+  // The API reports what is in flight engine-wide, from the datastore, when it is scraped.
+  const metrics = new PrometheusMetrics(
+    parts.api
+      ? {
+          inFlight: () =>
+            datastore === undefined ? Promise.reject(new Error('no datastore')) : readInFlight(datastore),
+        }
+      : {},
+  );
   // GET /queues without RabbitMQ's management API lists the queues workers consume, once the datastore is open.
-  const broker: Broker = await createBroker(config, logger, () => workQueuesOfNodes(datastore));
+  const broker: Broker = await createBroker(config, logger, metrics, () => workQueuesOfNodes(datastore));
 
   // In reverse order of start: stop taking requests, drain the worker, then close the adapters.
   const stop: Stop = () =>
@@ -102,20 +113,21 @@ export async function runMode(
     ]);
 
   try {
-    if (parts.api || parts.scheduler) datastore = await createDatastore(config, logger);
+    if (parts.api || parts.scheduler) datastore = await createDatastore(config, logger, metrics);
     if (parts.api && datastore !== undefined) await checkBinding(config, datastore, logger);
     if (parts.worker) {
       runtime = await createRuntime(config, logger);
       if (config.mode === 'standalone') await removeEarlierLeftovers(runtime, config.port, logger);
     }
     if (parts.scheduler && datastore !== undefined) {
-      scheduler = await runScheduler(config, { datastore, broker, logger });
+      scheduler = await runScheduler(config, { datastore, broker, logger, metrics });
     }
     if (parts.worker && runtime !== undefined)
       worker = await runWorker(config, {
         broker,
         runtime,
         logger,
+        metrics,
         // What a standalone engine creates carries its port: the next one on this host removes what it left.
         labels: config.mode === 'standalone' ? { [STANDALONE_LABEL]: String(config.port) } : {},
       });
@@ -125,6 +137,7 @@ export async function runMode(
         datastore: store,
         broker,
         logger,
+        metrics,
         draining: () => draining,
         ...(runtime === undefined ? {} : { features: runtime.features }),
       });
@@ -145,6 +158,7 @@ export async function runMode(
           ...(runner === undefined ? {} : { worker: () => runner.healthCheck() }),
         },
         logger,
+        metrics,
       );
     }
   } catch (error) {

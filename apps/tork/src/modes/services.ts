@@ -7,7 +7,9 @@ import {
   Keyring,
   type Broker,
   type Datastore,
+  type ExposedMetrics,
   type JobSpecPolicy,
+  type Metrics,
   type Runtime,
   type RuntimeFeatures,
 } from '@tork/domain';
@@ -25,6 +27,7 @@ export async function serveApi(
     datastore: Datastore;
     broker: Broker;
     logger: Logger;
+    metrics: ExposedMetrics;
     draining: () => boolean;
     /** The features of this process's own runtime, when it runs a worker too. */
     features?: RuntimeFeatures;
@@ -44,7 +47,9 @@ export async function serveApi(
     jobSpecPolicy: jobSpecPolicyOf(config, deps.features),
     secretPolicy: config.secretPolicy,
     ...keyringOf(config),
+    metrics: deps.metrics,
     auth: {
+      metricsPublic: config.metricsPublic,
       staticKeys: config.apiKeys,
       anonymous: config.insecure ? 'any' : isLoopbackHost(config.host) ? 'loopback' : 'never',
     },
@@ -69,7 +74,7 @@ export function jobSpecPolicyOf(config: TorkConfig, features: RuntimeFeatures | 
 
 export async function runScheduler(
   config: TorkConfig,
-  deps: { datastore: Datastore; broker: Broker; logger: Logger },
+  deps: { datastore: Datastore; broker: Broker; logger: Logger; metrics: Metrics },
 ): Promise<RunningScheduler> {
   const { startScheduler } = await import('@tork/scheduler');
   return startScheduler(
@@ -77,6 +82,7 @@ export async function runScheduler(
       datastore: deps.datastore,
       broker: deps.broker,
       logger: deps.logger.child({ app: 'scheduler' }),
+      metrics: deps.metrics,
       ...keyringOf(config),
     },
     {
@@ -92,7 +98,13 @@ export async function runScheduler(
 
 export async function runWorker(
   config: TorkConfig,
-  deps: { broker: Broker; runtime: Runtime; logger: Logger; labels?: Readonly<Record<string, string>> },
+  deps: {
+    broker: Broker;
+    runtime: Runtime;
+    logger: Logger;
+    metrics: Metrics;
+    labels?: Readonly<Record<string, string>>;
+  },
 ): Promise<RunningWorker> {
   const { startWorker } = await import('@tork/worker');
   await deps.runtime.healthCheck().catch((error: unknown) => {
@@ -102,7 +114,12 @@ export async function runWorker(
     );
   });
   return startWorker(
-    { broker: deps.broker, runtime: deps.runtime, logger: deps.logger.child({ app: 'worker' }) },
+    {
+      broker: deps.broker,
+      runtime: deps.runtime,
+      logger: deps.logger.child({ app: 'worker' }),
+      metrics: deps.metrics,
+    },
     {
       queues: config.queues,
       policy: config.workerPolicy,

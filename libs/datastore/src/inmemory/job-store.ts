@@ -11,6 +11,7 @@ import {
   type JobListItem,
   type JobListQuery,
   type JobQuery,
+  type JobState,
   type JobStore,
   type Page,
 } from '@tork/domain';
@@ -83,6 +84,12 @@ export class InMemoryJobStore implements JobStore {
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
         .slice(0, query.limit)
         .map((job) => structuredClone(job)),
+    );
+  }
+
+  count(states: readonly JobState[]): Promise<number> {
+    return this.state.run(
+      () => [...this.state.jobs.values()].filter((job) => states.includes(job.state)).length,
     );
   }
 

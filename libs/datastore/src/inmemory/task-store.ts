@@ -4,6 +4,7 @@ import {
   jobProgress,
   type Page,
   type PageQuery,
+  type QueuedTaskCount,
   type Settled,
   type Task,
   type TaskChange,
@@ -16,7 +17,6 @@ import { executionKey } from './job-store.js';
 import { copy, pageOf, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryTaskStore implements TaskStore {
-  /** Tasks that may still change state: what the sweeps look through. */
   /** Per composite task, its CREATED children in index order and how far promotion got. */
   private readonly waiting = new Map<string, { ids: string[]; next: number }>();
 
@@ -58,6 +58,20 @@ export class InMemoryTaskStore implements TaskStore {
         shown.set(task.parentId, seen + 1);
       }
       return { tasks, childCounts };
+    });
+  }
+
+  countQueued(): Promise<QueuedTaskCount[]> {
+    return this.state.run(() => {
+      const counts = new Map<string, QueuedTaskCount>();
+      for (const id of this.state.activeTaskIds) {
+        const task = this.state.tasks.get(id);
+        if (task === undefined || task.kind !== 'task' || !isQueuedState(task.state)) continue;
+        const key = `${task.queue}\u0000${task.state}`;
+        const count = counts.get(key)?.count ?? 0;
+        counts.set(key, { queue: task.queue, state: task.state, count: count + 1 });
+      }
+      return [...counts.values()];
     });
   }
 
@@ -227,4 +241,8 @@ function matches(task: Task, query: TaskQuery): boolean {
     (query.publishedBy === undefined ||
       (task.publishedAt !== undefined && task.publishedAt <= query.publishedBy))
   );
+}
+
+function isQueuedState(state: TaskState): state is QueuedTaskCount['state'] {
+  return state === 'PENDING' || state === 'SCHEDULED' || state === 'RUNNING';
 }

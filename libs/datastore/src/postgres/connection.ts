@@ -18,6 +18,8 @@ export interface ConnectionOptions {
   readonly logger: Logger;
   /** statement_timeout unless the DSN sets one (default 30 s); 0: the server's own (migrations rewrite whole tables). */
   readonly statementTimeoutMs?: number;
+  /** Told each statement's round trip in seconds (metrics). */
+  readonly onStatement?: (seconds: number) => void;
 }
 
 /** How long to wait for a connection, unless the DSN's connect_timeout says otherwise. */
@@ -63,11 +65,18 @@ export function openDatabase<DB>(options: ConnectionOptions): Kysely<DB> {
     options.logger.warn({ error: errorMessage(error) }, 'idle PostgreSQL connection failed');
   });
   const connectMs = limits.connectionTimeoutMillis ?? 0;
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: namingTimeouts(pool, connectMs) }) });
+  const onStatement = options.onStatement ?? (() => undefined);
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: namingTimeouts(pool, connectMs, onStatement) }),
+  });
 }
 
 /** The pool as kysely sees it, its timeouts turned into errors that say which limit was hit. */
-function namingTimeouts(pool: pg.Pool, connectMs: number): PostgresPool {
+function namingTimeouts(
+  pool: pg.Pool,
+  connectMs: number,
+  onStatement: (seconds: number) => void,
+): PostgresPool {
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   return {
     connect: async () => {
@@ -81,7 +90,7 @@ function namingTimeouts(pool: pg.Pool, connectMs: number): PostgresPool {
       });
       let adapted = wrapped.get(client);
       if (adapted === undefined) {
-        adapted = new TimeoutNamingClient(client);
+        adapted = new TimeoutNamingClient(client, onStatement);
         wrapped.set(client, adapted);
       }
       return adapted;
@@ -92,7 +101,10 @@ function namingTimeouts(pool: pg.Pool, connectMs: number): PostgresPool {
 
 /** A pooled client whose statement and idle-transaction timeouts reject as TorkErrors naming the limit. */
 class TimeoutNamingClient implements PostgresPoolClient {
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly onStatement: (seconds: number) => void,
+  ) {}
 
   query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
@@ -102,8 +114,12 @@ class TimeoutNamingClient implements PostgresPoolClient {
   ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
     // kysely asks for a cursor only to stream, which the datastore never does.
     if (typeof sqlOrCursor !== 'string') throw new TypeError('streaming queries are not supported');
+    const sentAt = performance.now();
     return this.client.query(sqlOrCursor, [...parameters]).then(
-      (result) => result as unknown as PostgresQueryResult<R>,
+      (result) => {
+        this.onStatement((performance.now() - sentAt) / 1000);
+        return result as unknown as PostgresQueryResult<R>;
+      },
       (error: unknown) => {
         throw asTimeoutError(error) ?? error;
       },

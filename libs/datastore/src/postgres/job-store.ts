@@ -8,6 +8,7 @@ import {
   type JobListItem,
   type JobListQuery,
   type JobQuery,
+  type JobState,
   type JobStore,
   type Page,
 } from '@tork/domain';
@@ -105,6 +106,15 @@ export class PgJobStore implements JobStore {
       .limit(query.limit)
       .execute();
     return rows.map(jobFromRow);
+  }
+
+  async count(states: readonly JobState[]): Promise<number> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where((eb) => eb('state', '=', eb.fn.any(eb.val([...states]))))
+      .executeTakeFirst();
+    return Number(row?.count ?? 0);
   }
 
   async update(id: string, change: JobChange): Promise<boolean> {

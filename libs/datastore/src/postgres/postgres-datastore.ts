@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { silentLogger, type Datastore, type Logger } from '@tork/domain';
+import { silentLogger, type Datastore, type Logger, type Metrics } from '@tork/domain';
 import { openDatabase } from './connection.js';
 import { PgJobStore } from './job-store.js';
 import { PostgresCredentialStore } from './postgres-credential-store.js';
@@ -15,6 +15,8 @@ export interface PostgresDatastoreOptions {
   /** Work in this schema rather than the connection's default one, e.g. one per test. */
   readonly schema?: string;
   readonly logger?: Logger;
+  /** Where statement latency is reported; none by default. */
+  readonly metrics?: Pick<Metrics, 'observeDatastoreStatement'>;
 }
 
 /**
@@ -43,6 +45,9 @@ export class PostgresDatastore implements Datastore {
       poolSize: options.poolSize ?? 10,
       logger: options.logger ?? silentLogger,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
+      ...(options.metrics === undefined
+        ? {}
+        : { onStatement: (seconds: number) => options.metrics?.observeDatastoreStatement(seconds) }),
     });
     this.jobs = new PgJobStore(this.db);
     this.tasks = new PgTaskStore(this.db);

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type {
   Page,
   PageQuery,
+  QueuedTaskCount,
   Settled,
   Task,
   TaskChange,
@@ -100,6 +101,21 @@ export class PgTaskStore implements TaskStore {
     const childCounts: Record<string, Partial<Record<TaskState, number>>> = {};
     for (const row of counts.rows) (childCounts[row.parent_id] ??= {})[row.state] = Number(row.count);
     return { tasks: shown.rows.map(taskFromRow), childCounts };
+  }
+
+  async countQueued(): Promise<QueuedTaskCount[]> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .select(['queue', 'state', (eb) => eb.fn.countAll<string>().as('count')])
+      .where('kind', '=', 'task')
+      .where('state', 'in', ['PENDING', 'SCHEDULED', 'RUNNING'])
+      .groupBy(['queue', 'state'])
+      .execute();
+    return rows.map((row) => ({
+      queue: row.queue,
+      state: row.state as QueuedTaskCount['state'],
+      count: Number(row.count),
+    }));
   }
 
   async find(query: TaskQuery): Promise<Task[]> {

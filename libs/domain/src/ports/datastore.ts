@@ -43,6 +43,8 @@ export interface JobStore {
   list(query: JobListQuery): Promise<Page<JobListItem>>;
   /** Jobs in one of `states` created at or before `createdBefore`, oldest first: for sweeps. */
   find(query: JobQuery): Promise<Job[]>;
+  /** How many jobs are in one of `states` now: for metrics (an index serves it). */
+  count(states: readonly JobState[]): Promise<number>;
   /**
    * Applies the change when the job is in one of `change.from`; whether it applied. (No caller
    * needs the job back, and a job row carries its whole spec: it is not read back.)
@@ -82,6 +84,11 @@ export interface TaskStore {
   overview(jobId: string, childLimit: number): Promise<TaskOverview>;
   /** Tasks matching every given criterion, oldest first: for sweeps. */
   find(query: TaskQuery): Promise<Task[]>;
+  /**
+   * How many tasks that run a container are waiting (PENDING, SCHEDULED) or running now, by queue
+   * and state: for metrics and autoscaling. Composite tasks are not counted: they occupy no worker.
+   */
+  countQueued(): Promise<QueuedTaskCount[]>;
   update(id: string, change: TaskChange): Promise<Task | undefined>;
   /**
    * Ends a task well (`change` to COMPLETED or SKIPPED) with the fan-in, in one atomic step: when
@@ -114,6 +121,12 @@ export interface Settled {
   readonly parent?: Task;
   /** The sibling that got the slot this task freed. */
   readonly promoted?: Task;
+}
+
+export interface QueuedTaskCount {
+  readonly queue: string;
+  readonly state: 'PENDING' | 'SCHEDULED' | 'RUNNING';
+  readonly count: number;
 }
 
 export interface TaskOverview {
