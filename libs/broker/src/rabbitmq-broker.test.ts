@@ -83,6 +83,7 @@ describeWithService(
       return RabbitMqBroker.connect({ url, queuePrefix: contractPrefix, reconnect: FAST_RECONNECT });
     },
     ({ queues }) => deleteQueues(queues.map((queue) => `${contractPrefix}${queue}`)),
+    () => RabbitMqBroker.connect({ url, queuePrefix: contractPrefix, reconnect: FAST_RECONNECT }),
   );
 
   describe('adapter', () => {
