@@ -13,11 +13,14 @@ import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
+import { streamsRoutes } from './routes/streams.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { CredentialService } from './services/credential.service.js';
 import { JobService } from './services/job.service.js';
 import { TaskService } from './services/task.service.js';
+import { StreamService, type StreamServiceDeps } from './streams/stream.service.js';
+import { StreamTokens } from './streams/stream-tokens.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_RATE_LIMIT = 50;
@@ -48,6 +51,12 @@ export interface ApiDeps {
   readonly corsOrigins?: readonly string[];
   /** Who may call the API; by default anyone addressing localhost while no key or user is stored. */
   readonly auth?: AuthSettings;
+  /** Live streams (SSE): how many one process serves at once, and the secret stream tokens are signed with (shared by every replica). */
+  readonly streams?: {
+    readonly maxStreams?: number;
+    readonly tokenSecret?: string;
+    readonly timing?: StreamServiceDeps['timing'];
+  };
 }
 
 export interface AuthSettings {
@@ -78,7 +87,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   registerErrorHandlers(app);
   const { credentials, auth } = buildAuth(deps);
-  await app.register(authPlugin, auth);
+  const streamTokens = new StreamTokens(deps.streams?.tokenSecret);
+  await app.register(authPlugin, { ...auth, streamTokens });
   for (const schema of [...SHARED_SCHEMAS, NodeSchema]) app.addSchema(schema);
   const corsOrigins = deps.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
@@ -97,8 +107,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
   });
-  await app.register(jobsRoutes, { jobs, secretPolicy });
-  await app.register(tasksRoutes, { tasks: new TaskService(services), secretPolicy });
+  const tasks = new TaskService(services);
+  const streams = new StreamService({
+    datastore: deps.datastore,
+    broker: deps.broker,
+    tasks,
+    tokens: streamTokens,
+    secretPolicy,
+    logger: app.log,
+    ...(deps.streams?.maxStreams === undefined ? {} : { maxStreams: deps.streams.maxStreams }),
+    ...(deps.streams?.timing === undefined ? {} : { timing: deps.streams.timing }),
+  });
+  await app.register(jobsRoutes, { jobs, secretPolicy, streams });
+  await app.register(tasksRoutes, { tasks, secretPolicy, streams });
+  await app.register(streamsRoutes, { streams });
   await app.register(apiKeysRoutes, { credentials });
   await app.register(usersRoutes, { credentials });
   await app.register(nodesRoutes, { datastore: deps.datastore });
