@@ -99,7 +99,7 @@ describeWithService(
     const received: Received[] = [];
     await readSse(stream, async (event) => {
       const job = await fetch(`${submitTo.baseUrl}/jobs/${id}`);
-      event.jobState = String(((await job.json()) as { state: string }).state);
+      event.jobState = ((await job.json()) as { state: string }).state;
       received.push(event);
     });
 
