@@ -13,16 +13,18 @@
  * dead-worker sweep. Since acknowledged deliveries no longer count against the prefetch, such a
  * consumer is turned off while every slot is busy.
  *
+ * Concerns live in ./rabbitmq/: topology (how each queue is declared), confirm-publisher,
+ * queue-consumer (one subscription and its delivery attempts), event-bus (publish/subscribe of
+ * notices), channels (closing and error helpers); this file holds the connection and reconnection.
+ *
  * Delivery counting: a message carries its attempt in the `x-tork-attempt` header (1 when absent).
  * When a handler rejects, a copy with the header incremented is published (and confirmed) before the
  * original is acknowledged: a crash in between duplicates, never loses. A delivery RabbitMQ marks
  * `redelivered` (its consumer died holding it) counts as one more attempt, persisted the same way
  * before it is handled, so a message that kills its consumer every time is still given up on.
  */
-import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { connect, type ChannelModel } from 'amqplib';
 import {
   encodeMessage,
   errorMessage,
@@ -42,15 +44,11 @@ import {
   type Unsubscribe,
 } from '@tork/domain';
 import { coalesceWrites } from './coalesce-writes.js';
-import { asError, closedError, closeQuietly, isRefusal } from './rabbitmq/channels.js';
+import { closedError, closeQuietly } from './rabbitmq/channels.js';
+import { ConfirmPublisher } from './rabbitmq/confirm-publisher.js';
 import { EventBus } from './rabbitmq/event-bus.js';
-import {
-  ATTEMPT_HEADER,
-  QueueConsumer,
-  type ConsumerHost,
-  type Settings,
-} from './rabbitmq/queue-consumer.js';
-import { declareQueue, queueShape } from './rabbitmq/topology.js';
+import { QueueConsumer, type ConsumerHost, type Settings } from './rabbitmq/queue-consumer.js';
+import { queueShape } from './rabbitmq/topology.js';
 
 export interface RabbitMqBrokerOptions {
   /** `amqp://user:password@host:port/vhost`; `?heartbeat=N` overrides the server's heartbeat. */
@@ -68,15 +66,9 @@ export interface RabbitMqBrokerOptions {
   readonly connectionName?: string;
 }
 
-const CONTENT_TYPE = 'application/json';
 /** The topic exchange of fan-out notices (publishEvent). */
 const EVENTS_EXCHANGE = 'tork.events';
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Pause before publishing again on a fresh channel after the last one died under a publish. */
-const REPUBLISH_PAUSE_MS = 50;
-
-/** A publish RabbitMQ could not route (no such queue) and handed back. */
-class ReturnedError extends Error {}
 
 export class RabbitMqBroker implements Broker {
   private readonly settings: Settings;
@@ -84,11 +76,7 @@ export class RabbitMqBroker implements Broker {
   private readonly host: ConsumerHost;
   private readonly events: EventBus;
   private connection: ChannelModel | undefined;
-  private publisher: Promise<ConfirmChannel> | undefined;
-  /** Queues declared on the current connection. */
-  private declared = new Set<string>();
-  /** Publishes waiting for their confirm, by message id: marked when RabbitMQ returns them. */
-  private readonly unconfirmed = new Map<string, { returned: boolean }>();
+  private readonly publisher: ConfirmPublisher;
   private readonly consumers = new Set<QueueConsumer>();
   /** Told whenever the connection comes or the broker closes: publishes waiting out an outage. */
   private readonly waiters = new Set<() => void>();
@@ -116,9 +104,9 @@ export class RabbitMqBroker implements Broker {
       settings: this.settings,
       connection: () => this.connection,
       republish: (queue, type, body, meta) =>
-        this.send(queue, type, body, meta.attempt, meta.priority, meta.headers),
+        this.publisher.send(queue, type, body, meta.attempt, meta.priority, meta.headers),
       deadLetter: (queue, body, reason) =>
-        this.send(QUEUE.deadLetters, 'dead-letter', body, 1, 0, {
+        this.publisher.send(QUEUE.deadLetters, 'dead-letter', body, 1, 0, {
           'x-tork-queue': queue,
           'x-tork-reason': reason,
         }),
@@ -126,6 +114,13 @@ export class RabbitMqBroker implements Broker {
         this.consumers.delete(consumer);
       },
     };
+    this.publisher = new ConfirmPublisher({
+      logger: this.logger,
+      settings: this.settings,
+      current: () => this.connection,
+      connected: (deadline) => this.connected(deadline),
+      isClosed: () => this.closed,
+    });
     this.events = new EventBus({
       logger: this.logger,
       exchange: `${this.settings.queuePrefix}${EVENTS_EXCHANGE}`,
@@ -143,7 +138,14 @@ export class RabbitMqBroker implements Broker {
 
   async publish(queue: string, message: Message, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw closedError();
-    await this.send(queue, message.type, encodeMessage(message), 1, options.priority ?? 0, options.headers);
+    await this.publisher.send(
+      queue,
+      message.type,
+      encodeMessage(message),
+      1,
+      options.priority ?? 0,
+      options.headers,
+    );
   }
 
   async publishEvent(topic: string, event: BrokerEvent): Promise<void> {
@@ -182,7 +184,7 @@ export class RabbitMqBroker implements Broker {
     const connection = this.connection;
     if (connection === undefined)
       throw new TorkError('UNAVAILABLE', 'not connected to RabbitMQ (reconnecting)', { retryable: true });
-    await this.publisherChannel(connection);
+    await this.publisher.channel(connection);
   }
 
   close(): Promise<void> {
@@ -199,7 +201,7 @@ export class RabbitMqBroker implements Broker {
     this.wakeWaiters();
     const connection = this.connection;
     this.connection = undefined;
-    this.publisher = undefined;
+    this.publisher.reset();
     if (connection !== undefined) await closeQuietly(connection);
   }
 
@@ -232,8 +234,7 @@ export class RabbitMqBroker implements Broker {
       throw closedError();
     }
     this.connection = connection;
-    this.declared = new Set();
-    this.publisher = undefined;
+    this.publisher.reset();
     this.reconnectDelayMs = this.settings.initialDelayMs;
     this.wakeWaiters();
   }
@@ -241,7 +242,7 @@ export class RabbitMqBroker implements Broker {
   private connectionLost(connection: ChannelModel): void {
     if (this.connection !== connection) return;
     this.connection = undefined;
-    this.publisher = undefined;
+    this.publisher.reset();
     if (this.closed) return;
     this.logger.warn({}, 'lost the connection to RabbitMQ; reconnecting');
     this.scheduleReconnect();
@@ -296,129 +297,5 @@ export class RabbitMqBroker implements Broker {
         this.waiters.add(wake);
       });
     }
-  }
-
-  /** The one confirm channel publishes share, opened again when it dies. */
-  private publisherChannel(connection: ChannelModel): Promise<ConfirmChannel> {
-    if (this.publisher !== undefined) return this.publisher;
-    const created = connection.createConfirmChannel().then((channel) => {
-      channel.on('error', (error: unknown) => {
-        this.logger.warn({ err: errorMessage(error) }, 'publisher channel error');
-      });
-      channel.on('close', () => {
-        if (this.publisher === created) this.publisher = undefined;
-      });
-      channel.on('return', (returned: ConsumeMessage) => {
-        const id: unknown = returned.properties.messageId;
-        if (typeof id === 'string') {
-          const pending = this.unconfirmed.get(id);
-          if (pending !== undefined) pending.returned = true;
-        }
-      });
-      return channel;
-    });
-    created.catch(() => {
-      if (this.publisher === created) this.publisher = undefined;
-    });
-    this.publisher = created;
-    return created;
-  }
-
-  /**
-   * Declares the queue (once per connection) and publishes with a confirm. A channel or connection
-   * lost under the publish is waited out (up to outageWaitMs) and the publish made again: at least
-   * once, never silently dropped. A refusal by RabbitMQ (nack, declaration refused) rejects at once.
-   */
-  private async send(
-    queue: string,
-    type: string,
-    body: Buffer,
-    attempt: number,
-    priority: number,
-    headers: Readonly<Record<string, string>> = {},
-  ): Promise<void> {
-    const name = this.physical(queue);
-    const shape = queueShape(queue, this.settings.heartbeatQueueTtlMs);
-    const deadline = Date.now() + this.settings.outageWaitMs;
-    let returns = 0;
-    for (;;) {
-      const connection = await this.connected(deadline);
-      try {
-        const channel = await this.publisherChannel(connection);
-        if (shape.transient || !this.declared.has(name)) {
-          // A work queue is declared on a channel of its own: a refusal closes the channel it came on.
-          if (shape.priority) await declareQueue(connection, name, shape, this.logger);
-          else await channel.assertQueue(name, shape.options);
-          if (!shape.transient && this.connection === connection) this.declared.add(name);
-        }
-        await this.confirm(channel, name, type, body, { attempt, priority, headers });
-        return;
-      } catch (error) {
-        if (this.closed) throw closedError();
-        if (error instanceof ReturnedError) {
-          // Deleted behind our back since we declared it: declare it again, once.
-          this.declared.delete(name);
-          if (++returns > 1)
-            throw new TorkError('UNAVAILABLE', `could not publish to ${name}: ${error.message}`);
-          continue;
-        }
-        if (isRefusal(error))
-          throw new TorkError(
-            'UNAVAILABLE',
-            `RabbitMQ refused a message for ${name}: ${errorMessage(error)}`,
-            {
-              cause: error,
-            },
-          );
-        if (Date.now() >= deadline)
-          throw new TorkError('UNAVAILABLE', `could not publish to ${name}: ${errorMessage(error)}`, {
-            cause: error,
-            retryable: true,
-          });
-        this.logger.debug({ queue: name, err: errorMessage(error) }, 'publish interrupted; publishing again');
-        await sleep(REPUBLISH_PAUSE_MS);
-      }
-    }
-  }
-
-  private confirm(
-    channel: ConfirmChannel,
-    name: string,
-    type: string,
-    body: Buffer,
-    meta: { attempt: number; priority: number; headers: Readonly<Record<string, string>> },
-  ): Promise<void> {
-    const messageId = randomUUID();
-    const pending = { returned: false };
-    this.unconfirmed.set(messageId, pending);
-    return new Promise<void>((resolve, reject) => {
-      const settle = (error: unknown): void => {
-        this.unconfirmed.delete(messageId);
-        if (error !== null && error !== undefined) reject(asError(error));
-        else if (pending.returned) reject(new ReturnedError(`no queue ${name} to route the message to`));
-        else resolve();
-      };
-      try {
-        channel.publish(
-          '',
-          name,
-          body,
-          {
-            persistent: true,
-            mandatory: true,
-            contentType: CONTENT_TYPE,
-            type,
-            messageId,
-            ...(meta.priority > 0 ? { priority: meta.priority } : {}),
-            headers: { ...meta.headers, [ATTEMPT_HEADER]: meta.attempt },
-          },
-          (error: unknown) => {
-            settle(error);
-          },
-        );
-      } catch (error) {
-        settle(error ?? new Error('publish failed'));
-      }
-    });
   }
 }
