@@ -48,6 +48,10 @@ const eventsSchema: FastifySchema = {
 /** POST /streams/token and GET /jobs/{id}/events; the log follow routes live beside their paged forms. */
 export function streamsRoutes(app: FastifyInstance, options: StreamsRoutesOptions): Promise<void> {
   const { streams } = options;
+  app.addHook('preClose', (done) => {
+    streams.endAll();
+    done();
+  });
   app.post('/streams/token', { schema: tokenSchema }, (request) =>
     Promise.resolve(streams.mintToken(request.principal)),
   );

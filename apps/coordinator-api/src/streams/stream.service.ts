@@ -36,6 +36,7 @@ export interface StreamServiceDeps {
  */
 export class StreamService {
   private readonly limiter: StreamLimiter;
+  private readonly streams = new Set<SseStream>();
 
   constructor(private readonly deps: StreamServiceDeps) {
     this.limiter = new StreamLimiter(deps.maxStreams ?? DEFAULT_MAX_STREAMS);
@@ -69,6 +70,14 @@ export class StreamService {
     this.run(request, reply, (stream, deps) => followJobEvents(stream, deps, job, lastEventId(request)));
   }
 
+  /**
+   * Ends every open stream without `event: end`, so that clients reconnect (to another replica)
+   * and resume: the server cannot close while responses are still being written.
+   */
+  endAll(): void {
+    for (const stream of this.streams) stream.end();
+  }
+
   /** Streams currently open in this process. */
   get open(): number {
     return this.limiter.size;
@@ -81,6 +90,7 @@ export class StreamService {
   ): void {
     const release = this.limiter.acquire();
     const stream = new SseStream(request, reply, this.deps.timing?.keepAliveMs);
+    this.streams.add(stream);
     const deps: FollowDeps = {
       datastore: this.deps.datastore,
       broker: this.deps.broker,
@@ -94,6 +104,7 @@ export class StreamService {
       })
       .finally(() => {
         stream.end();
+        this.streams.delete(stream);
         release();
       });
   }

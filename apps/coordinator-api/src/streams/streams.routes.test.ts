@@ -195,6 +195,22 @@ describe('GET /jobs/{id}/events', () => {
   });
 });
 
+describe('closing the API', () => {
+  it('ends open streams without an end event, so clients reconnect elsewhere, and closes promptly', async () => {
+    await start();
+    const { job, task } = await runningTask();
+    const client = await open(`/tasks/${task.id}/log?follow=true`);
+    const events = await open(`/jobs/${job.id}/events`);
+    await expect.poll(() => events.events.length).toBeGreaterThan(0);
+    const started = Date.now();
+    await api.app.close();
+    await client.ended;
+    await events.ended;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect([...client.events, ...events.events].some((event) => event.event === 'end')).toBe(false);
+  });
+});
+
 describe('stream access', () => {
   async function withUsers(): Promise<void> {
     await start({ auth: { staticKeys: [ADMIN_KEY] } });
