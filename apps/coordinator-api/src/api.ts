@@ -16,12 +16,15 @@ import { MetricsSummarySchema, metricsRoutes } from './routes/metrics.routes.js'
 import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
 import { QueueInfoSchema, queuesRoutes } from './routes/queues.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
+import { streamsRoutes } from './routes/streams.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { CredentialService } from './services/credential.service.js';
 import { JobService } from './services/job.service.js';
 import { QueueService } from './services/queue.service.js';
 import { TaskService } from './services/task.service.js';
+import { StreamService, type StreamServiceDeps } from './streams/stream.service.js';
+import { StreamTokens } from './streams/stream-tokens.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_RATE_LIMIT = 50;
@@ -54,6 +57,12 @@ export interface ApiDeps {
   readonly auth?: AuthSettings;
   /** HTTP requests are counted in it, and `GET /metrics` renders it for Prometheus; without it, only Tork's JSON. */
   readonly metrics?: ExposedMetrics;
+  /** Live streams (SSE): how many one process serves at once, and the secret stream tokens are signed with (shared by every replica). */
+  readonly streams?: {
+    readonly maxStreams?: number;
+    readonly tokenSecret?: string;
+    readonly timing?: StreamServiceDeps['timing'];
+  };
 }
 
 export interface AuthSettings {
@@ -87,7 +96,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandlers(app);
   if (deps.metrics !== undefined) registerHttpMetrics(app, deps.metrics);
   const { credentials, auth } = buildAuth(deps);
-  await app.register(authPlugin, auth);
+  const streamTokens = new StreamTokens(deps.streams?.tokenSecret);
+  await app.register(authPlugin, { ...auth, streamTokens });
   for (const schema of [...SHARED_SCHEMAS, NodeSchema, QueueInfoSchema, MetricsSummarySchema])
     app.addSchema(schema);
   const corsOrigins = deps.corsOrigins ?? [];
@@ -107,8 +117,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
   });
-  await app.register(jobsRoutes, { jobs, secretPolicy });
-  await app.register(tasksRoutes, { tasks: new TaskService(services), secretPolicy });
+  const tasks = new TaskService(services);
+  const streams = new StreamService({
+    datastore: deps.datastore,
+    broker: deps.broker,
+    tasks,
+    tokens: streamTokens,
+    secretPolicy,
+    logger: app.log,
+    ...(deps.streams?.maxStreams === undefined ? {} : { maxStreams: deps.streams.maxStreams }),
+    ...(deps.streams?.timing === undefined ? {} : { timing: deps.streams.timing }),
+  });
+  await app.register(jobsRoutes, { jobs, secretPolicy, streams });
+  await app.register(tasksRoutes, { tasks, secretPolicy, streams });
+  await app.register(streamsRoutes, { streams });
   await app.register(apiKeysRoutes, { credentials });
   await app.register(usersRoutes, { credentials });
   await app.register(nodesRoutes, { datastore: deps.datastore });

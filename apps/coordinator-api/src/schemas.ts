@@ -376,6 +376,14 @@ export const LogQuerySchema = Type.Object({
   size: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 100, default: 25, description: 'Entries per page, 1 to 100.' }),
   ),
+  follow: Type.Optional(
+    Type.Boolean({
+      description:
+        'Stream the log as Server-Sent Events instead of a page: event: log per entry (id: its number; resume with Last-Event-ID), event: end when it ends.',
+    }),
+  ),
+  access_token: Type.Optional(Type.String({ description: 'With follow: a token from POST /streams/token.' })),
+  lastEventId: Type.Optional(Type.String({ description: 'With follow: resume after this id.' })),
 });
 
 /** Schemas registered with `addSchema`: each becomes a named component of the OpenAPI document. */

@@ -19,6 +19,7 @@ import {
 } from '@tork/domain';
 import type { SchedulerContext } from './scheduler-context.js';
 import { recordTaskChange } from './transition-metrics.js';
+import { noticeStates } from './stream-notices.js';
 
 /** Tasks stored per insert when an each or parallel task creates its children. */
 const CREATE_CHUNK = 1_000;
@@ -54,12 +55,19 @@ export class WorkflowRunner {
   /** Applies effects, then handles the events they lead to, until there are none. */
   async run(effects: readonly Effect[]): Promise<void> {
     const events: WorkflowEvent[] = [];
-    await this.apply(effects, events);
-    for (let steps = 0; events.length > 0; steps++) {
-      if (steps >= MAX_STEPS) throw new Error(`a workflow step led to more than ${MAX_STEPS} steps`);
-      const event = events.shift() as WorkflowEvent;
-      const input = await this.load(event);
-      if (input !== undefined) await this.apply(reduce(input, this.ctx.now()), events);
+    const touched = new Set<string>();
+    try {
+      await this.apply(effects, events, touched);
+      for (let steps = 0; events.length > 0; steps++) {
+        if (steps >= MAX_STEPS) throw new Error(`a workflow step led to more than ${MAX_STEPS} steps`);
+        const event = events.shift() as WorkflowEvent;
+        touched.add(event.jobId);
+        const input = await this.load(event);
+        if (input !== undefined) await this.apply(reduce(input, this.ctx.now()), events, touched);
+      }
+    } finally {
+      // Even a plan that failed half way may have changed states that streams should show.
+      await noticeStates(this.ctx, touched);
     }
   }
 
@@ -202,12 +210,17 @@ export class WorkflowRunner {
     return sealSecrets(task, values, keyring === undefined ? undefined : (value) => keyring.encrypt(value));
   }
 
-  private async apply(effects: readonly Effect[], events: WorkflowEvent[]): Promise<void> {
+  private async apply(
+    effects: readonly Effect[],
+    events: WorkflowEvent[],
+    touched: Set<string>,
+  ): Promise<void> {
     const { datastore, broker } = this.ctx;
     for (const effect of effects) {
+      if ('jobId' in effect) touched.add(effect.jobId);
       switch (effect.type) {
         case 'createTasks':
-          await this.createTasks(effect, events);
+          await this.createTasks(effect, events, touched);
           break;
         case 'createJob':
           try {
@@ -222,7 +235,7 @@ export class WorkflowRunner {
           if (applied && effect.change.patch.state !== undefined)
             this.ctx.metrics.jobTransition(effect.change.patch.state);
           if (!applied && effect.onMiss !== 'continue') {
-            if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
+            if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events, touched);
             return;
           }
           break;
@@ -239,8 +252,9 @@ export class WorkflowRunner {
         case 'updateTask': {
           const updated = await datastore.tasks.update(effect.taskId, effect.change);
           if (updated !== undefined) recordTaskChange(this.ctx.metrics, updated);
+          if (updated !== undefined) touched.add(updated.jobId);
           if (updated === undefined && effect.onMiss !== 'continue') {
-            if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events);
+            if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events, touched);
             return;
           }
           break;
@@ -263,7 +277,7 @@ export class WorkflowRunner {
           await this.cancelTasks(effect.jobId);
           break;
         case 'scheduleTask':
-          await this.schedule(effect.taskId);
+          await this.schedule(effect.taskId, touched);
           break;
         case 'dispatchLater':
           await this.dispatchLater(effect.task);
@@ -286,11 +300,13 @@ export class WorkflowRunner {
   private async createTasks(
     effect: Extract<Effect, { type: 'createTasks' }>,
     events: WorkflowEvent[],
+    touched: Set<string>,
   ): Promise<void> {
     let chunk: Task[] = [];
     const flush = async (): Promise<void> => {
       const stored = await this.ctx.datastore.tasks.create(chunk.map((task) => this.sealed(task)));
       chunk = [];
+      for (const task of stored) touched.add(task.jobId);
       for (const task of stored)
         if (task.state === 'FAILED') events.push({ type: 'task.failed', jobId: task.jobId, taskId: task.id });
       const live = stored.filter(
@@ -303,7 +319,7 @@ export class WorkflowRunner {
       const { job, context } = effect.dispatch;
       await forEachConcurrently(live, DISPATCH_CONCURRENCY, async (task) => {
         const nested: WorkflowEvent[] = [];
-        await this.apply(dispatchTask(job, task, context, this.ctx.now()), nested);
+        await this.apply(dispatchTask(job, task, context, this.ctx.now()), nested, touched);
         events.push(...nested);
       });
     };
@@ -322,7 +338,12 @@ export class WorkflowRunner {
   /** Applies effects, then handles the events they lead to, each on its own. */
   private async applyAll(effects: readonly Effect[]): Promise<void> {
     const events: WorkflowEvent[] = [];
-    await this.apply(effects, events);
+    const touched = new Set<string>();
+    try {
+      await this.apply(effects, events, touched);
+    } finally {
+      await noticeStates(this.ctx, touched);
+    }
     for (const event of events) await this.handle(event);
   }
 
@@ -340,11 +361,12 @@ export class WorkflowRunner {
   }
 
   /** Marks a PENDING task SCHEDULED and sends it to its work queue, then records the broker's confirm. */
-  private async schedule(taskId: string): Promise<void> {
+  private async schedule(taskId: string, touched: Set<string>): Promise<void> {
     const task = await this.ctx.datastore.tasks.update(taskId, taskChange('schedule', this.ctx.now()));
     // Already scheduled by an earlier delivery, or no longer pending.
     if (task === undefined) return;
     recordTaskChange(this.ctx.metrics, task);
+    touched.add(task.jobId);
     await this.send(task);
   }
 

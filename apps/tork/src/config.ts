@@ -83,6 +83,10 @@ export interface TorkConfig {
   readonly requestTimeoutMs: number;
   /** Origins a browser may call the API from; none: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** Live streams (SSE) one API process holds open at once. */
+  readonly maxStreams: number;
+  /** Signs stream tokens (?access_token=); every API replica needs the same. None: a random one per process. */
+  readonly streamTokenSecret?: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** When set, the only queues submitted tasks may use. */
@@ -238,6 +242,19 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'a browser origin allowed to call the API, e.g. https://tork.example.com (none: CORS off)',
     repeatable: true,
   },
+  {
+    name: 'max-streams',
+    value: 'N',
+    help: 'live log and event streams (SSE) one API process serves at once; more get HTTP 503',
+    default: '1000',
+  },
+  {
+    name: 'stream-token-secret',
+    value: 'SECRET',
+    help: 'signs the 60 s stream tokens of POST /streams/token; give every API replica the same (default: random per process)',
+    env: 'TORK_STREAM_TOKEN_SECRET',
+    secret: true,
+  },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
   {
     name: 'log-format',
@@ -366,6 +383,8 @@ export function loadConfig(
     rateLimit: parseCount(get('rate-limit') ?? '50', 'rate-limit'),
     requestTimeoutMs: parseDurationFlag(get('request-timeout') ?? '30s', 'request-timeout'),
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
+    maxStreams: parsePositiveInt(get('max-streams') ?? '1000', 'max-streams'),
+    ...(get('stream-token-secret') === undefined ? {} : { streamTokenSecret: get('stream-token-secret') }),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     logFormat: oneOf(get('log-format'), LOG_FORMATS, 'log-format'),
     ...parseInputAndSecrets(flags),
@@ -523,6 +542,7 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
     secretPolicy: config.secretPolicy.keyPatterns,
     encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
     apiKeys: config.apiKeys.map(() => '[REDACTED]'),
+    ...(config.streamTokenSecret === undefined ? {} : { streamTokenSecret: '[REDACTED]' }),
     rabbitmqUrl: maskCredentials(config.rabbitmqUrl),
     ...(config.rabbitmqManagementUrl === undefined
       ? {}

@@ -124,6 +124,7 @@ describe('worker', () => {
           (message, delivery) =>
             handler(message, {
               attempt: delivery.attempt,
+              headers: delivery.headers,
               ack: () => {
                 events.push(`acknowledged (${options.ack ?? 'after-handler'})`);
                 delivery.ack();

@@ -5,7 +5,9 @@ import {
   errorMessage,
   maskPayload,
   type Broker,
+  type BrokerEvent,
   type Delivery,
+  type EventHandler,
   type Message,
   type MessageHandler,
   type PublishOptions,
@@ -13,7 +15,9 @@ import {
   type QueueInfo,
   type SubscribeOptions,
   type Subscription,
+  type Unsubscribe,
 } from '@tork/domain';
+import { topicMatcher } from './topic-pattern.js';
 
 const DEFAULT_MAX_DELIVERIES = 5;
 
@@ -22,6 +26,7 @@ interface Envelope {
   readonly bytes: Buffer;
   readonly attempt: number;
   readonly priority: number;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** A message no handler could read, kept as it came. */
@@ -87,19 +92,28 @@ export interface InMemoryBrokerOptions {
  */
 export class InMemoryBroker implements Broker {
   private readonly byName = new Map<string, MemoryQueue>();
+  private readonly listeners = new Set<{
+    readonly matches: (topic: string) => boolean;
+    readonly handler: EventHandler;
+  }>();
   private closed = false;
   readonly deadLetters: DeadLetter[] = [];
 
   constructor(private readonly options: InMemoryBrokerOptions = {}) {}
 
   publish(queue: string, message: Message, options: PublishOptions = {}): Promise<void> {
-    return this.publishBytes(queue, encodeMessage(message), options.priority ?? 0);
+    return this.publishBytes(queue, encodeMessage(message), options.priority ?? 0, options.headers);
   }
 
   /** Puts bytes on a queue as they are, as a process speaking another format would. */
-  publishBytes(queue: string, bytes: Buffer, priority = 0): Promise<void> {
+  publishBytes(
+    queue: string,
+    bytes: Buffer,
+    priority = 0,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     if (this.closed) return Promise.reject(new Error('broker is closed'));
-    this.ensureQueue(queue).enqueue({ bytes, attempt: 1, priority });
+    this.ensureQueue(queue).enqueue({ bytes, attempt: 1, priority, headers: { ...headers } });
     this.dispatch(queue);
     return Promise.resolve();
   }
@@ -122,12 +136,37 @@ export class InMemoryBroker implements Broker {
     });
   }
 
+  publishEvent(topic: string, event: BrokerEvent): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('broker is closed'));
+    // Copied as the wire would: a subscriber never shares the publisher's object.
+    const bytes = JSON.stringify(event);
+    for (const listener of [...this.listeners]) {
+      if (!listener.matches(topic)) continue;
+      const copy = JSON.parse(bytes) as BrokerEvent;
+      queueMicrotask(() => {
+        if (this.listeners.has(listener)) listener.handler(topic, copy);
+      });
+    }
+    return Promise.resolve();
+  }
+
+  subscribeEvents(pattern: string, handler: EventHandler): Promise<Unsubscribe> {
+    if (this.closed) return Promise.reject(new Error('broker is closed'));
+    const listener = { matches: topicMatcher(pattern), handler };
+    this.listeners.add(listener);
+    return Promise.resolve(() => {
+      this.listeners.delete(listener);
+      return Promise.resolve();
+    });
+  }
+
   healthCheck(): Promise<void> {
     return this.closed ? Promise.reject(new Error('broker is closed')) : Promise.resolve();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.listeners.clear();
     const consumers = [...this.byName.values()].flatMap((queue) => queue.consumers);
     for (const consumer of consumers) consumer.closed = true;
     await Promise.allSettled(consumers.flatMap((consumer) => [...consumer.inFlight]));
@@ -202,6 +241,7 @@ export class InMemoryBroker implements Broker {
     memoryQueue.unacked++;
     const delivery: Delivery = {
       attempt: envelope.attempt,
+      headers: envelope.headers,
       ack: () => {
         if (consumer.options.ack === 'manual') release();
       },

@@ -21,6 +21,7 @@ export * from './secret-env.js';
 export * from './size.js';
 export * from './stream-masker.js';
 export * from './task.js';
+export * from './stream-topics.js';
 export * from './task-fields.schema.js';
 export * from './transitions.js';
 export * from './workflow/index.js';

@@ -1,6 +1,7 @@
 import { ANONYMOUS_ADMIN, isLoopbackHost, TorkError, type Principal } from '@tork/domain';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Authenticator } from './authenticator.js';
+import type { StreamTokens } from '../streams/stream-tokens.js';
 import type { CredentialPresence } from './credential-presence.js';
 
 declare module 'fastify' {
@@ -21,6 +22,8 @@ export interface AuthPluginOptions {
   readonly anonymous: AnonymousAccess;
   /** More routes open to everyone, e.g. `/metrics` for a Prometheus without a key (-metrics-public). */
   readonly openRoutes?: readonly string[];
+  /** Verifies `?access_token=` on the routes that accept a stream token (config `acceptsStreamToken`). */
+  readonly streamTokens?: StreamTokens;
 }
 
 export type AnonymousAccess = 'loopback' | 'any' | 'never';
@@ -54,6 +57,13 @@ function auth(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
       request.principal = VISITOR;
       return;
     }
+    const token = streamToken(request);
+    if (token !== undefined && options.streamTokens !== undefined) {
+      const principal = options.streamTokens.verify(token);
+      if (principal === undefined) throw new TorkError('UNAUTHENTICATED', 'invalid or expired stream token');
+      request.principal = principal;
+      return;
+    }
     const header = request.headers.authorization;
     if (header !== undefined) {
       const principal = await options.authenticator.authenticate(header);
@@ -79,6 +89,13 @@ function auth(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
 }
 
 // Not encapsulated (what fastify-plugin does): the hook covers every route of the API.
+/** A stream token in the query, on the routes that take one only: elsewhere it is ignored. */
+function streamToken(request: FastifyRequest): string | undefined {
+  if (request.routeOptions.config.acceptsStreamToken !== true) return undefined;
+  const value = (request.query as Record<string, unknown> | undefined)?.['access_token'];
+  return typeof value === 'string' ? value : undefined;
+}
+
 Object.defineProperty(auth, Symbol.for('skip-override'), { value: true });
 
 export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = auth;

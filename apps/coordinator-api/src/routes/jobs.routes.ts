@@ -18,12 +18,15 @@ import {
   type TaskPageQueryString,
 } from '../schemas.js';
 import type { JobService } from '../services/job.service.js';
+import type { StreamService } from '../streams/stream.service.js';
 import { jobSecrets, toJobSummary, toJobView, toLogPage, toSubmittedJob, toTaskPage } from '../views.js';
 
 export interface JobsRoutesOptions {
   readonly jobs: JobService;
   /** Which env values views redact. */
   readonly secretPolicy: SecretPolicy;
+  /** Serves `?follow=true` on the log routes. */
+  readonly streams: StreamService;
 }
 
 /** A submitted body, still text: the domain parser is its one validator. */
@@ -185,8 +188,12 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
   for (const url of ['/job/:id/log', '/jobs/:id/log']) {
     app.get<{ Params: { id: string }; Querystring: LogQueryString }>(
       url,
-      { schema: jobLogSchema },
-      async (request): Promise<LogPage> => {
+      { schema: jobLogSchema, config: { acceptsStreamToken: true } },
+      async (request, reply): Promise<LogPage | undefined> => {
+        if (request.query.follow === true) {
+          await options.streams.jobLog(request, reply, request.params.id);
+          return undefined;
+        }
         const { job, page } = await jobs.logs(request.principal, request.params.id, {
           page: request.query.page ?? 1,
           size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,

@@ -10,12 +10,15 @@ import {
   type TaskView,
 } from '../schemas.js';
 import type { TaskService } from '../services/task.service.js';
+import type { StreamService } from '../streams/stream.service.js';
 import { jobSecrets, toLogPage, toTaskView } from '../views.js';
 
 export interface TasksRoutesOptions {
   readonly tasks: TaskService;
   /** Which env values views redact. */
   readonly secretPolicy: SecretPolicy;
+  /** Serves `?follow=true` on the log route. */
+  readonly streams: StreamService;
 }
 
 const DEFAULT_LOG_PAGE_SIZE = 25;
@@ -78,8 +81,12 @@ export function tasksRoutes(app: FastifyInstance, options: TasksRoutesOptions): 
 
     app.get<{ Params: { id: string }; Querystring: LogQueryString }>(
       `${base}/:id/log`,
-      { schema: logSchema },
-      async (request): Promise<LogPage> => {
+      { schema: logSchema, config: { acceptsStreamToken: true } },
+      async (request, reply): Promise<LogPage | undefined> => {
+        if (request.query.follow === true) {
+          await options.streams.taskLog(request, reply, request.params.id);
+          return undefined;
+        }
         const { task, job, page } = await tasks.logs(request.principal, request.params.id, {
           page: request.query.page ?? 1,
           size: request.query.size ?? DEFAULT_LOG_PAGE_SIZE,

@@ -41,6 +41,10 @@ export async function serveApi(
     rateLimit: config.rateLimit,
     requestTimeoutMs: config.requestTimeoutMs,
     corsOrigins: config.corsOrigins,
+    streams: {
+      maxStreams: config.maxStreams,
+      ...(config.streamTokenSecret === undefined ? {} : { tokenSecret: config.streamTokenSecret }),
+    },
     version: VERSION,
     logger: deps.logger.child({ app: 'api' }),
     readiness: () => (deps.draining() ? Promise.reject(new Error('shutting down')) : Promise.resolve()),

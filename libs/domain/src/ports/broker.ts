@@ -12,6 +12,10 @@ import type { Message } from '../messages.js';
  * - a handler that rejects before its message was acknowledged gets it again, up to `maxDeliveries`
  *   in all, then `onGiveUp` is told and the message dropped; a rejection after the ack is only logged.
  * - at most `concurrency` handlers of one subscription run at once, acknowledged or not.
+ * - `publishEvent` fans a notice out to every live `subscribeEvents` subscriber whose pattern matches,
+ *   in any process: not durable, best effort (nobody listening: dropped), in order per publisher.
+ *   Nothing is acknowledged or delivered again; a consumer that must not miss anything re-reads the
+ *   datastore, which stays the record.
  */
 export interface Broker {
   publish(queue: string, message: Message, options?: PublishOptions): Promise<void>;
@@ -25,6 +29,13 @@ export interface Broker {
    * the `task.run` messages among them, so their tasks can be failed; undefined when there is no such queue.
    */
   purgeQueue(name: string): Promise<PurgedQueue | undefined>;
+  /** Sends a notice on a dot-separated topic (`logs.<jobId>.<taskId>`) to its current subscribers. */
+  publishEvent(topic: string, event: BrokerEvent): Promise<void>;
+  /**
+   * Listens to topics matching `pattern` (`*` one word, `#` any words, as AMQP topic bindings) from
+   * now on; resolves once the subscription is live. The returned function stops it.
+   */
+  subscribeEvents(pattern: string, handler: EventHandler): Promise<Unsubscribe>;
   /** Rejects when the broker cannot be reached. */
   healthCheck(): Promise<void>;
   /** Closes every subscription (waiting for handlers in flight) and the connection. */
@@ -52,11 +63,22 @@ export interface PurgedQueue {
 export interface PublishOptions {
   /** 0-9: a consumer takes messages of a higher priority from the queue first (default 0). */
   readonly priority?: number;
+  /** Carried beside the message (AMQP headers), never in its body; e.g. W3C trace context. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** A fan-out notice: JSON-serialisable data, not a work item. */
+export type BrokerEvent = Readonly<Record<string, unknown>>;
+
+export type EventHandler = (topic: string, event: BrokerEvent) => void;
+
+export type Unsubscribe = () => Promise<void>;
 
 export interface Delivery {
   /** 1 for the first delivery, 2 for the first redelivery, ... */
   readonly attempt: number;
+  /** The headers the message was published with (`PublishOptions.headers`). */
+  readonly headers: Readonly<Record<string, string>>;
   /**
    * With `ack: 'manual'`: the message is safe to let go of now (e.g. a task's start is durable), so
    * it is not delivered again even if this process dies before the handler ends. Does nothing otherwise.

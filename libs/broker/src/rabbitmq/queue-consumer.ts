@@ -1,0 +1,383 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import {
+  decodeMessage,
+  errorMessage,
+  maskPayload,
+  type Logger,
+  type Message,
+  type MessageHandler,
+  type SubscribeOptions,
+} from '@tork/domain';
+import { closeQuietly } from './channels.js';
+import type { QueueShape } from './topology.js';
+import { declareQueue } from './topology.js';
+
+/** Carries a message's delivery attempt (1 when absent). */
+export const ATTEMPT_HEADER = 'x-tork-attempt';
+const DEFAULT_MAX_DELIVERIES = 5;
+
+export interface Settings {
+  readonly url: string;
+  readonly queuePrefix: string;
+  readonly heartbeatQueueTtlMs: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly outageWaitMs: number;
+  readonly connectionName: string;
+}
+
+/** What a consumer needs from its broker. */
+export interface ConsumerHost {
+  readonly logger: Logger;
+  readonly settings: Settings;
+  connection(): ChannelModel | undefined;
+  republish(
+    queue: string,
+    type: string,
+    body: Buffer,
+    meta: { attempt: number; priority: number; headers: Readonly<Record<string, string>> },
+  ): Promise<void>;
+  /** Keeps a delivery no handler can read on the dead-letter queue, as it came. */
+  deadLetter(queue: string, body: Buffer, reason: string): Promise<void>;
+  forget(consumer: QueueConsumer): void;
+}
+
+/** A channel of one subscription, with the state that dies with it. */
+interface Live {
+  readonly channel: Channel;
+  open: boolean;
+  consumerTag: string | undefined;
+  /** Deliveries of a manual-ack subscription that came while every slot was busy (at most the prefetch, 1). */
+  readonly held: ConsumeMessage[];
+}
+
+/**
+ * One subscription: a channel of its own with prefetch, re-opened after the channel or connection
+ * dies. A manual-ack subscription turns its consumer off while every slot is busy, since prefetch
+ * only bounds unacknowledged deliveries.
+ */
+export class QueueConsumer {
+  private live: Live | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private attaching: Promise<void> | undefined;
+  private syncing: Promise<void> = Promise.resolve();
+  private retryDelayMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly manualAck: boolean;
+  private readonly maxDeliveries: number;
+  private readonly logger: Logger;
+  /** The queue's name on the server. */
+  private readonly name: string;
+
+  constructor(
+    private readonly host: ConsumerHost,
+    private readonly queue: string,
+    private readonly shape: QueueShape,
+    private readonly handler: MessageHandler,
+    private readonly options: SubscribeOptions,
+  ) {
+    this.name = `${host.settings.queuePrefix}${queue}`;
+    this.manualAck = options.ack === 'manual';
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    this.retryDelayMs = host.settings.initialDelayMs;
+    this.logger = host.logger.child({ queue: this.name });
+  }
+
+  /** Opens a channel, declares the queue and starts consuming; nothing while attached or disconnected. */
+  attach(): Promise<void> {
+    this.attaching ??= this.openChannel().finally(() => {
+      this.attaching = undefined;
+    });
+    return this.attaching;
+  }
+
+  /** After a reconnection, or a channel lost on a live connection: attach, retrying with backoff. */
+  reattach(): void {
+    this.attach().then(
+      () => {
+        this.retryDelayMs = this.host.settings.initialDelayMs;
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, 'resubscribing failed; trying again');
+        this.scheduleReattach();
+      },
+    );
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    await this.attaching?.catch(() => undefined);
+    // Cancel the consumer: after cancel-ok nothing more is delivered.
+    this.requestSync();
+    await this.syncing;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const live = this.live;
+    this.live = undefined;
+    if (live?.open === true) {
+      this.returnHeld(live);
+      await closeQuietly(live.channel);
+    }
+    this.host.forget(this);
+  }
+
+  private scheduleReattach(): void {
+    if (this.closing || this.retryTimer !== undefined) return;
+    const delayMs = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delayMs * 2, this.host.settings.maxDelayMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reattach();
+    }, delayMs);
+  }
+
+  private async openChannel(): Promise<void> {
+    if (this.closing || this.live?.open === true) return;
+    const connection = this.host.connection();
+    if (connection === undefined) return; // the reconnection attaches every subscription
+    // A work queue is declared first on a channel of its own: a refusal would close this one.
+    if (this.shape.priority) await declareQueue(connection, this.name, this.shape, this.logger);
+    const channel = await connection.createChannel();
+    const live: Live = { channel, open: true, consumerTag: undefined, held: [] };
+    channel.on('error', (error: unknown) => {
+      this.logger.warn({ err: errorMessage(error) }, 'consumer channel error');
+    });
+    channel.on('close', () => {
+      this.channelClosed(live);
+    });
+    try {
+      if (!this.shape.priority) await channel.assertQueue(this.name, this.shape.options);
+      await channel.prefetch(this.manualAck ? 1 : this.options.concurrency);
+    } catch (error) {
+      await closeQuietly(channel);
+      throw error;
+    }
+    this.live = live;
+    this.requestSync();
+    await this.syncing;
+  }
+
+  private channelClosed(live: Live): void {
+    // Its delivery tags died with it: RabbitMQ requeues what it held, handlers still running keep going unacknowledged.
+    live.open = false;
+    live.consumerTag = undefined;
+    live.held.length = 0;
+    if (this.live !== live) return;
+    this.live = undefined;
+    if (this.closing) return;
+    this.logger.warn({}, 'consumer channel closed; subscribing again');
+    if (this.host.connection() !== undefined) this.scheduleReattach();
+  }
+
+  private requestSync(): void {
+    this.syncing = this.syncing
+      .then(() => this.sync())
+      .catch((error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, 'starting or stopping the consumer failed');
+      });
+  }
+
+  /** Turns the consumer on or off as wanted: off when closing, or (manual ack) when every slot is busy. */
+  private async sync(): Promise<void> {
+    for (;;) {
+      const live = this.live;
+      if (live?.open !== true) return;
+      this.startHeld(live);
+      const wanted = !this.closing && (!this.manualAck || this.inFlight.size < this.options.concurrency);
+      const consuming = live.consumerTag !== undefined;
+      if (wanted === consuming) {
+        if (!wanted) this.returnHeld(live);
+        return;
+      }
+      if (wanted) {
+        const { consumerTag } = await live.channel.consume(
+          this.name,
+          (delivery) => {
+            this.onDelivery(live, delivery);
+          },
+          { noAck: false },
+        );
+        live.consumerTag = consumerTag;
+      } else if (live.consumerTag !== undefined) {
+        const tag = live.consumerTag;
+        live.consumerTag = undefined;
+        await live.channel.cancel(tag);
+      }
+    }
+  }
+
+  private onDelivery(live: Live, delivery: ConsumeMessage | null): void {
+    if (delivery === null) {
+      // RabbitMQ cancelled the consumer (its queue was deleted): a new channel declares it again.
+      this.logger.warn({}, 'RabbitMQ cancelled the consumer; subscribing again');
+      live.consumerTag = undefined;
+      void closeQuietly(live.channel);
+      return;
+    }
+    if (this.manualAck && (this.closing || this.inFlight.size >= this.options.concurrency)) {
+      live.held.push(delivery);
+      this.requestSync();
+      return;
+    }
+    this.start(live, delivery);
+  }
+
+  private start(live: Live, delivery: ConsumeMessage): void {
+    const run: Promise<void> = this.handle(live, delivery)
+      .catch((error: unknown) => {
+        this.logger.error({ err: errorMessage(error) }, 'handling a delivery failed');
+      })
+      .finally(() => {
+        this.inFlight.delete(run);
+        if (this.manualAck) this.requestSync();
+      });
+    this.inFlight.add(run);
+    if (this.manualAck) this.requestSync();
+  }
+
+  private startHeld(live: Live): void {
+    while (!this.closing && this.inFlight.size < this.options.concurrency) {
+      const next = live.held.shift();
+      if (next === undefined) return;
+      this.start(live, next);
+    }
+  }
+
+  /** Gives deliveries held for a slot back to the queue, once the consumer is off. */
+  private returnHeld(live: Live): void {
+    for (const delivery of live.held.splice(0)) this.settle(live, delivery, 'requeue');
+  }
+
+  private async handle(live: Live, delivery: ConsumeMessage): Promise<void> {
+    const decoded = decodeMessage(delivery.content);
+    if (!decoded.ok) {
+      // Never handled, never the cause of an unrelated failure: kept where an operator can look.
+      this.logger.error(
+        {
+          type: delivery.properties.type as unknown,
+          reason: decoded.reason,
+          payload: maskPayload(delivery.content),
+        },
+        'a delivery that is not a message of this version goes to the dead-letter queue',
+      );
+      try {
+        await this.host.deadLetter(this.queue, delivery.content, decoded.reason);
+        this.settle(live, delivery, 'ack');
+      } catch (error) {
+        this.logger.warn({ err: errorMessage(error) }, 'could not keep a dead letter; returning it');
+        this.settle(live, delivery, 'requeue');
+      }
+      return;
+    }
+    const message = decoded.message;
+    let attempt = attemptOf(delivery);
+    if (delivery.fields.redelivered) {
+      // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
+      attempt += 1;
+      if (attempt > this.maxDeliveries) {
+        const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
+        await this.giveUp(message, new Error(reason));
+        this.settle(live, delivery, 'ack');
+      } else {
+        await this.requeue(live, delivery, message.type, attempt);
+      }
+      return;
+    }
+    const settled = { acknowledged: false };
+    const ack = (): void => {
+      if (settled.acknowledged) return;
+      settled.acknowledged = true;
+      this.settle(live, delivery, 'ack');
+    };
+    try {
+      await this.handler(message, {
+        attempt,
+        headers: headersOf(delivery),
+        ack: this.manualAck ? ack : () => undefined,
+      });
+    } catch (error) {
+      if (settled.acknowledged) {
+        this.logger.error(
+          { type: message.type, attempt, err: errorMessage(error) },
+          'handler failed after acknowledging its message, which is not delivered again',
+        );
+        return;
+      }
+      this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
+      if (attempt < this.maxDeliveries) {
+        await this.requeue(live, delivery, message.type, attempt + 1);
+        return;
+      }
+      await this.giveUp(message, error);
+    }
+    ack();
+  }
+
+  /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */
+  private async requeue(live: Live, delivery: ConsumeMessage, type: string, attempt: number): Promise<void> {
+    try {
+      await this.host.republish(this.queue, type, delivery.content, {
+        attempt,
+        priority: priorityOf(delivery),
+        headers: headersOf(delivery),
+      });
+    } catch (error) {
+      // Back to RabbitMQ, which delivers it again marked redelivered: counted as a further attempt.
+      this.logger.warn(
+        { type, attempt, err: errorMessage(error) },
+        'could not queue a copy; returning the message',
+      );
+      this.settle(live, delivery, 'requeue');
+      return;
+    }
+    this.settle(live, delivery, 'ack');
+  }
+
+  private async giveUp(message: Message, error: unknown): Promise<void> {
+    this.logger.warn({ type: message.type, err: errorMessage(error) }, 'giving up on a message');
+    try {
+      await this.options.onGiveUp?.(message, error);
+    } catch (giveUpError) {
+      this.logger.error({ type: message.type, err: errorMessage(giveUpError) }, 'giving up failed');
+    }
+  }
+
+  /**
+   * Acknowledges, or returns to the queue, on the channel the delivery came on. Once that channel is
+   * gone its delivery tags mean nothing (on another channel they are an error): the message is RabbitMQ's again.
+   */
+  private settle(live: Live, delivery: ConsumeMessage, how: 'ack' | 'requeue'): void {
+    if (!live.open) return;
+    try {
+      if (how === 'ack') live.channel.ack(delivery);
+      else live.channel.nack(delivery, false, true);
+    } catch (error) {
+      this.logger.debug({ err: errorMessage(error) }, 'could not settle a delivery: its channel is closing');
+    }
+  }
+}
+
+function priorityOf(delivery: ConsumeMessage): number {
+  const value: unknown = delivery.properties.priority;
+  return typeof value === 'number' && Number.isInteger(value) ? value : 0;
+}
+
+export function attemptOf(delivery: ConsumeMessage): number {
+  const value: unknown = delivery.properties.headers?.[ATTEMPT_HEADER];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : 1;
+}
+
+/** The publisher's headers: string values only, without the engine's own. */
+export function headersOf(delivery: ConsumeMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(delivery.properties.headers ?? {}))
+    if (typeof value === 'string' && !key.startsWith('x-tork-')) headers[key] = value;
+  return headers;
+}
