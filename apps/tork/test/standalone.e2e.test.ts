@@ -28,7 +28,7 @@ describeWithService(
 
   afterAll(async () => {
     expect(await tork.stop()).toBe(0);
-    expect(leftoverContainers()).toEqual([]);
+    expect(leftoverContainers(tork.port)).toEqual([]);
   });
 
   async function post(body: string, contentType: string, path = '/job'): Promise<Response> {
@@ -161,9 +161,12 @@ tasks:
 });
 
 /** Containers the engine started (they carry the tork.task label) that still exist. */
-function leftoverContainers(): string[] {
-  const out = execFileSync('docker', ['ps', '-a', '--filter', 'label=tork.task', '--format', '{{.Names}}'], {
-    encoding: 'utf8',
-  });
+/** This engine's containers (other test files run engines on the same Docker engine at the same time). */
+function leftoverContainers(port: number): string[] {
+  const out = execFileSync(
+    'docker',
+    ['ps', '-a', '--filter', `label=tork.standalone=${port}`, '--format', '{{.Names}}'],
+    { encoding: 'utf8' },
+  );
   return out.split('\n').filter((line) => line !== '');
 }

@@ -34,6 +34,8 @@ import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task
 
 /** While its runtime is down, a worker asks it this often whether it is back. */
 export const RUNTIME_POLL_INTERVAL_MS = 3000;
+/** After removing what a dead worker left, the survivors look once more this much later. */
+export const LATE_LEFTOVERS_MS = 30_000;
 
 export interface WorkerDeps {
   readonly broker: Broker;
@@ -253,15 +255,33 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     await execute(message.task, delivery);
   };
 
+  const lateCleanups = new Set<NodeJS.Timeout>();
+  const removeLeftoversOf = async (deadNodeId: string): Promise<void> => {
+    const removed = await deps.runtime.removeLeftovers({ [NODE_LABEL]: deadNodeId });
+    if (removed.containers + removed.volumes + removed.networks > 0)
+      logger.info({ deadNodeId, ...removed }, 'removed what a dead worker left behind');
+  };
+
   const onCommand = async (message: Message): Promise<void> => {
     switch (message.type) {
       case 'task.cancel':
         running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
         return;
       case 'node.lost': {
-        const removed = await deps.runtime.removeLeftovers({ [NODE_LABEL]: message.nodeId });
-        if (removed.containers + removed.volumes + removed.networks > 0)
-          logger.info({ deadNodeId: message.nodeId, ...removed }, 'removed what a dead worker left behind');
+        await removeLeftoversOf(message.nodeId);
+        // A container the dead worker asked for may appear after this: a loaded engine finishes a
+        // create whose caller died. Look once more a little later.
+        const later = setTimeout(() => {
+          lateCleanups.delete(later);
+          removeLeftoversOf(message.nodeId).catch((error: unknown) => {
+            logger.warn(
+              { deadNodeId: message.nodeId, err: errorMessage(error) },
+              'could not remove leftovers',
+            );
+          });
+        }, LATE_LEFTOVERS_MS);
+        later.unref();
+        lateCleanups.add(later);
         return;
       }
       default:
@@ -383,6 +403,8 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     stop: async (stopOptions = {}) => {
       stopping = true;
       clearInterval(heartbeats);
+      for (const later of lateCleanups) clearTimeout(later);
+      lateCleanups.clear();
       recovery.abort();
       const handBack = (): void => {
         for (const controller of running.values())
