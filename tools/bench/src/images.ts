@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot } from './repo-root.js';
 
 const execute = promisify(execFile);
-// From tools/bench/dist/main.js (or src/ under a TS runner) to tools/test-images.sh.
-const SCRIPT = fileURLToPath(new URL('../../test-images.sh', import.meta.url));
+const SCRIPT = join(repoRoot(), 'tools/test-images.sh');
 export const TEST_IMAGES_COMMAND = 'bash tools/test-images.sh';
 
 /** The test image could not be built: the message says which command to run. */

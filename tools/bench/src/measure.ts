@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.js';
 
 /** One line of the table and of the `--json` array. */
 export interface Row {
@@ -18,7 +19,7 @@ export interface Row {
   readonly rssMb: number;
 }
 
-const TORK = fileURLToPath(new URL('../../../apps/tork/dist/main.js', import.meta.url));
+const TORK = join(repoRoot(), 'apps/tork/dist/main.js');
 /**
  * Node flags for every `tork` process the bench starts, e.g. to profile them:
  * TORK_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof).
