@@ -205,7 +205,8 @@ function volumeSettings(
   };
 }
 
-function hardening(policy: ContainerPolicy): NonNullable<ContainerCreateOptions['HostConfig']> {
+/** The hardening of every container a task starts: its own and its sidecars'. */
+export function hardening(policy: ContainerPolicy): NonNullable<ContainerCreateOptions['HostConfig']> {
   const added = new Set(policy.capAdd.map(normalCapability));
   return {
     SecurityOpt: ['no-new-privileges'],

@@ -387,6 +387,7 @@ export class DockerRuntime implements Runtime {
       ...(this.probeImage === undefined ? {} : { probeImage: this.probeImage }),
       // Tasks isolated by default keep no route out through their sidecars' network.
       internal: this.policy.defaultNetwork === 'none',
+      policy: this.policy,
       logger: (msg) => {
         logger.warn({}, msg);
       },

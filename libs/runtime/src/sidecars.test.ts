@@ -95,6 +95,21 @@ describeDocker('sidecars (real engine)', () => {
     await expect(run).resolves.toMatchObject({ exitCode: 0 });
   });
 
+  it("applies the worker's own hardening flags to sidecars (-pids-limit, -cap-add)", async () => {
+    const strict = new DockerRuntime({ probeImage: IMAGE, pidsLimit: 256, capAdd: ['NET_RAW'] });
+    const run = strict.run(spec({ sidecars: [web({ probe: undefined })], script: 'sleep 3' }), never());
+    const sidecarId = async (): Promise<string | undefined> => {
+      const filters = { label: [`tork.suite=${SUITE}`, 'tork.sidecar=web'] };
+      return (await docker.listContainers({ filters }))[0]?.Id;
+    };
+    await expect.poll(sidecarId, { timeout: 10_000 }).toBeDefined();
+    const info = await docker.getContainer((await sidecarId()) ?? 'gone').inspect();
+    expect(info.HostConfig.PidsLimit).toBe(256);
+    expect(info.HostConfig.CapDrop).not.toContain('NET_RAW');
+    expect(info.HostConfig.CapAdd).toContain('NET_RAW');
+    await expect(run).resolves.toMatchObject({ exitCode: 0 });
+  });
+
   it('fails within the probe timeout when a sidecar never answers, and leaves nothing behind', async () => {
     const startedAt = Date.now();
     const run = runtime.run(

@@ -4,7 +4,8 @@ import { formatDuration, RuntimeError } from '@tork/domain';
 import type { ContainerSpec, RegistryAuth, SidecarProbe, SidecarSpec } from '@tork/domain';
 import type { EngineCall, ImagePuller, PullPolicy } from './images.js';
 import { registryAddress } from './images.js';
-import { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES } from './container-spec.js';
+import { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES, hardening } from './container-spec.js';
+import type { ContainerPolicy } from './container-spec.js';
 import { isRecord, statusCodeOf } from './engine-errors.js';
 
 /** Sidecar names are host names on the task's network; the worker slugs them, this guards the runtime. */
@@ -55,6 +56,8 @@ export interface SidecarsOptions {
   /** The network gets no route out (Docker's `--internal`): for a worker whose tasks get no network. */
   readonly internal?: boolean;
   readonly logger?: (msg: string) => void;
+  /** The worker's hardening of task containers, applied to sidecars too; default: the fixed defaults. */
+  readonly policy?: ContainerPolicy;
 }
 
 /** The sidecars of one run, up and ready. */
@@ -267,11 +270,16 @@ class SidecarGroup {
       Env: Object.entries(sidecar.env).map(([key, value]) => `${key}=${value}`),
       Labels: this.labels({ [SIDECAR_LABEL]: sidecar.name }),
       ...command,
-      HostConfig: this.hostConfig(),
+      // Sidecars are hardened as the worker hardens its tasks (-pids-limit, -cap-add, -read-only-rootfs).
+      HostConfig: {
+        NetworkMode: this.network,
+        ...(this.options.policy === undefined ? this.hostConfig() : hardening(this.options.policy)),
+      },
       NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: [sidecar.name] } } },
     };
   }
 
+  /** The probe helpers' (the worker's own containers), and sidecars' when no policy is given. */
   private hostConfig(): NonNullable<ContainerCreateOptions['HostConfig']> {
     return {
       NetworkMode: this.network,
