@@ -22,7 +22,8 @@ import {
 import type { ContainerPolicy, Staging } from './container-spec.js';
 import { engineMessage, isRecord, statusCodeOf, toRuntimeError } from './engine-errors.js';
 import { createArchive, PLACEHOLDER_MTIME, readFirstFile, stagedEntries } from './files.js';
-import { capText, drainInto, OutputCollector } from './output.js';
+import { drainInto } from './output.js';
+import { capText, OutputCollector } from './output-collector.js';
 import { ImagePuller } from './images.js';
 import type { PullPolicy } from './images.js';
 import { ProgressWatcher } from './progress.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger, OutputChunk } from '@tork/domain';
 import { silentLogger } from '@tork/domain';
-import { OutputCollector } from './output.js';
+import { OutputCollector } from './output-collector.js';
 
 describe('OutputCollector', () => {
   it('keeps stdout up to the cap with a visible marker, and passes every chunk on', () => {

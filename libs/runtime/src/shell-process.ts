@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { isCode, type ShellOutput } from './shell-output.js';
+import type { OutputCollector } from './output-collector.js';
+import { isCode } from './shell-output.js';
 
 export interface ProcessOptions {
   readonly cwd: string;
@@ -25,7 +26,7 @@ const DRAIN_MS = 2_000;
 export function runProcess(
   argv: readonly [string, ...string[]],
   options: ProcessOptions,
-  output: ShellOutput,
+  output: OutputCollector,
   signal: AbortSignal,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {

@@ -1,9 +1,17 @@
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RuntimeError } from '@tork/domain';
-import type { ContainerOutcome, ContainerSpec, Leftovers, Runtime, RuntimeFeatures } from '@tork/domain';
-import { readCapped, ShellOutput } from './shell-output.js';
+import { RuntimeError, silentLogger } from '@tork/domain';
+import type {
+  ContainerOutcome,
+  ContainerSpec,
+  Leftovers,
+  Logger,
+  Runtime,
+  RuntimeFeatures,
+} from '@tork/domain';
+import { OutputCollector } from './output-collector.js';
+import { readCapped } from './shell-output.js';
 import { runProcess } from './shell-process.js';
 import { ProgressPoller } from './shell-progress.js';
 
@@ -66,6 +74,8 @@ export class ShellRuntime implements Runtime {
   private readonly killGraceMs: number;
   private readonly progressIntervalMs: number;
   private readonly log: (msg: string) => void;
+  /** The output collector's warnings (a failing onOutput listener), through `log`. */
+  private readonly collectorLogger: Logger;
 
   constructor(options: ShellRuntimeOptions = {}) {
     this.uid = options.uid;
@@ -76,6 +86,13 @@ export class ShellRuntime implements Runtime {
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.progressIntervalMs = options.progressIntervalMs ?? 1_000;
     this.log = options.logger ?? (() => undefined);
+    const log = this.log;
+    this.collectorLogger = {
+      ...silentLogger,
+      warn: (_fields, message) => {
+        log(message);
+      },
+    };
     if (!Number.isSafeInteger(this.maxResultBytes) || this.maxResultBytes <= 0)
       throw new RangeError(`maxResultBytes must be a positive integer, got ${this.maxResultBytes}`);
     for (const [name, id] of [
@@ -103,7 +120,7 @@ export class ShellRuntime implements Runtime {
         this.prepare(base, spec.files ?? {}),
       );
       signal.throwIfAborted();
-      const output = new ShellOutput(this.maxResultBytes, spec.onOutput, this.log);
+      const output = new OutputCollector(this.maxResultBytes, spec.onOutput, this.collectorLogger);
       const progress =
         spec.onProgress === undefined
           ? undefined
@@ -130,6 +147,7 @@ export class ShellRuntime implements Runtime {
           cause: error,
         });
       } finally {
+        output.end();
         output.close();
         await progress?.stop();
       }

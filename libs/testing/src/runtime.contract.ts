@@ -31,37 +31,11 @@ export type RefusableField =
   | 'limits'
   | 'user';
 
-/** The contract's cases, by the name the `skip` option takes. */
-export type RuntimeContractCase =
-  | 'result from stdout'
-  | 'TORK_OUTPUT wins'
-  | 'env'
-  | 'exit code and tail'
-  | 'output chunks'
-  | 'result cap'
-  | 'image'
-  | 'cmd'
-  | 'entrypoint'
-  | 'files'
-  | 'workdir'
-  | 'tmpfs mount'
-  | 'progress'
-  | 'abort'
-  | 'abort before start'
-  | 'volumes'
-  | 'leftovers: none'
-  | 'leftovers: containers'
-  | 'leftovers: volumes'
-  | 'health check'
-  | `refuses ${RefusableField}`;
-
 export interface RuntimeContractOptions {
   /** The image tasks run in, for a runtime with images (e.g. `busybox`). */
   readonly image?: string;
   /** The result cap the runtime was made with; the cap case runs only when it is given. */
   readonly maxResultBytes?: number;
-  /** Cases this adapter legitimately cannot pass, each with the reason (shown as the skip's title). */
-  readonly skip?: Partial<Record<RuntimeContractCase, string>>;
   /**
    * Leaves behind what a crashed engine would (e.g. a created container), carrying `labels`;
    * answers how many of each. Without it the containers case is not registered.
@@ -170,32 +144,21 @@ export function runtimeContract(
       };
     };
 
-    const register = (
-      title: string,
-      key: RuntimeContractCase,
-      test: () => Promise<void>,
-      timeout?: number,
-    ): void => {
-      const reason = options.skip?.[key];
-      if (reason !== undefined) it.skip(`${title} [skipped: ${reason}]`, test);
-      else it(title, test, timeout);
+    const register = (title: string, test: () => Promise<void>, timeout?: number): void => {
+      it(title, test, timeout);
     };
 
-    register('the result is the stdout of the script', 'result from stdout', async () => {
+    register('the result is the stdout of the script', async () => {
       const outcome = await run({ script: "printf 'hello'" });
       expect(outcome).toMatchObject({ exitCode: 0, result: 'hello', oomKilled: false });
     });
 
-    register(
-      'what the task writes to $TORK_OUTPUT is the result, not its stdout',
-      'TORK_OUTPUT wins',
-      async () => {
-        const outcome = await run({ script: 'echo noise; printf from-file > "$TORK_OUTPUT"' });
-        expect(outcome.result).toBe('from-file');
-      },
-    );
+    register('what the task writes to $TORK_OUTPUT is the result, not its stdout', async () => {
+      const outcome = await run({ script: 'echo noise; printf from-file > "$TORK_OUTPUT"' });
+      expect(outcome.result).toBe('from-file');
+    });
 
-    register('the spec env reaches the task', 'env', async () => {
+    register('the spec env reaches the task', async () => {
       const outcome = await run({
         env: { GREETING: 'hello from env', QUOTED: "it's $HOME" },
         script: 'printf "%s|%s" "$GREETING" "$QUOTED"',
@@ -203,18 +166,14 @@ export function runtimeContract(
       expect(outcome.result).toBe("hello from env|it's $HOME");
     });
 
-    register(
-      'a non-zero exit is an outcome, with the last output of both streams',
-      'exit code and tail',
-      async () => {
-        const outcome = await run({ script: 'echo before-failure; echo oops >&2; exit 3' });
-        expect(outcome.exitCode).toBe(3);
-        expect(outcome.tail).toContain('before-failure');
-        expect(outcome.tail).toContain('oops');
-      },
-    );
+    register('a non-zero exit is an outcome, with the last output of both streams', async () => {
+      const outcome = await run({ script: 'echo before-failure; echo oops >&2; exit 3' });
+      expect(outcome.exitCode).toBe(3);
+      expect(outcome.tail).toContain('before-failure');
+      expect(outcome.tail).toContain('oops');
+    });
 
-    register('onOutput receives stdout and stderr as the task writes them', 'output chunks', async () => {
+    register('onOutput receives stdout and stderr as the task writes them', async () => {
       const chunks: { stream: string; text: string }[] = [];
       await run({
         script: 'echo to-stdout; echo to-stderr >&2',
@@ -231,7 +190,7 @@ export function runtimeContract(
 
     const cap = options.maxResultBytes;
     if (cap !== undefined)
-      register('a result over the cap is cut there, with a visible marker', 'result cap', async () => {
+      register('a result over the cap is cut there, with a visible marker', async () => {
         const twice = `head -c ${cap * 2} /dev/zero | tr '\\0' a`;
         for (const script of [twice, `${twice} > "$TORK_OUTPUT"`]) {
           const { result } = await run({ script });
@@ -242,26 +201,26 @@ export function runtimeContract(
       });
 
     if (features.images)
-      register('a spec without an image is refused before anything runs', 'image', async () => {
+      register('a spec without an image is refused before anything runs', async () => {
         const seen = await witness();
         const withImage = spec({ mounts: seen.mounts, script: `touch ${seen.dir}/ran` });
         await expectRejected(runtime.run({ ...withImage, image: undefined }, never()));
         expect(await seen.has('ran')).toBe(false);
       });
     else
-      register('an image is ignored: the script runs without one', 'image', async () => {
+      register('an image is ignored: the script runs without one', async () => {
         const outcome = await run({ image: 'no-such-image:contract', script: 'printf ran' });
         expect(outcome.result).toBe('ran');
       });
 
     if (features.cmd)
-      register('without a script, cmd runs', 'cmd', async () => {
+      register('without a script, cmd runs', async () => {
         const outcome = await run({ cmd: ['printf', '%s-%s', 'from', 'cmd'] });
         expect(outcome.result).toBe('from-cmd');
       });
 
     if (features.entrypoint)
-      register('the script runs through the entrypoint, as its last argument', 'entrypoint', async () => {
+      register('the script runs through the entrypoint, as its last argument', async () => {
         const outcome = await run({
           entrypoint: ['sh', '-c', 'printf "entry:%s" "$0"'],
           script: 'the-script',
@@ -270,7 +229,7 @@ export function runtimeContract(
       });
 
     if (features.files)
-      register('files are in the working directory, read-only', 'files', async () => {
+      register('files are in the working directory, read-only', async () => {
         const outcome = await run({
           files: { 'note.txt': 'hello file', 'two.sh': 'echo two' },
           ...(features.workdir ? { workdir: '/contract-workdir' } : {}),
@@ -282,13 +241,13 @@ export function runtimeContract(
       });
 
     if (features.workdir)
-      register('the task runs in its workdir', 'workdir', async () => {
+      register('the task runs in its workdir', async () => {
         const outcome = await run({ workdir: '/contract-workdir', script: 'pwd' });
         expect(outcome.result.trim()).toBe('/contract-workdir');
       });
 
     if (features.mounts.includes('tmpfs'))
-      register('a tmpfs mount is a tmpfs at its target', 'tmpfs mount', async () => {
+      register('a tmpfs mount is a tmpfs at its target', async () => {
         const outcome = await run({
           mounts: [{ type: 'tmpfs', target: '/scratch' }],
           script: "grep ' /scratch ' /proc/mounts | cut -d' ' -f3",
@@ -298,7 +257,6 @@ export function runtimeContract(
 
     register(
       'progress written to $TORK_PROGRESS reaches onProgress while the task runs',
-      'progress',
       async () => {
         const seen: { percent: number; running: boolean }[] = [];
         let running = true;
@@ -316,7 +274,6 @@ export function runtimeContract(
 
     register(
       'abort rejects with the signal reason, and nothing of the task runs on',
-      'abort',
       async () => {
         const seen = await witness();
         const controller = new AbortController();
@@ -343,23 +300,19 @@ export function runtimeContract(
       30_000,
     );
 
-    register(
-      'a signal aborted before the run rejects with its reason, and nothing runs',
-      'abort before start',
-      async () => {
-        const seen = await witness();
-        const controller = new AbortController();
-        const reason = new Error('contract: too late');
-        controller.abort(reason);
-        await expect(
-          run({ mounts: seen.mounts, script: `touch ${seen.dir}/ran` }, controller.signal),
-        ).rejects.toBe(reason);
-        expect(await seen.has('ran')).toBe(false);
-      },
-    );
+    register('a signal aborted before the run rejects with its reason, and nothing runs', async () => {
+      const seen = await witness();
+      const controller = new AbortController();
+      const reason = new Error('contract: too late');
+      controller.abort(reason);
+      await expect(
+        run({ mounts: seen.mounts, script: `touch ${seen.dir}/ran` }, controller.signal),
+      ).rejects.toBe(reason);
+      expect(await seen.has('ran')).toBe(false);
+    });
 
     if (features.mounts.includes('volume'))
-      register('a volume is shared between runs, and empty once removed', 'volumes', async () => {
+      register('a volume is shared between runs, and empty once removed', async () => {
         const volume = await runtime.createVolume(`contract-${suite}-shared-${++counter}`, {
           labels: { 'tork.contract': suite },
         });
@@ -377,53 +330,41 @@ export function runtimeContract(
         expect(after.result).toBe('absent');
       });
 
-    register(
-      'removeLeftovers reports nothing when nothing carries the labels',
-      'leftovers: none',
-      async () => {
-        const leftovers = await runtime.removeLeftovers({ [NODE_LABEL]: `contract-${suite}-nobody` });
-        expect(leftovers).toEqual({ containers: 0, volumes: 0, networks: 0 });
-      },
-    );
+    register('removeLeftovers reports nothing when nothing carries the labels', async () => {
+      const leftovers = await runtime.removeLeftovers({ [NODE_LABEL]: `contract-${suite}-nobody` });
+      expect(leftovers).toEqual({ containers: 0, volumes: 0, networks: 0 });
+    });
 
     const leaveBehind = options.leaveBehind;
     if (leaveBehind !== undefined)
-      register(
-        'removeLeftovers removes what a crashed engine left behind',
-        'leftovers: containers',
-        async () => {
-          const labels = { [NODE_LABEL]: `contract-${suite}-crashed-${++counter}` };
-          const left = await leaveBehind(labels);
-          const expected = { containers: 0, volumes: 0, networks: 0, ...left };
-          expect(expected.containers + expected.volumes + expected.networks).toBeGreaterThan(0);
-          expect(await runtime.removeLeftovers(labels)).toEqual(expected);
-          expect(await runtime.removeLeftovers(labels)).toEqual({ containers: 0, volumes: 0, networks: 0 });
-        },
-      );
+      register('removeLeftovers removes what a crashed engine left behind', async () => {
+        const labels = { [NODE_LABEL]: `contract-${suite}-crashed-${++counter}` };
+        const left = await leaveBehind(labels);
+        const expected = { containers: 0, volumes: 0, networks: 0, ...left };
+        expect(expected.containers + expected.volumes + expected.networks).toBeGreaterThan(0);
+        expect(await runtime.removeLeftovers(labels)).toEqual(expected);
+        expect(await runtime.removeLeftovers(labels)).toEqual({ containers: 0, volumes: 0, networks: 0 });
+      });
 
     if (features.mounts.includes('volume'))
-      register(
-        'removeLeftovers removes volumes with all the labels, and only those',
-        'leftovers: volumes',
-        async () => {
-          const labels = { [NODE_LABEL]: `contract-${suite}-dead-${++counter}`, 'tork.contract': suite };
-          const other = { [NODE_LABEL]: `contract-${suite}-alive-${++counter}`, 'tork.contract': suite };
-          const mine = await runtime.createVolume(`contract-${suite}-left-${counter}`, { labels });
-          const theirs = await runtime.createVolume(`contract-${suite}-kept-${counter}`, { labels: other });
-          cleanups.push(() => runtime.removeVolume(mine));
-          cleanups.push(() => runtime.removeVolume(theirs));
-          expect(await runtime.removeLeftovers(labels)).toEqual({ containers: 0, volumes: 1, networks: 0 });
-          expect(await runtime.removeLeftovers(labels)).toEqual({ containers: 0, volumes: 0, networks: 0 });
-          expect(await runtime.removeLeftovers(other)).toEqual({ containers: 0, volumes: 1, networks: 0 });
-        },
-      );
+      register('removeLeftovers removes volumes with all the labels, and only those', async () => {
+        const labels = { [NODE_LABEL]: `contract-${suite}-dead-${++counter}`, 'tork.contract': suite };
+        const other = { [NODE_LABEL]: `contract-${suite}-alive-${++counter}`, 'tork.contract': suite };
+        const mine = await runtime.createVolume(`contract-${suite}-left-${counter}`, { labels });
+        const theirs = await runtime.createVolume(`contract-${suite}-kept-${counter}`, { labels: other });
+        cleanups.push(() => runtime.removeVolume(mine));
+        cleanups.push(() => runtime.removeVolume(theirs));
+        expect(await runtime.removeLeftovers(labels)).toEqual({ containers: 0, volumes: 1, networks: 0 });
+        expect(await runtime.removeLeftovers(labels)).toEqual({ containers: 0, volumes: 0, networks: 0 });
+        expect(await runtime.removeLeftovers(other)).toEqual({ containers: 0, volumes: 1, networks: 0 });
+      });
 
-    register('healthCheck resolves', 'health check', async () => {
+    register('healthCheck resolves', async () => {
       await expect(runtime.healthCheck()).resolves.toBeUndefined();
     });
 
     for (const field of refusable(features)) {
-      register(`refuses ${field}, which it lacks, before anything runs`, `refuses ${field}`, async () => {
+      register(`refuses ${field}, which it lacks, before anything runs`, async () => {
         const seen = await witness();
         const base = spec({ mounts: seen.mounts, script: `touch ${seen.dir}/ran` });
         await expectRejected(runtime.run({ ...base, ...fieldOf(field, base, options.image) }, never()));
