@@ -26,6 +26,7 @@ import {
   type WorkerPolicy,
 } from '@tork/domain';
 import { cpuMeter } from './cpu-meter.js';
+import { DeadWorkerCleanup } from './dead-worker-cleanup.js';
 import { LogShipper, type LogShipperOptions } from './log-shipper.js';
 import { failureOf } from './failure.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -34,8 +35,6 @@ import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task
 
 /** While its runtime is down, a worker asks it this often whether it is back. */
 export const RUNTIME_POLL_INTERVAL_MS = 3000;
-/** After removing what a dead worker left, the survivors look once more this much later. */
-export const LATE_LEFTOVERS_MS = 30_000;
 
 export interface WorkerDeps {
   readonly broker: Broker;
@@ -255,35 +254,16 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     await execute(message.task, delivery);
   };
 
-  const lateCleanups = new Set<NodeJS.Timeout>();
-  const removeLeftoversOf = async (deadNodeId: string): Promise<void> => {
-    const removed = await deps.runtime.removeLeftovers({ [NODE_LABEL]: deadNodeId });
-    if (removed.containers + removed.volumes + removed.networks > 0)
-      logger.info({ deadNodeId, ...removed }, 'removed what a dead worker left behind');
-  };
+  const cleanup = new DeadWorkerCleanup(deps.runtime, logger);
 
   const onCommand = async (message: Message): Promise<void> => {
     switch (message.type) {
       case 'task.cancel':
         running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
         return;
-      case 'node.lost': {
-        await removeLeftoversOf(message.nodeId);
-        // A container the dead worker asked for may appear after this: a loaded engine finishes a
-        // create whose caller died. Look once more a little later.
-        const later = setTimeout(() => {
-          lateCleanups.delete(later);
-          removeLeftoversOf(message.nodeId).catch((error: unknown) => {
-            logger.warn(
-              { deadNodeId: message.nodeId, err: errorMessage(error) },
-              'could not remove leftovers',
-            );
-          });
-        }, LATE_LEFTOVERS_MS);
-        later.unref();
-        lateCleanups.add(later);
+      case 'node.lost':
+        await cleanup.nodeLost(message.nodeId);
         return;
-      }
       default:
         logger.warn({ type: message.type }, 'message of an unexpected type on the worker queue; dropping it');
     }
@@ -403,8 +383,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     stop: async (stopOptions = {}) => {
       stopping = true;
       clearInterval(heartbeats);
-      for (const later of lateCleanups) clearTimeout(later);
-      lateCleanups.clear();
+      cleanup.stop();
       recovery.abort();
       const handBack = (): void => {
         for (const controller of running.values())
