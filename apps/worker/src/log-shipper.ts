@@ -12,15 +12,15 @@ import {
 export interface LogShipperOptions {
   /** Output kept per task execution; past it one marker entry says what was dropped. */
   readonly maxBytes: number;
-  /** Buffered output is sent at least this often while a task runs. */
-  readonly flushIntervalMs: number;
+  /** Output is sent at most this long after it was written: lines written meanwhile go in the same message. */
+  readonly flushDelayMs: number;
   /** Buffered output past this size is sent at once. */
   readonly flushBytes: number;
 }
 
 export const DEFAULT_LOG_OPTIONS: LogShipperOptions = {
   maxBytes: 1024 * 1024,
-  flushIntervalMs: 500,
+  flushDelayMs: 100,
   flushBytes: 64 * 1024,
 };
 
@@ -36,7 +36,7 @@ export class LogShipper {
   private number = 0;
   private truncated = false;
   private sending: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private readonly masker: StreamMasker<OutputChunk['stream']>;
 
   constructor(
@@ -47,18 +47,14 @@ export class LogShipper {
     private readonly options: LogShipperOptions = DEFAULT_LOG_OPTIONS,
   ) {
     this.masker = new StreamMasker(secrets);
-    this.timer = setInterval(() => {
-      this.flush();
-    }, options.flushIntervalMs);
   }
 
   write(chunk: OutputChunk): void {
     this.append(chunk.stream, this.masker.write(chunk.stream, chunk.text));
   }
 
-  /** Sends what is buffered, and what the masker held back, and stops the timer; resolves once everything was sent. */
+  /** Sends what is buffered, and what the masker held back; resolves once everything was sent. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
     for (const stream of ['stdout', 'stderr'] as const) this.append(stream, this.masker.end(stream));
     this.flush();
     await this.sending;
@@ -85,9 +81,16 @@ export class LogShipper {
       at: new Date().toISOString(),
     });
     this.bufferedBytes += Buffer.byteLength(text);
+    // The first entry of a batch starts its clock: a quiet task's line leaves within the delay,
+    // a chatty task's lines share one message per delay.
+    this.timer ??= setTimeout(() => {
+      this.flush();
+    }, this.options.flushDelayMs);
   }
 
   private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.buffer.length === 0) return;
     const entries = this.buffer;
     this.shippedBytes += this.bufferedBytes;

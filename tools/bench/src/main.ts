@@ -5,6 +5,7 @@
 //   npm run bench -- --json out.json      # also write the rows as JSON
 //   npm run bench -- --only standalone,bullmq
 //   npm run bench -- --only distributed,graphile-worker,pg-boss
+//   npm run bench -- --only log-follow          # log line latency, container → SSE client
 //
 // The docker scenarios build the local test image first (tools/test-images.sh) when it is missing.
 //   npm run bench -- --only each-standalone,each-distributed,parallel-standalone,parallel-distributed
@@ -14,6 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { composite } from './composite.js';
 import { ensureTestImage } from './images.js';
+import { logFollow } from './log-follow.js';
 import type { Row } from './measure.js';
 import { graphileWorker, pgBoss } from './peers.js';
 import {
@@ -47,6 +49,7 @@ const SIZE: Sizes = quick
       dockerConcurrency: 4,
       eachItems: 1000,
       parallelTasks: 200,
+      logLines: 20,
     }
   : {
       jobs: 10_000,
@@ -56,6 +59,7 @@ const SIZE: Sizes = quick
       dockerConcurrency: 4,
       eachItems: 10_000,
       parallelTasks: 1000,
+      logLines: 100,
     };
 
 /** In order; each comparison's peer runs right after it. */
@@ -72,6 +76,8 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
   // Needs the engine's `-default-network` flag.
   'docker-engine-none': dockerEngine('none'),
   'docker-raw-none': dockerRaw('none'),
+  // A container's line → an SSE client on another API replica.
+  'log-follow': logFollow,
   'long-job': longJob,
   'one-task-jobs': (size) => standalone(size, size.longJob, 'one-task-jobs'),
   'each-standalone': (size) => composite('each', 'standalone', size.eachItems),
@@ -81,7 +87,13 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
 };
 
 /** The scenarios that run containers, and so need the local test image. */
-const DOCKER_SCENARIOS = ['docker-engine', 'docker-raw', 'docker-engine-none', 'docker-raw-none'];
+const DOCKER_SCENARIOS = [
+  'docker-engine',
+  'docker-raw',
+  'docker-engine-none',
+  'docker-raw-none',
+  'log-follow',
+];
 
 const selected = Object.entries(SCENARIOS).filter(([name]) => only === undefined || only.includes(name));
 if (selected.some(([name]) => DOCKER_SCENARIOS.includes(name))) await ensureTestImage();

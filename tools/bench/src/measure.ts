@@ -36,7 +36,10 @@ export class HttpClient {
   private readonly agent: http.Agent;
   private readonly url: URL;
 
-  constructor(baseUrl: string, sockets: number) {
+  constructor(
+    readonly baseUrl: string,
+    sockets: number,
+  ) {
     this.url = new URL(baseUrl);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   }

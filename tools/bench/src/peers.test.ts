@@ -11,6 +11,7 @@ const SIZE: Sizes = {
   dockerConcurrency: 1,
   eachItems: 1,
   parallelTasks: 1,
+  logLines: 1,
 };
 
 async function benchDatabases(): Promise<string[]> {

@@ -29,6 +29,8 @@ export interface Sizes {
   /** Items of the `each` scenario and children of the `parallel` one. */
   readonly eachItems: number;
   readonly parallelTasks: number;
+  /** Lines the log-follow scenario measures. */
+  readonly logLines: number;
 }
 
 /** A scenario's rows, the RSS of each process it sampled (MB), and what each task cost. */
