@@ -8,6 +8,8 @@ const LATE_OUTPUT_MS = 700;
 interface Held {
   readonly line: string;
   readonly taskId: string | undefined;
+  /** The line says the task ended: its late output goes before it. */
+  readonly ends: boolean;
   readonly readyAt: number;
 }
 
@@ -34,13 +36,13 @@ export class PlainView implements FollowSink {
     const error = execution?.error === undefined || event.state !== 'FAILED' ? '' : `: ${firstLine(execution.error)}`;
     const line = `${clock(event.at, this.now())} ${what} ${event.state}${error}`;
     const late = event.taskId !== undefined && ENDED_TASK_STATES.includes(event.state);
-    this.held.push({ line, taskId: event.taskId, readyAt: this.now() + (late ? LATE_OUTPUT_MS : 0) });
+    this.held.push({ line, taskId: event.taskId, ends: late, readyAt: this.now() + (late ? LATE_OUTPUT_MS : 0) });
     this.release(false);
   }
 
   log(entry: LogEntry, execution: Execution | undefined): void {
     // The task's own lines so far (its start) come before its output.
-    const last = this.held.findLastIndex((held) => held.taskId !== undefined && held.taskId === entry.taskId);
+    const last = this.held.findLastIndex((held) => !held.ends && held.taskId !== undefined && held.taskId === entry.taskId);
     if (last >= 0) this.print(this.held.splice(0, last + 1));
     const name = execution === undefined ? (entry.taskId ?? '') : taskName(execution);
     for (const text of splitLines(entry.text)) this.write(`${clock(entry.at, this.now())} ${name} | ${text}\n`);
