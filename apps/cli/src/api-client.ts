@@ -69,13 +69,18 @@ export class ApiClient {
     if (response.body === null) return;
     const parser = new SseParser();
     const decoder = new TextDecoder();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     try {
-      for await (const chunk of response.body) {
-        for (const event of parser.push(decoder.decode(chunk, { stream: true }))) yield event;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        for (const event of parser.push(decoder.decode(value, { stream: true }))) yield event;
       }
     } catch (error) {
       if (signal?.aborted === true) return;
       throw unreachable(this.base, error);
+    } finally {
+      reader.releaseLock();
     }
   }
 

@@ -38,7 +38,7 @@ export async function followJob(
   // Ends the streams and waits this follower started, when the caller aborts or the job has ended.
   const stop = new AbortController();
   const signal = stop.signal;
-  const abort = (): void => stop.abort();
+  const abort = (): void => { stop.abort(); };
   options.signal.addEventListener('abort', abort, { once: true });
   const executions = new Map<string, Execution>();
   const subjobTasks = new Map<string, readonly Execution[]>();

@@ -122,7 +122,7 @@ function cut(line: string, width: number): string {
       continue;
     }
     if (visible >= width) break;
-    out += line[i];
+    out += line[i] ?? '';
     visible++;
   }
   return out.includes('\x1b') && !out.endsWith('\x1b[0m') ? `${out}\x1b[0m` : out;

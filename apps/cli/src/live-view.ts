@@ -18,7 +18,7 @@ export class LiveView implements FollowSink {
   ) {
     this.view = { job, executions: [], subjobTasks: new Map(), logTail: [] };
     // Durations of running tasks move on between changes.
-    this.ticker = setInterval(() => this.draw(), 1_000);
+    this.ticker = setInterval(() => { this.draw(); }, 1_000);
   }
 
   snapshot(job: Job, executions: ReadonlyMap<string, Execution>, subjobTasks: ReadonlyMap<string, readonly Execution[]>): void {

@@ -59,7 +59,7 @@ export class PlainView implements FollowSink {
     const waiting = all ? -1 : this.held.findIndex((held) => held.readyAt > this.now());
     this.print(this.held.splice(0, waiting < 0 ? this.held.length : waiting));
     const next = this.held[0];
-    if (next !== undefined) this.timer = setTimeout(() => this.release(false), next.readyAt - this.now());
+    if (next !== undefined) this.timer = setTimeout(() => { this.release(false); }, next.readyAt - this.now());
   }
 
   private print(lines: readonly Held[]): void {

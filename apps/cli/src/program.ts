@@ -59,9 +59,9 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
     .exitOverride()
     .showHelpAfterError('(tork help COMMAND for its options)')
     .configureOutput({
-      writeOut: (text) => output.writeOut(text),
-      writeErr: (text) => output.writeErr(text),
-      outputError: (text, write) => write(text.replace(/^error: /, 'tork: ')),
+      writeOut: (text) => { output.writeOut(text); },
+      writeErr: (text) => { output.writeErr(text); },
+      outputError: (text, write) => { write(text.replace(/^error: /, 'tork: ')); },
     });
   const client = (name: string, description: string, records = true): Command => {
     const command = program

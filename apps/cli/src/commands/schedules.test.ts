@@ -46,8 +46,10 @@ describe('tork schedules against a fake API', () => {
         if (request.headers.authorization !== 'Bearer key-1234567890abcdef') json(401, { error: 'unauthenticated' });
         else if (request.method === 'GET' && request.url?.startsWith('/scheduled-jobs?') === true)
           json(200, { items: [SCHEDULE], number: 1, size: 100, totalPages: 1, totalItems: 1 });
-        else if (request.method === 'POST' && request.url === '/scheduled-jobs')
-          body.includes('cron') ? json(200, SCHEDULE) : json(400, { error: 'invalid', problems: [{ path: 'schedule', message: 'required' }] });
+        else if (request.method === 'POST' && request.url === '/scheduled-jobs') {
+          if (body.includes('cron')) json(200, SCHEDULE);
+          else json(400, { error: 'invalid', problems: [{ path: 'schedule', message: 'required' }] });
+        }
         else if (request.method === 'PUT' && /^\/scheduled-jobs\/s1\/(pause|resume)$/.test(request.url ?? '')) json(200, { status: 'OK' });
         else if (request.method === 'DELETE' && request.url === '/scheduled-jobs/s1') response.writeHead(204).end();
         else json(404, { error: 'scheduled job not found' });
@@ -114,6 +116,6 @@ function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => resolve(body));
+    request.on('end', () => { resolve(body); });
   });
 }
