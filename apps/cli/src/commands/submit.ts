@@ -51,7 +51,7 @@ export async function watchJob(context: CommandContext, job: Job, show: boolean)
   const interrupted = (): void => {
     abort.abort();
     view?.close();
-    context.stderr.write(`\nstopped watching; job ${job.id} goes on. To cancel it: tork cancel ${job.id}\n`);
+    context.stderr.write(`\ntork: stopped watching; the job goes on. To cancel it: tork cancel ${job.id}\n`);
     process.exit(EXIT.interrupted);
   };
   process.once('SIGINT', interrupted);
