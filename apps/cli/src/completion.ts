@@ -18,7 +18,10 @@ export function completionScript(program: Command, shell: Shell): string {
     const words = [...new Set(['--help', ...options])].join(' ');
     const arguments_ = command.registeredArguments.flatMap((argument) => argument.argChoices ?? []);
     const first = subcommands.length > 0 ? subcommands : arguments_;
-    const head = first.length === 0 ? '' : `[[ $COMP_CWORD -eq 2 ]] && { COMPREPLY=($(compgen -W "${first.join(' ')}" -- "$cur")); return; }; `;
+    const head =
+      first.length === 0
+        ? ''
+        : `[[ $COMP_CWORD -eq 2 ]] && { COMPREPLY=($(compgen -W "${first.join(' ')}" -- "$cur")); return; }; `;
     return `    ${command.name()}) ${head}opts="${words}" ;;`;
   });
   const bash = `# tork completion (bash): eval "$(tork completion bash)"

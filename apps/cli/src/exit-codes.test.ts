@@ -11,7 +11,8 @@ describe('exit codes', () => {
 
   it('are 2 for what the API refuses as bad input, 4 when it cannot serve', () => {
     for (const status of [400, 404, 409, 413, 415]) expect(exitCodeOfStatus(status)).toBe(EXIT.usage);
-    for (const status of [401, 403, 408, 429, 500, 502, 503]) expect(exitCodeOfStatus(status)).toBe(EXIT.unavailable);
+    for (const status of [401, 403, 408, 429, 500, 502, 503])
+      expect(exitCodeOfStatus(status)).toBe(EXIT.unavailable);
   });
 
   it("read the API's 400 body: every problem with its field path", () => {

@@ -1,10 +1,21 @@
 import { ApiError, type ApiClient } from './api-client.js';
-import { ENDED_JOB_STATES, type Execution, type Job, type LogEntry, type Page, type StateEvent } from './api-types.js';
+import {
+  ENDED_JOB_STATES,
+  type Execution,
+  type Job,
+  type LogEntry,
+  type Page,
+  type StateEvent,
+} from './api-types.js';
 
 /** What a follower reports as a job runs; a view (plain lines, the live screen, nothing) takes it. */
 export interface FollowSink {
   /** The job and its executions as last read. */
-  snapshot(job: Job, executions: ReadonlyMap<string, Execution>, subjobTasks: ReadonlyMap<string, readonly Execution[]>): void;
+  snapshot(
+    job: Job,
+    executions: ReadonlyMap<string, Execution>,
+    subjobTasks: ReadonlyMap<string, readonly Execution[]>,
+  ): void;
   /** A state change of the job (no execution) or of one of its tasks. */
   state(event: StateEvent, execution: Execution | undefined): void;
   log(entry: LogEntry, execution: Execution | undefined): void;
@@ -38,7 +49,9 @@ export async function followJob(
   // Ends the streams and waits this follower started, when the caller aborts or the job has ended.
   const stop = new AbortController();
   const signal = stop.signal;
-  const abort = (): void => { stop.abort(); };
+  const abort = (): void => {
+    stop.abort();
+  };
   options.signal.addEventListener('abort', abort, { once: true });
   const executions = new Map<string, Execution>();
   const subjobTasks = new Map<string, readonly Execution[]>();
@@ -87,7 +100,10 @@ export async function followJob(
   };
 
   const pollStates = async (start: Job): Promise<void> => {
-    const known = new Map([[jobId, start.state], ...[...executions].map(([id, e]) => [id, e.state] as const)]);
+    const known = new Map([
+      [jobId, start.state],
+      ...[...executions].map(([id, e]) => [id, e.state] as const),
+    ]);
     while (!signal.aborted) {
       const job = await refresh();
       for (const execution of (job.execution ?? []).filter((e) => known.get(e.id) !== e.state)) {
@@ -121,7 +137,9 @@ export async function followJob(
     let seen = 0;
     for (;;) {
       const wasEnded = ended;
-      const page = await client.get<Page<LogEntry>>(`/jobs/${jobId}/log?page=${Math.floor(seen / 100) + 1}&size=100`);
+      const page = await client.get<Page<LogEntry>>(
+        `/jobs/${jobId}/log?page=${Math.floor(seen / 100) + 1}&size=100`,
+      );
       const fresh = page.items.slice(seen % 100);
       for (const entry of fresh) sink.log(entry, await executionOf(entry.taskId));
       seen += fresh.length;

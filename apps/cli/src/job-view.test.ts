@@ -18,10 +18,36 @@ const EXECUTIONS: Execution[] = [
     childCount: 4,
     childCounts: { COMPLETED: 1, RUNNING: 2, CREATED: 1 },
   },
-  { id: 'b1', parentId: 'b', position: 1, name: 'square', item: { index: '0', value: 1 }, state: 'COMPLETED', startedAt: at(2), completedAt: at(4) },
-  { id: 'b2', parentId: 'b', position: 2, name: 'square', item: { index: '1', value: 2 }, state: 'RUNNING', startedAt: at(3), progress: 40 },
+  {
+    id: 'b1',
+    parentId: 'b',
+    position: 1,
+    name: 'square',
+    item: { index: '0', value: 1 },
+    state: 'COMPLETED',
+    startedAt: at(2),
+    completedAt: at(4),
+  },
+  {
+    id: 'b2',
+    parentId: 'b',
+    position: 2,
+    name: 'square',
+    item: { index: '1', value: 2 },
+    state: 'RUNNING',
+    startedAt: at(3),
+    progress: 40,
+  },
   { id: 'b2-old', parentId: 'b', position: 2, attempt: 0, name: 'square', state: 'FAILED' },
-  { id: 'b3', parentId: 'b', position: 3, name: 'square', item: { index: '2', value: 3 }, state: 'RUNNING', startedAt: at(3) },
+  {
+    id: 'b3',
+    parentId: 'b',
+    position: 3,
+    name: 'square',
+    item: { index: '2', value: 3 },
+    state: 'RUNNING',
+    startedAt: at(3),
+  },
   { id: 'b4', parentId: 'b', position: 4, name: 'square', item: { index: '3', value: 4 }, state: 'CREATED' },
   { id: 'c', position: 3, kind: 'subjob', name: 'child job', state: 'PENDING', subjobId: 'j2' },
 ];
@@ -32,7 +58,12 @@ describe('renderJobView', () => {
   it('draws the tree: children nested, each state, durations, an each with done/total and a bar', () => {
     const b2 = { ...EXECUTIONS[3]!, attempt: 1 };
     const lines = renderJobView(
-      { job: JOB, executions: EXECUTIONS.map((e) => (e.id === 'b2' ? b2 : e)), subjobTasks: new Map(), logTail: [] },
+      {
+        job: JOB,
+        executions: EXECUTIONS.map((e) => (e.id === 'b2' ? b2 : e)),
+        subjobTasks: new Map(),
+        logTail: [],
+      },
       T0 + 6_000,
       options,
     );
@@ -59,7 +90,13 @@ describe('renderJobView', () => {
       T0,
       options,
     );
-    expect(lines.slice(2)).toEqual(['  child job                 PENDING             [..........] 0/1', '    inner                   RUNNING', '', 'Logs:', '  inner | working']);
+    expect(lines.slice(2)).toEqual([
+      '  child job                 PENDING             [..........] 0/1',
+      '    inner                   RUNNING',
+      '',
+      'Logs:',
+      '  inner | working',
+    ]);
   });
 
   it('fits the terminal: lines cut to its width, the frame to its height; colours only when asked', () => {

@@ -93,7 +93,9 @@ export function taskName(execution: Execution): string {
 /** Running and failed children first, then the rest in order, at most {@link MAX_CHILDREN}. */
 function visibleChildren(children: readonly TaskNode[]): readonly TaskNode[] {
   if (children.length <= MAX_CHILDREN) return children;
-  const important = children.filter((child) => !['COMPLETED', 'SKIPPED', 'CREATED', 'PENDING'].includes(child.execution.state));
+  const important = children.filter(
+    (child) => !['COMPLETED', 'SKIPPED', 'CREATED', 'PENDING'].includes(child.execution.state),
+  );
   const rest = children.filter((child) => !important.includes(child));
   const chosen = new Set([...important, ...rest].slice(0, MAX_CHILDREN));
   return children.filter((child) => chosen.has(child));
@@ -106,7 +108,8 @@ function duration(
 ): string {
   if (timed.startedAt === undefined) return '';
   const ended = timed.completedAt ?? timed.failedAt ?? timed.cancelledAt;
-  const end = ended === undefined ? (ENDED_TASK_STATES.includes(timed.state) ? undefined : now) : Date.parse(ended);
+  const end =
+    ended === undefined ? (ENDED_TASK_STATES.includes(timed.state) ? undefined : now) : Date.parse(ended);
   return end === undefined ? '' : formatDuration(end - Date.parse(timed.startedAt));
 }
 

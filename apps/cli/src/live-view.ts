@@ -18,11 +18,22 @@ export class LiveView implements FollowSink {
   ) {
     this.view = { job, executions: [], subjobTasks: new Map(), logTail: [] };
     // Durations of running tasks move on between changes.
-    this.ticker = setInterval(() => { this.draw(); }, 1_000);
+    this.ticker = setInterval(() => {
+      this.draw();
+    }, 1_000);
   }
 
-  snapshot(job: Job, executions: ReadonlyMap<string, Execution>, subjobTasks: ReadonlyMap<string, readonly Execution[]>): void {
-    this.view = { ...this.view, job, executions: [...executions.values()], subjobTasks: new Map(subjobTasks) };
+  snapshot(
+    job: Job,
+    executions: ReadonlyMap<string, Execution>,
+    subjobTasks: ReadonlyMap<string, readonly Execution[]>,
+  ): void {
+    this.view = {
+      ...this.view,
+      job,
+      executions: [...executions.values()],
+      subjobTasks: new Map(subjobTasks),
+    };
     this.draw();
   }
 
@@ -32,7 +43,11 @@ export class LiveView implements FollowSink {
 
   log(entry: LogEntry, execution: Execution | undefined): void {
     const task = execution === undefined ? (entry.taskId ?? '') : taskName(execution);
-    const lines: LogLine[] = splitLines(entry.text).map((text) => ({ taskId: entry.taskId ?? '', task, text }));
+    const lines: LogLine[] = splitLines(entry.text).map((text) => ({
+      taskId: entry.taskId ?? '',
+      task,
+      text,
+    }));
     this.view = { ...this.view, logTail: [...this.view.logTail, ...lines].slice(-TAIL) };
     this.draw();
   }
@@ -52,8 +67,14 @@ export class LiveView implements FollowSink {
       );
       // The tail of the running tasks' logs; once the job ended, the last lines it wrote.
       const ended = !['PENDING', 'SCHEDULED', 'RUNNING'].includes(this.view.job.state);
-      const logTail = ended ? this.view.logTail : this.view.logTail.filter((line) => running.has(line.taskId));
-      return renderJobView({ ...this.view, logTail }, Date.now(), { width, height: height - 1, color: this.color });
+      const logTail = ended
+        ? this.view.logTail
+        : this.view.logTail.filter((line) => running.has(line.taskId));
+      return renderJobView({ ...this.view, logTail }, Date.now(), {
+        width,
+        height: height - 1,
+        color: this.color,
+      });
     });
   }
 }

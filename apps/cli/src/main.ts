@@ -18,7 +18,12 @@ async function main(): Promise<number> {
       endpoint: invocation.endpoint ?? nonEmpty(process.env['TORK_ENDPOINT']) ?? DEFAULT_ENDPOINT,
       ...(apiKey === undefined ? {} : { apiKey }),
     });
-    return await runInvocation(invocation, { client, stdout, stderr, readStdin: () => readFileSync(0, 'utf8') });
+    return await runInvocation(invocation, {
+      client,
+      stdout,
+      stderr,
+      readStdin: () => readFileSync(0, 'utf8'),
+    });
   } catch (error) {
     if (!(error instanceof CliError)) {
       // Not one of ours: an answer the client could not read, most likely; the API is not usable.

@@ -25,7 +25,10 @@ describe('PlainView', () => {
     vi.advanceTimersByTime(1_000);
     view.state({ jobId: 'j', state: 'COMPLETED' }, undefined);
     view.close();
-    const lines = out.trimEnd().split('\n').map((line) => line.slice(9));
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.slice(9));
     expect(lines).toEqual([
       'job RUNNING',
       'task say hello RUNNING',
@@ -41,15 +44,18 @@ describe('PlainView', () => {
   it("never prints a task's output before its start, and says why a task failed", () => {
     let out = '';
     const view = new PlainView((text) => (out += text));
-    view.state({ jobId: 'j', taskId: 't1', state: 'FAILED' }, { ...SAY, state: 'FAILED', error: 'exit code 3\nmore' });
+    view.state(
+      { jobId: 'j', taskId: 't1', state: 'FAILED' },
+      { ...SAY, state: 'FAILED', error: 'exit code 3\nmore' },
+    );
     view.state({ jobId: 'j', taskId: 't2', state: 'RUNNING' }, NEXT);
     view.log({ taskId: 't2', text: 'a\nb\n' }, NEXT);
     view.close();
-    expect(out.trimEnd().split('\n').map((line) => line.slice(9))).toEqual([
-      'task say hello FAILED: exit code 3',
-      'task next RUNNING',
-      'next | a',
-      'next | b',
-    ]);
+    expect(
+      out
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.slice(9)),
+    ).toEqual(['task say hello FAILED: exit code 3', 'task next RUNNING', 'next | a', 'next | b']);
   });
 });

@@ -32,20 +32,32 @@ export class PlainView implements FollowSink {
   }
 
   state(event: StateEvent, execution: Execution | undefined): void {
-    const what = event.taskId === undefined ? 'job' : `task ${execution === undefined ? event.taskId : taskName(execution)}`;
-    const error = execution?.error === undefined || event.state !== 'FAILED' ? '' : `: ${firstLine(execution.error)}`;
+    const what =
+      event.taskId === undefined
+        ? 'job'
+        : `task ${execution === undefined ? event.taskId : taskName(execution)}`;
+    const error =
+      execution?.error === undefined || event.state !== 'FAILED' ? '' : `: ${firstLine(execution.error)}`;
     const line = `${clock(event.at, this.now())} ${what} ${event.state}${error}`;
     const late = event.taskId !== undefined && ENDED_TASK_STATES.includes(event.state);
-    this.held.push({ line, taskId: event.taskId, ends: late, readyAt: this.now() + (late ? LATE_OUTPUT_MS : 0) });
+    this.held.push({
+      line,
+      taskId: event.taskId,
+      ends: late,
+      readyAt: this.now() + (late ? LATE_OUTPUT_MS : 0),
+    });
     this.release(false);
   }
 
   log(entry: LogEntry, execution: Execution | undefined): void {
     // The task's own lines so far (its start) come before its output.
-    const last = this.held.findLastIndex((held) => !held.ends && held.taskId !== undefined && held.taskId === entry.taskId);
+    const last = this.held.findLastIndex(
+      (held) => !held.ends && held.taskId !== undefined && held.taskId === entry.taskId,
+    );
     if (last >= 0) this.print(this.held.splice(0, last + 1));
     const name = execution === undefined ? (entry.taskId ?? '') : taskName(execution);
-    for (const text of splitLines(entry.text)) this.write(`${clock(entry.at, this.now())} ${name} | ${text}\n`);
+    for (const text of splitLines(entry.text))
+      this.write(`${clock(entry.at, this.now())} ${name} | ${text}\n`);
   }
 
   /** Prints every line still held (the job has ended, or the watch stops). */
@@ -59,7 +71,10 @@ export class PlainView implements FollowSink {
     const waiting = all ? -1 : this.held.findIndex((held) => held.readyAt > this.now());
     this.print(this.held.splice(0, waiting < 0 ? this.held.length : waiting));
     const next = this.held[0];
-    if (next !== undefined) this.timer = setTimeout(() => { this.release(false); }, next.readyAt - this.now());
+    if (next !== undefined)
+      this.timer = setTimeout(() => {
+        this.release(false);
+      }, next.readyAt - this.now());
   }
 
   private print(lines: readonly Held[]): void {
@@ -81,5 +96,7 @@ function firstLine(text: string): string {
 /** HH:MM:SS of the moment given (local time), else of now. */
 function clock(at: string | undefined, now: number): string {
   const date = new Date(at === undefined ? now : Date.parse(at));
-  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return [date.getHours(), date.getMinutes(), date.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
 }

@@ -21,7 +21,19 @@ async function exitOf(...argv: string[]): Promise<{ code: number; err: string; o
 describe('the client command line', () => {
   it('parses submit with repeated --input, --wait, --endpoint and -o', async () => {
     expect(
-      await parse('submit', 'job.yaml', '--input', 'who=world', '--input', 'x=a=b', '--wait', '--endpoint', 'http://h:1', '-o', 'json'),
+      await parse(
+        'submit',
+        'job.yaml',
+        '--input',
+        'who=world',
+        '--input',
+        'x=a=b',
+        '--wait',
+        '--endpoint',
+        'http://h:1',
+        '-o',
+        'json',
+      ),
     ).toEqual({
       command: 'submit',
       file: 'job.yaml',
@@ -51,19 +63,36 @@ describe('the client command line', () => {
     expect(await parse('restart', 'abc')).toMatchObject({ command: 'restart', jobId: 'abc' });
     expect(await parse('nodes', '-o', 'json')).toMatchObject({ command: 'nodes', output: 'json' });
     expect(await parse('queues')).toMatchObject({ command: 'queues' });
-    expect(await parse('health', '--endpoint', 'http://x')).toMatchObject({ command: 'health', endpoint: 'http://x' });
+    expect(await parse('health', '--endpoint', 'http://x')).toMatchObject({
+      command: 'health',
+      endpoint: 'http://x',
+    });
   });
 
   it('parses the schedules subcommands and completion', async () => {
-    expect(await parse('schedules', 'list')).toMatchObject({ command: 'schedules', action: 'list', limit: 100 });
-    expect(await parse('schedules', 'create', 'nightly.yaml')).toMatchObject({ action: 'create', file: 'nightly.yaml' });
+    expect(await parse('schedules', 'list')).toMatchObject({
+      command: 'schedules',
+      action: 'list',
+      limit: 100,
+    });
+    expect(await parse('schedules', 'create', 'nightly.yaml')).toMatchObject({
+      action: 'create',
+      file: 'nightly.yaml',
+    });
     for (const action of ['pause', 'resume', 'delete'])
-      expect(await parse('schedules', action, 'id1')).toMatchObject({ command: 'schedules', action, id: 'id1' });
+      expect(await parse('schedules', action, 'id1')).toMatchObject({
+        command: 'schedules',
+        action,
+        id: 'id1',
+      });
     expect(await parse('completion', 'zsh')).toMatchObject({ command: 'completion', shell: 'zsh' });
   });
 
   it('exits 2 on a usage error, saying why', async () => {
-    expect(await exitOf('submit')).toMatchObject({ code: 2, err: expect.stringContaining("missing required argument 'file'") as unknown });
+    expect(await exitOf('submit')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("missing required argument 'file'") as unknown,
+    });
     expect(await exitOf('submit', 'a.yaml', '--input', 'novalue')).toMatchObject({
       code: 2,
       err: expect.stringContaining('--input "novalue" is not KEY=VALUE') as unknown,
@@ -78,7 +107,19 @@ describe('the client command line', () => {
   it('prints help for every command and exits 0', async () => {
     const help = await exitOf('--help');
     expect(help.code).toBe(0);
-    for (const command of ['submit', 'list', 'get', 'logs', 'cancel', 'restart', 'nodes', 'queues', 'schedules', 'health', 'completion'])
+    for (const command of [
+      'submit',
+      'list',
+      'get',
+      'logs',
+      'cancel',
+      'restart',
+      'nodes',
+      'queues',
+      'schedules',
+      'health',
+      'completion',
+    ])
       expect(help.out).toContain(command);
     const submit = await exitOf('submit', '--help');
     expect(submit.code).toBe(0);

@@ -59,9 +59,15 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
     .exitOverride()
     .showHelpAfterError('(tork help COMMAND for its options)')
     .configureOutput({
-      writeOut: (text) => { output.writeOut(text); },
-      writeErr: (text) => { output.writeErr(text); },
-      outputError: (text, write) => { write(text.replace(/^error: /, 'tork: ')); },
+      writeOut: (text) => {
+        output.writeOut(text);
+      },
+      writeErr: (text) => {
+        output.writeErr(text);
+      },
+      outputError: (text, write) => {
+        write(text.replace(/^error: /, 'tork: '));
+      },
     });
   const client = (name: string, description: string, records = true): Command => {
     const command = program
@@ -70,7 +76,9 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
       .option('--endpoint <url>', 'the API (default: $TORK_ENDPOINT, else http://localhost:3000)');
     if (records)
       command.addOption(
-        new Option('-o, --output <format>', 'how records are printed').choices(OUTPUT_FORMATS).default('table'),
+        new Option('-o, --output <format>', 'how records are printed')
+          .choices(OUTPUT_FORMATS)
+          .default('table'),
       );
     return command;
   };
@@ -81,25 +89,60 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
 
   client('submit', 'submit a job (YAML or JSON); prints its id first')
     .argument('<file>', 'the job spec, or - for standard input')
-    .option('--input <key=value>', "set one of the job's inputs, over the file's (repeatable)", collectInput, [])
+    .option(
+      '--input <key=value>',
+      "set one of the job's inputs, over the file's (repeatable)",
+      collectInput,
+      [],
+    )
     .option('--wait', 'follow the job and exit with its outcome (0 completed, 1 failed, 3 cancelled)', false)
-    .option('--watch', 'show the job live (a tree on a terminal, lines otherwise) and exit with its outcome', false)
-    .action((file: string, options: { input: [string, string][]; wait: boolean; watch: boolean; endpoint?: string; output?: OutputFormat }) => {
-      run({ command: 'submit', file, inputs: options.input, wait: options.wait, watch: options.watch, ...common(options) });
-    });
+    .option(
+      '--watch',
+      'show the job live (a tree on a terminal, lines otherwise) and exit with its outcome',
+      false,
+    )
+    .action(
+      (
+        file: string,
+        options: {
+          input: [string, string][];
+          wait: boolean;
+          watch: boolean;
+          endpoint?: string;
+          output?: OutputFormat;
+        },
+      ) => {
+        run({
+          command: 'submit',
+          file,
+          inputs: options.input,
+          wait: options.wait,
+          watch: options.watch,
+          ...common(options),
+        });
+      },
+    );
   client('list', 'list jobs, newest first')
     .option('--state <states>', 'only jobs in these states, e.g. FAILED,CANCELLED')
     .option('-q, --query <text>', 'only jobs whose name or description hold these words; tag:NAME for a tag')
     .option('--limit <n>', 'at most this many jobs', positiveInt, 10)
-    .action((options: { state?: string; query?: string; limit: number; endpoint?: string; output?: OutputFormat }) => {
-      run({
-        command: 'list',
-        limit: options.limit,
-        ...(options.state === undefined ? {} : { state: options.state }),
-        ...(options.query === undefined ? {} : { query: options.query }),
-        ...common(options),
-      });
-    });
+    .action(
+      (options: {
+        state?: string;
+        query?: string;
+        limit: number;
+        endpoint?: string;
+        output?: OutputFormat;
+      }) => {
+        run({
+          command: 'list',
+          limit: options.limit,
+          ...(options.state === undefined ? {} : { state: options.state }),
+          ...(options.query === undefined ? {} : { query: options.query }),
+          ...common(options),
+        });
+      },
+    );
   client('get', 'show a job and its tasks')
     .argument('<job-id>')
     .action((jobId: string, options: { endpoint?: string; output?: OutputFormat }) => {
@@ -124,14 +167,18 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
   client('nodes', 'list the workers').action((options: { endpoint?: string; output?: OutputFormat }) => {
     run({ command: 'nodes', ...common(options) });
   });
-  client('queues', 'list the queues with their sizes').action((options: { endpoint?: string; output?: OutputFormat }) => {
-    run({ command: 'queues', ...common(options) });
-  });
-  client('health', "check the API: exit 0 when it is up, 1 when it answers down, 4 when it cannot be reached", false).action(
-    (options: { endpoint?: string }) => {
-      run({ command: 'health', ...common(options) });
+  client('queues', 'list the queues with their sizes').action(
+    (options: { endpoint?: string; output?: OutputFormat }) => {
+      run({ command: 'queues', ...common(options) });
     },
   );
+  client(
+    'health',
+    'check the API: exit 0 when it is up, 1 when it answers down, 4 when it cannot be reached',
+    false,
+  ).action((options: { endpoint?: string }) => {
+    run({ command: 'health', ...common(options) });
+  });
   addSchedules(program, run, common);
   program
     .command('completion')
@@ -156,7 +203,9 @@ function addSchedules(
       .option('--endpoint <url>', 'the API (default: $TORK_ENDPOINT, else http://localhost:3000)');
     if (records)
       command.addOption(
-        new Option('-o, --output <format>', 'how records are printed').choices(OUTPUT_FORMATS).default('table'),
+        new Option('-o, --output <format>', 'how records are printed')
+          .choices(OUTPUT_FORMATS)
+          .default('table'),
       );
     return command;
   };

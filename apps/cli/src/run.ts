@@ -38,7 +38,12 @@ export async function runInvocation(invocation: Invocation, context: CommandCont
           return changeSchedule(context, invocation.id, invocation.action);
       }
     case 'completion':
-      context.stdout.write(completionScript(buildProgram(() => undefined, { writeOut: () => undefined, writeErr: () => undefined }), invocation.shell));
+      context.stdout.write(
+        completionScript(
+          buildProgram(() => undefined, { writeOut: () => undefined, writeErr: () => undefined }),
+          invocation.shell,
+        ),
+      );
       return EXIT.ok;
   }
 }

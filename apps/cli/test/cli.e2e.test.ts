@@ -35,7 +35,11 @@ tasks:
     run: "true"
 `;
 
-describeWithService('Docker engine', docker, 'bash .ci/run starts one')('the tork client against a standalone engine', () => {
+describeWithService(
+  'Docker engine',
+  docker,
+  'bash .ci/run starts one',
+)('the tork client against a standalone engine', () => {
   let tork: TorkProcess;
   let dir: string;
   let endpoint: string;
@@ -47,7 +51,12 @@ describeWithService('Docker engine', docker, 'bash .ci/run starts one')('the tor
     tork = await startTork(['run', 'standalone', '-log-level', 'warn']);
     endpoint = tork.baseUrl;
     dir = mkdtempSync(join(tmpdir(), 'tork-cli-'));
-    for (const [name, text] of Object.entries({ 'hello.yaml': HELLO, 'fail.yaml': FAILING, 'two.yaml': TWO_LINES, 'greet.yaml': GREETING }))
+    for (const [name, text] of Object.entries({
+      'hello.yaml': HELLO,
+      'fail.yaml': FAILING,
+      'two.yaml': TWO_LINES,
+      'greet.yaml': GREETING,
+    }))
       writeFileSync(join(dir, name), text);
   });
 
@@ -79,19 +88,32 @@ describeWithService('Docker engine', docker, 'bash .ci/run starts one')('the tor
   });
 
   it('an invalid job spec: every problem printed with its path, exit 2', async () => {
-    const run = await cli(['submit', '-'], 'name: bad\ntasks:\n  - name: no image\n  - image: busybox\n    timeout: forever\n');
+    const run = await cli(
+      ['submit', '-'],
+      'name: bad\ntasks:\n  - name: no image\n  - image: busybox\n    timeout: forever\n',
+    );
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.split('\n')).toEqual(
-      expect.arrayContaining(['tork: HTTP 400: invalid job', '  tasks[0].image: required', expect.stringMatching(/^ {2}tasks\[1\]\.timeout: /)]),
+      expect.arrayContaining([
+        'tork: HTTP 400: invalid job',
+        '  tasks[0].image: required',
+        expect.stringMatching(/^ {2}tasks\[1\]\.timeout: /),
+      ]),
     );
   });
 
   it('usage errors, unreadable files and malformed inputs exit 2; an unknown job 2; no API 4', async () => {
     expect((await cli(['submit'])).code).toBe(2);
-    expect(await cli(['submit', 'missing.yaml'])).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read missing.yaml') as unknown });
+    expect(await cli(['submit', 'missing.yaml'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('cannot read missing.yaml') as unknown,
+    });
     expect((await cli(['submit', 'hello.yaml', '--input', 'novalue'])).code).toBe(2);
-    expect(await cli(['get', '0123456789abcdef0123456789abcdef'])).toMatchObject({ code: 2, stderr: expect.stringContaining('HTTP 404') as unknown });
+    expect(await cli(['get', '0123456789abcdef0123456789abcdef'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('HTTP 404') as unknown,
+    });
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const down = await runCli(['list'], { endpoint: nowhere });
     expect(down.code).toBe(4);
@@ -105,9 +127,18 @@ describeWithService('Docker engine', docker, 'bash .ci/run starts one')('the tor
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^[0-9a-f]{32}$/);
     const events = lines.slice(1).map((line) => line.replace(/^\d\d:\d\d:\d\d /, ''));
-    const order = ['task talk RUNNING', 'talk | first line', 'talk | second line', 'task talk COMPLETED', 'job COMPLETED'];
+    const order = [
+      'task talk RUNNING',
+      'talk | first line',
+      'talk | second line',
+      'task talk COMPLETED',
+      'job COMPLETED',
+    ];
     const positions = order.map((line) => events.indexOf(line));
-    expect(positions.every((position) => position >= 0), events.join('\n')).toBe(true);
+    expect(
+      positions.every((position) => position >= 0),
+      events.join('\n'),
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 
@@ -125,7 +156,10 @@ describeWithService('Docker engine', docker, 'bash .ci/run starts one')('the tor
     expect(get.stdout).toMatch(/say hello\s+COMPLETED/);
     expect(get.stdout).toContain('Result: hello world');
     expect((await cli(['logs', id])).stdout).toBe('hello world');
-    expect(await cli(['cancel', id])).toMatchObject({ code: 2, stderr: expect.stringContaining('HTTP 400') as unknown });
+    expect(await cli(['cancel', id])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('HTTP 400') as unknown,
+    });
     const failed = (await cli(['submit', 'fail.yaml', '--wait'])).stdout.split('\n')[0] ?? '';
     expect(await cli(['restart', failed])).toMatchObject({ code: 0, stdout: `job ${failed} restarted\n` });
     const nodes = await cli(['nodes', '-o', 'json']);
@@ -135,7 +169,10 @@ describeWithService('Docker engine', docker, 'bash .ci/run starts one')('the tor
   });
 
   it('logs -f prints lines while the task runs, and ends with the job', async () => {
-    const submitted = await cli(['submit', '-'], 'name: slow\ntasks:\n  - name: slow\n    image: busybox\n    run: echo first line; sleep 4; echo second line\n');
+    const submitted = await cli(
+      ['submit', '-'],
+      'name: slow\ntasks:\n  - name: slow\n    image: busybox\n    run: echo first line; sleep 4; echo second line\n',
+    );
     const id = submitted.stdout.trim();
     // When the first line is printed, the job is still running: the line came live, not at the end.
     let stateAtFirstLine: Promise<string> | undefined;

@@ -43,7 +43,8 @@ describeWithService(
   let tork: TorkProcess;
   let dir: string;
   const socket = `tork-cli-${process.pid}`;
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const tmux = (...args: string[]): string =>
+    execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   /** Every screen of `session` captured until one satisfies `done` (or 90 s passed). */
   const captureUntil = async (session: string, done: (screen: string) => boolean): Promise<string[]> => {
     const screens: string[] = [];
@@ -61,7 +62,10 @@ describeWithService(
     tork = await startTork(['-mode', 'standalone', '-log-level', 'warn']);
     dir = mkdtempSync(join(tmpdir(), 'tork-cli-tty-'));
     writeFileSync(join(dir, 'each.yaml'), EACH);
-    writeFileSync(join(dir, 'long.yaml'), 'name: long\ntasks:\n  - name: wait\n    image: busybox\n    run: sleep 60\n');
+    writeFileSync(
+      join(dir, 'long.yaml'),
+      'name: long\ntasks:\n  - name: wait\n    image: busybox\n    run: sleep 60\n',
+    );
   });
 
   afterAll(async () => {

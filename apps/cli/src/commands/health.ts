@@ -7,7 +7,8 @@ export async function checkHealth(context: CommandContext): Promise<ExitCode> {
   try {
     response = await fetch(`${context.client.endpoint}/health`, { signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    const reason =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
     throw new CliError(`cannot reach the API at ${context.client.endpoint}: ${reason}`, EXIT.unavailable);
   }
   const text = await response.text();
@@ -19,7 +20,9 @@ export async function checkHealth(context: CommandContext): Promise<ExitCode> {
   }
   const status = typeof body.status === 'string' ? body.status : `HTTP ${response.status}`;
   const checks = typeof body.checks === 'object' && body.checks !== null ? body.checks : {};
-  const details = Object.entries(checks).map(([name, state]) => `${name} ${String(state)}`).join(', ');
+  const details = Object.entries(checks)
+    .map(([name, state]) => `${name} ${String(state)}`)
+    .join(', ');
   const line = `${status}${details === '' ? '' : ` (${details})`}`;
   if (response.ok && body.status === 'UP') {
     context.stdout.write(`${line}\n`);

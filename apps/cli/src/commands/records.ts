@@ -5,7 +5,12 @@ import { renderJobView } from '../job-view.js';
 import { formatBody, formatTable, type OutputFormat } from '../output.js';
 
 /** Prints records: the API's body as it is for json and yaml, else the table `table` makes. */
-export function printRecords(context: CommandContext, format: OutputFormat, body: unknown, table: () => string): ExitCode {
+export function printRecords(
+  context: CommandContext,
+  format: OutputFormat,
+  body: unknown,
+  table: () => string,
+): ExitCode {
   context.stdout.write(format === 'table' ? table() : formatBody(body, format));
   return EXIT.ok;
 }
@@ -27,7 +32,10 @@ export async function listJobs(
   const items: JobSummary[] = [];
   let last: Page<JobSummary> | undefined;
   for (let page = 1; items.length < options.limit; page++) {
-    const query = new URLSearchParams({ page: String(page), size: String(Math.min(PAGE_SIZE, options.limit)) });
+    const query = new URLSearchParams({
+      page: String(page),
+      size: String(Math.min(PAGE_SIZE, options.limit)),
+    });
     if (options.state !== undefined) query.set('state', options.state);
     if (options.query !== undefined) query.set('q', options.query);
     last = await context.client.get<Page<JobSummary>>(`/jobs?${query.toString()}`);
@@ -40,12 +48,22 @@ export async function listJobs(
   return printRecords(context, options.output, body, () =>
     formatTable(
       ['ID', 'NAME', 'STATE', 'PROGRESS', 'CREATED'],
-      shown.map((job) => [job.id, job.name ?? '', job.state, `${Math.round(job.progress ?? 0)}%`, job.createdAt ?? '']),
+      shown.map((job) => [
+        job.id,
+        job.name ?? '',
+        job.state,
+        `${Math.round(job.progress ?? 0)}%`,
+        job.createdAt ?? '',
+      ]),
     ),
   );
 }
 
-export async function getJob(context: CommandContext, jobId: string, output: OutputFormat): Promise<ExitCode> {
+export async function getJob(
+  context: CommandContext,
+  jobId: string,
+  output: OutputFormat,
+): Promise<ExitCode> {
   const job = await context.client.get<Job>(`/jobs/${jobId}`);
   return printRecords(context, output, job, () => {
     const lines = renderJobView(
@@ -101,13 +119,22 @@ export async function listQueues(context: CommandContext, output: OutputFormat):
   return printRecords(context, output, queues, () =>
     formatTable(
       ['NAME', 'SIZE', 'SUBSCRIBERS', 'UNACKED'],
-      queues.map((queue) => [queue.name, String(queue.size), String(queue.subscribers), String(queue.unacked ?? '-')]),
+      queues.map((queue) => [
+        queue.name,
+        String(queue.size),
+        String(queue.subscribers),
+        String(queue.unacked ?? '-'),
+      ]),
     ),
   );
 }
 
 /** PUT /jobs/{id}/cancel or /restart; says what happened. */
-export async function actOnJob(context: CommandContext, jobId: string, action: 'cancel' | 'restart'): Promise<ExitCode> {
+export async function actOnJob(
+  context: CommandContext,
+  jobId: string,
+  action: 'cancel' | 'restart',
+): Promise<ExitCode> {
   await context.client.request('PUT', `/jobs/${jobId}/${action}`);
   context.stdout.write(`job ${jobId} ${action === 'cancel' ? 'cancelled' : 'restarted'}\n`);
   return EXIT.ok;

@@ -14,11 +14,17 @@ interface ScheduledJob {
   readonly nextRunAt?: readonly string[];
 }
 
-export async function listSchedules(context: CommandContext, limit: number, output: OutputFormat): Promise<ExitCode> {
+export async function listSchedules(
+  context: CommandContext,
+  limit: number,
+  output: OutputFormat,
+): Promise<ExitCode> {
   const items: ScheduledJob[] = [];
   let last: Page<ScheduledJob> | undefined;
   for (let page = 1; items.length < limit; page++) {
-    last = await context.client.get<Page<ScheduledJob>>(`/scheduled-jobs?page=${page}&size=${Math.min(100, limit)}`);
+    last = await context.client.get<Page<ScheduledJob>>(
+      `/scheduled-jobs?page=${page}&size=${Math.min(100, limit)}`,
+    );
     items.push(...last.items);
     if (page >= last.totalPages || last.items.length === 0) break;
   }
@@ -39,8 +45,16 @@ export async function listSchedules(context: CommandContext, limit: number, outp
   );
 }
 
-export async function createSchedule(context: CommandContext, file: string, output: OutputFormat): Promise<ExitCode> {
-  const created = await context.client.request<ScheduledJob>('POST', '/scheduled-jobs', specBody(file, readSpec(file, context.readStdin), []));
+export async function createSchedule(
+  context: CommandContext,
+  file: string,
+  output: OutputFormat,
+): Promise<ExitCode> {
+  const created = await context.client.request<ScheduledJob>(
+    'POST',
+    '/scheduled-jobs',
+    specBody(file, readSpec(file, context.readStdin), []),
+  );
   return printRecords(context, output, created, () => `${created.id}\n`);
 }
 

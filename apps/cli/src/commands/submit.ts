@@ -24,10 +24,14 @@ export async function submitJob(context: CommandContext, options: SubmitOptions)
   if (!options.wait && !options.watch) return EXIT.ok;
   const ended = await watchJob(context, job, options.watch);
   if (options.output !== 'table') context.stdout.write(oneDocument(ended, options.output));
-  else if (ended.state === 'COMPLETED' && ended.result !== undefined) context.stdout.write(`${ended.result}\n`);
+  else if (ended.state === 'COMPLETED' && ended.result !== undefined)
+    context.stdout.write(`${ended.result}\n`);
   const code = exitCodeOfJobState(ended.state);
   if (code !== EXIT.ok)
-    throw new CliError(`job ${ended.id} ${ended.state}${ended.error === undefined ? '' : `: ${ended.error}`}`, code);
+    throw new CliError(
+      `job ${ended.id} ${ended.state}${ended.error === undefined ? '' : `: ${ended.error}`}`,
+      code,
+    );
   return code;
 }
 
@@ -57,8 +61,16 @@ export async function watchJob(context: CommandContext, job: Job, show: boolean)
   process.once('SIGINT', interrupted);
   try {
     if (ENDED_JOB_STATES.includes(job.state) && !show) return job;
-    const sink: FollowSink = view ?? { snapshot: () => undefined, state: () => undefined, log: () => undefined };
-    return await followJob(context.client, job.id, sink, { signal: abort.signal, live: show && terminal, logs: show });
+    const sink: FollowSink = view ?? {
+      snapshot: () => undefined,
+      state: () => undefined,
+      log: () => undefined,
+    };
+    return await followJob(context.client, job.id, sink, {
+      signal: abort.signal,
+      live: show && terminal,
+      logs: show,
+    });
   } finally {
     process.removeListener('SIGINT', interrupted);
     view?.close();
