@@ -24,6 +24,8 @@ function boundaries(inTests, allow = []) {
       { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
       // Tools (the benchmarks) drive the engine from outside, with the test helpers.
       { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:testing'] },
+      // Clients (the command-line client) speak HTTP only: no server code, the domain's types at most.
+      { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:domain', ...testing] },
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:service', ...testing],

@@ -144,6 +144,9 @@ export function usage(specs: readonly FlagSpec[]): string {
   });
   return [
     'Usage: tork [flags]',
+    '       tork run standalone|coordinator|api|scheduler|worker [flags]',
+    '       tork migration [flags]',
+    '       tork COMMAND ...   (the client: submit, list, get, logs, ...; see tork help)',
     '',
     'Flags (one or two dashes; "-flag value" or "-flag=value"):',
     ...rows,

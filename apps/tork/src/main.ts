@@ -6,11 +6,12 @@ import { createLogger } from './logging.js';
 import { stopOnSignals } from './lifecycle.js';
 import { runMigration } from './modes/migration.js';
 import { runMode, unsupportedCombination } from './modes/run-mode.js';
+import { serverArgs } from './server-command.js';
 
 async function main(): Promise<void> {
   let config: TorkConfig;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = loadConfig(serverArgs(process.argv.slice(2)), process.env);
     const problem = unsupportedCombination(config);
     if (problem !== undefined) throw new UsageError(problem);
   } catch (error) {
