@@ -16,6 +16,8 @@ brokerContract('TraceContextBroker over InMemoryBroker', () =>
   Promise.resolve(new TraceContextBroker(new InMemoryBroker())),
 );
 
+const noAttributes = () => ({});
+
 describe('TraceContextBroker with an OpenTelemetry SDK', () => {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -40,7 +42,7 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
     await broker.subscribe(
       queue,
       (_message, delivery) =>
-        inSpan(`handle ${queue}`, SpanKind.CONSUMER, {}, () => {
+        inSpan(`handle ${queue}`, SpanKind.CONSUMER, noAttributes, () => {
           seen.push({ ...delivery.headers });
           return Promise.resolve();
         }),
@@ -59,7 +61,7 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
     const seen: Record<string, string>[] = [];
     await consume(broker, 'jobs', seen);
 
-    await inSpan('submit', SpanKind.SERVER, {}, () =>
+    await inSpan('submit', SpanKind.SERVER, noAttributes, () =>
       broker.publish('jobs', jobMessage(1), { headers: { kept: 'yes' } }),
     );
     await waitUntil('the handler span', () => exporter.getFinishedSpans().length === 2);
@@ -84,7 +86,7 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
 
     await broker.publish('pending', jobMessage(2));
     // Published past the decorator while a span is active: whatever context the delivery runs in, the message carries none.
-    await inSpan('unrelated', SpanKind.INTERNAL, {}, () => inner.publish('pending', jobMessage(3)));
+    await inSpan('unrelated', SpanKind.INTERNAL, noAttributes, () => inner.publish('pending', jobMessage(3)));
     await waitUntil('the handler spans', () => exporter.getFinishedSpans().length === 3);
 
     expect(seen).toEqual([{}, {}]);
@@ -97,7 +99,10 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
     const broker = new TraceContextBroker(new InMemoryBroker());
     await broker.subscribe(
       'error',
-      () => inSpan('handle error', SpanKind.CONSUMER, {}, () => Promise.reject(new Error('datastore down'))),
+      () =>
+        inSpan('handle error', SpanKind.CONSUMER, noAttributes, () =>
+          Promise.reject(new Error('datastore down')),
+        ),
       { concurrency: 1, maxDeliveries: 1, onGiveUp: () => Promise.resolve() },
     );
 

@@ -24,7 +24,11 @@ export class TraceContextBroker implements Broker {
 
   publish(queue: string, message: Message, options?: PublishOptions): Promise<void> {
     const headers = withTraceContext(options?.headers);
-    return this.inner.publish(queue, message, headers === options?.headers ? options : { ...options, headers });
+    return this.inner.publish(
+      queue,
+      message,
+      headers === options?.headers ? options : { ...options, headers },
+    );
   }
 
   subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {

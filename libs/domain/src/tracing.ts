@@ -19,7 +19,7 @@ import type { Message } from './messages.js';
  */
 export const tracer = trace.getTracer('tork');
 
-export { SpanKind, type Span };
+export { SpanKind, type Attributes, type Span };
 
 type Headers = Readonly<Record<string, string>>;
 
@@ -46,15 +46,17 @@ export function inTraceContextOf<T>(headers: Headers, fn: () => T): T {
 
 /**
  * Runs `fn` inside a new active span, a child of the active context; a rejection marks the span
- * as failed. The span ends when `fn` settles.
+ * as failed. The span ends when `fn` settles. `attributes` is called only for a span that records
+ * (never without an SDK).
  */
 export function inSpan<T>(
   name: string,
   kind: SpanKind,
-  attributes: Attributes,
+  attributes: () => Attributes,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+  return tracer.startActiveSpan(name, { kind }, async (span) => {
+    if (span.isRecording()) span.setAttributes(attributes());
     try {
       return await fn(span);
     } catch (error) {
@@ -64,6 +66,11 @@ export function inSpan<T>(
       span.end();
     }
   });
+}
+
+/** Marks the active span failed (a task that failed is handled fine, yet shows as failed). */
+export function markActiveSpanFailed(reason: string): void {
+  trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: reason });
 }
 
 /** What a span of handling `message` from `queue` is tagged with: the queue, job and task. */
