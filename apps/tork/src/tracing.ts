@@ -1,4 +1,5 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { errorMessage } from '@tork/domain';
 import type { Logger } from 'pino';
 import type { Stop } from './lifecycle.js';
 import type { TracingConfig } from './tracing-config.js';
@@ -35,9 +36,15 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
     { endpoint: maskCredentials(config.endpoint), serviceName: config.serviceName },
     'tracing: exporting spans over OTLP/HTTP',
   );
+  // Spans are not worth a failed stop: a collector that does not answer costs them, within OTEL_EXPORTER_OTLP_TIMEOUT.
   return async () => {
-    await provider.shutdown();
-    diag.disable();
+    try {
+      await provider.shutdown();
+    } catch (error) {
+      logger.warn({ err: errorMessage(error) }, 'tracing: could not send the last spans');
+    } finally {
+      diag.disable();
+    }
   };
 }
 
