@@ -545,7 +545,7 @@ export function brokerContract(
       expect(seen[0]).toEqual({ traceparent });
     });
 
-    it('hands a message published without headers to its handler with none, not the broker\'s own', async () => {
+    it("hands a message published without headers to its handler with none, not the broker's own", async () => {
       const queue = queueName('no-headers');
       const seen: Record<string, string>[] = [];
       await broker.subscribe(
