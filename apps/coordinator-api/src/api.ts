@@ -7,6 +7,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { CredentialPresence } from './auth/credential-presence.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
+import { registerHttpTracing } from './http-tracing.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRateLimit } from './rate-limit.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
@@ -94,6 +95,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });
   registerErrorHandlers(app);
+  registerHttpTracing(app);
   if (deps.metrics !== undefined) registerHttpMetrics(app, deps.metrics);
   const { credentials, auth } = buildAuth(deps);
   const streamTokens = new StreamTokens(deps.streams?.tokenSecret);

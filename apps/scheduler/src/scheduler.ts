@@ -1,8 +1,11 @@
 import {
   endJob,
   errorMessage,
+  inSpan,
+  messageAttributes,
   noopMetrics,
   QUEUE,
+  SpanKind,
   taskChange,
   type Keyring,
   type Message,
@@ -77,10 +80,14 @@ export async function startScheduler(
   const subscriptions: Subscription[] = [];
   for (const queue of QUEUES) {
     subscriptions.push(
-      await ctx.broker.subscribe(queue, (message) => dispatch(ctx, runner, queue, message), {
-        concurrency,
-        onGiveUp: (message, error) => giveUp(ctx, runner, queue, message, error),
-      }),
+      await ctx.broker.subscribe(
+        queue,
+        (message) => traced(queue, message, () => dispatch(ctx, runner, queue, message)),
+        {
+          concurrency,
+          onGiveUp: (message, error) => giveUp(ctx, runner, queue, message, error),
+        },
+      ),
     );
   }
   const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
@@ -93,6 +100,15 @@ export async function startScheduler(
       ctx.logger.info({}, 'scheduler stopped');
     },
   };
+}
+
+/**
+ * Handles a message inside a span `scheduler <queue>`, a child of the context it carries, so that
+ * what the handler publishes carries the trace on. Heartbeats are liveness, not work: untraced.
+ */
+function traced(queue: string, message: Message, handle: () => Promise<void>): Promise<void> {
+  if (queue === QUEUE.heartbeat) return handle();
+  return inSpan(`scheduler ${queue}`, SpanKind.CONSUMER, () => messageAttributes(queue, message), handle);
 }
 
 async function dispatch(

@@ -16,6 +16,7 @@ import { parseContainerFlags, type ContainerConfig, type ShellConfig } from './c
 import { resolveFlags, UsageError, type ParsedFlags, type ReadFile } from './flags.js';
 import { LOG_FORMATS, type LogFormat } from './logging.js';
 import { maskCredentials } from './mask-credentials.js';
+import { parseTracingEnv, type TracingConfig } from './tracing-config.js';
 import {
   BROKERS,
   DATASTORES,
@@ -96,6 +97,8 @@ export interface TorkConfig {
   readonly container: ContainerConfig;
   /** The user the shell runtime runs tasks as. */
   readonly shell: ShellConfig;
+  /** Spans exported over OTLP/HTTP (the standard OTEL_* variables); none: tracing is off. */
+  readonly tracing?: TracingConfig;
 
   /** Where the health endpoints of a process without the REST API listen. */
   readonly healthHost: string;
@@ -155,6 +158,8 @@ export function loadConfig(
   const runtime = oneOf(get('runtime'), RUNTIMES, 'runtime');
   const containers = parseContainerFlags(flags, runtime === 'shell', processUid);
   warnings.push(...containers.warnings);
+  const tracing = parseTracingEnv(env, mode);
+  warnings.push(...tracing.warnings);
   return {
     mode,
     broker,
@@ -191,6 +196,7 @@ export function loadConfig(
     workerPolicy: containers.workerPolicy,
     container: containers.container,
     shell: containers.shell,
+    ...(tracing.tracing === undefined ? {} : { tracing: tracing.tracing }),
     healthHost: get('health-host') ?? '0.0.0.0',
     apiKeys,
     insecure: get('insecure') === 'true',
@@ -348,6 +354,9 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
       ? {}
       : { rabbitmqManagementUrl: maskCredentials(config.rabbitmqManagementUrl) }),
     postgresDsn: maskCredentials(config.postgresDsn),
+    ...(config.tracing === undefined
+      ? {}
+      : { tracing: { ...config.tracing, endpoint: maskCredentials(config.tracing.endpoint) } }),
   };
 }
 

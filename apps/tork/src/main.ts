@@ -3,10 +3,11 @@ import { errorMessage } from '@tork/domain';
 import { FLAGS, loadConfig, redactConfig, type TorkConfig } from './config.js';
 import { usage, UsageError } from './flags.js';
 import { createLogger } from './logging.js';
-import { stopOnSignals } from './lifecycle.js';
+import { stopInOrder, stopOnSignals, type Stop } from './lifecycle.js';
 import { runMigration } from './modes/migration.js';
 import { runMode, unsupportedCombination } from './modes/run-mode.js';
 import { serverArgs } from './server-command.js';
+import { startTracing } from './tracing.js';
 
 async function main(): Promise<void> {
   let config: TorkConfig;
@@ -30,15 +31,20 @@ async function main(): Promise<void> {
   logger.debug({ config: redactConfig(config) }, 'configuration');
   for (const warning of config.warnings) logger.warn({}, warning);
   // What each mode runs: PARTS in modes/run-mode.ts. A mode loads the code of its parts only.
+  let stopTracing: Stop | undefined;
   try {
     if (config.mode === 'migration') {
       await runMigration(config, logger);
       process.exit(0);
     }
+    // Before the mode starts, so that its first spans are exported; flushed after it stopped.
+    if (config.tracing !== undefined) stopTracing = await startTracing(config.tracing, logger);
     const stop = await runMode({ ...config, mode: config.mode }, logger);
-    stopOnSignals(logger, stop);
+    const tracing = stopTracing;
+    stopOnSignals(logger, tracing === undefined ? stop : () => stopInOrder([stop, tracing]));
   } catch (error) {
     logger.error({ err: errorMessage(error) }, `tork failed to start in ${config.mode} mode`);
+    await stopTracing?.().catch(() => undefined);
     process.exit(1);
   }
 }

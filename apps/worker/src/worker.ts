@@ -5,6 +5,9 @@ import {
   decryptSecretEnv,
   DEFAULT_SECRET_POLICY,
   errorMessage,
+  inSpan,
+  markActiveSpanFailed,
+  messageAttributes,
   newId,
   noopMetrics,
   HEARTBEAT_INTERVAL_MS,
@@ -12,7 +15,9 @@ import {
   redactText,
   secretValues,
   setLongTimeout,
+  SpanKind,
   workerQueue,
+  type Attributes,
   type Broker,
   type Delivery,
   type Keyring,
@@ -219,6 +224,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
           };
       // The slot is free once the container is done: the report goes on without holding it.
       report(message.type === 'task.completed' ? QUEUE.completed : QUEUE.error, message);
+      if (message.type === 'task.failed') markActiveSpanFailed(message.error);
       if (!outcome.ok && outcome.failure.kind === 'runtime') pauseWork(outcome.error);
     } catch (error) {
       if (error instanceof TaskAbort && error.kind === 'cancelled') {
@@ -251,12 +257,26 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       logger.warn({ type: message.type }, 'message of an unexpected type on a work queue; dropping it');
       return;
     }
-    await execute(message.task, delivery);
+    const task = message.task;
+    await inSpan(
+      'worker run',
+      SpanKind.CONSUMER,
+      () => runAttributes(task, nodeId),
+      () => execute(task, delivery),
+    );
   };
 
   const cleanup = new DeadWorkerCleanup(deps.runtime, logger);
 
-  const onCommand = async (message: Message): Promise<void> => {
+  const commandQueue = workerQueue(nodeId);
+  const onCommand = (message: Message): Promise<void> =>
+    inSpan(
+      `worker ${message.type}`,
+      SpanKind.CONSUMER,
+      () => messageAttributes(commandQueue, message),
+      () => command(message),
+    );
+  const command = async (message: Message): Promise<void> => {
     switch (message.type) {
       case 'task.cancel':
         running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
@@ -269,7 +289,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     }
   };
 
-  const commands = await deps.broker.subscribe(workerQueue(nodeId), onCommand, {
+  const commands = await deps.broker.subscribe(commandQueue, onCommand, {
     concurrency: 1,
     exclusive: true,
   });
@@ -403,5 +423,17 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       await commands.close();
       logger.info({}, 'worker stopped');
     },
+  };
+}
+
+/** What the span of a task's run is tagged with. */
+function runAttributes(task: TaskRun, nodeId: string): Attributes {
+  return {
+    'messaging.destination.name': task.queue,
+    'tork.job.id': task.jobId,
+    'tork.task.id': task.id,
+    'tork.task.attempt': task.attempt,
+    'tork.node.id': nodeId,
+    ...(task.spec.image === undefined ? {} : { 'tork.task.image': task.spec.image }),
   };
 }

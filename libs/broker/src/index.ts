@@ -1,2 +1,3 @@
 export { InMemoryBroker, type InMemoryBrokerOptions } from './inmemory-broker.js';
 export { RabbitMqBroker, type RabbitMqBrokerOptions } from './rabbitmq-broker.js';
+export { TraceContextBroker } from './trace-context-broker.js';

@@ -33,3 +33,4 @@ export * from './ports/metrics.js';
 export type * from './ports/runtime.js';
 export * from './logger.js';
 export * from './long-timeout.js';
+export * from './tracing.js';

@@ -545,6 +545,22 @@ export function brokerContract(
       expect(seen[0]).toEqual({ traceparent });
     });
 
+    it("hands a message published without headers to its handler with none, not the broker's own", async () => {
+      const queue = queueName('no-headers');
+      const seen: Record<string, string>[] = [];
+      await broker.subscribe(
+        queue,
+        (_message, delivery) => {
+          seen.push({ ...delivery.headers });
+          return Promise.resolve();
+        },
+        { concurrency: 1 },
+      );
+      await broker.publish(queue, jobMessage('plain'));
+      await waitUntil('the message', () => seen.length === 1);
+      expect(seen[0]).toEqual({});
+    });
+
     // Publish/subscribe of events (issue 13): fan-out notices, not work items.
     describe('events', () => {
       let other: Broker | undefined;

@@ -7,9 +7,20 @@ import type { TorkConfig } from '../config.js';
 
 /**
  * The broker the flags name; `knownQueues` are work queues to list where RabbitMQ's management API
- * is not configured.
+ * is not configured. With tracing on, messages carry the trace context in their headers.
  */
 export async function createBroker(
+  config: TorkConfig,
+  logger: Logger,
+  metrics: Metrics,
+  knownQueues?: () => Promise<readonly string[]>,
+): Promise<Broker> {
+  const { TraceContextBroker } = await import('@tork/broker');
+  const broker = await connectBroker(config, logger, metrics, knownQueues);
+  return config.tracing === undefined ? broker : new TraceContextBroker(broker);
+}
+
+async function connectBroker(
   config: TorkConfig,
   logger: Logger,
   metrics: Metrics,
