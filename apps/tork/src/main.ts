@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { errorMessage } from '@tork/domain';
 import { FLAGS, loadConfig, redactConfig, type TorkConfig } from './config.js';
@@ -6,11 +7,12 @@ import { createLogger } from './logging.js';
 import { stopOnSignals } from './lifecycle.js';
 import { runMigration } from './modes/migration.js';
 import { runMode, unsupportedCombination } from './modes/run-mode.js';
+import { withUiDir } from './ui-dir.js';
 
 async function main(): Promise<void> {
   let config: TorkConfig;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = withUiDir(loadConfig(process.argv.slice(2), process.env), process.argv[1], existsSync);
     const problem = unsupportedCombination(config);
     if (problem !== undefined) throw new UsageError(problem);
   } catch (error) {
