@@ -24,6 +24,8 @@ function boundaries(inTests, allow = []) {
       { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
       // Tools (the benchmarks) drive the engine from outside, with the test helpers.
       { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:testing'] },
+      // The web dashboard speaks HTTP only: it may name the API's types (type-only imports, see below).
+      { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:domain', 'type:service', ...testing] },
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:service', ...testing],
@@ -79,6 +81,24 @@ export default tseslint.config(
       '@nx/enforce-module-boundaries': [
         'error',
         boundaries(false, ['@tork/coordinator-api', '@tork/scheduler', '@tork/worker', '@tork/migrator']),
+      ],
+    },
+  },
+  {
+    // The dashboard runs in a browser: from the engine's code it takes types only, never values.
+    files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@tork/*'],
+              allowTypeImports: true,
+              message: 'the dashboard imports types only from the engine',
+            },
+          ],
+        },
       ],
     },
   },

@@ -25,7 +25,7 @@ export const NodeSchema = Type.Object(
   { $id: 'Node' },
 );
 
-type NodeView = Static<typeof NodeSchema>;
+export type NodeView = Static<typeof NodeSchema>;
 
 const listSchema: FastifySchema = {
   summary: 'List workers',
