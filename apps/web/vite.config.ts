@@ -1,6 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { gzipBudget } from './scripts/gzip-budget';
+import { gzipBudget } from './scripts/gzip-budget.ts';
 
 /** The dashboard, built to static files the API serves under /ui (same origin: no CORS). */
 export default defineConfig({

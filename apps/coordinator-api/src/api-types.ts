@@ -8,9 +8,9 @@ export type {
   JobSummary,
   JobView,
   LogPage,
+  NodeView,
   SubmittedJob,
   TaskPage,
   TaskView,
 } from './schemas.js';
-export type { NodeView } from './routes/nodes.routes.js';
 export type { QueueInfo } from '@tork/domain';
