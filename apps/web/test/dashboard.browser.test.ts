@@ -68,6 +68,15 @@ describeWithService(
         'COMPLETED',
       );
       await screenshot(page, 'hello-completed');
+
+      // Run again: the same definition as a new job, which runs to the same result.
+      const first = page.url();
+      await page.getByRole('button', { name: 'Run again' }).click();
+      await page.waitForURL((url) => url.href !== first && /\/ui\/jobs\/[0-9a-f]{32}$/.test(url.href));
+      await expect
+        .poll(() => page.locator('.job-head .state-badge').textContent(), { timeout: 30_000 })
+        .toBe('COMPLETED');
+      expect(await page.locator('.job-result').textContent()).toBe('hello world');
       expect(errors()).toEqual([]);
     });
 
