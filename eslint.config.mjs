@@ -88,6 +88,7 @@ export default tseslint.config(
     // The dashboard runs in a browser: from the engine's code it takes types only, never values.
     files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.tsx'],
     rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaries(false, ['@tork/coordinator-api/types'])],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
@@ -105,5 +106,19 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Node scripts run as they are (no build): the globals of Node 20.
+    files: ['apps/web/scripts/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
 );

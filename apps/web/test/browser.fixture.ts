@@ -25,8 +25,8 @@ export function launchChromium(): Promise<Browser> {
 export interface WatchedPage {
   readonly page: Page;
   /** Console errors and uncaught exceptions so far, but for those `expected` lets through. */
-  errors(expected?: RegExp): string[];
-  close(): Promise<void>;
+  readonly errors: (expected?: RegExp) => string[];
+  readonly close: () => Promise<void>;
 }
 
 export async function openPage(browser: Browser, baseUrl: string): Promise<WatchedPage> {

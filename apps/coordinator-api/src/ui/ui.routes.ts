@@ -51,7 +51,10 @@ export async function uiRoutes(app: FastifyInstance, options: UiRoutesOptions): 
   app.get('/ui', { schema: { hide: true } }, (_request, reply) => reply.redirect(UI_PREFIX, 302));
   app.get('/ui/*', { schema: { hide: true } }, (request, reply) => {
     // A missing asset is a 404, not the page: a browser would run HTML as a script otherwise.
-    if (/\.[a-z0-9]+$/i.test(request.url.split('?')[0] ?? '')) return reply.callNotFound();
+    if (/\.[a-z0-9]+$/i.test(request.url.split('?')[0] ?? '')) {
+      reply.callNotFound();
+      return reply;
+    }
     return reply.sendFile('index.html');
   });
 }
