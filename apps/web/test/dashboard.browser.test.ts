@@ -184,8 +184,10 @@ describeWithService(
           executions.filter((task) => (task as { parentId?: string }).parentId !== undefined).length,
         );
         expect(nested).toBeGreaterThan(0);
-        await page.locator('.node-button').nth(1).click();
-        await page.locator('.task-detail').waitFor();
+        await page.locator('.node-button[data-task-name="hello task"]').click();
+        await expect
+          .poll(() => page.getByRole('log', { name: 'Task log' }).textContent(), { timeout: 20_000 })
+          .toContain('start of job');
         await screenshot(page, `graph-${example}`, { readme: example === 'parallel' });
         expect(errors()).toEqual([]);
       },

@@ -117,7 +117,11 @@ export function SubmitPage() {
           </div>
           {error !== null && (
             <aside className="problems" aria-labelledby="problems-title" role="alert">
-              <h2 id="problems-title">{error.message}</h2>
+              <h2 id="problems-title">
+                {problems.length === 0
+                  ? error.message
+                  : `The job is invalid: ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}`}
+              </h2>
               {problems.length > 0 && (
                 <ul>
                   {problems.map((problem, index) => (
