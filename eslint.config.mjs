@@ -24,8 +24,9 @@ function boundaries(inTests, allow = []) {
       { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', ...testing] },
       // Tools (the benchmarks) drive the engine from outside, with the test helpers.
       { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:testing'] },
-      // Clients (the command-line client) speak HTTP only: no server code, the domain's types at most.
-      { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:domain', ...testing] },
+      // Clients (the command-line client, the web dashboard) speak HTTP only: the command-line client
+      // uses no server code at all; the dashboard may name the API's types (type-only imports, see below).
+      { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:domain', 'type:service', ...testing] },
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:service', ...testing],
@@ -85,7 +86,40 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in a browser: from the engine's code it takes types only, never values.
+    files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.tsx'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaries(false, ['@tork/coordinator-api/types'])],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@tork/*'],
+              allowTypeImports: true,
+              message: 'the dashboard imports types only from the engine',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Node scripts run as they are (no build): the globals of Node 20.
+    files: ['apps/web/scripts/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
 );

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Deployment checks (docker/, docker-compose.yml, k8s/), run by .ci/run after the tests:
 #   1. builds the base image (tools/base-image.sh) and every target of docker/Dockerfile on it;
-#   2. runs the standalone image on this machine's Docker engine and completes the README's hello
-#      world through its REST API, then stops it (SIGTERM must exit 0);
+#   2. runs the standalone image on this machine's Docker engine, finds the web dashboard at /ui/,
+#      completes the README's hello world through its REST API, then stops it (SIGTERM must exit 0);
 #   3. renders every Kustomize overlay and validates each object against the schema of its
 #      apiVersion and kind (tools/validate-k8s.mjs), and shows that a misspelled field, an unknown
 #      kind and the unit tests of that check fail as they should;
@@ -119,6 +119,11 @@ hello_world() {
   curl -fsS "$url/health/ready" >/dev/null || fail "GET /health/ready failed"
   status="$(curl -sS -o /dev/null -w '%{http_code}' "$url/jobs")"
   [[ "$status" == 401 ]] || fail "GET /jobs without the key answered $status, not 401"
+  # The web dashboard's page needs no key (its data calls do).
+  status="$(curl -sS -o "$WORK/ui.html" -w '%{http_code}' "$url/ui/")"
+  [[ "$status" == 200 ]] && grep -q '<div id="root">' "$WORK/ui.html" ||
+    fail "GET /ui/ answered $status without the dashboard's page"
+  echo "the dashboard's page is served at /ui/"
 
   # The README's hello world, as written there.
   cat >"$WORK/hello.yaml" <<'EOF'

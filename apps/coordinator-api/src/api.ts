@@ -14,12 +14,13 @@ import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { MetricsSummarySchema, metricsRoutes } from './routes/metrics.routes.js';
-import { NodeSchema, nodesRoutes } from './routes/nodes.routes.js';
+import { nodesRoutes } from './routes/nodes.routes.js';
 import { QueueInfoSchema, queuesRoutes } from './routes/queues.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
 import { streamsRoutes } from './routes/streams.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { UI_PREFIX, uiRoutes } from './ui/ui.routes.js';
+import { NodeSchema, SHARED_SCHEMAS } from './schemas.js';
 import { CredentialService } from './services/credential.service.js';
 import { JobService } from './services/job.service.js';
 import { QueueService } from './services/queue.service.js';
@@ -64,6 +65,8 @@ export interface ApiDeps {
     readonly tokenSecret?: string;
     readonly timing?: StreamServiceDeps['timing'];
   };
+  /** The web dashboard's built files, served under /ui (and `/` redirects there); none: no dashboard. */
+  readonly uiDir?: string;
 }
 
 export interface AuthSettings {
@@ -141,6 +144,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     datastore: deps.datastore,
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
   });
+  if (deps.uiDir !== undefined) {
+    await app.register(uiRoutes, { dir: deps.uiDir });
+    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(UI_PREFIX, 302));
+  }
   await app.register(healthRoutes, {
     datastore: deps.datastore,
     broker: deps.broker,
@@ -170,7 +177,11 @@ function buildAuth(deps: ApiDeps) {
       authenticator,
       presence,
       anonymous: deps.auth?.anonymous ?? 'loopback',
-      openRoutes: deps.auth?.metricsPublic === true ? ['/metrics'] : [],
+      openRoutes: [
+        ...(deps.auth?.metricsPublic === true ? ['/metrics'] : []),
+        // Only a redirect to the dashboard, whose data calls need a credential as any others.
+        ...(deps.uiDir === undefined ? [] : ['/']),
+      ],
     },
   };
 }

@@ -65,6 +65,7 @@ describe('GET /openapi.json', () => {
         '/jobs',
         '/jobs/{id}',
         '/jobs/{id}/cancel',
+        '/jobs/{id}/duplicate',
         '/jobs/{id}/events',
         '/jobs/{id}/log',
         '/jobs/{id}/restart',
@@ -85,6 +86,14 @@ describe('GET /openapi.json', () => {
     );
     expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);
     expect(Object.keys(at(doc, 'paths', '/queues/{name}') as Node).sort()).toEqual(['delete', 'get']);
+  });
+
+  it('documents POST /jobs/{id}/duplicate as answering like a submission', () => {
+    const responses = at(doc, 'paths', '/jobs/{id}/duplicate', 'post', 'responses') as Node;
+    expect(Object.keys(responses).sort()).toEqual(['200', '400', '404']);
+    expect(at(responses, '200', 'content', 'application/json', 'schema', '$ref')).toBe(
+      '#/components/schemas/SubmittedJob',
+    );
   });
 
   it('documents the search parameters of GET /jobs and a job summary without task definitions', () => {

@@ -386,6 +386,32 @@ export const LogQuerySchema = Type.Object({
   lastEventId: Type.Optional(Type.String({ description: 'With follow: resume after this id.' })),
 });
 
+/** A worker as `GET /nodes` shows it. */
+export const NodeSchema = Type.Object(
+  {
+    id: Type.String({ description: 'The worker id; its command queue is `x-<id>`.' }),
+    hostname: Type.String(),
+    status: Type.Unsafe<'UP' | 'OFFLINE'>({
+      type: 'string',
+      enum: ['UP', 'OFFLINE'],
+      description: 'OFFLINE after three missed heartbeats.',
+    }),
+    queues: Type.Record(Type.String(), Type.Integer(), { description: 'Queue name → concurrency.' }),
+    runningTasks: Type.Integer({ description: 'Tasks running at the last heartbeat.' }),
+    taskCount: Type.Integer({ description: "Tork's name for runningTasks." }),
+    cpuPercent: Type.Number({
+      description:
+        "The host's CPU use (0-100) over the last heartbeat interval; 0 when the worker sent none.",
+    }),
+    version: Type.Optional(Type.String({ description: "The worker's engine version." })),
+    startedAt: Type.String(),
+    lastHeartbeatAt: Type.String(),
+  },
+  { $id: 'Node' },
+);
+
+export type NodeView = Static<typeof NodeSchema>;
+
 /** Schemas registered with `addSchema`: each becomes a named component of the OpenAPI document. */
 export const SHARED_SCHEMAS = [
   TaskSpecSchema,

@@ -163,6 +163,12 @@ export const FLAGS: readonly FlagSpec[] = [
     env: 'TORK_STREAM_TOKEN_SECRET',
     secret: true,
   },
+  {
+    name: 'ui-dir',
+    value: 'DIR',
+    help: "the web dashboard's built files, served at /ui (default: apps/web/dist of this installation; not there: no dashboard)",
+    env: 'TORK_UI_DIR',
+  },
   { name: 'log-level', value: LOG_LEVELS.join('|'), help: 'how much to log', default: 'info' },
   {
     name: 'log-format',

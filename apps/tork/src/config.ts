@@ -83,6 +83,8 @@ export interface TorkConfig {
   readonly maxStreams: number;
   /** Signs stream tokens (?access_token=); every API replica needs the same. None: a random one per process. */
   readonly streamTokenSecret?: string;
+  /** The web dashboard's built files given by -ui-dir; none: the installation's own (see bundledUiDir). */
+  readonly uiDir?: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** When set, the only queues submitted tasks may use. */
@@ -190,6 +192,7 @@ export function loadConfig(
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     maxStreams: parsePositiveInt(get('max-streams') ?? '1000', 'max-streams'),
     ...(get('stream-token-secret') === undefined ? {} : { streamTokenSecret: get('stream-token-secret') }),
+    ...optionalString('uiDir', get('ui-dir')),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     logFormat: oneOf(get('log-format'), LOG_FORMATS, 'log-format'),
     ...parseInputAndSecrets(flags),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { errorMessage } from '@tork/domain';
 import { FLAGS, loadConfig, redactConfig, type TorkConfig } from './config.js';
@@ -8,11 +9,16 @@ import { runMigration } from './modes/migration.js';
 import { runMode, unsupportedCombination } from './modes/run-mode.js';
 import { serverArgs } from './server-command.js';
 import { startTracing } from './tracing.js';
+import { withUiDir } from './ui-dir.js';
 
 async function main(): Promise<void> {
   let config: TorkConfig;
   try {
-    config = loadConfig(serverArgs(process.argv.slice(2)), process.env);
+    config = withUiDir(
+      loadConfig(serverArgs(process.argv.slice(2)), process.env),
+      process.argv[1],
+      existsSync,
+    );
     const problem = unsupportedCombination(config);
     if (problem !== undefined) throw new UsageError(problem);
   } catch (error) {

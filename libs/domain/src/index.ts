@@ -7,6 +7,7 @@ export * from './job-spec.js';
 export * from './job-spec.schema.js';
 export * from './job.js';
 export * from './job-list.js';
+export * from './job-resubmit.js';
 export * from './keyring.js';
 export * from './loopback.js';
 export * from './messages.js';

@@ -90,6 +90,19 @@ const restartSchema: FastifySchema = {
   },
 };
 
+const duplicateSchema: FastifySchema = {
+  summary: 'Run a job again',
+  description:
+    'Submits the definition of a job again as a new job, with the secret values it was submitted with (views only ever show them masked). Needs the same rights as submitting; answers as `POST /jobs` does.',
+  tags: ['jobs'],
+  params: JobIdParamsSchema,
+  response: {
+    200: refs.submittedJob,
+    400: refs.error('The job no longer passes the checks of a submission (e.g. a queue now refused).'),
+    404: refs.error('No job has this id that the caller may see.'),
+  },
+};
+
 const tasksSchema: FastifySchema = {
   summary: "Page through a job's executions",
   description:
@@ -171,6 +184,13 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
       return { status: 'OK' };
     });
   }
+
+  app.post<{ Params: { id: string } }>(
+    '/jobs/:id/duplicate',
+    { schema: duplicateSchema },
+    async (request): Promise<SubmittedJob> =>
+      toSubmittedJob(await jobs.duplicate(request.principal, request.params.id), secretPolicy),
+  );
 
   app.get<{ Params: { id: string }; Querystring: TaskPageQueryString }>(
     '/jobs/:id/tasks',

@@ -5,7 +5,9 @@ import {
   isJobActive,
   parseDuration,
   newJob,
+  parseJobSpec,
   parseJobSpecText,
+  resubmittableSpec,
   QUEUE,
   TorkError,
   type Broker,
@@ -68,6 +70,23 @@ export class JobService {
     if (text.trim() === '')
       throw TorkError.invalid([{ path: 'body', message: 'required: the request body is empty' }]);
     const parsed = parseJobSpecText(text, format, this.deps.policy);
+    const job = await this.store(principal, parsed);
+    const waitMs = parsed.wait === undefined ? undefined : parseDuration(parsed.wait.timeout);
+    return waitMs === undefined ? { job } : { job, waitMs };
+  }
+
+  /**
+   * Submits a job's stored definition again as a new job ("run again"), with its secret values as
+   * first submitted (the API only ever shows them masked); checked as a new submission would be.
+   */
+  async duplicate(principal: Principal, id: string): Promise<Job> {
+    const original = await visibleJob(this.deps.datastore, principal, id);
+    const spec = parseJobSpec(resubmittableSpec(original, this.deps.keyring), this.deps.policy);
+    return this.store(principal, spec);
+  }
+
+  /** Stores a validated spec as a new PENDING job (secrets encrypted with a keyring) and queues it. */
+  private async store(principal: Principal, parsed: JobSpec): Promise<Job> {
     await this.checkPermissionUsers(parsed);
     const { keyring } = this.deps;
     const spec = keyring === undefined ? parsed : encryptSecretEnv(parsed, this.deps.secretPolicy, keyring);
@@ -84,8 +103,7 @@ export class JobService {
       );
     }
     this.deps.logger.info({ jobId: job.id }, 'job submitted');
-    const waitMs = spec.wait === undefined ? undefined : parseDuration(spec.wait.timeout);
-    return waitMs === undefined ? { job } : { job, waitMs };
+    return job;
   }
 
   /** A job with its bounded executions and its context; 404 when it does not exist or the caller may not see it. */

@@ -41,6 +41,7 @@ export async function serveApi(
     rateLimit: config.rateLimit,
     requestTimeoutMs: config.requestTimeoutMs,
     corsOrigins: config.corsOrigins,
+    ...(config.uiDir === undefined ? {} : { uiDir: config.uiDir }),
     streams: {
       maxStreams: config.maxStreams,
       ...(config.streamTokenSecret === undefined ? {} : { tokenSecret: config.streamTokenSecret }),
