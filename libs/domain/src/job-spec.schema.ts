@@ -199,7 +199,8 @@ export const WebhookSpecSchema = Type.Object(
     if: Type.Optional(
       Type.String({
         maxLength: SPEC_LIMITS.expressionLength,
-        description: "An expression over `job` and `task`, e.g. `job.state == 'COMPLETED'` (Go names too: `job.State`).",
+        description:
+          "An expression over `job` and `task`, e.g. `job.state == 'COMPLETED'` (Go names too: `job.State`).",
       }),
     ),
   },
@@ -208,7 +209,7 @@ export const WebhookSpecSchema = Type.Object(
 
 const WebhooksSchema = Type.Array(WebhookSpecSchema, {
   maxItems: SPEC_LIMITS.webhooks,
-  description: 'HTTP callbacks on state changes and progress, signed with the engine\'s -webhook-secret.',
+  description: "HTTP callbacks on state changes and progress, signed with the engine's -webhook-secret.",
 });
 
 /**

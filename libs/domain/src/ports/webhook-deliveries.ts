@@ -1,8 +1,4 @@
-import type {
-  NewWebhookDelivery,
-  WebhookAttemptOutcome,
-  WebhookDelivery,
-} from '../webhooks/webhook.js';
+import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookDelivery } from '../webhooks/webhook.js';
 
 /**
  * The durable outbox of webhook deliveries (docs/adr/0012-webhook-deliveries.md). The dispatcher

@@ -24,7 +24,10 @@ export function refusedAddressReason(address: string): string | undefined {
 
 /** Lower case, brackets off, and an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its IPv4 address. */
 function normalize(address: string): string {
-  const bare = address.replace(/^\[|\]$/g, '').toLowerCase().replace(/%.*$/, '');
+  const bare = address
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/%.*$/, '');
   const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
   if (mapped?.[1] !== undefined) return mapped[1];
   const hexMapped = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(bare);
@@ -42,7 +45,7 @@ function canonicalV6(ip: string): string {
   const groups = expand(ip).map((group) => group.replace(/^0+(?=.)/, ''));
   // The longest run of zero groups becomes `::`.
   let best = { start: -1, length: 0 };
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== '0') {
       i++;
       continue;

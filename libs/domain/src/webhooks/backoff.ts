@@ -49,7 +49,11 @@ export function classifyAttempt(
   if (status >= 200 && status < 300) return { kind: 'delivered' };
   if (status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(response.retryAfter, nowMs);
-    return { kind: 'retry', error: `HTTP ${status}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    return {
+      kind: 'retry',
+      error: `HTTP ${status}`,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    };
   }
   return { kind: 'rejected', error: `HTTP ${status}` };
 }
@@ -64,7 +68,12 @@ export function nextDeliveryState(
   result: AttemptResult,
   nowMs: number,
   random: number,
-): { state: 'DELIVERED' | 'PENDING' | 'FAILED'; attempts: number; nextAttemptAt: string; lastError?: string } {
+): {
+  state: 'DELIVERED' | 'PENDING' | 'FAILED';
+  attempts: number;
+  nextAttemptAt: string;
+  lastError?: string;
+} {
   const attempts = delivery.attempts + 1;
   const now = new Date(nowMs).toISOString();
   switch (result.kind) {
@@ -78,7 +87,12 @@ export function nextDeliveryState(
       const next = nowMs + wait;
       const deadline = Date.parse(delivery.createdAt) + WEBHOOK_RETRY.giveUpAfterMs;
       if (next > deadline) return { state: 'FAILED', attempts, nextAttemptAt: now, lastError: result.error };
-      return { state: 'PENDING', attempts, nextAttemptAt: new Date(next).toISOString(), lastError: result.error };
+      return {
+        state: 'PENDING',
+        attempts,
+        nextAttemptAt: new Date(next).toISOString(),
+        lastError: result.error,
+      };
     }
   }
 }

@@ -65,11 +65,15 @@ export function renderWebhookRequest(
 ): { url: string; headers: Record<string, string> } {
   const reveal = (value: string): string => {
     if (!isEncrypted(value)) return value;
-    if (keyring === undefined) throw new Error('a header is encrypted and this scheduler has no -encryption-key');
+    if (keyring === undefined)
+      throw new Error('a header is encrypted and this scheduler has no -encryption-key');
     return keyring.decrypt(value);
   };
   const headers = Object.fromEntries(
-    Object.entries(webhook.headers ?? {}).map(([name, value]) => [name, renderTemplate(reveal(value), scope)]),
+    Object.entries(webhook.headers ?? {}).map(([name, value]) => [
+      name,
+      renderTemplate(reveal(value), scope),
+    ]),
   );
   return { url: renderTemplate(webhook.url, scope), headers };
 }

@@ -1,5 +1,10 @@
 /** What a webhook is told of: a job's or a task's state changes, or their progress (Tork's names). */
-export const WEBHOOK_EVENTS = ['job.StateChange', 'job.Progress', 'task.StateChange', 'task.Progress'] as const;
+export const WEBHOOK_EVENTS = [
+  'job.StateChange',
+  'job.Progress',
+  'task.StateChange',
+  'task.Progress',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export const DEFAULT_WEBHOOK_EVENT: WebhookEvent = 'job.StateChange';
 
