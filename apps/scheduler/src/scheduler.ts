@@ -20,6 +20,7 @@ import { handleStarted } from './handlers/started.js';
 import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
 import { DEFAULT_SWEEP_OPTIONS, startSweeper, type SweepOptions } from './sweeper.js';
+import { startWebhooks, type RunningWebhooks, type WebhookOptions } from './webhooks/webhook-service.js';
 import { WorkflowRunner } from './workflow-runner.js';
 
 export interface SchedulerDeps {
@@ -37,6 +38,8 @@ export interface SchedulerOptions {
   /** Messages of each coordinator queue handled at once by this process. */
   readonly concurrency?: number;
   readonly sweep?: Partial<SweepOptions>;
+  /** Webhook deliveries: signing secret, link-local policy, polling. */
+  readonly webhooks?: WebhookOptions;
 }
 
 export interface RunningScheduler {
@@ -63,6 +66,7 @@ export async function startScheduler(
   deps: SchedulerDeps,
   options: SchedulerOptions = {},
 ): Promise<RunningScheduler> {
+  let webhooks: RunningWebhooks | undefined;
   const ctx: SchedulerContext = {
     datastore: deps.datastore,
     broker: deps.broker,
@@ -71,6 +75,7 @@ export async function startScheduler(
     retryTimers: new RetryTimers(deps.broker, deps.logger),
     metrics: deps.metrics ?? noopMetrics,
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
+    eventsRecorded: () => webhooks?.nudge(),
   };
   const runner = new WorkflowRunner(ctx);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -84,12 +89,14 @@ export async function startScheduler(
     );
   }
   const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
+  webhooks = startWebhooks(ctx, options.webhooks ?? {});
   ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
       await sweeper.stop();
       ctx.retryTimers.stop();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
+      await webhooks?.stop();
       ctx.logger.info({}, 'scheduler stopped');
     },
   };
