@@ -82,6 +82,10 @@ export interface TorkConfig {
   readonly maxStreams: number;
   /** Signs stream tokens (?access_token=); every API replica needs the same. None: a random one per process. */
   readonly streamTokenSecret?: string;
+  /** Signs webhook deliveries; none: they go unsigned (with a warning at start). */
+  readonly webhookSecret?: string;
+  /** Webhooks may connect to link-local and cloud metadata addresses. */
+  readonly webhookAllowLinkLocal: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** When set, the only queues submitted tasks may use. */
@@ -185,6 +189,8 @@ export function loadConfig(
     corsOrigins: parseOrigins(flags.get('cors-origin') ?? []),
     maxStreams: parsePositiveInt(get('max-streams') ?? '1000', 'max-streams'),
     ...(get('stream-token-secret') === undefined ? {} : { streamTokenSecret: get('stream-token-secret') }),
+    ...optionalString('webhookSecret', get('webhook-secret')),
+    webhookAllowLinkLocal: get('webhook-allow-link-local') === 'true',
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     logFormat: oneOf(get('log-format'), LOG_FORMATS, 'log-format'),
     ...parseInputAndSecrets(flags),
@@ -343,6 +349,7 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
     encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
     apiKeys: config.apiKeys.map(() => '[REDACTED]'),
     ...(config.streamTokenSecret === undefined ? {} : { streamTokenSecret: '[REDACTED]' }),
+    ...(config.webhookSecret === undefined ? {} : { webhookSecret: '[REDACTED]' }),
     rabbitmqUrl: maskCredentials(config.rabbitmqUrl),
     ...(config.rabbitmqManagementUrl === undefined
       ? {}
