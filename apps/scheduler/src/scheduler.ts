@@ -66,7 +66,7 @@ export async function startScheduler(
   deps: SchedulerDeps,
   options: SchedulerOptions = {},
 ): Promise<RunningScheduler> {
-  let webhooks: RunningWebhooks | undefined;
+  const hooks: { running?: RunningWebhooks } = {};
   const ctx: SchedulerContext = {
     datastore: deps.datastore,
     broker: deps.broker,
@@ -75,7 +75,7 @@ export async function startScheduler(
     retryTimers: new RetryTimers(deps.broker, deps.logger),
     metrics: deps.metrics ?? noopMetrics,
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
-    eventsRecorded: () => webhooks?.nudge(),
+    eventsRecorded: () => hooks.running?.nudge(),
   };
   const runner = new WorkflowRunner(ctx);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -89,14 +89,15 @@ export async function startScheduler(
     );
   }
   const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
-  webhooks = startWebhooks(ctx, options.webhooks ?? {});
+  const webhooks = startWebhooks(ctx, options.webhooks ?? {});
+  hooks.running = webhooks;
   ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
       await sweeper.stop();
       ctx.retryTimers.stop();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
-      await webhooks?.stop();
+      await webhooks.stop();
       ctx.logger.info({}, 'scheduler stopped');
     },
   };

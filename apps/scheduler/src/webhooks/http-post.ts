@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -12,7 +12,8 @@ export interface PostOptions {
 
 /** A receiver's answer, or why there was none (refused address, DNS, connection, timeout). */
 export type PostResult =
-  { readonly status: number; readonly retryAfter?: string } | { readonly error: string };
+  | { readonly status: number; readonly retryAfter?: string }
+  | { readonly error: string; readonly permanent?: boolean };
 
 /**
  * POSTs a body with node's http(s), redirects not followed, the whole exchange bounded by the
@@ -36,7 +37,7 @@ export function postWebhook(
   const literal = target.hostname.replace(/^\[|\]$/g, '');
   if (!options.allowLinkLocal && isIP(literal) !== 0) {
     const reason = refusedAddressReason(literal);
-    if (reason !== undefined) return Promise.resolve({ error: `refused: ${reason}` });
+    if (reason !== undefined) return Promise.resolve({ error: `refused: ${reason}`, permanent: true });
   }
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<PostResult>((resolve) => {
@@ -51,10 +52,12 @@ export function postWebhook(
       (response) => {
         const retryAfter = response.headers['retry-after'];
         response.resume();
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, ...(retryAfter === undefined ? {} : { retryAfter }) }),
-        );
-        response.on('error', (error) => resolve({ error: errorMessage(error) }));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, ...(retryAfter === undefined ? {} : { retryAfter }) });
+        });
+        response.on('error', (error) => {
+          resolve({ error: errorMessage(error) });
+        });
       },
     );
     const deadline = setTimeout(
@@ -62,15 +65,22 @@ export function postWebhook(
       options.timeoutMs,
     );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    request.on('error', (error) => resolve({ error: errorMessage(error) }));
-    request.on('close', () => clearTimeout(deadline));
+    request.on('error', (error) => {
+      const refused = (error as NodeJS.ErrnoException).code === REFUSED;
+      resolve({ error: errorMessage(error), ...(refused ? { permanent: true } : {}) });
+    });
+    request.on('close', () => {
+      clearTimeout(deadline);
+    });
     request.end(body);
   });
 }
 
+const REFUSED = 'EREFUSEDADDRESS';
+
 /** dns.lookup, failing for the addresses refusedAddressReason names. */
 const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...(options as LookupOptions), all: true }, (error, addresses: LookupAddress[]) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error !== null) {
       callback(error, '', 0);
       return;
@@ -79,10 +89,10 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
       .map((entry) => refusedAddressReason(entry.address))
       .find((r) => r !== undefined);
     if (refused !== undefined) {
-      callback(Object.assign(new Error(`refused: ${refused}`), { code: 'EREFUSEDADDRESS' }), '', 0);
+      callback(Object.assign(new Error(`refused: ${refused}`), { code: REFUSED }), '', 0);
       return;
     }
-    if ((options as LookupOptions).all === true) {
+    if (options.all === true) {
       (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, addresses);
       return;
     }

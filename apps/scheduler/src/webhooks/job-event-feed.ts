@@ -8,7 +8,6 @@ import {
   type JobState,
   type NewWebhookDelivery,
   type Task,
-  type TaskState,
 } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
 import { jobSecretsInClear } from './job-secrets.js';
@@ -104,7 +103,7 @@ export class JobEventFeed {
       event: task === undefined ? 'job.StateChange' : 'task.StateChange',
       job,
       jobState: task === undefined ? (event.state as JobState) : job.state,
-      ...(task === undefined ? {} : { task: { record: task, state: event.state as TaskState } }),
+      ...(task === undefined ? {} : { task: { record: task, state: event.state } }),
       secrets,
     });
     for (const error of errors)

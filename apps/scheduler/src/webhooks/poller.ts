@@ -39,16 +39,18 @@ export class Poller {
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.runPass(), delayMs);
+    this.timer = setTimeout(() => {
+      this.runPass();
+    }, delayMs);
   }
 
   private runPass(): void {
     if (this.stopped || this.running !== undefined) return;
     this.again = false;
     this.running = this.pass()
-      .catch((error: unknown) =>
-        this.logger.warn({ err: errorMessage(error) }, `${this.name} failed; trying again`),
-      )
+      .catch((error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, `${this.name} failed; trying again`);
+      })
       .finally(() => {
         this.running = undefined;
         if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);

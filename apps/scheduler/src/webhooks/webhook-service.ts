@@ -24,11 +24,12 @@ export interface RunningWebhooks {
 /** Starts the job event feed (webhook deliveries, topic events) and the webhook sender. */
 export function startWebhooks(ctx: SchedulerContext, options: WebhookOptions): RunningWebhooks {
   const interval = options.pollIntervalMs ?? 1_000;
-  let senderPoller: Poller | undefined;
   const feed = new JobEventFeed(ctx, {
     batch: 500,
     gapGraceMs: 10_000,
-    onEnqueued: () => senderPoller?.nudge(),
+    onEnqueued: () => {
+      senderPoller.nudge();
+    },
   });
   const sender = new WebhookSender(ctx, {
     ...(options.secret === undefined ? {} : { secret: options.secret }),
@@ -39,22 +40,24 @@ export function startWebhooks(ctx: SchedulerContext, options: WebhookOptions): R
     random: options.random ?? Math.random,
   });
   const feedPoller = new Poller('the job event feed', interval, () => feed.pass(), ctx.logger);
-  senderPoller = new Poller(
+  const senderPoller: Poller = new Poller(
     'the webhook sender',
     interval,
     async () => {
       // A full batch: there may be more due now.
-      if ((await sender.pass()) >= 16) senderPoller?.nudge();
+      if ((await sender.pass()) >= 16) senderPoller.nudge();
     },
     ctx.logger,
   );
   feedPoller.start();
   senderPoller.start();
   return {
-    nudge: () => feedPoller.nudge(),
+    nudge: () => {
+      feedPoller.nudge();
+    },
     stop: async () => {
       await feedPoller.stop();
-      await senderPoller?.stop();
+      await senderPoller.stop();
     },
   };
 }

@@ -67,9 +67,16 @@ export class InMemoryWebhookDeliveryStore implements WebhookDeliveryStore {
     return this.state.run(() => {
       const held = this.byId.get(id);
       if (held?.leaseOwner !== owner || held.delivery.state !== 'PENDING') return false;
-      const { lastError: _previous, ...rest } = held.delivery;
+      const { id: kept, eventSeq, webhookIndex, jobId, taskId, event, body, createdAt } = held.delivery;
       held.delivery = {
-        ...rest,
+        id: kept,
+        eventSeq,
+        webhookIndex,
+        jobId,
+        ...(taskId === undefined ? {} : { taskId }),
+        event,
+        body,
+        createdAt,
         state: outcome.state,
         attempts: outcome.attempts,
         nextAttemptAt: outcome.nextAttemptAt,

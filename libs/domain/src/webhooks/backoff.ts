@@ -39,12 +39,18 @@ export type AttemptResult =
   | { readonly kind: 'retry'; readonly error: string; readonly retryAfterMs?: number }
   | { readonly kind: 'rejected'; readonly error: string };
 
-/** 2xx: delivered; network errors, 429 and 5xx: retried; anything else (3xx, 4xx): rejected for good. */
+/**
+ * 2xx: delivered; network errors, 429 and 5xx: retried; anything else (3xx, 4xx), or an error that
+ * trying again cannot mend (`permanent`: a refused address), rejected for good.
+ */
 export function classifyAttempt(
-  response: { readonly status: number; readonly retryAfter?: string } | { readonly error: string },
+  response:
+    | { readonly status: number; readonly retryAfter?: string }
+    | { readonly error: string; readonly permanent?: boolean },
   nowMs: number,
 ): AttemptResult {
-  if ('error' in response) return { kind: 'retry', error: response.error };
+  if ('error' in response)
+    return { kind: response.permanent === true ? 'rejected' : 'retry', error: response.error };
   const { status } = response;
   if (status >= 200 && status < 300) return { kind: 'delivered' };
   if (status === 429 || status >= 500) {

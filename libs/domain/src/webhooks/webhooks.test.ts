@@ -114,7 +114,7 @@ describe('webhooks in a job spec', () => {
       expect.unreachable();
     } catch (error) {
       expect(isTorkError(error)).toBe(true);
-      const paths = (isTorkError(error) ? (error.problems ?? []) : []).map((p) => p.path);
+      const paths = (isTorkError(error) ? error.problems : []).map((p) => p.path);
       expect(paths).toEqual(
         expect.arrayContaining([
           'webhooks[0].url',
