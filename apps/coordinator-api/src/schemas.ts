@@ -197,6 +197,7 @@ const jobFields = {
   output: JobSpecSchema.properties.output,
   defaults: JobSpecSchema.properties.defaults,
   autoDelete: JobSpecSchema.properties.autoDelete,
+  webhooks: JobSpecSchema.properties.webhooks,
   tasks: Type.Array(TaskSpecRef, {
     description: 'The tasks as submitted; secret env values and registry passwords redacted.',
   }),

@@ -13,4 +13,6 @@ export interface SchedulerContext {
   readonly keyring?: Keyring;
   /** Job and task transitions and their timings. */
   readonly metrics: Metrics;
+  /** States changed in this process: the job event feed reads the new events soon. */
+  readonly eventsRecorded?: () => void;
 }

@@ -23,6 +23,7 @@ import { handleStarted } from './handlers/started.js';
 import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
 import { DEFAULT_SWEEP_OPTIONS, startSweeper, type SweepOptions } from './sweeper.js';
+import { startWebhooks, type RunningWebhooks, type WebhookOptions } from './webhooks/webhook-service.js';
 import { WorkflowRunner } from './workflow-runner.js';
 
 export interface SchedulerDeps {
@@ -40,6 +41,8 @@ export interface SchedulerOptions {
   /** Messages of each coordinator queue handled at once by this process. */
   readonly concurrency?: number;
   readonly sweep?: Partial<SweepOptions>;
+  /** Webhook deliveries: signing secret, link-local policy, polling. */
+  readonly webhooks?: WebhookOptions;
 }
 
 export interface RunningScheduler {
@@ -66,6 +69,7 @@ export async function startScheduler(
   deps: SchedulerDeps,
   options: SchedulerOptions = {},
 ): Promise<RunningScheduler> {
+  const hooks: { running?: RunningWebhooks } = {};
   const ctx: SchedulerContext = {
     datastore: deps.datastore,
     broker: deps.broker,
@@ -74,6 +78,7 @@ export async function startScheduler(
     retryTimers: new RetryTimers(deps.broker, deps.logger),
     metrics: deps.metrics ?? noopMetrics,
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
+    eventsRecorded: () => hooks.running?.nudge(),
   };
   const runner = new WorkflowRunner(ctx);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -91,12 +96,15 @@ export async function startScheduler(
     );
   }
   const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
+  const webhooks = startWebhooks(ctx, options.webhooks ?? {});
+  hooks.running = webhooks;
   ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
       await sweeper.stop();
       ctx.retryTimers.stop();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
+      await webhooks.stop();
       ctx.logger.info({}, 'scheduler stopped');
     },
   };

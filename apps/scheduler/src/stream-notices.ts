@@ -28,6 +28,7 @@ export async function noticeLogs(
 
 /** Tells live event streams that a job's or its tasks' states changed (the datastore holds the events). */
 export async function noticeStates(ctx: SchedulerContext, jobIds: Iterable<string>): Promise<void> {
+  ctx.eventsRecorded?.();
   for (const jobId of jobIds) {
     const notice: StateNotice = { jobId };
     await publishQuietly(ctx, stateTopic(jobId), { ...notice });

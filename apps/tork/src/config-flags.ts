@@ -196,6 +196,19 @@ export const FLAGS: readonly FlagSpec[] = [
     env: 'TORK_ENCRYPTION_KEYS',
     secret: true,
   },
+  {
+    name: 'webhook-secret',
+    value: 'SECRET',
+    help: 'signs webhook deliveries (Tork-Signature: sha256=HMAC of "<timestamp>.<body>"); without it deliveries are unsigned',
+    env: 'TORK_WEBHOOK_SECRET',
+    secret: true,
+  },
+  {
+    name: 'webhook-allow-link-local',
+    value: '',
+    help: 'let webhooks connect to link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)',
+    boolean: true,
+  },
 
   {
     name: 'health-host',

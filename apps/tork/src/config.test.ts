@@ -521,3 +521,24 @@ describe('unsupportedCombination', () => {
     expect(check(['-mode', 'migration'])).toContain('needs -datastore postgres');
   });
 });
+
+describe('webhook flags', () => {
+  it('reads -webhook-secret from TORK_WEBHOOK_SECRET or its file, masks it, and leaves link-local refused by default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tork-webhook-'));
+    try {
+      const file = join(dir, 'secret');
+      writeFileSync(file, 'from-a-file\n');
+      const fromEnv = loadConfig([], { TORK_WEBHOOK_SECRET: 'from-env' });
+      const fromFile = loadConfig([], { TORK_WEBHOOK_SECRET_FILE: file });
+
+      expect(fromEnv.webhookSecret).toBe('from-env');
+      expect(fromFile.webhookSecret).toBe('from-a-file');
+      expect(fromEnv.webhookAllowLinkLocal).toBe(false);
+      expect(loadConfig(['-webhook-allow-link-local'], {}).webhookAllowLinkLocal).toBe(true);
+      expect(loadConfig([], {}).webhookSecret).toBeUndefined();
+      expect(JSON.stringify(redactConfig(fromEnv))).not.toContain('from-env');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

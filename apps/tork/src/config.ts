@@ -85,6 +85,10 @@ export interface TorkConfig {
   readonly streamTokenSecret?: string;
   /** The web dashboard's built files given by -ui-dir; none: the installation's own (see bundledUiDir). */
   readonly uiDir?: string;
+  /** Signs webhook deliveries; none: they go unsigned (with a warning at start). */
+  readonly webhookSecret?: string;
+  /** Webhooks may connect to link-local and cloud metadata addresses. */
+  readonly webhookAllowLinkLocal: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** When set, the only queues submitted tasks may use. */
@@ -193,6 +197,8 @@ export function loadConfig(
     maxStreams: parsePositiveInt(get('max-streams') ?? '1000', 'max-streams'),
     ...(get('stream-token-secret') === undefined ? {} : { streamTokenSecret: get('stream-token-secret') }),
     ...optionalString('uiDir', get('ui-dir')),
+    ...optionalString('webhookSecret', get('webhook-secret')),
+    webhookAllowLinkLocal: get('webhook-allow-link-local') === 'true',
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     logFormat: oneOf(get('log-format'), LOG_FORMATS, 'log-format'),
     ...parseInputAndSecrets(flags),
@@ -352,6 +358,7 @@ export function redactConfig(config: TorkConfig): Record<string, unknown> {
     encryptionKeys: config.encryptionKeys.map((key) => `${key.id}:[REDACTED]`),
     apiKeys: config.apiKeys.map(() => '[REDACTED]'),
     ...(config.streamTokenSecret === undefined ? {} : { streamTokenSecret: '[REDACTED]' }),
+    ...(config.webhookSecret === undefined ? {} : { webhookSecret: '[REDACTED]' }),
     rabbitmqUrl: maskCredentials(config.rabbitmqUrl),
     ...(config.rabbitmqManagementUrl === undefined
       ? {}

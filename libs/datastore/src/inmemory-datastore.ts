@@ -4,6 +4,7 @@ import { InMemoryJobStore } from './inmemory/job-store.js';
 import { InMemoryJobEventStore, InMemoryLogStore, InMemoryNodeStore } from './inmemory/log-store.js';
 import { MemoryState } from './inmemory/state.js';
 import { InMemoryTaskStore } from './inmemory/task-store.js';
+import { InMemoryWebhookDeliveryStore } from './inmemory/webhook-delivery-store.js';
 
 /**
  * A datastore within one process, for standalone mode and tests. Records are copied in and out so
@@ -22,6 +23,7 @@ export class InMemoryDatastore implements Datastore {
   readonly nodes = new InMemoryNodeStore(this.state);
   readonly events = new InMemoryJobEventStore(this.state);
   readonly credentials = new InMemoryCredentialStore((operation) => this.state.run(operation));
+  readonly webhooks = new InMemoryWebhookDeliveryStore(this.state);
   private readonly locks = new Set<string>();
 
   constructor(options: InMemoryDatastoreOptions = {}) {

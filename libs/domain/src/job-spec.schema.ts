@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ROLES, type Permission, type Role } from './principal.js';
 import { QUEUE_NAME_MAX_LENGTH } from './queues.js';
+import { WEBHOOK_EVENTS, type WebhookSpec } from './webhooks/webhook.js';
 import {
   CmdSchema,
   EntrypointSchema,
@@ -61,6 +62,11 @@ export const SPEC_LIMITS = {
   /** The longest a `POST /jobs` may wait for its job (`wait.timeout`). */
   waitMs: 60 * 60_000,
   permissions: 64,
+  /** Webhooks of a job or sub-job. */
+  webhooks: 16,
+  webhookUrlLength: 2048,
+  webhookHeaders: 32,
+  webhookHeaderValueLength: 4096,
 } as const;
 
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -162,6 +168,49 @@ const AutoDeleteSchema = Type.Object(
   { after: shortText('How long after it ends the job is deleted, e.g. `1h`.') },
   { additionalProperties: false },
 );
+
+/** HTTP header names (RFC 9110 tokens). */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+export const WEBHOOK_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://';
+
+export const WebhookSpecSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: SPEC_LIMITS.webhookUrlLength,
+      pattern: WEBHOOK_URL_PATTERN,
+      description: 'Where deliveries are POSTed: an http(s) URL; may use expressions after the scheme.',
+    }),
+    headers: Type.Optional(
+      Type.Record(Type.String(), Type.String({ maxLength: SPEC_LIMITS.webhookHeaderValueLength }), {
+        maxProperties: SPEC_LIMITS.webhookHeaders,
+        propertyNames: { maxLength: SPEC_LIMITS.nameLength, pattern: HEADER_NAME_PATTERN },
+        description:
+          'Headers sent with each delivery; values may use expressions (`{{ secrets.token }}`). Secret ones are masked in every view.',
+      }),
+    ),
+    event: Type.Optional(
+      Type.Unsafe<WebhookSpec['event']>({
+        type: 'string',
+        enum: [...WEBHOOK_EVENTS],
+        description: 'What the webhook is told of (default `job.StateChange`).',
+      }),
+    ),
+    if: Type.Optional(
+      Type.String({
+        maxLength: SPEC_LIMITS.expressionLength,
+        description:
+          "An expression over `job` and `task`, e.g. `job.state == 'COMPLETED'` (Go names too: `job.State`).",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const WebhooksSchema = Type.Array(WebhookSpecSchema, {
+  maxItems: SPEC_LIMITS.webhooks,
+  description: "HTTP callbacks on state changes and progress, signed with the engine's -webhook-secret.",
+});
 
 /**
  * A task: a regular task runs a container (`image`); a composite task runs others: exactly one of
@@ -285,6 +334,7 @@ function taskSpecObject<Self extends TSchema>(Self: Self) {
               Type.Boolean({ description: 'The parent task completes at once, without waiting.' }),
             ),
             autoDelete: Type.Optional(AutoDeleteSchema),
+            webhooks: Type.Optional(WebhooksSchema),
           },
           { additionalProperties: false },
         ),
@@ -351,6 +401,7 @@ export const JobSpecSchema = Type.Object(
     output: Type.Optional(expression("An expression: the job's result when it completes.")),
     defaults: Type.Optional(JobDefaultsSchema),
     autoDelete: Type.Optional(AutoDeleteSchema),
+    webhooks: Type.Optional(WebhooksSchema),
     wait: Type.Optional(
       Type.Object(
         { timeout: shortText('How long `POST /jobs` waits for the job to end, e.g. `1m` (at most 1h).') },
@@ -400,6 +451,7 @@ export interface SubjobSpec {
   output?: string;
   detached?: boolean;
   autoDelete?: AutoDeleteSpec;
+  webhooks?: WebhookSpec[];
 }
 
 /** A task spec after validation: env values are strings. */
@@ -437,6 +489,7 @@ export interface JobSpec {
   autoDelete?: AutoDeleteSpec;
   wait?: { timeout: string };
   permissions?: Permission[];
+  webhooks?: WebhookSpec[];
 }
 
 /** What a task runs: a container, or other tasks. */

@@ -4,7 +4,9 @@ import { formatDuration, parseDuration } from './duration.js';
 import { errorMessage, MAX_PROBLEMS, TorkError, truncateText, type Problem } from './errors.js';
 import {
   ENV_NAME_PATTERN,
+  HEADER_NAME_PATTERN,
   JobSpecSchema,
+  WEBHOOK_URL_PATTERN,
   SPEC_LIMITS,
   TaskSpecSchema,
   type AuxTaskSpec,
@@ -194,7 +196,9 @@ function toProblem(error: ErrorObject, paths: Map<string, string>): Problem[] {
           ? 'must not be empty'
           : error.params['pattern'] === ENV_NAME_PATTERN
             ? 'is not a valid environment variable name'
-            : 'is not a valid file name (no "/")';
+            : error.params['pattern'] === HEADER_NAME_PATTERN
+              ? 'is not a valid HTTP header name'
+              : 'is not a valid file name (no "/")';
     return [{ path: at(error.propertyName), message }];
   }
   switch (error.keyword) {
@@ -226,6 +230,10 @@ function toProblem(error: ErrorObject, paths: Map<string, string>): Problem[] {
       return [{ path: here, message: `must have at least ${String(error.params['limit'])} field(s)` }];
     case 'enum':
       return [{ path: here, message: `must be one of ${enumValues(error.params['allowedValues'])}` }];
+    case 'pattern':
+      if (error.params['pattern'] === WEBHOOK_URL_PATTERN)
+        return [{ path: here, message: 'must be an http:// or https:// URL' }];
+      return [{ path: here, message: error.message ?? 'invalid' }];
     default:
       return [{ path: here, message: error.message ?? 'invalid' }];
   }
@@ -302,7 +310,35 @@ function checkSemantics(body: Record<string, unknown>, policy: JobSpecPolicy): P
   if (isRecord(wait)) checkDuration(wait['timeout'], 'wait.timeout', SPEC_LIMITS.waitMs, problems);
   const autoDelete = body['autoDelete'];
   if (isRecord(autoDelete)) checkDuration(autoDelete['after'], 'autoDelete.after', undefined, problems);
+  checkWebhooks(body['webhooks'], 'webhooks', problems);
   return problems;
+}
+
+/** Each webhook's URL and header values may hold templates, and its `if` is an expression: each must parse. */
+function checkWebhooks(value: unknown, path: string, problems: Problem[]): void {
+  if (!Array.isArray(value)) return;
+  value.forEach((webhook: unknown, index) => {
+    if (!isRecord(webhook)) return;
+    const at = `${path}[${index}]`;
+    const url = webhook['url'];
+    if (typeof url === 'string') {
+      checkTemplate(url, `${at}.url`, problems);
+      if (!hasExpressions(url) && !URL.canParse(url))
+        problems.push({ path: `${at}.url`, message: 'is not a valid URL' });
+    }
+    const condition = webhook['if'];
+    if (typeof condition === 'string' && condition.trim() !== '')
+      checkExpression(condition, `${at}.if`, problems);
+    const headers = webhook['headers'];
+    if (!isRecord(headers)) return;
+    for (const [name, header] of Object.entries(headers)) {
+      if (typeof header !== 'string') continue;
+      // Only the API encrypts: a submitted envelope could be another job's secret, copied.
+      if (isEncrypted(header))
+        problems.push({ path: `${at}.headers.${name}`, message: `may not start with "${ENVELOPE_PREFIX}"` });
+      else checkTemplate(header, `${at}.headers.${name}`, problems);
+    }
+  });
 }
 
 /** Every regular task of a tree (nested ones too) under the workers' policy and runtime. */
@@ -430,6 +466,7 @@ class SpecWalker {
             undefined,
             problems,
           );
+        checkWebhooks(composite['webhooks'], `${path}.subjob.webhooks`, problems);
         this.tasks(composite['tasks'], `${path}.subjob.tasks`, depth + 1);
         return;
     }

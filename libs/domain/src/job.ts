@@ -1,5 +1,6 @@
 import type { AutoDeleteSpec, JobDefaults, TaskSpec } from './job-spec.schema.js';
 import type { CreatedBy, Permission } from './principal.js';
+import type { WebhookSpec } from './webhooks/webhook.js';
 
 export const JOB_STATES = ['PENDING', 'SCHEDULED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -40,6 +41,8 @@ export interface Job {
   readonly createdBy?: CreatedBy;
   /** Who besides its creator and admins may see and act on it; absent: everyone. */
   readonly permissions?: readonly Permission[];
+  /** HTTP callbacks on its state changes and progress (secret header values encrypted when the engine has a key). */
+  readonly webhooks?: readonly WebhookSpec[];
 }
 
 export function isJobActive(state: JobState): boolean {

@@ -1,5 +1,6 @@
 import type { AuxTaskSpec, EnvSpec, TaskSpec } from './job-spec.schema.js';
 import { isEncrypted } from './keyring.js';
+import type { WebhookSpec } from './webhooks/webhook.js';
 
 /** What a secret value is replaced with in API responses and logs. */
 export const REDACTED = '[REDACTED]';
@@ -29,6 +30,11 @@ export class SecretPolicy {
 
   isSecretKey(key: string): boolean {
     return this.matcher.test(key);
+  }
+
+  /** A header whose name marks its value secret: as an env name, `-` read as `_` (`X-Api-Key`). */
+  isSecretHeader(name: string): boolean {
+    return this.matcher.test(name) || this.matcher.test(name.replaceAll('-', '_'));
   }
 }
 
@@ -117,14 +123,38 @@ export function redactTaskSpec(spec: TaskSpec, policy: SecretPolicy = DEFAULT_SE
   if (spec.parallel !== undefined) copy.parallel = { tasks: children(spec.parallel.tasks) };
   if (spec.each !== undefined) copy.each = { ...spec.each, task: redactTaskSpec(spec.each.task, policy) };
   if (spec.subjob !== undefined) {
-    const { secrets } = spec.subjob;
+    const { secrets, webhooks } = spec.subjob;
     copy.subjob = {
       ...spec.subjob,
       tasks: children(spec.subjob.tasks),
       ...(secrets === undefined ? {} : { secrets: redactAll(secrets) }),
+      ...(webhooks === undefined ? {} : { webhooks: redactWebhooks(webhooks, policy) }),
     };
   }
   return copy;
+}
+
+/**
+ * Webhooks as views show them: a header value that is encrypted, secret by its name, or holds one
+ * of `secrets` is {@link REDACTED}; URL passwords are masked in the rest and in the URL.
+ */
+export function redactWebhooks(
+  webhooks: readonly WebhookSpec[],
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+  secrets: readonly string[] = [],
+): WebhookSpec[] {
+  return webhooks.map((webhook) => {
+    const copy: WebhookSpec = { ...webhook, url: redactText(redactUrlPasswords(webhook.url), secrets) };
+    if (webhook.headers !== undefined)
+      copy.headers = Object.fromEntries(
+        Object.entries(webhook.headers).map(([name, value]) => {
+          if (policy.isSecretHeader(name) || isEncrypted(value)) return [name, REDACTED];
+          const masked = redactText(redactUrlPasswords(value), secrets);
+          return [name, masked === value ? value : REDACTED];
+        }),
+      );
+    return copy;
+  });
 }
 
 /** Every value replaced by {@link REDACTED}: job and sub-job secrets. */

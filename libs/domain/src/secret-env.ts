@@ -2,10 +2,11 @@ import { errorMessage, TorkError } from './errors.js';
 import type { AuxTaskSpec, EnvSpec, JobSpec, TaskSpec } from './job-spec.schema.js';
 import { isEncrypted, type Keyring } from './keyring.js';
 import { urlPasswords, type SecretPolicy } from './redact.js';
+import { encryptWebhookHeaders } from './webhooks/webhook-secrets.js';
 
 /**
  * A copy of a job spec whose secret env values (secret by key name, or holding a URL password),
- * sidecars' too, and registry passwords are encrypted, as the API stores and sends them: only a
+ * sidecars' too, registry passwords and secret webhook header values are encrypted, as the API stores and sends them: only a
  * worker with the key reads them.
  */
 export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: Keyring): JobSpec {
@@ -17,10 +18,11 @@ export function encryptSecretEnv(spec: JobSpec, policy: SecretPolicy, keyring: K
         ? keyring.encrypt(value)
         : value,
     );
-  const { secrets } = spec;
+  const sealed = encryptWebhookHeaders(spec, policy, keyring);
+  const { secrets } = sealed;
   return {
-    ...spec,
-    tasks: spec.tasks.map((task) =>
+    ...sealed,
+    tasks: sealed.tasks.map((task) =>
       mapRegistryPasswords(
         mapTaskEnv(task, (where) => (where === 'the sub-job secrets' ? encryptAll : encrypt)),
         (password) => (isEncrypted(password) ? password : keyring.encrypt(password)),

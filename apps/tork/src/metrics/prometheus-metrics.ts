@@ -16,6 +16,7 @@ import type {
   Scrape,
   ScrapeFormat,
   TaskState,
+  WebhookAttemptKind,
 } from '@tork/domain';
 
 const PREFIX = 'tork_';
@@ -55,6 +56,7 @@ export class PrometheusMetrics implements ExposedMetrics {
   private readonly datastoreStatement: Histogram;
   private readonly runningTasks: Gauge<'queue'>;
   private readonly freeSlots: Gauge<'queue'>;
+  private readonly webhookAttempts: Counter<'outcome'>;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const registers = [this.registry];
@@ -122,6 +124,12 @@ export class PrometheusMetrics implements ExposedMetrics {
       labelNames: ['queue'],
       registers,
     });
+    this.webhookAttempts = new Counter({
+      name: `${PREFIX}webhook_attempts_total`,
+      help: 'Webhook delivery attempts, by outcome: delivered, retried (to be tried again) or failed (given up on).',
+      labelNames: ['outcome'],
+      registers,
+    });
     if (options.inFlight !== undefined) this.registerInFlight(options.inFlight);
   }
 
@@ -161,6 +169,10 @@ export class PrometheusMetrics implements ExposedMetrics {
     const labels = { route, method, status: String(status) };
     this.httpRequests.inc(labels);
     this.httpDuration.observe(labels, seconds);
+  }
+
+  webhookAttempt(outcome: WebhookAttemptKind): void {
+    this.webhookAttempts.inc({ outcome });
   }
 
   scrape(format: ScrapeFormat): Promise<Scrape> {

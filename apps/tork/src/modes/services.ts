@@ -82,6 +82,11 @@ export async function runScheduler(
   deps: { datastore: Datastore; broker: Broker; logger: Logger; metrics: Metrics },
 ): Promise<RunningScheduler> {
   const { startScheduler } = await import('@tork/scheduler');
+  if (config.webhookSecret === undefined)
+    deps.logger.warn(
+      {},
+      'no -webhook-secret (TORK_WEBHOOK_SECRET): webhook deliveries are sent unsigned, and receivers cannot tell them from forgeries',
+    );
   return startScheduler(
     {
       datastore: deps.datastore,
@@ -96,6 +101,10 @@ export async function runScheduler(
         scheduledTimeoutMs: config.scheduledTimeoutMs,
         retentionLogsMs: config.retentionLogsMs,
         retentionJobsMs: config.retentionJobsMs,
+      },
+      webhooks: {
+        ...(config.webhookSecret === undefined ? {} : { secret: config.webhookSecret }),
+        allowLinkLocal: config.webhookAllowLinkLocal,
       },
     },
   );

@@ -129,4 +129,20 @@ export class InMemoryJobEventStore implements JobEventStore {
         .map((event) => ({ ...event }));
     });
   }
+
+  since(after: number, limit: number): Promise<JobEvent[]> {
+    return this.state.run(() => {
+      const log = this.state.eventLog.filter((event) => this.state.events.has(event.jobId));
+      this.state.eventLog = log;
+      // The log is in seq order: find the first event after `after` by bisection.
+      let low = 0;
+      let high = log.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if ((log[middle]?.seq ?? 0) <= after) low = middle + 1;
+        else high = middle;
+      }
+      return log.slice(low, low + limit).map((event) => ({ ...event }));
+    });
+  }
 }

@@ -22,6 +22,8 @@ export class MemoryState {
   readonly jobLogs = new Map<string, { taskId: string; number: number }[]>();
   readonly nodes = new Map<string, NodeInfo>();
   readonly events = new Map<string, JobEvent[]>();
+  /** Every job's events by seq (those of deleted jobs dropped lazily): for the feed of all events. */
+  eventLog: JobEvent[] = [];
   /** Finished jobs (COMPLETED, FAILED, CANCELLED), the earliest finished first: evicted in this order. */
   readonly finishedJobs = new Set<string>();
   private seq = 0;
@@ -30,8 +32,16 @@ export class MemoryState {
   /** Records a state a job or task took (the outbox of every change). */
   record(jobId: string, state: JobEvent['state'], at: string, taskId?: string): void {
     const list = this.events.get(jobId) ?? [];
-    list.push({ seq: ++this.seq, jobId, ...(taskId === undefined ? {} : { taskId }), state, at });
+    const event: JobEvent = {
+      seq: ++this.seq,
+      jobId,
+      ...(taskId === undefined ? {} : { taskId }),
+      state,
+      at,
+    };
+    list.push(event);
     this.events.set(jobId, list);
+    this.eventLog.push(event);
   }
 
   /** Runs an operation as a database call would: failures, such as a closed store, reject. */

@@ -141,4 +141,15 @@ export class PgJobEventStore implements JobEventStore {
       .execute();
     return rows.map(eventFromRow);
   }
+
+  async since(after: number, limit: number): Promise<JobEvent[]> {
+    const rows = await this.db
+      .selectFrom('job_events')
+      .selectAll()
+      .where('seq', '>', String(after) as never)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(eventFromRow);
+  }
 }

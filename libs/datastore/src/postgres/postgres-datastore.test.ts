@@ -32,6 +32,7 @@ const MIGRATIONS = [
   '0006-progress-hand-backs',
   '0007-node-cpu-version',
   '0008-search-retention',
+  '0010-webhooks',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',
@@ -125,6 +126,7 @@ describePostgres('PostgresDatastore', () => {
 
       expect(await tables(database.dsn, 'public')).toEqual([
         'api_keys',
+        'event_cursors',
         'job_events',
         'job_vars',
         'jobs',
@@ -134,6 +136,7 @@ describePostgres('PostgresDatastore', () => {
         'task_logs',
         'tasks',
         'users',
+        'webhook_deliveries',
       ]);
       expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
       const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });

@@ -6,6 +6,7 @@ import { PostgresCredentialStore } from './postgres-credential-store.js';
 import { PgJobEventStore, PgLogStore, PgNodeStore } from './log-store.js';
 import type { Database } from './rows.js';
 import { PgTaskStore } from './task-store.js';
+import { PgWebhookDeliveryStore } from './webhook-delivery-store.js';
 
 export interface PostgresDatastoreOptions {
   /** libpq key=value (`host=localhost user=tork dbname=tork sslmode=disable`) or a postgres:// URL. */
@@ -38,6 +39,7 @@ export class PostgresDatastore implements Datastore {
   readonly nodes: PgNodeStore;
   readonly events: PgJobEventStore;
   readonly credentials: PostgresCredentialStore;
+  readonly webhooks: PgWebhookDeliveryStore;
 
   constructor(options: PostgresDatastoreOptions) {
     this.db = openDatabase<Database>({
@@ -55,6 +57,7 @@ export class PostgresDatastore implements Datastore {
     this.nodes = new PgNodeStore(this.db);
     this.events = new PgJobEventStore(this.db);
     this.credentials = new PostgresCredentialStore(this.db);
+    this.webhooks = new PgWebhookDeliveryStore(this.db);
   }
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {

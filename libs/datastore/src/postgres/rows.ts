@@ -22,6 +22,10 @@ import type {
   TaskSpec,
   TaskState,
   UserRecord,
+  WebhookDelivery,
+  WebhookDeliveryState,
+  WebhookEvent,
+  WebhookSpec,
 } from '@tork/domain';
 
 /*
@@ -62,6 +66,7 @@ export interface JobsTable {
   created_by: OptionalJson;
   permissions: OptionalJson;
   progress: ColumnType<number | null, number | null | undefined, number | null>;
+  webhooks: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface TasksTable {
@@ -134,6 +139,28 @@ export interface JobEventsTable {
   at: Timestamp;
 }
 
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_seq: ColumnType<string, number, never>;
+  webhook_index: number;
+  job_id: string;
+  task_id: string | null;
+  event: WebhookEvent;
+  body: string;
+  state: WebhookDeliveryState;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: OptionalTimestamp;
+  created_at: Timestamp;
+}
+
+export interface EventCursorsTable {
+  name: string;
+  seq: ColumnType<string, number, number>;
+}
+
 export interface ApiKeysTable {
   id: string;
   name: string;
@@ -157,6 +184,8 @@ export interface Database {
   nodes: NodesTable;
   job_vars: JobVarsTable;
   job_events: JobEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  event_cursors: EventCursorsTable;
   api_keys: ApiKeysTable;
   users: UsersTable;
 }
@@ -230,6 +259,7 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('createdBy', row.created_by as CreatedBy | null),
     ...optional('permissions', row.permissions as Permission[] | null),
     ...optional('progress', row.progress),
+    ...optional('webhooks', row.webhooks as WebhookSpec[] | null),
   };
 }
 
@@ -297,6 +327,7 @@ export function jobToRow(job: Job): Insertable<JobsTable> {
     created_at: job.createdAt,
     created_by: job.createdBy === undefined ? null : json(job.createdBy),
     permissions: job.permissions === undefined ? null : json(job.permissions),
+    webhooks: jsonOrNull(job.webhooks),
     ...jobPatchToRow(job),
   };
 }
@@ -525,4 +556,21 @@ function json(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
     typeof item === 'string' ? item.replaceAll('\u0000', '\uFFFD') : item,
   );
+}
+
+export function webhookDeliveryFromRow(row: Selectable<WebhookDeliveriesTable>): WebhookDelivery {
+  return {
+    id: row.id,
+    eventSeq: Number(row.event_seq),
+    webhookIndex: row.webhook_index,
+    jobId: row.job_id,
+    ...optional('taskId', row.task_id),
+    event: row.event,
+    body: row.body,
+    state: row.state,
+    attempts: row.attempts,
+    nextAttemptAt: iso(row.next_attempt_at),
+    ...optional('lastError', row.last_error),
+    createdAt: iso(row.created_at),
+  };
 }

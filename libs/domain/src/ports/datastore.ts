@@ -5,6 +5,7 @@ import type { JobViewer } from '../principal.js';
 import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
 import type { CredentialStore } from './credential-store.js';
+import type { WebhookDeliveryStore } from './webhook-deliveries.js';
 
 /**
  * Keeps jobs, task executions, task logs, workers and the events of every state change, as one
@@ -21,6 +22,8 @@ export interface Datastore {
   readonly events: JobEventStore;
   /** API keys and users. */
   readonly credentials: CredentialStore;
+  /** The outbox of webhook deliveries. */
+  readonly webhooks: WebhookDeliveryStore;
   /**
    * Runs `work` unless another process is running work under the same name (a lock across every
    * process sharing the store): periodic sweeps run on one scheduler replica at a time. Resolves
@@ -173,6 +176,12 @@ export interface JobEvent {
 export interface JobEventStore {
   /** A job's events after `after` (exclusive), oldest first. */
   list(jobId: string, query: { readonly after?: number; readonly limit: number }): Promise<JobEvent[]>;
+  /**
+   * Every job's events after `after` (exclusive), by `seq`: for the consumers of all events
+   * (webhooks, broker topics). A seq may show up late (its transaction commits after a later one's)
+   * or never (rolled back, or its job deleted): see the job event feed.
+   */
+  since(after: number, limit: number): Promise<JobEvent[]>;
 }
 
 export interface PageQuery {

@@ -25,7 +25,11 @@ export interface Metrics {
   setFreeSlots(queue: string, free: number): void;
   /** One HTTP request answered; `route` is the route's template (`/jobs/:id`), never the raw URL. */
   observeHttp(route: string, method: string, status: number, seconds: number): void;
+  /** One webhook delivery attempt ended so: delivered, retried later, or given up on (failed). */
+  webhookAttempt(outcome: WebhookAttemptKind): void;
 }
+
+export type WebhookAttemptKind = 'delivered' | 'retried' | 'failed';
 
 /** How a scrape is rendered: Prometheus' text format 0.0.4, or OpenMetrics 1.0. */
 export type ScrapeFormat = 'prometheus' | 'openmetrics';
@@ -51,6 +55,7 @@ export const noopMetrics: Metrics = {
   setRunningTasks: () => undefined,
   setFreeSlots: () => undefined,
   observeHttp: () => undefined,
+  webhookAttempt: () => undefined,
 };
 
 /**

@@ -33,6 +33,7 @@ export function newJob(
     createdAt: now,
     ...(createdBy === undefined ? {} : { createdBy: { kind: createdBy.kind, name: createdBy.name } }),
     ...(spec.permissions === undefined ? {} : { permissions: spec.permissions }),
+    ...(spec.webhooks === undefined ? {} : { webhooks: spec.webhooks }),
   };
 }
 

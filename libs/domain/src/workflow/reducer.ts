@@ -259,6 +259,8 @@ function dispatchSubjob(job: Job, task: Task, context: JobContext, now: string):
       ...(subjob.output === undefined ? {} : { output: subjob.output }),
       ...(job.defaults === undefined ? {} : { defaults: job.defaults }),
       ...(subjob.autoDelete === undefined ? {} : { autoDelete: subjob.autoDelete }),
+      // Its expressions read the sub-job's own inputs and secrets when a delivery is sent.
+      ...(subjob.webhooks === undefined ? {} : { webhooks: subjob.webhooks }),
       // A sub-job is seen by whoever may see its parent.
       ...(job.permissions === undefined ? {} : { permissions: [...job.permissions] }),
     },

@@ -1,0 +1,59 @@
+import { errorMessage, type Logger } from '@tork/domain';
+
+/**
+ * Runs `pass` every `intervalMs`, and soon after `nudge()`; one pass at a time. A pass that fails is
+ * logged and the next one tries again. `stop()` waits for the pass in flight.
+ */
+export class Poller {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly intervalMs: number,
+    private readonly pass: () => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Something to do: run a pass now (or right after the one in flight). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.runPass();
+    }, delayMs);
+  }
+
+  private runPass(): void {
+    if (this.stopped || this.running !== undefined) return;
+    this.again = false;
+    this.running = this.pass()
+      .catch((error: unknown) => {
+        this.logger.warn({ err: errorMessage(error) }, `${this.name} failed; trying again`);
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);
+      });
+  }
+}

@@ -1,0 +1,63 @@
+import type { SchedulerContext } from '../scheduler-context.js';
+import { JobEventFeed } from './job-event-feed.js';
+import { Poller } from './poller.js';
+import { WebhookSender } from './webhook-sender.js';
+
+export interface WebhookOptions {
+  /** Signs deliveries (`Tork-Signature`); none: unsigned. */
+  readonly secret?: string;
+  /** Let webhooks connect to link-local and cloud metadata addresses. */
+  readonly allowLinkLocal?: boolean;
+  /** How often the feed and the sender look for work when nothing nudges them. */
+  readonly pollIntervalMs?: number;
+  /** Tests move these. */
+  readonly clock?: () => number;
+  readonly random?: () => number;
+}
+
+export interface RunningWebhooks {
+  /** A state changed in this process: read the new events soon. */
+  nudge(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the job event feed (webhook deliveries, topic events) and the webhook sender. */
+export function startWebhooks(ctx: SchedulerContext, options: WebhookOptions): RunningWebhooks {
+  const interval = options.pollIntervalMs ?? 1_000;
+  const feed = new JobEventFeed(ctx, {
+    batch: 500,
+    gapGraceMs: 10_000,
+    onEnqueued: () => {
+      senderPoller.nudge();
+    },
+  });
+  const sender = new WebhookSender(ctx, {
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
+    allowLinkLocal: options.allowLinkLocal ?? false,
+    batch: 16,
+    leaseMs: 30_000,
+    clock: options.clock ?? Date.now,
+    random: options.random ?? Math.random,
+  });
+  const feedPoller = new Poller('the job event feed', interval, () => feed.pass(), ctx.logger);
+  const senderPoller: Poller = new Poller(
+    'the webhook sender',
+    interval,
+    async () => {
+      // A full batch: there may be more due now.
+      if ((await sender.pass()) >= 16) senderPoller.nudge();
+    },
+    ctx.logger,
+  );
+  feedPoller.start();
+  senderPoller.start();
+  return {
+    nudge: () => {
+      feedPoller.nudge();
+    },
+    stop: async () => {
+      await feedPoller.stop();
+      await senderPoller.stop();
+    },
+  };
+}
