@@ -40,6 +40,14 @@ export interface Job {
   readonly createdBy?: CreatedBy;
   /** Who besides its creator and admins may see and act on it; absent: everyone. */
   readonly permissions?: readonly Permission[];
+  /** A job a scheduled job's tick created: that scheduled job (Tork's `schedule {id, cron}`). */
+  readonly schedule?: JobSchedule;
+}
+
+/** The scheduled job that created a job, and its cron expression. */
+export interface JobSchedule {
+  readonly id: string;
+  readonly cron: string;
 }
 
 export function isJobActive(state: JobState): boolean {

@@ -5,6 +5,7 @@ import type { JobViewer } from '../principal.js';
 import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
 import type { CredentialStore } from './credential-store.js';
+import type { ScheduleStore } from './schedule-store.js';
 
 /**
  * Keeps jobs, task executions, task logs, workers and the events of every state change, as one
@@ -21,6 +22,8 @@ export interface Datastore {
   readonly events: JobEventStore;
   /** API keys and users. */
   readonly credentials: CredentialStore;
+  /** Scheduled jobs, and the jobs their ticks create. */
+  readonly schedules: ScheduleStore;
   /**
    * Runs `work` unless another process is running work under the same name (a lock across every
    * process sharing the store): periodic sweeps run on one scheduler replica at a time. Resolves
@@ -185,6 +188,8 @@ export interface JobListQuery extends PageQuery, JobSearch {
   readonly visibleTo?: JobViewer;
   /** Only jobs in one of these states. */
   readonly states?: readonly JobState[];
+  /** Only the jobs this scheduled job's ticks created. */
+  readonly scheduledJobId?: string;
 }
 
 export interface Page<T> {
