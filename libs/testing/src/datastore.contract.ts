@@ -15,6 +15,7 @@ import {
 import { helloSpec, jobFixture, richSpec, taskFixture, timestamp } from './fixtures.js';
 import { searchRetentionContract } from './search-retention.contract.js';
 import { countsContract } from './counts.contract.js';
+import { schedulesContract } from './schedules.contract.js';
 import { taskTreeContract } from './task-tree.contract.js';
 import { must, waitUntil } from './wait.js';
 
@@ -75,6 +76,7 @@ export function datastoreContract(
     taskTreeContract(() => store);
     searchRetentionContract(() => store);
     countsContract(() => store);
+    schedulesContract(() => store);
 
     describe('jobs', () => {
       it('refuses a second job with an id already stored (CONFLICT), and stores the others created with it', async () => {

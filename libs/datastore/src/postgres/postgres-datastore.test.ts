@@ -32,6 +32,7 @@ const MIGRATIONS = [
   '0006-progress-hand-backs',
   '0007-node-cpu-version',
   '0008-search-retention',
+  '0009-scheduled-jobs',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',

@@ -5,6 +5,7 @@ import { PgJobStore } from './job-store.js';
 import { PostgresCredentialStore } from './postgres-credential-store.js';
 import { PgJobEventStore, PgLogStore, PgNodeStore } from './log-store.js';
 import type { Database } from './rows.js';
+import { PgScheduleStore } from './schedule-store.js';
 import { PgTaskStore } from './task-store.js';
 
 export interface PostgresDatastoreOptions {
@@ -38,6 +39,7 @@ export class PostgresDatastore implements Datastore {
   readonly nodes: PgNodeStore;
   readonly events: PgJobEventStore;
   readonly credentials: PostgresCredentialStore;
+  readonly schedules: PgScheduleStore;
 
   constructor(options: PostgresDatastoreOptions) {
     this.db = openDatabase<Database>({
@@ -55,6 +57,7 @@ export class PostgresDatastore implements Datastore {
     this.nodes = new PgNodeStore(this.db);
     this.events = new PgJobEventStore(this.db);
     this.credentials = new PostgresCredentialStore(this.db);
+    this.schedules = new PgScheduleStore(this.db);
   }
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {

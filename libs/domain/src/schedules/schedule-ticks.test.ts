@@ -38,12 +38,22 @@ describe('dueTick', () => {
     const nineOClock = { cron: '0 9 * * *' };
     // 09:00 in New York on 15 January (EST, UTC-5) is 14:00 UTC.
     expect(
-      dueTick({ ...nineOClock, timezone: 'America/New_York' }, '2024-01-15T00:00:00Z', '2024-01-15T20:00:00Z'),
+      dueTick(
+        { ...nineOClock, timezone: 'America/New_York' },
+        '2024-01-15T00:00:00Z',
+        '2024-01-15T20:00:00Z',
+      ),
     ).toBe('2024-01-15T14:00:00.000Z');
-    expect(dueTick(nineOClock, '2024-01-15T00:00:00Z', '2024-01-15T20:00:00Z')).toBe('2024-01-15T09:00:00.000Z');
+    expect(dueTick(nineOClock, '2024-01-15T00:00:00Z', '2024-01-15T20:00:00Z')).toBe(
+      '2024-01-15T09:00:00.000Z',
+    );
     // In July (EDT, UTC-4): 13:00 UTC.
     expect(
-      dueTick({ ...nineOClock, timezone: 'America/New_York' }, '2024-07-15T00:00:00Z', '2024-07-15T20:00:00Z'),
+      dueTick(
+        { ...nineOClock, timezone: 'America/New_York' },
+        '2024-07-15T00:00:00Z',
+        '2024-07-15T20:00:00Z',
+      ),
     ).toBe('2024-07-15T13:00:00.000Z');
   });
 });

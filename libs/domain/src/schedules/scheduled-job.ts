@@ -71,7 +71,10 @@ function scheduleProblems(schedule: unknown): Problem[] {
     return [{ path: 'schedule', message: 'must be an object with `cron` (and an optional `timezone`)' }];
   const problems: Problem[] = Object.keys(schedule)
     .filter((key) => key !== 'cron' && key !== 'timezone')
-    .map((key) => ({ path: `schedule.${key}`, message: 'unknown field: `cron` and `timezone` are accepted' }));
+    .map((key) => ({
+      path: `schedule.${key}`,
+      message: 'unknown field: `cron` and `timezone` are accepted',
+    }));
   const { cron, timezone } = schedule as Record<string, unknown>;
   if (typeof cron !== 'string') {
     problems.push({ path: 'schedule.cron', message: 'required: a cron expression (a string)' });
