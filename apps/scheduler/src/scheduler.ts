@@ -19,6 +19,11 @@ import { handleProgress } from './handlers/progress.js';
 import { handleStarted } from './handlers/started.js';
 import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
+import {
+  DEFAULT_SCHEDULE_TICKER_OPTIONS,
+  startScheduleTicker,
+  type ScheduleTickerOptions,
+} from './schedule-ticker.js';
 import { DEFAULT_SWEEP_OPTIONS, startSweeper, type SweepOptions } from './sweeper.js';
 import { WorkflowRunner } from './workflow-runner.js';
 
@@ -37,6 +42,7 @@ export interface SchedulerOptions {
   /** Messages of each coordinator queue handled at once by this process. */
   readonly concurrency?: number;
   readonly sweep?: Partial<SweepOptions>;
+  readonly ticker?: Partial<ScheduleTickerOptions>;
 }
 
 export interface RunningScheduler {
@@ -84,9 +90,11 @@ export async function startScheduler(
     );
   }
   const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
+  const ticker = startScheduleTicker(ctx, { ...DEFAULT_SCHEDULE_TICKER_OPTIONS, ...options.ticker });
   ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
+      await ticker.stop();
       await sweeper.stop();
       ctx.retryTimers.stop();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
