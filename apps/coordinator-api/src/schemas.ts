@@ -210,6 +210,13 @@ const jobFields = {
     ),
   ),
   permissions: JobSpecSchema.properties.permissions,
+  schedule: Type.Optional(
+    Type.Object(
+      { id: Type.String(), cron: Type.String() },
+      { description: 'A job a scheduled job created: that scheduled job and its cron expression.' },
+    ),
+  ),
+  scheduledJobId: Type.Optional(Type.String({ description: 'The scheduled job that created it.' })),
 };
 
 export const JobSummarySchema = Type.Object(
@@ -227,6 +234,8 @@ export const JobSummarySchema = Type.Object(
     progress: jobFields.progress,
     createdBy: jobFields.createdBy,
     permissions: jobFields.permissions,
+    schedule: jobFields.schedule,
+    scheduledJobId: jobFields.scheduledJobId,
   },
   {
     $id: 'JobSummary',
@@ -336,6 +345,7 @@ export const JobListQuerySchema = Type.Object({
       description: `Only jobs in this state, or in one of these (comma-separated): ${JOB_STATES.join(', ')}.`,
     }),
   ),
+  scheduledJobId: Type.Optional(Type.String({ description: 'Only the jobs this scheduled job created.' })),
 });
 
 export const JobIdParamsSchema = Type.Object({
