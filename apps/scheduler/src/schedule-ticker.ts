@@ -30,28 +30,34 @@ export interface RunningTicker {
  * it as the API queues a submitted job. Every scheduler process runs one.
  */
 export function startScheduleTicker(ctx: SchedulerContext, options: ScheduleTickerOptions): RunningTicker {
-  let stopped = false;
+  const state = { stopped: false };
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
 
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      // Stopped while it looked: no sleep.
+      if (state.stopped) {
+        resolve();
+        return;
+      }
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
   const loop = async (): Promise<void> => {
-    while (!stopped) {
+    while (!state.stopped) {
       const sleepMs = await tick(ctx, options.maxSleepMs).catch((error: unknown) => {
         ctx.logger.warn({ err: errorMessage(error) }, 'could not read the scheduled jobs; trying again');
         return options.maxSleepMs;
       });
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, sleepMs);
-      });
+      await sleep(sleepMs);
     }
   };
   const running = loop();
 
   return {
     stop: async () => {
-      stopped = true;
+      state.stopped = true;
       clearTimeout(timer);
       wake?.();
       await running;

@@ -25,7 +25,9 @@ export class InMemoryJobStore implements JobStore {
   ) {}
 
   create(job: Job): Promise<void> {
-    return this.state.run(() => this.insert(job));
+    return this.state.run(() => {
+      this.insert(job);
+    });
   }
 
   /** Stores a new job at once (for a step that stores more with it); CONFLICT when its id is taken. */
