@@ -63,6 +63,7 @@ describePostgres('runMigrations', () => {
       '0006-progress-hand-backs',
       '0007-node-cpu-version',
       '0008-search-retention',
+      '0009-scheduled-jobs',
     ]);
     for (const migration of [
       '0001-initial',
@@ -73,13 +74,14 @@ describePostgres('runMigrations', () => {
       '0006-progress-hand-backs',
       '0007-node-cpu-version',
       '0008-search-retention',
+      '0009-scheduled-jobs',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 8 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 9 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);
