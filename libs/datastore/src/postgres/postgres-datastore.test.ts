@@ -132,6 +132,7 @@ describePostgres('PostgresDatastore', () => {
         'kysely_migration',
         'kysely_migration_lock',
         'nodes',
+        'scheduled_jobs',
         'task_logs',
         'tasks',
         'users',
