@@ -16,14 +16,21 @@ import { jobsRoutes } from './routes/jobs.routes.js';
 import { MetricsSummarySchema, metricsRoutes } from './routes/metrics.routes.js';
 import { nodesRoutes } from './routes/nodes.routes.js';
 import { QueueInfoSchema, queuesRoutes } from './routes/queues.routes.js';
+import { scheduledJobsRoutes } from './routes/scheduled-jobs.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
 import { streamsRoutes } from './routes/streams.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { UI_PREFIX, uiRoutes } from './ui/ui.routes.js';
 import { NodeSchema, SHARED_SCHEMAS } from './schemas.js';
+import {
+  ScheduledJobPageSchema,
+  ScheduledJobSchema,
+  ScheduledJobSpecSchema,
+} from './scheduled-job.schemas.js';
 import { CredentialService } from './services/credential.service.js';
 import { JobService } from './services/job.service.js';
 import { QueueService } from './services/queue.service.js';
+import { ScheduleService } from './services/schedule.service.js';
 import { TaskService } from './services/task.service.js';
 import { StreamService, type StreamServiceDeps } from './streams/stream.service.js';
 import { StreamTokens } from './streams/stream-tokens.js';
@@ -103,7 +110,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { credentials, auth } = buildAuth(deps);
   const streamTokens = new StreamTokens(deps.streams?.tokenSecret);
   await app.register(authPlugin, { ...auth, streamTokens });
-  for (const schema of [...SHARED_SCHEMAS, NodeSchema, QueueInfoSchema, MetricsSummarySchema])
+  for (const schema of [
+    ...SHARED_SCHEMAS,
+    NodeSchema,
+    QueueInfoSchema,
+    MetricsSummarySchema,
+    ScheduledJobSpecSchema,
+    ScheduledJobSchema,
+    ScheduledJobPageSchema,
+  ])
     app.addSchema(schema);
   const corsOrigins = deps.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
@@ -122,6 +137,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
   });
+  const schedules = new ScheduleService({
+    datastore: deps.datastore,
+    logger: app.log,
+    secretPolicy,
+    ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
+    ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
+  });
   const tasks = new TaskService(services);
   const streams = new StreamService({
     datastore: deps.datastore,
@@ -134,6 +156,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.streams?.timing === undefined ? {} : { timing: deps.streams.timing }),
   });
   await app.register(jobsRoutes, { jobs, secretPolicy, streams });
+  await app.register(scheduledJobsRoutes, { schedules, secretPolicy });
   await app.register(tasksRoutes, { tasks, secretPolicy, streams });
   await app.register(streamsRoutes, { streams });
   await app.register(apiKeysRoutes, { credentials });

@@ -74,6 +74,10 @@ describe('GET /openapi.json', () => {
         '/nodes',
         '/queues',
         '/queues/{name}',
+        '/scheduled-jobs',
+        '/scheduled-jobs/{id}',
+        '/scheduled-jobs/{id}/pause',
+        '/scheduled-jobs/{id}/resume',
         '/streams/token',
         '/task/{id}',
         '/task/{id}/cancel',
@@ -86,6 +90,8 @@ describe('GET /openapi.json', () => {
     );
     expect(Object.keys(at(doc, 'paths', '/jobs') as Node).sort()).toEqual(['get', 'post']);
     expect(Object.keys(at(doc, 'paths', '/queues/{name}') as Node).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(at(doc, 'paths', '/scheduled-jobs') as Node).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(at(doc, 'paths', '/scheduled-jobs/{id}') as Node).sort()).toEqual(['delete', 'get']);
   });
 
   it('documents POST /jobs/{id}/duplicate as answering like a submission', () => {
@@ -103,7 +109,7 @@ describe('GET /openapi.json', () => {
         .filter((p) => p.in === 'query')
         .map((p) => p.name)
         .sort(),
-    ).toEqual(['page', 'q', 'size', 'state']);
+    ).toEqual(['page', 'q', 'scheduledJobId', 'size', 'state']);
     const summary = at(doc, 'components', 'schemas', 'JobSummary', 'properties') as Node;
     expect(Object.keys(summary)).toEqual(
       expect.arrayContaining(['id', 'name', 'state', 'tags', 'taskCount', 'progress']),

@@ -211,6 +211,13 @@ const jobFields = {
     ),
   ),
   permissions: JobSpecSchema.properties.permissions,
+  schedule: Type.Optional(
+    Type.Object(
+      { id: Type.String(), cron: Type.String() },
+      { description: 'A job a scheduled job created: that scheduled job and its cron expression.' },
+    ),
+  ),
+  scheduledJobId: Type.Optional(Type.String({ description: 'The scheduled job that created it.' })),
 };
 
 export const JobSummarySchema = Type.Object(
@@ -228,6 +235,8 @@ export const JobSummarySchema = Type.Object(
     progress: jobFields.progress,
     createdBy: jobFields.createdBy,
     permissions: jobFields.permissions,
+    schedule: jobFields.schedule,
+    scheduledJobId: jobFields.scheduledJobId,
   },
   {
     $id: 'JobSummary',
@@ -337,6 +346,7 @@ export const JobListQuerySchema = Type.Object({
       description: `Only jobs in this state, or in one of these (comma-separated): ${JOB_STATES.join(', ')}.`,
     }),
   ),
+  scheduledJobId: Type.Optional(Type.String({ description: 'Only the jobs this scheduled job created.' })),
 });
 
 export const JobIdParamsSchema = Type.Object({

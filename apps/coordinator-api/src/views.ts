@@ -9,6 +9,7 @@ import {
   secretValues,
   type Job,
   type JobListItem,
+  type JobSchedule,
   type Page,
   type SecretPolicy,
   type Task,
@@ -37,6 +38,13 @@ export function toSubmittedJob(job: Job, policy: SecretPolicy = DEFAULT_SECRET_P
   });
 }
 
+/** A job a tick created: Tork's `schedule {id, cron}`, and `scheduledJobId`. */
+function scheduleFields(schedule: JobSchedule | undefined): Pick<JobSummary, 'schedule' | 'scheduledJobId'> {
+  return schedule === undefined
+    ? {}
+    : { schedule: { id: schedule.id, cron: schedule.cron }, scheduledJobId: schedule.id };
+}
+
 /** A job as lists show it (`GET /jobs`): what the datastore's list item holds. */
 export function toJobSummary(job: JobListItem): JobSummary {
   return withoutUndefined({
@@ -58,6 +66,7 @@ export function toJobSummary(job: JobListItem): JobSummary {
     progress: progressOf(job),
     createdBy: job.createdBy,
     permissions: job.permissions?.map((permission) => ({ ...permission })),
+    ...scheduleFields(job.schedule),
   });
 }
 
@@ -91,6 +100,7 @@ function toJobFields(job: Job, policy: SecretPolicy): Omit<JobView, 'context' | 
     tasks: job.tasks.map((spec) => redactTaskSpec(spec, policy)),
     createdBy: job.createdBy,
     permissions: job.permissions?.map((permission) => ({ ...permission })),
+    ...scheduleFields(job.schedule),
   });
 }
 

@@ -63,6 +63,8 @@ describePostgres('runMigrations', () => {
       '0006-progress-hand-backs',
       '0007-node-cpu-version',
       '0008-search-retention',
+      '0009-scheduled-jobs',
+      '0010-webhooks',
     ]);
     for (const migration of [
       '0001-initial',
@@ -73,13 +75,15 @@ describePostgres('runMigrations', () => {
       '0006-progress-hand-backs',
       '0007-node-cpu-version',
       '0008-search-retention',
+      '0009-scheduled-jobs',
+      '0010-webhooks',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 8 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 10 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

@@ -22,6 +22,11 @@ import { handleProgress } from './handlers/progress.js';
 import { handleStarted } from './handlers/started.js';
 import { RetryTimers } from './retry-timers.js';
 import type { SchedulerContext } from './scheduler-context.js';
+import {
+  DEFAULT_SCHEDULE_TICKER_OPTIONS,
+  startScheduleTicker,
+  type ScheduleTickerOptions,
+} from './schedule-ticker.js';
 import { DEFAULT_SWEEP_OPTIONS, startSweeper, type SweepOptions } from './sweeper.js';
 import { startWebhooks, type RunningWebhooks, type WebhookOptions } from './webhooks/webhook-service.js';
 import { WorkflowRunner } from './workflow-runner.js';
@@ -43,6 +48,7 @@ export interface SchedulerOptions {
   readonly sweep?: Partial<SweepOptions>;
   /** Webhook deliveries: signing secret, link-local policy, polling. */
   readonly webhooks?: WebhookOptions;
+  readonly ticker?: Partial<ScheduleTickerOptions>;
 }
 
 export interface RunningScheduler {
@@ -98,9 +104,11 @@ export async function startScheduler(
   const sweeper = startSweeper(ctx, runner, { ...DEFAULT_SWEEP_OPTIONS, ...options.sweep });
   const webhooks = startWebhooks(ctx, options.webhooks ?? {});
   hooks.running = webhooks;
+  const ticker = startScheduleTicker(ctx, { ...DEFAULT_SCHEDULE_TICKER_OPTIONS, ...options.ticker });
   ctx.logger.info({ queues: QUEUES, concurrency }, 'scheduler started');
   return {
     stop: async () => {
+      await ticker.stop();
       await sweeper.stop();
       ctx.retryTimers.stop();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));

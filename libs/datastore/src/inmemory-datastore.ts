@@ -2,6 +2,7 @@ import type { Datastore } from '@tork/domain';
 import { InMemoryCredentialStore } from './inmemory-credential-store.js';
 import { InMemoryJobStore } from './inmemory/job-store.js';
 import { InMemoryJobEventStore, InMemoryLogStore, InMemoryNodeStore } from './inmemory/log-store.js';
+import { InMemoryScheduleStore } from './inmemory/schedule-store.js';
 import { MemoryState } from './inmemory/state.js';
 import { InMemoryTaskStore } from './inmemory/task-store.js';
 import { InMemoryWebhookDeliveryStore } from './inmemory/webhook-delivery-store.js';
@@ -24,10 +25,12 @@ export class InMemoryDatastore implements Datastore {
   readonly events = new InMemoryJobEventStore(this.state);
   readonly credentials = new InMemoryCredentialStore((operation) => this.state.run(operation));
   readonly webhooks = new InMemoryWebhookDeliveryStore(this.state);
+  readonly schedules: InMemoryScheduleStore;
   private readonly locks = new Set<string>();
 
   constructor(options: InMemoryDatastoreOptions = {}) {
     this.jobs = new InMemoryJobStore(this.state, options.maxFinishedJobs);
+    this.schedules = new InMemoryScheduleStore(this.state, this.jobs);
   }
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {

@@ -24,6 +24,7 @@ export type JobListItem = Pick<
   | 'progress'
   | 'createdBy'
   | 'permissions'
+  | 'schedule'
 > & {
   /** How many top-level tasks the job has. */
   readonly taskCount: number;
@@ -49,6 +50,7 @@ export function toJobListItem(job: Job): JobListItem {
     progress: job.progress,
     createdBy: job.createdBy,
     permissions: job.permissions,
+    schedule: job.schedule,
     taskCount: job.tasks.length,
   };
   return Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined)) as JobListItem;

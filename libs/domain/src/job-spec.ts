@@ -53,7 +53,7 @@ const validateTask = ajv.compile(TaskSpecSchema);
 
 /** Parses a submitted body (JSON or YAML text) into a valid job spec, or throws INVALID_INPUT with every problem. */
 export function parseJobSpecText(text: string, format: JobSpecFormat, policy: JobSpecPolicy = {}): JobSpec {
-  return parseJobSpec(decode(text, format), policy);
+  return parseJobSpec(decodeSpecText(text, format), policy);
 }
 
 /** Thrown from the YAML loader's listener at the first anchor: aliases to it could expand without bound. */
@@ -69,7 +69,8 @@ function refuseAnchors(eventType: 'open' | 'close', state: YamlState): void {
   }
 }
 
-function decode(text: string, format: JobSpecFormat): unknown {
+/** A submitted body (JSON or YAML text) decoded, not yet validated; INVALID_INPUT when it cannot be read. */
+export function decodeSpecText(text: string, format: JobSpecFormat): unknown {
   if (format === 'json') {
     try {
       return JSON.parse(text) as unknown;

@@ -43,6 +43,14 @@ export interface Job {
   readonly permissions?: readonly Permission[];
   /** HTTP callbacks on its state changes and progress (secret header values encrypted when the engine has a key). */
   readonly webhooks?: readonly WebhookSpec[];
+  /** A job a scheduled job's tick created: that scheduled job (Tork's `schedule {id, cron}`). */
+  readonly schedule?: JobSchedule;
+}
+
+/** The scheduled job that created a job, and its cron expression. */
+export interface JobSchedule {
+  readonly id: string;
+  readonly cron: string;
 }
 
 export function isJobActive(state: JobState): boolean {

@@ -16,6 +16,7 @@ import { helloSpec, jobFixture, richSpec, taskFixture, timestamp } from './fixtu
 import { searchRetentionContract } from './search-retention.contract.js';
 import { webhookDeliveriesContract } from './webhook-deliveries.contract.js';
 import { countsContract } from './counts.contract.js';
+import { schedulesContract } from './schedules.contract.js';
 import { taskTreeContract } from './task-tree.contract.js';
 import { must, waitUntil } from './wait.js';
 
@@ -77,6 +78,7 @@ export function datastoreContract(
     searchRetentionContract(() => store);
     countsContract(() => store);
     webhookDeliveriesContract(() => store);
+    schedulesContract(() => store);
 
     describe('jobs', () => {
       it('refuses a second job with an id already stored (CONFLICT), and stores the others created with it', async () => {

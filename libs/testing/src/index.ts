@@ -2,6 +2,7 @@ export * from './services.js';
 export * from './broker.contract.js';
 export * from './broker-queues.contract.js';
 export * from './datastore.contract.js';
+export * from './schedules.contract.js';
 export * from './credentials.contract.js';
 export * from './fixtures.js';
 export * from './postgres.js';

@@ -227,11 +227,12 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
     '/jobs',
     { schema: listSchema },
     async (request): Promise<JobPage> => {
-      const { q, state } = request.query;
+      const { q, state, scheduledJobId } = request.query;
       const page = await jobs.list(request.principal, {
         page: request.query.page ?? 1,
         size: request.query.size ?? DEFAULT_PAGE_SIZE,
         ...(q === undefined ? {} : { q }),
+        ...(scheduledJobId === undefined ? {} : { scheduledJobId }),
         ...(state === undefined ? {} : { states: parseStates(state) }),
       });
       return { ...page, items: page.items.map(toJobSummary) };

@@ -30,6 +30,7 @@ import {
 } from '@tork/domain';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { visibleJob } from './access.js';
+import { checkPermissionUsers } from './permission-users.js';
 
 /** Children shown per composite task in a job view; the rest are paged. */
 export const CHILDREN_SHOWN = 100;
@@ -87,7 +88,7 @@ export class JobService {
 
   /** Stores a validated spec as a new PENDING job (secrets encrypted with a keyring) and queues it. */
   private async store(principal: Principal, parsed: JobSpec): Promise<Job> {
-    await this.checkPermissionUsers(parsed);
+    await checkPermissionUsers(this.deps.datastore, parsed);
     const { keyring } = this.deps;
     const spec = keyring === undefined ? parsed : encryptSecretEnv(parsed, this.deps.secretPolicy, keyring);
     const job = newJob(spec, new Date().toISOString(), { createdBy: principal });
@@ -162,13 +163,18 @@ export class JobService {
   /** The jobs the caller may see, newest first; with `q` and `states`, those that match. */
   list(
     principal: Principal,
-    query: PageQuery & { readonly q?: string; readonly states?: readonly JobState[] },
+    query: PageQuery & {
+      readonly q?: string;
+      readonly states?: readonly JobState[];
+      readonly scheduledJobId?: string;
+    },
   ): Promise<Page<JobListItem>> {
-    const { q, states, ...page } = query;
+    const { q, states, scheduledJobId, ...page } = query;
     return this.deps.datastore.jobs.list({
       ...page,
       ...parseJobSearch(q ?? ''),
       ...(states === undefined ? {} : { states }),
+      ...(scheduledJobId === undefined ? {} : { scheduledJobId }),
       visibleTo: principal,
     });
   }
@@ -200,23 +206,5 @@ export class JobService {
       this.deps.datastore.jobs.vars(job.id),
     ]);
     return { job, overview, vars };
-  }
-
-  /** Every `user` a permission names must be a stored user or API key. */
-  private async checkPermissionUsers(spec: JobSpec): Promise<void> {
-    const named = (spec.permissions ?? []).flatMap((permission, index) =>
-      'user' in permission ? [{ index, name: permission.user }] : [],
-    );
-    if (named.length === 0) return;
-    const existing = new Set(
-      await this.deps.datastore.credentials.existingNames(named.map((entry) => entry.name)),
-    );
-    const problems = named
-      .filter((entry) => !existing.has(entry.name))
-      .map((entry) => ({
-        path: `permissions[${entry.index}].user`,
-        message: `no user or API key is named "${entry.name}"`,
-      }));
-    if (problems.length > 0) throw TorkError.invalid(problems);
   }
 }

@@ -26,12 +26,17 @@ export class InMemoryJobStore implements JobStore {
 
   create(job: Job): Promise<void> {
     return this.state.run(() => {
-      if (this.state.jobs.has(job.id)) throw new TorkError('CONFLICT', `job ${job.id} already exists`);
-      this.state.jobs.set(job.id, structuredClone(job));
-      this.state.jobOrder.push(job.id);
-      this.state.record(job.id, job.state, job.createdAt);
-      this.trackFinished(job);
+      this.insert(job);
     });
+  }
+
+  /** Stores a new job at once (for a step that stores more with it); CONFLICT when its id is taken. */
+  insert(job: Job): void {
+    if (this.state.jobs.has(job.id)) throw new TorkError('CONFLICT', `job ${job.id} already exists`);
+    this.state.jobs.set(job.id, structuredClone(job));
+    this.state.jobOrder.push(job.id);
+    this.state.record(job.id, job.state, job.createdAt);
+    this.trackFinished(job);
   }
 
   get(id: string): Promise<Job | undefined> {
@@ -46,7 +51,8 @@ export class InMemoryJobStore implements JobStore {
         visibleTo === undefined &&
         query.text === undefined &&
         query.tags === undefined &&
-        query.states === undefined;
+        query.states === undefined &&
+        query.scheduledJobId === undefined;
       const ids = unfiltered
         ? this.state.jobOrder
         : this.state.jobOrder.filter((id) => {
@@ -54,6 +60,7 @@ export class InMemoryJobStore implements JobStore {
             return (
               job !== undefined &&
               (visibleTo === undefined || isJobVisibleTo(job, visibleTo)) &&
+              (query.scheduledJobId === undefined || job.schedule?.id === query.scheduledJobId) &&
               matchesJobSearch(job, query)
             );
           });

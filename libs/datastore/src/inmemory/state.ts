@@ -1,4 +1,13 @@
-import type { Job, JobEvent, Task, TaskLogEntry, NodeInfo, Page, PageQuery } from '@tork/domain';
+import type {
+  Job,
+  JobEvent,
+  Task,
+  TaskLogEntry,
+  NodeInfo,
+  Page,
+  PageQuery,
+  ScheduledJob,
+} from '@tork/domain';
 
 /**
  * The records of an in-memory datastore, shared by its stores. Records are copied in and out, so
@@ -21,6 +30,8 @@ export class MemoryState {
   /** Log entries of a job in the order they were appended: (task id, number). */
   readonly jobLogs = new Map<string, { taskId: string; number: number }[]>();
   readonly nodes = new Map<string, NodeInfo>();
+  /** Scheduled jobs by id, in the order they were created. */
+  readonly scheduledJobs = new Map<string, ScheduledJob>();
   readonly events = new Map<string, JobEvent[]>();
   /** Every job's events by seq (those of deleted jobs dropped lazily): for the feed of all events. */
   eventLog: JobEvent[] = [];

@@ -184,5 +184,7 @@ function listFilter(query: JobListQuery): RawBuilder<boolean> {
     filters.push(sql<boolean>`tags ?| ${[...query.tags]}::text[]`);
   if (query.states !== undefined && query.states.length > 0)
     filters.push(sql<boolean>`state = any(${[...query.states]}::text[])`);
+  if (query.scheduledJobId !== undefined)
+    filters.push(sql<boolean>`schedule ->> 'id' = ${query.scheduledJobId}`);
   return sql<boolean>`(${sql.join(filters, sql` and `)})`;
 }

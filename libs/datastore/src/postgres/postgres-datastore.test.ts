@@ -32,6 +32,7 @@ const MIGRATIONS = [
   '0006-progress-hand-backs',
   '0007-node-cpu-version',
   '0008-search-retention',
+  '0009-scheduled-jobs',
   '0010-webhooks',
 ];
 const describePostgres = describeWithService(
@@ -133,6 +134,7 @@ describePostgres('PostgresDatastore', () => {
         'kysely_migration',
         'kysely_migration_lock',
         'nodes',
+        'scheduled_jobs',
         'task_logs',
         'tasks',
         'users',

@@ -5,6 +5,7 @@ import { PgJobStore } from './job-store.js';
 import { PostgresCredentialStore } from './postgres-credential-store.js';
 import { PgJobEventStore, PgLogStore, PgNodeStore } from './log-store.js';
 import type { Database } from './rows.js';
+import { PgScheduleStore } from './schedule-store.js';
 import { PgTaskStore } from './task-store.js';
 import { PgWebhookDeliveryStore } from './webhook-delivery-store.js';
 
@@ -40,6 +41,7 @@ export class PostgresDatastore implements Datastore {
   readonly events: PgJobEventStore;
   readonly credentials: PostgresCredentialStore;
   readonly webhooks: PgWebhookDeliveryStore;
+  readonly schedules: PgScheduleStore;
 
   constructor(options: PostgresDatastoreOptions) {
     this.db = openDatabase<Database>({
@@ -58,6 +60,7 @@ export class PostgresDatastore implements Datastore {
     this.events = new PgJobEventStore(this.db);
     this.credentials = new PostgresCredentialStore(this.db);
     this.webhooks = new PgWebhookDeliveryStore(this.db);
+    this.schedules = new PgScheduleStore(this.db);
   }
 
   async runExclusive(name: string, work: () => Promise<void>): Promise<boolean> {

@@ -9,11 +9,14 @@ import type {
   JobDefaults,
   JobEvent,
   JobListItem,
+  JobSchedule,
   JobState,
   LoopItem,
   NodeInfo,
   Permission,
   Role,
+  ScheduledJob,
+  ScheduledJobState,
   StepReport,
   Task,
   TaskChange,
@@ -67,6 +70,19 @@ export interface JobsTable {
   permissions: OptionalJson;
   progress: ColumnType<number | null, number | null | undefined, number | null>;
   webhooks: ColumnType<unknown, string | null | undefined, string | null>;
+  schedule: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
+export interface ScheduledJobsTable {
+  id: string;
+  state: ScheduledJobState;
+  spec: Json;
+  cron: string;
+  timezone: string | null;
+  created_at: Timestamp;
+  created_by: OptionalJson;
+  active_since: Timestamp;
+  last_fired_at: OptionalTimestamp;
 }
 
 export interface TasksTable {
@@ -188,6 +204,7 @@ export interface Database {
   event_cursors: EventCursorsTable;
   api_keys: ApiKeysTable;
   users: UsersTable;
+  scheduled_jobs: ScheduledJobsTable;
 }
 
 /** The PostgreSQL type of each column a change may set: batched updates send them as typed arrays. */
@@ -260,6 +277,7 @@ export function jobFromRow(row: JobRow): Job {
     ...optional('permissions', row.permissions as Permission[] | null),
     ...optional('progress', row.progress),
     ...optional('webhooks', row.webhooks as WebhookSpec[] | null),
+    ...optional('schedule', row.schedule as JobSchedule | null),
   };
 }
 
@@ -282,6 +300,7 @@ export const JOB_LIST_COLUMNS = [
   'progress',
   'created_by',
   'permissions',
+  'schedule',
 ] as const satisfies readonly (keyof JobsTable)[];
 
 export type JobListRow = Pick<JobRow, (typeof JOB_LIST_COLUMNS)[number]> & { task_count: number };
@@ -305,6 +324,7 @@ export function jobListItemFromRow(row: JobListRow): JobListItem {
     ...optional('progress', row.progress),
     ...optional('createdBy', row.created_by as CreatedBy | null),
     ...optional('permissions', row.permissions as Permission[] | null),
+    ...optional('schedule', row.schedule as JobSchedule | null),
     taskCount: row.task_count,
   };
 }
@@ -328,6 +348,7 @@ export function jobToRow(job: Job): Insertable<JobsTable> {
     created_by: job.createdBy === undefined ? null : json(job.createdBy),
     permissions: job.permissions === undefined ? null : json(job.permissions),
     webhooks: jsonOrNull(job.webhooks),
+    schedule: jsonOrNull(job.schedule),
     ...jobPatchToRow(job),
   };
 }
@@ -346,6 +367,33 @@ export function jobPatchToRow(patch: JobChange['patch']): Updateable<JobsTable> 
     result: (value) => ({ result: text(value) }),
     error: (value) => ({ error: text(value) }),
   });
+}
+
+export function scheduledJobFromRow(row: Selectable<ScheduledJobsTable>): ScheduledJob {
+  return {
+    id: row.id,
+    spec: row.spec as ScheduledJob['spec'],
+    schedule: { cron: row.cron, ...optional('timezone', row.timezone) },
+    state: row.state,
+    createdAt: iso(row.created_at),
+    ...optional('createdBy', row.created_by as CreatedBy | null),
+    activeSince: iso(row.active_since),
+    ...optional('lastFiredAt', isoOrNull(row.last_fired_at)),
+  };
+}
+
+export function scheduledJobToRow(scheduled: ScheduledJob): Insertable<ScheduledJobsTable> {
+  return {
+    id: scheduled.id,
+    state: scheduled.state,
+    spec: json(scheduled.spec),
+    cron: scheduled.schedule.cron,
+    timezone: scheduled.schedule.timezone ?? null,
+    created_at: scheduled.createdAt,
+    created_by: jsonOrNull(scheduled.createdBy),
+    active_since: scheduled.activeSince,
+    last_fired_at: scheduled.lastFiredAt ?? null,
+  };
 }
 
 export function taskFromRow(row: TaskRow): Task {

@@ -6,6 +6,7 @@ import type { Task, TaskLogEntry, TaskState } from '../task.js';
 import type { JobChange, TaskChange } from '../transitions.js';
 import type { CredentialStore } from './credential-store.js';
 import type { WebhookDeliveryStore } from './webhook-deliveries.js';
+import type { ScheduleStore } from './schedule-store.js';
 
 /**
  * Keeps jobs, task executions, task logs, workers and the events of every state change, as one
@@ -24,6 +25,8 @@ export interface Datastore {
   readonly credentials: CredentialStore;
   /** The outbox of webhook deliveries. */
   readonly webhooks: WebhookDeliveryStore;
+  /** Scheduled jobs, and the jobs their ticks create. */
+  readonly schedules: ScheduleStore;
   /**
    * Runs `work` unless another process is running work under the same name (a lock across every
    * process sharing the store): periodic sweeps run on one scheduler replica at a time. Resolves
@@ -194,6 +197,8 @@ export interface JobListQuery extends PageQuery, JobSearch {
   readonly visibleTo?: JobViewer;
   /** Only jobs in one of these states. */
   readonly states?: readonly JobState[];
+  /** Only the jobs this scheduled job's ticks created. */
+  readonly scheduledJobId?: string;
 }
 
 export interface Page<T> {

@@ -9,6 +9,7 @@ import * as taskTree from './0005-task-tree.js';
 import * as progressHandBacks from './0006-progress-hand-backs.js';
 import * as nodeCpuVersion from './0007-node-cpu-version.js';
 import * as searchRetention from './0008-search-retention.js';
+import * as scheduledJobs from './0009-scheduled-jobs.js';
 import * as webhooks from './0010-webhooks.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
@@ -21,6 +22,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-progress-hand-backs': progressHandBacks,
   '0007-node-cpu-version': nodeCpuVersion,
   '0008-search-retention': searchRetention,
+  '0009-scheduled-jobs': scheduledJobs,
   '0010-webhooks': webhooks,
 };
 

@@ -1,0 +1,103 @@
+import {
+  dueTick,
+  errorMessage,
+  jobOfTick,
+  nextFireTimes,
+  QUEUE,
+  tickBaseline,
+  type ScheduledJob,
+} from '@tork/domain';
+import type { SchedulerContext } from './scheduler-context.js';
+
+export interface ScheduleTickerOptions {
+  /** The longest sleep between two looks at the active scheduled jobs (default 1 s): a new or resumed one waits no longer. */
+  readonly maxSleepMs: number;
+}
+
+export const DEFAULT_SCHEDULE_TICKER_OPTIONS: ScheduleTickerOptions = { maxSleepMs: 1000 };
+
+/** Past a fire time by this much when it wakes, so that the tick is due by its own clock. */
+const WAKE_AFTER_MS = 5;
+
+export interface RunningTicker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Fires the ticks of the active scheduled jobs: wakes at the next fire time (or after `maxSleepMs`),
+ * and fires each scheduled job's due tick — the latest one since it last fired — through the
+ * datastore's atomic fire, which lets one scheduler of many create the tick's job; that one queues
+ * it as the API queues a submitted job. Every scheduler process runs one.
+ */
+export function startScheduleTicker(ctx: SchedulerContext, options: ScheduleTickerOptions): RunningTicker {
+  const state = { stopped: false };
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      // Stopped while it looked: no sleep.
+      if (state.stopped) {
+        resolve();
+        return;
+      }
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+  const loop = async (): Promise<void> => {
+    while (!state.stopped) {
+      const sleepMs = await tick(ctx, options.maxSleepMs).catch((error: unknown) => {
+        ctx.logger.warn({ err: errorMessage(error) }, 'could not read the scheduled jobs; trying again');
+        return options.maxSleepMs;
+      });
+      await sleep(sleepMs);
+    }
+  };
+  const running = loop();
+
+  return {
+    stop: async () => {
+      state.stopped = true;
+      clearTimeout(timer);
+      wake?.();
+      await running;
+    },
+  };
+}
+
+/** Fires every due tick; answers how long to sleep until the next fire time, at most `maxSleepMs`. */
+async function tick(ctx: SchedulerContext, maxSleepMs: number): Promise<number> {
+  const now = ctx.now();
+  const active = await ctx.datastore.schedules.active();
+  await Promise.all(active.map((scheduled) => fireDue(ctx, scheduled, now)));
+  let sleepMs = maxSleepMs;
+  for (const scheduled of active) {
+    const [next] = nextFireTimes(scheduled.schedule, now, 1);
+    if (next !== undefined)
+      sleepMs = Math.min(sleepMs, Date.parse(next) - Date.parse(ctx.now()) + WAKE_AFTER_MS);
+  }
+  return Math.max(0, sleepMs);
+}
+
+async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: string): Promise<void> {
+  const fireAt = dueTick(scheduled.schedule, tickBaseline(scheduled), now);
+  if (fireAt === undefined) return;
+  try {
+    const job = jobOfTick(scheduled, fireAt, ctx.now());
+    if (!(await ctx.datastore.schedules.fire(scheduled.id, fireAt, job))) return;
+    ctx.logger.info({ scheduledJobId: scheduled.id, jobId: job.id, fireAt }, 'scheduled job fired');
+    await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id }).catch((error: unknown) => {
+      // The job is stored PENDING: the sweeper queues a job whose message never left.
+      ctx.logger.warn(
+        { jobId: job.id, err: errorMessage(error) },
+        'scheduled job stored but not queued; the sweep will queue it',
+      );
+    });
+  } catch (error) {
+    // Not fired: the next look fires it, unless a later tick is due by then.
+    ctx.logger.warn(
+      { scheduledJobId: scheduled.id, fireAt, err: errorMessage(error) },
+      'could not fire a scheduled job; trying again',
+    );
+  }
+}

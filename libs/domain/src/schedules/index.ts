@@ -1,0 +1,2 @@
+export * from './schedule-ticks.js';
+export * from './scheduled-job.js';
