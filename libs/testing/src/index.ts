@@ -12,3 +12,4 @@ export * from './engines.js';
 export * from './runtime.contract.js';
 export * from './registry.js';
 export * from './fake-runtime.js';
+export * from './tork-examples.js';
