@@ -28,7 +28,9 @@ export function torkExamplesDir(): string | undefined {
 export function describeWithTorkExamples(name: string, suite: (dir: string) => void): void {
   const dir = torkExamplesDir();
   if (dir !== undefined) {
-    describe(name, () => suite(dir));
+    describe(name, () => {
+      suite(dir);
+    });
     return;
   }
   const missing = `Tork's example jobs not found at ${torkExamplesLocation()} (TORK_EXAMPLES_DIR names another folder)`;
