@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { describeWithService, dockerAvailable, startTork, waitForJob, type TorkProcess } from '@tork/testing';
+import { join } from 'node:path';
+import {
+  describeWithService,
+  dockerAvailable,
+  startTork,
+  torkExamplesDir,
+  torkExamplesLocation,
+  waitForJob,
+  type TorkProcess,
+} from '@tork/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -14,7 +23,41 @@ import {
   type WatchedPage,
 } from './browser.fixture.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../../examples/tork/', import.meta.url));
+const OWN_EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const TORK_EXAMPLES = torkExamplesDir();
+
+/** A job drawn by the graph test: its file, and a first task whose log it opens. */
+interface GraphExample {
+  readonly file: string;
+  readonly firstTask: string;
+  readonly firstLog: string;
+}
+
+// Tork's `parallel` and `each` examples when they are beside the clone; else the project's own, so
+// the graph is drawn either way.
+const GRAPH_SOURCE = TORK_EXAMPLES !== undefined ? "Tork's" : "the project's";
+const GRAPH_EXAMPLES: Readonly<Record<'parallel' | 'each', GraphExample>> =
+  TORK_EXAMPLES !== undefined
+    ? {
+        parallel: {
+          file: join(TORK_EXAMPLES, 'parallel.yaml'),
+          firstTask: 'hello task',
+          firstLog: 'start of job',
+        },
+        each: { file: join(TORK_EXAMPLES, 'each.yaml'), firstTask: 'hello task', firstLog: 'start of job' },
+      }
+    : {
+        parallel: {
+          file: join(OWN_EXAMPLES, 'parallel.yaml'),
+          firstTask: 'fetch sources',
+          firstLog: 'fetching the sources',
+        },
+        each: { file: join(OWN_EXAMPLES, 'each.yaml'), firstTask: 'prepare', firstLog: 'squaring 1 to 5' },
+      };
+if (TORK_EXAMPLES === undefined)
+  console.warn(
+    `the graph tests draw examples/parallel.yaml and examples/each.yaml: Tork's example jobs not found at ${torkExamplesLocation()}`,
+  );
 const docker = await dockerAvailable();
 
 if (!existsSync(WEB_DIST)) throw new Error(`no dashboard build at ${WEB_DIST}: run nx run web:build first`);
@@ -158,10 +201,11 @@ describeWithService(
       expect(errors(/status of 400/)).toEqual([]);
     });
 
-    it.each(['parallel', 'each'])(
-      "draws the task graph of Tork's %s example, every child with its state",
+    it.each(['parallel', 'each'] as const)(
+      `draws the task graph of ${GRAPH_SOURCE} %s example, every child with its state`,
       async (example) => {
-        const yaml = await readFile(`${EXAMPLES}${example}.yaml`, 'utf8');
+        const { file, firstTask, firstLog } = GRAPH_EXAMPLES[example];
+        const yaml = await readFile(file, 'utf8');
         const id = await submitJob(tork.baseUrl, yaml);
         const ended = await waitForJob(tork.baseUrl, id, ['COMPLETED', 'FAILED'], 60_000);
         expect(ended.state).toBe('COMPLETED');
@@ -184,10 +228,10 @@ describeWithService(
           executions.filter((task) => (task as { parentId?: string }).parentId !== undefined).length,
         );
         expect(nested).toBeGreaterThan(0);
-        await page.locator('.node-button[data-task-name="hello task"]').click();
+        await page.locator(`.node-button[data-task-name="${firstTask}"]`).click();
         await expect
           .poll(() => page.getByRole('log', { name: 'Task log' }).textContent(), { timeout: 20_000 })
-          .toContain('start of job');
+          .toContain(firstLog);
         await screenshot(page, `graph-${example}`, { readme: example === 'parallel' });
         expect(errors()).toEqual([]);
       },

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatProblem, TorkError } from './errors.js';
 import { parseJobSpec, parseJobSpecText, type JobSpecPolicy } from './job-spec.js';
@@ -92,13 +91,40 @@ describe('parseJobSpec: the container fields of a task', () => {
     });
   });
 
-  it("accepts Tork's retry.yaml (entrypoint bash -c) and prepost.yaml (a volume mount) as published", () => {
-    const example = (name: string): string =>
-      readFileSync(new URL(`../../../examples/tork/${name}`, import.meta.url), 'utf8');
+  it('accepts an entrypoint as a YAML flow list and a volume mount shared with pre and post tasks', () => {
+    const retrying = `name: flaky
+tasks:
+  - name: roll a die
+    image: busybox:latest
+    entrypoint: ["bash","-c"]
+    run: |
+      ROLL=$(( RANDOM % 6 + 1 ))
+      echo -n "$ROLL" > $TORK_OUTPUT
+      [ "$ROLL" -gt 2 ]
+    retry:
+      limit: 3
+`;
+    const sharing = `name: pre and post
+tasks:
+  - name: read what pre wrote
+    image: busybox:latest
+    run: cat /shared/note > $TORK_OUTPUT
+    pre:
+      - name: write a note
+        image: busybox:latest
+        run: echo a note > /shared/note
+    post:
+      - name: keep a copy
+        image: busybox:latest
+        run: cp /shared/note /shared/copy
+    mounts:
+      - type: volume
+        target: /shared
+`;
 
-    expect(parseJobSpecText(example('retry.yaml'), 'yaml').tasks[0]?.entrypoint).toEqual(['bash', '-c']);
-    expect(parseJobSpecText(example('prepost.yaml'), 'yaml').tasks[0]?.mounts).toEqual([
-      { type: 'volume', target: '/xyz' },
+    expect(parseJobSpecText(retrying, 'yaml').tasks[0]?.entrypoint).toEqual(['bash', '-c']);
+    expect(parseJobSpecText(sharing, 'yaml').tasks[0]?.mounts).toEqual([
+      { type: 'volume', target: '/shared' },
     ]);
   });
 

@@ -13,3 +13,4 @@ export * from './engines.js';
 export * from './runtime.contract.js';
 export * from './registry.js';
 export * from './fake-runtime.js';
+export * from './tork-examples.js';
