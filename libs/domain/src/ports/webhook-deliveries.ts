@@ -1,7 +1,7 @@
 import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookDelivery } from '../webhooks/webhook.js';
 
 /**
- * The durable outbox of webhook deliveries (docs/adr/0012-webhook-deliveries.md). The dispatcher
+ * The durable outbox of webhook deliveries (docs/adr/0009-webhook-deliveries.md). The dispatcher
  * reads job events by their global `seq` from a stored cursor and records here the deliveries they
  * call for; senders in any scheduler claim due deliveries under a lease, send them and record how
  * the attempt ended. A claim that was never settled (its sender died) expires with its lease.

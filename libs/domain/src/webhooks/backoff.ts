@@ -1,4 +1,4 @@
-/** How deliveries are retried: see docs/adr/0012-webhook-deliveries.md. */
+/** How deliveries are retried: see docs/adr/0009-webhook-deliveries.md. */
 export const WEBHOOK_RETRY = {
   /** The first retry waits about this long; each further one twice as long as the one before. */
   initialDelayMs: 1_000,

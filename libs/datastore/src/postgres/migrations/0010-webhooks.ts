@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
  * Webhooks: a job's webhooks (jsonb, secret header values encrypted by the API), the outbox of
  * deliveries (one per event and webhook: the unique key makes a re-read event add nothing), and the
  * cursors of the consumers of every job event. The webhook cursor starts at the last event there is,
- * so that upgrading does not report history. See docs/adr/0012-webhook-deliveries.md. Frozen once released.
+ * so that upgrading does not report history. See docs/adr/0009-webhook-deliveries.md. Frozen once released.
  */
 
 export async function up(db: Kysely<unknown>): Promise<void> {
