@@ -65,6 +65,7 @@ describePostgres('runMigrations', () => {
       '0008-search-retention',
       '0009-scheduled-jobs',
       '0010-webhooks',
+      '0011-webhook-progress',
     ]);
     for (const migration of [
       '0001-initial',
@@ -77,13 +78,14 @@ describePostgres('runMigrations', () => {
       '0008-search-retention',
       '0009-scheduled-jobs',
       '0010-webhooks',
+      '0011-webhook-progress',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 10 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 11 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);

@@ -15,4 +15,6 @@ export interface SchedulerContext {
   readonly metrics: Metrics;
   /** States changed in this process: the job event feed reads the new events soon. */
   readonly eventsRecorded?: () => void;
+  /** Webhook deliveries were stored in this process: the sender looks for due ones soon. */
+  readonly webhooksEnqueued?: () => void;
 }

@@ -85,6 +85,7 @@ export async function startScheduler(
     metrics: deps.metrics ?? noopMetrics,
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
     eventsRecorded: () => hooks.running?.nudge(),
+    webhooksEnqueued: () => hooks.running?.deliveriesEnqueued(),
   };
   const runner = new WorkflowRunner(ctx);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;

@@ -165,6 +165,42 @@ describe('webhooks (standalone)', () => {
     expect(new Set(calls.map((r) => r.headers['tork-delivery'])).size).toBe(1);
   });
 
+  it('delivers task.Progress and job.Progress with the progress the task reported', async () => {
+    const id = await submit(tork.baseUrl, {
+      name: 'progressing',
+      tasks: [{ name: 'half', run: 'echo 50 > $TORK_PROGRESS; sleep 3; echo done' }],
+      webhooks: [
+        { url: `${url}/task-progress`, event: 'task.Progress' },
+        { url: `${url}/job-progress`, event: 'job.Progress', if: 'job.progress > 0' },
+      ],
+    });
+    await waitForJob(tork.baseUrl, id);
+    const progressed = (path: string) =>
+      receiver
+        .at(path)
+        .filter((r) => r.status < 300)
+        .map((r) => ({
+          event: r.headers['tork-event'],
+          body: JSON.parse(r.body) as { id: string; jobId?: string; progress?: number },
+        }));
+    await waitUntil(
+      'the progress deliveries',
+      () => progressed('/task-progress').length > 0 && progressed('/job-progress').length > 0,
+      { timeoutMs: 20_000 },
+    );
+
+    for (const { event, body } of progressed('/task-progress')) {
+      expect(event).toBe('task.Progress');
+      expect(body).toMatchObject({ jobId: id, name: 'half', progress: 50 });
+    }
+    for (const { event, body } of progressed('/job-progress')) {
+      expect(event).toBe('job.Progress');
+      expect(body).toMatchObject({ id, name: 'progressing', progress: 50 });
+    }
+    for (const request of [...receiver.at('/task-progress'), ...receiver.at('/job-progress')])
+      expect(validSignature(request)).toBe(true);
+  });
+
   it('refuses a webhook URL that is not http(s) with 400 and its path', async () => {
     const response = await fetch(`${tork.baseUrl}/jobs`, {
       method: 'POST',

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { jobChange, newId, type Datastore, type NewWebhookDelivery } from '@tork/domain';
+import {
+  jobChange,
+  newId,
+  type Datastore,
+  type NewProgressDelivery,
+  type NewWebhookDelivery,
+} from '@tork/domain';
 import { jobFixture, timestamp } from './fixtures.js';
 
 /**
@@ -17,6 +23,23 @@ export function webhookDeliveriesContract(store: () => Datastore): void {
     createdAt: timestamp(0),
     ...fields,
   });
+
+  const progress = (
+    jobId: string,
+    percent: number,
+    fields: Partial<NewProgressDelivery> = {},
+  ): NewProgressDelivery => ({
+    id: newId(),
+    webhookIndex: 0,
+    jobId,
+    taskId: 'task-a',
+    event: 'task.Progress',
+    body: JSON.stringify({ id: 'task-a', progress: percent }),
+    createdAt: timestamp(0),
+    ...fields,
+  });
+  const percents = (deliveries: readonly { body: string }[]) =>
+    deliveries.map((d) => (JSON.parse(d.body) as { progress: number }).progress);
 
   const storedJob = async (): Promise<string> => {
     const job = jobFixture();
@@ -54,7 +77,7 @@ export function webhookDeliveriesContract(store: () => Datastore): void {
 
       expect(await outbox.cursor()).toBe(start + 7);
       const stored = await outbox.listByJob(jobId);
-      expect(stored.map((d) => [d.eventSeq - start, d.webhookIndex, d.state, d.attempts])).toEqual([
+      expect(stored.map((d) => [(d.eventSeq ?? 0) - start, d.webhookIndex, d.state, d.attempts])).toEqual([
         [7, 0, 'PENDING', 0],
         [7, 1, 'PENDING', 0],
       ]);
@@ -143,6 +166,75 @@ export function webhookDeliveriesContract(store: () => Datastore): void {
       expect(
         await store().webhooks.claim({ now: timestamp(9), owner: 'a', leaseUntil: timestamp(99), limit: 5 }),
       ).toEqual([]);
+    });
+
+    it('keeps one waiting progress delivery per (job, webhook, task): a newer one replaces its body', async () => {
+      const jobId = await storedJob();
+      const outbox = store().webhooks;
+      const first = progress(jobId, 10);
+      await outbox.enqueueProgress([first]);
+      await outbox.enqueueProgress([
+        progress(jobId, 40, { createdAt: timestamp(1) }),
+        progress(jobId, 5, { taskId: 'task-b', createdAt: timestamp(1) }),
+        {
+          id: newId(),
+          webhookIndex: 1,
+          jobId,
+          event: 'job.Progress',
+          body: JSON.stringify({ id: jobId, progress: 20 }),
+          createdAt: timestamp(1),
+        },
+      ]);
+      await outbox.enqueueProgress([progress(jobId, 50, { createdAt: timestamp(2) })]);
+
+      const stored = await outbox.listByJob(jobId);
+      expect(stored.map((d) => [d.event, d.webhookIndex, d.taskId, d.state, d.attempts])).toEqual([
+        ['task.Progress', 0, 'task-a', 'PENDING', 0],
+        ['task.Progress', 0, 'task-b', 'PENDING', 0],
+        ['job.Progress', 1, undefined, 'PENDING', 0],
+      ]);
+      expect(percents(stored)).toEqual([50, 5, 20]);
+      // Replaced, not re-made: the id (Tork-Delivery) and the time it was first due stay.
+      expect(stored[0]).toMatchObject({ id: first.id, createdAt: timestamp(0), nextAttemptAt: timestamp(0) });
+      expect(stored[0]?.eventSeq).toBeUndefined();
+    });
+
+    it('never replaces a progress delivery once claimed, even when it is to be retried', async () => {
+      const jobId = await storedJob();
+      const outbox = store().webhooks;
+      const sent = progress(jobId, 10);
+      await outbox.enqueueProgress([sent]);
+      await outbox.claim({ now: timestamp(1), owner: 'a', leaseUntil: timestamp(30_000), limit: 5 });
+      await outbox.enqueueProgress([progress(jobId, 30, { createdAt: timestamp(2) })]);
+      await outbox.settle(sent.id, 'a', {
+        state: 'PENDING',
+        attempts: 1,
+        nextAttemptAt: timestamp(5_000),
+        lastError: 'HTTP 503',
+      });
+      await outbox.enqueueProgress([progress(jobId, 60, { createdAt: timestamp(3) })]);
+
+      const stored = await outbox.listByJob(jobId);
+      expect(stored.map((d) => [d.id === sent.id, d.attempts])).toEqual([
+        [true, 1],
+        [false, 0],
+      ]);
+      expect(percents(stored)).toEqual([10, 60]);
+
+      const due = await outbox.claim({
+        now: timestamp(5_000),
+        owner: 'b',
+        leaseUntil: timestamp(40_000),
+        limit: 5,
+      });
+      expect(percents(due).sort()).toEqual([10, 60]);
+    });
+
+    it('drops progress deliveries of a job that is gone', async () => {
+      const outbox = store().webhooks;
+      const jobId = newId();
+      await outbox.enqueueProgress([progress(jobId, 10)]);
+      expect(await outbox.listByJob(jobId)).toEqual([]);
     });
   });
 }

@@ -1,8 +1,6 @@
 import {
   errorMessage,
   newId,
-  secretValues,
-  matchWebhooks,
   type Job,
   type JobEvent,
   type JobState,
@@ -10,7 +8,7 @@ import {
   type Task,
 } from '@tork/domain';
 import type { SchedulerContext } from '../scheduler-context.js';
-import { jobSecretsInClear } from './job-secrets.js';
+import { wantedWebhooks } from './wanted-webhooks.js';
 
 export interface JobEventFeedOptions {
   /** Events read per pass. */
@@ -97,20 +95,10 @@ export class JobEventFeed {
   }
 
   private deliveriesFor(job: Job, event: JobEvent, task: Task | undefined): NewWebhookDelivery[] {
-    const clear = Object.values(jobSecretsInClear(job, this.ctx.keyring));
-    const secrets = task === undefined ? clear : [...clear, ...secretValues(task.spec)];
-    const { matches, errors } = matchWebhooks({
-      event: task === undefined ? 'job.StateChange' : 'task.StateChange',
-      job,
-      jobState: task === undefined ? (event.state as JobState) : job.state,
-      ...(task === undefined ? {} : { task: { record: task, state: event.state } }),
-      secrets,
-    });
-    for (const error of errors)
-      this.ctx.logger.warn(
-        { jobId: job.id, webhook: error.webhookIndex, err: error.error },
-        'a webhook condition (if) failed to evaluate; not sending it',
-      );
+    const matches =
+      task === undefined
+        ? wantedWebhooks(this.ctx, 'job.StateChange', job, event.state as JobState)
+        : wantedWebhooks(this.ctx, 'task.StateChange', job, job.state, { record: task, state: event.state });
     const createdAt = this.ctx.now();
     return matches.map((match) => ({
       id: newId(),

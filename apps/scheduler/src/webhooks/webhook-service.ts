@@ -18,6 +18,8 @@ export interface WebhookOptions {
 export interface RunningWebhooks {
   /** A state changed in this process: read the new events soon. */
   nudge(): void;
+  /** Deliveries were stored outside the feed (progress): send them soon. */
+  deliveriesEnqueued(): void;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,9 @@ export function startWebhooks(ctx: SchedulerContext, options: WebhookOptions): R
   return {
     nudge: () => {
       feedPoller.nudge();
+    },
+    deliveriesEnqueued: () => {
+      senderPoller.nudge();
     },
     stop: async () => {
       await feedPoller.stop();

@@ -12,7 +12,9 @@ import {
   type BrokerEvent,
   type Job,
 } from '@tork/domain';
+import { taskFixture } from '@tork/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handleProgress } from '../handlers/progress.js';
 import { RetryTimers } from '../retry-timers.js';
 import type { SchedulerContext } from '../scheduler-context.js';
 import { JobEventFeed } from './job-event-feed.js';
@@ -151,6 +153,57 @@ describe('job event feed and webhook sender', () => {
     expect((await datastore.webhooks.listByJob(job.id)).map((d) => d.event)).toEqual(['job.StateChange']);
     expect(topics).toEqual([
       ['job.cancelled', expect.objectContaining({ jobId: job.id, state: 'CANCELLED' })],
+    ]);
+  });
+
+  it('records progress deliveries, one waiting per webhook and task, and sends the latest progress', async () => {
+    const job = await storedJob([
+      { url, event: 'task.Progress' },
+      { url, event: 'job.Progress' },
+      { url, event: 'task.Progress', if: 'task.progress > 60' },
+    ]);
+    const [task] = await datastore.tasks.create([{ ...taskFixture(job), state: 'RUNNING' }]);
+    const report = (progress: number) =>
+      handleProgress(ctx, {
+        type: 'task.progress',
+        jobId: job.id,
+        taskId: task?.id ?? '',
+        progress,
+        at: new Date(clock).toISOString(),
+      });
+    await report(20);
+    await report(50);
+
+    const waiting = await datastore.webhooks.listByJob(job.id);
+    expect(waiting.map((d) => [d.webhookIndex, d.event, d.taskId])).toEqual([
+      [0, 'task.Progress', task?.id],
+      [1, 'job.Progress', undefined],
+    ]);
+    expect(await sender().pass()).toBe(2);
+    const bodies = received.map((r) => JSON.parse(r.body) as { id: string; progress: number });
+    expect(bodies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: task?.id, progress: 50 }),
+        expect.objectContaining({ id: job.id, progress: 50 }),
+      ]),
+    );
+    expect(received.map((r) => r.headers['tork-event']).sort()).toEqual(['job.Progress', 'task.Progress']);
+
+    // Sent ones are not replaced: the next progress makes new deliveries, the `if` now true too.
+    clock += 1_000;
+    await report(70);
+    expect(
+      (await datastore.webhooks.listByJob(job.id)).map((d) => [
+        d.webhookIndex,
+        d.state,
+        d.body.includes('70'),
+      ]),
+    ).toEqual([
+      [0, 'DELIVERED', false],
+      [1, 'DELIVERED', false],
+      [0, 'PENDING', true],
+      [1, 'PENDING', true],
+      [2, 'PENDING', true],
     ]);
   });
 });

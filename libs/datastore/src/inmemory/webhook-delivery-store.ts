@@ -1,4 +1,5 @@
 import type {
+  NewProgressDelivery,
   NewWebhookDelivery,
   WebhookAttemptOutcome,
   WebhookDelivery,
@@ -16,6 +17,8 @@ interface Held {
 export class InMemoryWebhookDeliveryStore implements WebhookDeliveryStore {
   private readonly byId = new Map<string, Held>();
   private readonly keys = new Set<string>();
+  /** The last progress delivery added per (job, webhook, task): the one a newer progress may replace. */
+  private readonly lastProgress = new Map<string, string>();
   private seq = 0;
 
   constructor(private readonly state: MemoryState) {}
@@ -35,6 +38,24 @@ export class InMemoryWebhookDeliveryStore implements WebhookDeliveryStore {
         });
       }
       this.seq = Math.max(this.seq, cursor);
+    });
+  }
+
+  enqueueProgress(deliveries: readonly NewProgressDelivery[]): Promise<void> {
+    return this.state.run(() => {
+      for (const delivery of deliveries) {
+        if (!this.state.jobs.has(delivery.jobId)) continue;
+        const key = progressKey(delivery);
+        const waiting = this.byId.get(this.lastProgress.get(key) ?? '');
+        if (waiting !== undefined && waiting.leaseOwner === undefined && waiting.delivery.attempts === 0) {
+          waiting.delivery = { ...waiting.delivery, body: delivery.body };
+          continue;
+        }
+        this.lastProgress.set(key, delivery.id);
+        this.byId.set(delivery.id, {
+          delivery: { ...delivery, state: 'PENDING', attempts: 0, nextAttemptAt: delivery.createdAt },
+        });
+      }
     });
   }
 
@@ -70,7 +91,7 @@ export class InMemoryWebhookDeliveryStore implements WebhookDeliveryStore {
       const { id: kept, eventSeq, webhookIndex, jobId, taskId, event, body, createdAt } = held.delivery;
       held.delivery = {
         id: kept,
-        eventSeq,
+        ...(eventSeq === undefined ? {} : { eventSeq }),
         webhookIndex,
         jobId,
         ...(taskId === undefined ? {} : { taskId }),
@@ -101,7 +122,7 @@ export class InMemoryWebhookDeliveryStore implements WebhookDeliveryStore {
       [...this.byId.values()]
         .map((held) => held.delivery)
         .filter((delivery) => delivery.jobId === jobId && this.state.jobs.has(jobId))
-        .sort((a, b) => a.eventSeq - b.eventSeq || a.webhookIndex - b.webhookIndex)
+        .sort(oldestFirst)
         .map((delivery) => ({ ...delivery })),
     );
   }
@@ -112,6 +133,21 @@ export class InMemoryWebhookDeliveryStore implements WebhookDeliveryStore {
       if (this.state.jobs.has(held.delivery.jobId)) continue;
       this.byId.delete(id);
       this.keys.delete(`${held.delivery.eventSeq}/${held.delivery.webhookIndex}`);
+      this.lastProgress.delete(progressKey(held.delivery));
     }
   }
+}
+
+function progressKey(delivery: { jobId: string; webhookIndex: number; taskId?: string }): string {
+  return `${delivery.jobId}/${delivery.webhookIndex}/${delivery.taskId ?? ''}`;
+}
+
+/** As PostgreSQL lists them: by creation, a state change before a progress made at the same time. */
+function oldestFirst(a: WebhookDelivery, b: WebhookDelivery): number {
+  return (
+    a.createdAt.localeCompare(b.createdAt) ||
+    (a.eventSeq ?? Infinity) - (b.eventSeq ?? Infinity) ||
+    a.webhookIndex - b.webhookIndex ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }

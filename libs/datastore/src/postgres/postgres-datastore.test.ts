@@ -34,6 +34,7 @@ const MIGRATIONS = [
   '0008-search-retention',
   '0009-scheduled-jobs',
   '0010-webhooks',
+  '0011-webhook-progress',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',

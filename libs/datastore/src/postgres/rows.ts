@@ -157,7 +157,8 @@ export interface JobEventsTable {
 
 export interface WebhookDeliveriesTable {
   id: string;
-  event_seq: ColumnType<string, number, never>;
+  /** Null for a progress delivery. */
+  event_seq: ColumnType<string | null, number | null | undefined, never>;
   webhook_index: number;
   job_id: string;
   task_id: string | null;
@@ -609,7 +610,7 @@ function json(value: unknown): string {
 export function webhookDeliveryFromRow(row: Selectable<WebhookDeliveriesTable>): WebhookDelivery {
   return {
     id: row.id,
-    eventSeq: Number(row.event_seq),
+    ...optional('eventSeq', row.event_seq === null ? null : Number(row.event_seq)),
     webhookIndex: row.webhook_index,
     jobId: row.job_id,
     ...optional('taskId', row.task_id),

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type {
+  NewProgressDelivery,
   NewWebhookDelivery,
   WebhookAttemptOutcome,
   WebhookDelivery,
@@ -49,6 +50,33 @@ export class PgWebhookDeliveryStore implements WebhookDeliveryStore {
         trx,
       );
     });
+  }
+
+  async enqueueProgress(deliveries: readonly NewProgressDelivery[]): Promise<void> {
+    // One row per key (the last wins), in key order: an upsert may not touch a row twice, and two
+    // calls taking the same keys in one order cannot deadlock.
+    const byKey = new Map(deliveries.map((d) => [`${d.jobId}/${d.webhookIndex}/${d.taskId ?? ''}`, d]));
+    const rows = [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    if (rows.length === 0) return;
+    // The conflict target and predicate name the partial index of migration 0011 (the waiting row).
+    await sql`
+      insert into webhook_deliveries
+        (id, webhook_index, job_id, task_id, event, body, state, attempts, next_attempt_at, created_at)
+      select d.id, d.webhook_index, d.job_id, d.task_id, d.event, d.body, 'PENDING', 0, d.created_at, d.created_at
+      from unnest(
+        ${rows.map((d) => d.id)}::text[],
+        ${rows.map((d) => d.webhookIndex)}::integer[],
+        ${rows.map((d) => d.jobId)}::text[],
+        ${rows.map((d) => d.taskId ?? null)}::text[],
+        ${rows.map((d) => d.event)}::text[],
+        ${rows.map((d) => d.body)}::text[],
+        ${rows.map((d) => d.createdAt)}::timestamptz[]
+      ) with ordinality as d(id, webhook_index, job_id, task_id, event, body, created_at, n)
+      join jobs on jobs.id = d.job_id
+      order by d.n
+      on conflict (job_id, webhook_index, coalesce(task_id, ''))
+        where event_seq is null and state = 'PENDING' and attempts = 0 and lease_owner is null
+      do update set body = excluded.body`.execute(this.db);
   }
 
   async claim(query: {
@@ -111,8 +139,10 @@ export class PgWebhookDeliveryStore implements WebhookDeliveryStore {
       .selectFrom('webhook_deliveries')
       .selectAll()
       .where('job_id', '=', jobId)
-      .orderBy('event_seq')
+      .orderBy('created_at')
+      .orderBy(sql`event_seq nulls last`)
       .orderBy('webhook_index')
+      .orderBy('id')
       .execute();
     return rows.map(webhookDeliveryFromRow);
   }

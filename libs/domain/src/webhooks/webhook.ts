@@ -23,12 +23,10 @@ export const WEBHOOK_STATES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 /** PENDING until a receiver took it (DELIVERED) or it was given up on (FAILED). */
 export type WebhookDeliveryState = (typeof WEBHOOK_STATES)[number];
 
-/** One delivery to make: created once per (event, webhook), however often the event is read. */
-export interface NewWebhookDelivery {
+/** What every delivery holds, whatever it reports. */
+interface WebhookDeliveryFields {
   /** Sent as `Tork-Delivery`, the same on every attempt. */
   readonly id: string;
-  /** The job event it reports (its `seq`); with `webhookIndex`, its unique key. */
-  readonly eventSeq: number;
   readonly webhookIndex: number;
   readonly jobId: string;
   readonly taskId?: string;
@@ -38,7 +36,24 @@ export interface NewWebhookDelivery {
   readonly createdAt: string;
 }
 
-export interface WebhookDelivery extends NewWebhookDelivery {
+/** One state-change delivery to make: created once per (event, webhook), however often the event is read. */
+export interface NewWebhookDelivery extends WebhookDeliveryFields {
+  /** The job event it reports (its `seq`); with `webhookIndex`, its unique key. */
+  readonly eventSeq: number;
+}
+
+/**
+ * One progress delivery to make (`job.Progress`, `task.Progress`): progress is not a job event, so
+ * it has no `seq`; it is coalesced per (job, webhook, task) while it waits (see WebhookDeliveryStore).
+ */
+export interface NewProgressDelivery extends WebhookDeliveryFields {
+  /** For a job's progress, `taskId` is absent. */
+  readonly event: 'job.Progress' | 'task.Progress';
+}
+
+export interface WebhookDelivery extends WebhookDeliveryFields {
+  /** The job event it reports; none for a progress delivery. */
+  readonly eventSeq?: number;
   readonly state: WebhookDeliveryState;
   /** Attempts made so far. */
   readonly attempts: number;

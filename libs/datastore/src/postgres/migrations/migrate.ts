@@ -11,6 +11,7 @@ import * as nodeCpuVersion from './0007-node-cpu-version.js';
 import * as searchRetention from './0008-search-retention.js';
 import * as scheduledJobs from './0009-scheduled-jobs.js';
 import * as webhooks from './0010-webhooks.js';
+import * as webhookProgress from './0011-webhook-progress.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008-search-retention': searchRetention,
   '0009-scheduled-jobs': scheduledJobs,
   '0010-webhooks': webhooks,
+  '0011-webhook-progress': webhookProgress,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
