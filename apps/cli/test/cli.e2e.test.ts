@@ -25,6 +25,15 @@ tasks:
     image: busybox
     run: echo first line; sleep 1; echo second line
 `;
+const EVERY_MINUTE = `name: every minute
+schedule:
+  cron: "0 * * * * *"
+  timezone: Europe/Paris
+tasks:
+  - name: tick
+    image: busybox
+    run: echo tick
+`;
 const GREETING = `name: greeting
 inputs:
   who: nobody
@@ -56,6 +65,7 @@ describeWithService(
       'fail.yaml': FAILING,
       'two.yaml': TWO_LINES,
       'greet.yaml': GREETING,
+      'every-minute.yaml': EVERY_MINUTE,
     }))
       writeFileSync(join(dir, name), text);
   });
@@ -188,6 +198,56 @@ describeWithService(
     expect(followed.code).toBe(0);
     expect(followed.stdout).toBe('first line\nsecond line\n');
     expect(await stateAtFirstLine).toBe('RUNNING');
+  });
+
+  it('schedules: create from a file, list, pause, resume and delete; a bad cron exits 2 naming schedule.cron', async () => {
+    const created = await cli(['schedules', 'create', 'every-minute.yaml']);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const stateOf = async (): Promise<string | undefined> => {
+      const list = await cli(['schedules', 'list', '-o', 'json']);
+      expect(list.code).toBe(0);
+      const body = JSON.parse(list.stdout) as { items: { id: string; state: string }[] };
+      return body.items.find((item) => item.id === id)?.state;
+    };
+
+    const table = await cli(['schedules', 'list']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+STATE\s+CRON\s+TIMEZONE\s+NEXT RUN$/);
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `${id}\\s+every minute\\s+ACTIVE\\s+0 \\* \\* \\* \\* \\*\\s+Europe/Paris\\s+\\S+:00\\.000Z`,
+      ),
+    );
+    expect(await stateOf()).toBe('ACTIVE');
+
+    expect(await cli(['schedules', 'pause', id])).toMatchObject({
+      code: 0,
+      stdout: `scheduled job ${id} paused\n`,
+    });
+    expect(await stateOf()).toBe('PAUSED');
+    expect(await cli(['schedules', 'resume', id])).toMatchObject({
+      code: 0,
+      stdout: `scheduled job ${id} resumed\n`,
+    });
+    expect(await stateOf()).toBe('ACTIVE');
+    expect(await cli(['schedules', 'delete', id])).toMatchObject({
+      code: 0,
+      stdout: `scheduled job ${id} deleted\n`,
+    });
+    expect(await stateOf()).toBeUndefined();
+    expect(await cli(['schedules', 'pause', id])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('HTTP 404') as unknown,
+    });
+
+    const bad = await cli(['schedules', 'create', '-'], EVERY_MINUTE.replace('0 * * * * *', '61 * * * *'));
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.split('\n')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ {2}schedule\.cron: .*minute/)]),
+    );
   });
 
   it('health exits 4 when the endpoint cannot be reached', async () => {

@@ -13,4 +13,5 @@ export type {
   TaskPage,
   TaskView,
 } from './schemas.js';
+export type { ScheduledJobPage, ScheduledJobView } from './scheduled-job.schemas.js';
 export type { QueueInfo } from '@tork/domain';

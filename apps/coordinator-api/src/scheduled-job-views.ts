@@ -3,10 +3,12 @@ import {
   nextFireTimes,
   redactAll,
   redactTaskSpec,
+  redactWebhooks,
   type ScheduledJob,
   type SecretPolicy,
 } from '@tork/domain';
 import { NEXT_RUNS_SHOWN, type ScheduledJobView } from './scheduled-job.schemas.js';
+import { jobSecrets } from './views.js';
 
 /** A scheduled job as the API shows it at `now`: Tork's shape, plus `schedule` and its next fire times. */
 export function toScheduledJobView(
@@ -30,6 +32,10 @@ export function toScheduledJobView(
     output: spec.output,
     defaults: spec.defaults,
     autoDelete: spec.autoDelete,
+    webhooks:
+      spec.webhooks === undefined
+        ? undefined
+        : redactWebhooks(spec.webhooks, policy, jobSecrets(spec, policy)),
     tasks: spec.tasks.map((task) => redactTaskSpec(task, policy)),
     permissions: spec.permissions?.map((permission) => ({ ...permission })),
     createdAt: scheduled.createdAt,

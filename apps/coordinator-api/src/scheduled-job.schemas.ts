@@ -68,6 +68,7 @@ export const ScheduledJobSchema = Type.Object(
     output: JobSpecSchema.properties.output,
     defaults: JobSpecSchema.properties.defaults,
     autoDelete: JobSpecSchema.properties.autoDelete,
+    webhooks: JobSpecSchema.properties.webhooks,
     tasks: Type.Array(TaskSpecRef, {
       description: 'The tasks as submitted; secret env values and registry passwords redacted.',
     }),

@@ -242,7 +242,10 @@ export function toLogPage(page: Page<TaskLogEntry>, secrets: readonly string[]):
 }
 
 /** Every secret value a job's views must mask: of its tasks' env by the policy, and its secrets in clear. */
-export function jobSecrets(job: Job, policy: SecretPolicy = DEFAULT_SECRET_POLICY): string[] {
+export function jobSecrets(
+  job: Pick<Job, 'tasks' | 'secrets'>,
+  policy: SecretPolicy = DEFAULT_SECRET_POLICY,
+): string[] {
   const walk = (spec: TaskSpec): string[] => [
     ...secretValues(spec, policy),
     ...(spec.parallel?.tasks.flatMap(walk) ?? []),

@@ -60,7 +60,7 @@ describe('tork schedules against a fake API', () => {
         )
           json(200, { status: 'OK' });
         else if (request.method === 'DELETE' && request.url === '/scheduled-jobs/s1')
-          response.writeHead(204).end();
+          json(200, { status: 'OK' });
         else json(404, { error: 'scheduled job not found' });
       });
     });

@@ -205,4 +205,42 @@ describe('jobs a schedule created', () => {
     });
     expect(json((await get('/jobs')).body)['totalItems']).toBe(2);
   });
+
+  it("carry the schedule's webhooks; both views redact their secret headers", async () => {
+    const hooked = NIGHTLY_YAML.replace(
+      'tasks:\n',
+      `webhooks:
+  - url: https://hooks.example/done
+    event: job.StateChange
+    headers:
+      Authorization: Bearer tok-123456
+      X-Job: "{{ job.id }}"
+tasks:\n`,
+    );
+    const body = await created(hooked);
+    const redacted = [
+      {
+        url: 'https://hooks.example/done',
+        event: 'job.StateChange',
+        headers: { Authorization: REDACTED, 'X-Job': '{{ job.id }}' },
+      },
+    ];
+    expect(body['webhooks']).toEqual(redacted);
+    expect(json((await get(`/scheduled-jobs/${String(body['id'])}`)).body)['webhooks']).toEqual(redacted);
+    expect(JSON.stringify(json((await get('/scheduled-jobs')).body))).not.toContain('tok-123456');
+
+    const scheduled = await api.datastore.schedules.get(String(body['id']));
+    if (scheduled === undefined) throw new Error('not stored');
+    const fireAt = new Date(Date.now() + 1000).toISOString();
+    const job = jobOfTick(scheduled, fireAt, fireAt);
+    expect(await api.datastore.schedules.fire(scheduled.id, fireAt, job)).toBe(true);
+
+    expect((await api.datastore.jobs.get(job.id))?.webhooks?.[0]?.headers).toEqual({
+      Authorization: 'Bearer tok-123456',
+      'X-Job': '{{ job.id }}',
+    });
+    const view = json((await get(`/jobs/${job.id}`)).body);
+    expect(view['webhooks']).toEqual(redacted);
+    expect(JSON.stringify(view)).not.toContain('tok-123456');
+  });
 });

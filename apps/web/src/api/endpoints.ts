@@ -4,12 +4,12 @@ import type {
   LogPage,
   NodeView,
   QueueInfo,
+  ScheduledJobPage,
   SubmittedJob,
   TaskPage,
   TaskView,
 } from '@tork/coordinator-api/types';
 import { request } from './client.js';
-import type { SchedulePage } from './schedules.js';
 
 export interface JobListQuery {
   readonly page: number;
@@ -48,7 +48,8 @@ export const api = {
   nodes: () => request<NodeView[]>('/nodes'),
   queues: () => request<QueueInfo[]>('/queues'),
   streamToken: () => request<{ token: string; expiresAt: string }>('/streams/token', { method: 'POST' }),
-  schedules: (page: number, size: number) => request<SchedulePage>(`/scheduled-jobs${query({ page, size })}`),
+  schedules: (page: number, size: number) =>
+    request<ScheduledJobPage>(`/scheduled-jobs${query({ page, size })}`),
   pauseSchedule: (scheduleId: string) =>
     request<unknown>(`/scheduled-jobs/${id(scheduleId)}/pause`, { method: 'PUT' }),
   resumeSchedule: (scheduleId: string) =>

@@ -47,6 +47,7 @@ export function SchedulesPage() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Cron</th>
+                <th scope="col">Time zone</th>
                 <th scope="col">State</th>
                 <th scope="col">Next runs</th>
                 <th scope="col">Actions</th>
@@ -57,6 +58,7 @@ export function SchedulesPage() {
                 <tr key={schedule.id}>
                   <td>{schedule.name ?? schedule.id}</td>
                   <td className="mono">{schedule.cron}</td>
+                  <td>{schedule.schedule.timezone ?? 'UTC'}</td>
                   <td>
                     <span
                       className={`state-badge ${schedule.state === 'ACTIVE' ? 'tone-good' : 'tone-muted'}`}
@@ -64,7 +66,7 @@ export function SchedulesPage() {
                       {schedule.state}
                     </span>
                   </td>
-                  <td>{(schedule.nextRunAt ?? []).slice(0, 3).map(formatTime).join(', ') || '–'}</td>
+                  <td>{schedule.nextRunAt.slice(0, 3).map(formatTime).join(', ') || '–'}</td>
                   <td className="actions">
                     <button
                       type="button"
