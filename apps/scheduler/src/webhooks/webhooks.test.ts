@@ -196,7 +196,7 @@ describe('job event feed and webhook sender', () => {
       (await datastore.webhooks.listByJob(job.id)).map((d) => [
         d.webhookIndex,
         d.state,
-        d.body.includes('70'),
+        (JSON.parse(d.body) as { progress?: number }).progress === 70,
       ]),
     ).toEqual([
       [0, 'DELIVERED', false],
