@@ -146,8 +146,11 @@ async function traceOfSubmission(
     );
     const trace =
       handled === undefined ? [] : receiver.spans.filter((span) => span.traceId === handled.traceId);
-    // The API exports its request span once the answer is sent: it may come last.
-    if (trace.some((span) => span.name === 'POST /jobs')) return trace;
+    // Each process exports its own batches: the API's request span (sent once the answer is) and
+    // the worker's run span may arrive after the scheduler's. Wait until every parent is in.
+    const ids = new Set(trace.map((span) => span.spanId));
+    const whole = trace.every((span) => span.parentSpanId === '' || ids.has(span.parentSpanId));
+    if (whole && trace.some((span) => span.name === 'POST /jobs')) return trace;
     if (Date.now() > deadline)
       throw new Error(
         `no complete trace of job ${id}; received:\n${formatTrace(receiver.spans)}\nrefused: ${receiver.refused.join(', ')}\n${cluster.output()}`,
