@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -250,6 +250,27 @@ export function cpuMs(pid: number | undefined): number {
   } catch {
     return 0; // the process ended
   }
+}
+
+/**
+ * CPU time (ms) used so far by every process whose command is one of `commands` (the kernel's
+ * `comm`, as `ps -o comm` shows it): PostgreSQL's backends (`postgres`), RabbitMQ's VM (`beam.smp`).
+ * These services are shared: the figure is theirs whole, so it is the run's own only on an idle
+ * machine. Processes that end between two readings drop out of the sum.
+ */
+export function cpuMsOfCommands(commands: readonly string[]): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (commands.includes(command)) total += cpuMs(Number(entry));
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return total;
 }
 
 // ---------------------------------------------------------------- processes

@@ -4,7 +4,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { isolatedDatabase } from './database.js';
 import { pool, row, rssSampler } from './measure.js';
-import { POSTGRES, SUBMITTERS, type Outcome, type Sizes } from './scenarios.js';
+import { POSTGRES, round2, serviceCpuMs, SUBMITTERS, type Outcome, type Sizes } from './scenarios.js';
 
 /** pg-boss as the issue measured it: 16 workers, each fetching batches of 100 every 0.5 s. */
 export const PG_BOSS_WORKERS = 16;
@@ -61,11 +61,16 @@ export async function graphileWorker(size: Sizes): Promise<Outcome> {
     });
     const rss = rssSampler(process.pid);
     try {
+      const before = serviceCpuMs();
       await pool(size.jobs, SUBMITTERS, (i) => runner.addJob('noop', { i }));
       await done;
+      const perTask = peerCpuPerTask(before, size.jobs);
       latencies.sort((a, b) => a - b);
       const seconds = (last - first) / 1000;
-      return { rows: [row('graphile-worker', size.jobs, size.concurrency, seconds, latencies, rss())] };
+      return {
+        rows: [row('graphile-worker', size.jobs, size.concurrency, seconds, latencies, rss())],
+        perTask,
+      };
     } finally {
       await runner.stop();
     }
@@ -73,6 +78,13 @@ export async function graphileWorker(size: Sizes): Promise<Outcome> {
     await connections.end();
     await database.remove();
   }
+}
+
+/** What a peer's run cost per job: the peer (in this process) and PostgreSQL, from `before`. */
+function peerCpuPerTask(before: Record<string, number>, jobs: number): Record<string, number> {
+  const after = serviceCpuMs();
+  const per = (name: string): number => round2(((after[name] ?? 0) - (before[name] ?? 0)) / jobs);
+  return { 'peer CPU ms': per('bench'), 'PostgreSQL CPU ms': per('PostgreSQL') };
 }
 
 interface PgBossTimes {
@@ -129,12 +141,14 @@ export async function pgBoss(size: Sizes): Promise<Outcome> {
         return Promise.resolve();
       });
     const rss = rssSampler(process.pid);
+    const before = serviceCpuMs();
     await pool(size.jobs, SUBMITTERS, (i) => boss.send(queue, { i }));
     await done;
+    const perTask = peerCpuPerTask(before, size.jobs);
     const times = await pgBossTimes(database.dsn, queue, size.jobs);
     const latencies = (times.latencies ?? []).map(Number).sort((a, b) => a - b);
     const seconds = ((times.last?.getTime() ?? 0) - (times.first?.getTime() ?? 0)) / 1000;
-    return { rows: [row('pg-boss', size.jobs, size.concurrency, seconds, latencies, rss())] };
+    return { rows: [row('pg-boss', size.jobs, size.concurrency, seconds, latencies, rss())], perTask };
   } finally {
     await boss.stop({ graceful: false, wait: true });
     await database.remove();

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { isolatedServices } from '@tork/testing/cluster';
 import {
   cpuMs,
+  cpuMsOfCommands,
   measureJobs,
   pool,
   row,
@@ -94,6 +95,20 @@ function signal(): { done: Promise<void>; resolve: () => void } {
 
 export const round2 = (value: number): number => Math.round(value * 100) / 100;
 
+/**
+ * CPU used so far (ms) by what shares the machine with the engine under test: the services and
+ * this process, which is the load client for the engine and the peer itself for the in-process
+ * peers. Per task, beside the engine's own figures, it shows where the rest of the cores went.
+ */
+export function serviceCpuMs(): Record<string, number> {
+  const own = process.cpuUsage();
+  return {
+    PostgreSQL: cpuMsOfCommands(['postgres']),
+    RabbitMQ: cpuMsOfCommands(['beam.smp']),
+    bench: (own.user + own.system) / 1000,
+  };
+}
+
 const noopJob = (i: number): unknown => ({
   name: `bench ${i}`,
   tasks: [{ name: 'noop', image: IMAGE, run: 'true' }],
@@ -161,6 +176,7 @@ export async function distributed(size: Sizes): Promise<Outcome> {
       const schedulerRss = rssSampler(scheduler.child.pid);
       const processes = { api, scheduler, worker };
       const cpuBefore = Object.values(processes).map((process) => cpuMs(process.child.pid));
+      const servicesBefore = serviceCpuMs();
       const ids = new Array<string>(size.jobs);
       const statements = await countStatements(services.postgresDsn, size.jobs, () =>
         pool(size.jobs, SUBMITTERS, async (i) => (ids[i] = await submit(api.client, noopJob(i)))),
@@ -170,6 +186,10 @@ export async function distributed(size: Sizes): Promise<Outcome> {
         perTask[`${name} CPU ms`] = round2((cpuMs(process.child.pid) - (cpuBefore[i] ?? 0)) / size.jobs);
       });
       perTask['PostgreSQL statements'] = round2(statements / size.jobs);
+      Object.entries(serviceCpuMs()).forEach(([name, ms]) => {
+        const label = name === 'bench' ? 'load client' : name;
+        perTask[`${label} CPU ms`] = round2((ms - (servicesBefore[name] ?? 0)) / size.jobs);
+      });
       const all = await measureJobs(api.client, ids, 900_000);
       const rss = { api: apiRss(), scheduler: schedulerRss(), worker: workerRss() };
       const mb = Math.max(rss.api, rss.worker);
