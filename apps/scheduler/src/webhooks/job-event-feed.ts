@@ -54,7 +54,10 @@ export class JobEventFeed {
       const events = await datastore.events.since(cursor, this.options.batch);
       const readable = this.readableEvents(cursor, events);
       if (readable.length === 0) return;
-      const jobs = new Map<string, Job | undefined>();
+      // Read at once, the pass's jobs go to the datastore together (its reads are batched).
+      const ids = [...new Set(readable.map((event) => event.jobId))];
+      const read = await Promise.all(ids.map((id) => datastore.jobs.get(id)));
+      const jobs = new Map(ids.map((id, i) => [id, read[i]]));
       const deliveries: NewWebhookDelivery[] = [];
       for (const event of readable) deliveries.push(...(await this.handle(event, jobs)));
       const last = readable.at(-1)?.seq ?? cursor;
@@ -82,8 +85,10 @@ export class JobEventFeed {
     return readable;
   }
 
-  private async handle(event: JobEvent, jobs: Map<string, Job | undefined>): Promise<NewWebhookDelivery[]> {
-    if (!jobs.has(event.jobId)) jobs.set(event.jobId, await this.ctx.datastore.jobs.get(event.jobId));
+  private async handle(
+    event: JobEvent,
+    jobs: ReadonlyMap<string, Job | undefined>,
+  ): Promise<NewWebhookDelivery[]> {
     const job = jobs.get(event.jobId);
     if (job === undefined) return [];
     if (event.taskId === undefined && TERMINAL.includes(event.state as JobState))

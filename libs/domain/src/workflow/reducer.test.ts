@@ -226,6 +226,26 @@ describe('after a task settled', () => {
       state: 'COMPLETED',
       result: 'result: 42',
     });
+    // A top-level job that completes has nothing left to stop: job.ended follows only a missed change.
+    expect(effects.at(-1)).toMatchObject({
+      type: 'updateJob',
+      onMiss: [{ type: 'then', event: { type: 'job.ended', jobId: job.id } }],
+    });
+    expect(effectsOf(effects, 'then')).toEqual([]);
+  });
+
+  it("ends a sub-job that completes with job.ended, which completes its parent's task", () => {
+    const sub = { ...job, parentId: 'parent-task' };
+    const effects = reduce(
+      {
+        type: 'task.settled',
+        job: sub,
+        task: taskOf(sub, 1, { state: 'COMPLETED', result: '42' }),
+        context: { ...CONTEXT, tasks: { last: '42' } },
+      },
+      NOW,
+    );
+    expect(effectsOf(effects, 'updateJob')[0]?.onMiss).toBe('continue');
     expect(effects.at(-1)).toEqual({ type: 'then', event: { type: 'job.ended', jobId: job.id } });
   });
 

@@ -425,24 +425,23 @@ export function afterTaskSettled(
 /**
  * The one place a job's terminal state is written. Then `job.ended` stops what still runs and
  * tells a sub-job's parent task; it runs even when the change was applied before (a redelivery).
+ * A top-level job that completes leaves nothing to stop and no parent to tell, so `job.ended`
+ * follows only when its change did not apply (the job had ended otherwise, and that end may have
+ * been cut short): the common path reads the job once less.
  */
 export function endJob(
-  job: Pick<Job, 'id' | 'autoDelete'>,
+  job: Pick<Job, 'id' | 'autoDelete' | 'parentId'>,
   outcome: Extract<JobTransition, 'complete' | 'fail' | 'cancel'>,
   now: string,
   fields: { result?: string; error?: string } = {},
 ): Effect[] {
   const after = job.autoDelete === undefined ? undefined : parseDuration(job.autoDelete.after);
   const deleteAt = after === undefined ? {} : { deleteAt: new Date(Date.parse(now) + after).toISOString() };
-  return [
-    {
-      type: 'updateJob',
-      jobId: job.id,
-      change: jobChange(outcome, now, { ...fields, ...deleteAt }),
-      onMiss: 'continue',
-    },
-    { type: 'then', event: { type: 'job.ended', jobId: job.id } },
-  ];
+  const ended: Effect = { type: 'then', event: { type: 'job.ended', jobId: job.id } };
+  const change = jobChange(outcome, now, { ...fields, ...deleteAt });
+  if (outcome === 'complete' && job.parentId === undefined)
+    return [{ type: 'updateJob', jobId: job.id, change, onMiss: [ended] }];
+  return [{ type: 'updateJob', jobId: job.id, change, onMiss: 'continue' }, ended];
 }
 
 /** A job ended: what still runs of it stops; a sub-job's parent task completes or fails with it. */
