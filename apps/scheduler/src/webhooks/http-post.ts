@@ -8,7 +8,20 @@ export interface PostOptions {
   readonly timeoutMs: number;
   /** Connect to link-local and cloud metadata addresses too. */
   readonly allowLinkLocal: boolean;
+  /** Resolves a host name to all its addresses: dns.lookup unless a test gives its own. */
+  readonly resolve?: Resolve;
 }
+
+/** Every address a host name resolves to, as dns.lookup with `all: true` answers. */
+export type Resolve = (
+  hostname: string,
+  family: number | undefined,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const systemResolve: Resolve = (hostname, family, callback) => {
+  dnsLookup(hostname, { all: true, ...(family === undefined ? {} : { family }) }, callback);
+};
 
 /** A receiver's answer, or why there was none (refused address, DNS, connection, timeout). */
 export type PostResult =
@@ -47,7 +60,7 @@ export function postWebhook(
         method: 'POST',
         headers: { ...headers, 'content-length': Buffer.byteLength(body) },
         timeout: options.timeoutMs,
-        ...(options.allowLinkLocal ? {} : { lookup: guardedLookup }),
+        ...(options.allowLinkLocal ? {} : { lookup: guardedLookup(options.resolve ?? systemResolve) }),
       },
       (response) => {
         const retryAfter = response.headers['retry-after'];
@@ -78,26 +91,29 @@ export function postWebhook(
 
 const REFUSED = 'EREFUSEDADDRESS';
 
-/** dns.lookup, failing for the addresses refusedAddressReason names. */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error !== null) {
-      callback(error, '', 0);
-      return;
-    }
-    const refused = addresses
-      .map((entry) => refusedAddressReason(entry.address))
-      .find((r) => r !== undefined);
-    if (refused !== undefined) {
-      callback(Object.assign(new Error(`refused: ${refused}`), { code: REFUSED }), '', 0);
-      return;
-    }
-    if (options.all === true) {
-      (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, addresses);
-      return;
-    }
-    const first = addresses[0];
-    if (first === undefined) callback(new Error(`${hostname} has no address`), '', 0);
-    else callback(null, first.address, first.family);
-  });
-};
+/** A lookup for the connection that fails for the addresses refusedAddressReason names. */
+const guardedLookup =
+  (resolve: Resolve): LookupFunction =>
+  (hostname, options, callback) => {
+    const family = typeof options.family === 'number' && options.family !== 0 ? options.family : undefined;
+    resolve(hostname, family, (error, addresses) => {
+      if (error !== null) {
+        callback(error, '', 0);
+        return;
+      }
+      const refused = addresses
+        .map((entry) => refusedAddressReason(entry.address))
+        .find((r) => r !== undefined);
+      if (refused !== undefined) {
+        callback(Object.assign(new Error(`refused: ${refused}`), { code: REFUSED }), '', 0);
+        return;
+      }
+      if (options.all === true) {
+        (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, addresses);
+        return;
+      }
+      const first = addresses[0];
+      if (first === undefined) callback(new Error(`${hostname} has no address`), '', 0);
+      else callback(null, first.address, first.family);
+    });
+  };
