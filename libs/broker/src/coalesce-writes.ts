@@ -4,9 +4,10 @@ import type { Socket } from 'node:net';
  * Sends what a socket is given within one turn of the event loop as one write. amqplib writes each
  * frame on its own (a publish, an ack, a confirm); with `noDelay` each is a system call and a TCP
  * segment, which profiles showed to be the largest single cost of the engine's processes under
- * load. The socket is corked at the first write of a turn and uncorked as soon as that turn's
- * synchronous work is done (`process.nextTick`), so no frame waits for a later turn: n frames go
- * out as one `writev`.
+ * load. The socket is corked at the first write and uncorked once the event loop has run the
+ * callbacks of the I/O it polled (`setImmediate`): under load one poll hands over many deliveries
+ * and confirms, and what their handlers send goes out as one `writev`. No frame waits for more
+ * I/O: pending immediates keep the loop from blocking in its next poll.
  */
 export function coalesceWrites(socket: Socket): void {
   const write = socket.write.bind(socket);
@@ -19,7 +20,7 @@ export function coalesceWrites(socket: Socket): void {
     if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(uncork);
+      setImmediate(uncork);
     }
     return Reflect.apply(write, socket, args) as boolean;
   };

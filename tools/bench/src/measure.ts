@@ -253,6 +253,19 @@ export function cpuMs(pid: number | undefined): number {
 }
 
 /**
+ * Write system calls a process has made so far (/proc/<pid>/io `syscw`): each send on a socket is
+ * one, so per task it counts the messages and statements that went out unbatched.
+ */
+export function writeCalls(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0; // the process ended
+  }
+}
+
+/**
  * CPU time (ms) used so far by every process whose command is one of `commands` (the kernel's
  * `comm`, as `ps -o comm` shows it): PostgreSQL's backends (`postgres`), RabbitMQ's VM (`beam.smp`).
  * These services are shared: the figure is theirs whole, so it is the run's own only on an idle

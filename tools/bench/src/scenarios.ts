@@ -8,6 +8,7 @@ import { isolatedServices } from '@tork/testing/cluster';
 import {
   cpuMs,
   cpuMsOfCommands,
+  writeCalls,
   measureJobs,
   pool,
   row,
@@ -176,6 +177,7 @@ export async function distributed(size: Sizes): Promise<Outcome> {
       const schedulerRss = rssSampler(scheduler.child.pid);
       const processes = { api, scheduler, worker };
       const cpuBefore = Object.values(processes).map((process) => cpuMs(process.child.pid));
+      const writesBefore = Object.values(processes).map((process) => writeCalls(process.child.pid));
       const servicesBefore = serviceCpuMs();
       const ids = new Array<string>(size.jobs);
       const statements = await countStatements(services.postgresDsn, size.jobs, () =>
@@ -184,6 +186,7 @@ export async function distributed(size: Sizes): Promise<Outcome> {
       const perTask: Record<string, number> = {};
       Object.entries(processes).forEach(([name, process], i) => {
         perTask[`${name} CPU ms`] = round2((cpuMs(process.child.pid) - (cpuBefore[i] ?? 0)) / size.jobs);
+        perTask[`${name} writes`] = round2((writeCalls(process.child.pid) - (writesBefore[i] ?? 0)) / size.jobs);
       });
       perTask['PostgreSQL statements'] = round2(statements / size.jobs);
       Object.entries(serviceCpuMs()).forEach(([name, ms]) => {
