@@ -12,6 +12,8 @@ export const sharedTestConfig = defineConfig({
       '@tork/datastore': root('./libs/datastore/src/index.ts'),
       '@tork/runtime': root('./libs/runtime/src/index.ts'),
       '@tork/testing': root('./libs/testing/src/index.ts'),
+      // A subpath before its package: an alias matches a prefix, and the first match wins.
+      '@tork/coordinator-api/sse': root('./apps/coordinator-api/src/streams/sse-format.ts'),
       '@tork/coordinator-api': root('./apps/coordinator-api/src/index.ts'),
       '@tork/scheduler': root('./apps/scheduler/src/index.ts'),
       '@tork/worker': root('./apps/worker/src/index.ts'),

@@ -1,5 +1,5 @@
+import { SseParser, type SseEvent } from '@tork/coordinator-api/sse';
 import { CliError, EXIT, exitCodeOfStatus, type Problem } from './exit-codes.js';
-import { SseParser, type SseEvent } from './sse.js';
 
 export const DEFAULT_ENDPOINT = 'http://localhost:3000';
 

@@ -69,23 +69,8 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
         write(text.replace(/^error: /, 'tork: '));
       },
     });
-  const client = (name: string, description: string, records = true): Command => {
-    const command = program
-      .command(name)
-      .description(description)
-      .option('--endpoint <url>', 'the API (default: $TORK_ENDPOINT, else http://localhost:3000)');
-    if (records)
-      command.addOption(
-        new Option('-o, --output <format>', 'how records are printed')
-          .choices(OUTPUT_FORMATS)
-          .default('table'),
-      );
-    return command;
-  };
-  const common = (options: { endpoint?: string; output?: OutputFormat }): CommonOptions => ({
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    output: options.output ?? 'table',
-  });
+  const client = (name: string, description: string, records = true): Command =>
+    clientCommand(program, name, description, records);
 
   client('submit', 'submit a job (YAML or JSON); prints its id first')
     .argument('<file>', 'the job spec, or - for standard input')
@@ -102,23 +87,14 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
       false,
     )
     .action(
-      (
-        file: string,
-        options: {
-          input: [string, string][];
-          wait: boolean;
-          watch: boolean;
-          endpoint?: string;
-          output?: OutputFormat;
-        },
-      ) => {
+      (file: string, options: ClientFlags & { input: [string, string][]; wait: boolean; watch: boolean }) => {
         run({
           command: 'submit',
           file,
           inputs: options.input,
           wait: options.wait,
           watch: options.watch,
-          ...common(options),
+          ...commonOptions(options),
         });
       },
     );
@@ -126,33 +102,25 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
     .option('--state <states>', 'only jobs in these states, e.g. FAILED,CANCELLED')
     .option('-q, --query <text>', 'only jobs whose name or description hold these words; tag:NAME for a tag')
     .option('--limit <n>', 'at most this many jobs', positiveInt, 10)
-    .action(
-      (options: {
-        state?: string;
-        query?: string;
-        limit: number;
-        endpoint?: string;
-        output?: OutputFormat;
-      }) => {
-        run({
-          command: 'list',
-          limit: options.limit,
-          ...(options.state === undefined ? {} : { state: options.state }),
-          ...(options.query === undefined ? {} : { query: options.query }),
-          ...common(options),
-        });
-      },
-    );
+    .action((options: ClientFlags & { state?: string; query?: string; limit: number }) => {
+      run({
+        command: 'list',
+        limit: options.limit,
+        ...(options.state === undefined ? {} : { state: options.state }),
+        ...(options.query === undefined ? {} : { query: options.query }),
+        ...commonOptions(options),
+      });
+    });
   client('get', 'show a job and its tasks')
     .argument('<job-id>')
-    .action((jobId: string, options: { endpoint?: string; output?: OutputFormat }) => {
-      run({ command: 'get', jobId, ...common(options) });
+    .action((jobId: string, options: ClientFlags) => {
+      run({ command: 'get', jobId, ...commonOptions(options) });
     });
   client('logs', "print a job's log (or a task's, for a task id)", false)
     .argument('<id>', 'a job id, else a task id')
     .option('-f, --follow', 'keep printing lines as they are written, until the job or task ends', false)
-    .action((id: string, options: { follow: boolean; endpoint?: string }) => {
-      run({ command: 'logs', id, follow: options.follow, ...common(options) });
+    .action((id: string, options: ClientFlags & { follow: boolean }) => {
+      run({ command: 'logs', id, follow: options.follow, ...commonOptions(options) });
     });
   for (const [name, description] of [
     ['cancel', 'cancel a job: its running task stops, no later task starts'],
@@ -160,26 +128,24 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
   ] as const) {
     client(name, description, false)
       .argument('<job-id>')
-      .action((jobId: string, options: { endpoint?: string }) => {
-        run({ command: name, jobId, ...common(options) });
+      .action((jobId: string, options: ClientFlags) => {
+        run({ command: name, jobId, ...commonOptions(options) });
       });
   }
-  client('nodes', 'list the workers').action((options: { endpoint?: string; output?: OutputFormat }) => {
-    run({ command: 'nodes', ...common(options) });
+  client('nodes', 'list the workers').action((options: ClientFlags) => {
+    run({ command: 'nodes', ...commonOptions(options) });
   });
-  client('queues', 'list the queues with their sizes').action(
-    (options: { endpoint?: string; output?: OutputFormat }) => {
-      run({ command: 'queues', ...common(options) });
-    },
-  );
+  client('queues', 'list the queues with their sizes').action((options: ClientFlags) => {
+    run({ command: 'queues', ...commonOptions(options) });
+  });
   client(
     'health',
     'check the API: exit 0 when it is up, 1 when it answers down, 4 when it cannot be reached',
     false,
-  ).action((options: { endpoint?: string }) => {
-    run({ command: 'health', ...common(options) });
+  ).action((options: ClientFlags) => {
+    run({ command: 'health', ...commonOptions(options) });
   });
-  addSchedules(program, run, common);
+  addSchedules(program, run);
   program
     .command('completion')
     .description('print a completion script: eval "$(tork completion bash)", or zsh')
@@ -190,34 +156,19 @@ export function buildProgram(run: (invocation: Invocation) => void, output: Pars
   return program;
 }
 
-function addSchedules(
-  program: Command,
-  run: (invocation: Invocation) => void,
-  common: (options: { endpoint?: string; output?: OutputFormat }) => CommonOptions,
-): void {
+function addSchedules(program: Command, run: (invocation: Invocation) => void): void {
   const schedules = program.command('schedules').description('manage scheduled jobs (cron)');
-  const sub = (name: string, description: string, records: boolean): Command => {
-    const command = schedules
-      .command(name)
-      .description(description)
-      .option('--endpoint <url>', 'the API (default: $TORK_ENDPOINT, else http://localhost:3000)');
-    if (records)
-      command.addOption(
-        new Option('-o, --output <format>', 'how records are printed')
-          .choices(OUTPUT_FORMATS)
-          .default('table'),
-      );
-    return command;
-  };
+  const sub = (name: string, description: string, records: boolean): Command =>
+    clientCommand(schedules, name, description, records);
   sub('list', 'list scheduled jobs', true)
     .option('--limit <n>', 'at most this many', positiveInt, 100)
-    .action((options: { limit: number; endpoint?: string; output?: OutputFormat }) => {
-      run({ command: 'schedules', action: 'list', limit: options.limit, ...common(options) });
+    .action((options: ClientFlags & { limit: number }) => {
+      run({ command: 'schedules', action: 'list', limit: options.limit, ...commonOptions(options) });
     });
   sub('create', 'schedule a job: a job spec with schedule: {cron, timezone?}', true)
     .argument('<file>', 'the spec, or - for standard input')
-    .action((file: string, options: { endpoint?: string; output?: OutputFormat }) => {
-      run({ command: 'schedules', action: 'create', file, ...common(options) });
+    .action((file: string, options: ClientFlags) => {
+      run({ command: 'schedules', action: 'create', file, ...commonOptions(options) });
     });
   for (const [action, description] of [
     ['pause', 'stop starting jobs on schedule until resumed'],
@@ -226,10 +177,37 @@ function addSchedules(
   ] as const) {
     sub(action, description, false)
       .argument('<id>')
-      .action((id: string, options: { endpoint?: string }) => {
-        run({ command: 'schedules', action, id, ...common(options) });
+      .action((id: string, options: ClientFlags) => {
+        run({ command: 'schedules', action, id, ...commonOptions(options) });
       });
   }
+}
+
+/** The flags every client command takes: --endpoint, and -o/--output where it prints records. */
+interface ClientFlags {
+  readonly endpoint?: string;
+  readonly output?: OutputFormat;
+}
+
+/** A command under `parent` that speaks to the API: --endpoint, and -o/--output when it prints records. */
+function clientCommand(parent: Command, name: string, description: string, records: boolean): Command {
+  const command = parent
+    .command(name)
+    .description(description)
+    .option('--endpoint <url>', 'the API (default: $TORK_ENDPOINT, else http://localhost:3000)');
+  if (records)
+    command.addOption(
+      new Option('-o, --output <format>', 'how records are printed').choices(OUTPUT_FORMATS).default('table'),
+    );
+  return command;
+}
+
+/** The parsed flags as an invocation carries them: --output defaults to a table where a command has none. */
+function commonOptions(flags: ClientFlags): CommonOptions {
+  return {
+    ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
+    output: flags.output ?? 'table',
+  };
 }
 
 function collectInput(text: string, previous: [string, string][]): [string, string][] {

@@ -1,10 +1,8 @@
 import {
   Cluster,
-  describeWithService,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   startTork,
   waitForJob,
@@ -81,14 +79,9 @@ describe('metrics of a standalone engine', () => {
   });
 });
 
-const distributed =
-  (await postgresAvailable(postgresTestDsn())) && (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: false });
 
-describeWithService(
-  'PostgreSQL and RabbitMQ',
-  distributed,
-  'both run on every development machine',
-)('metrics of a distributed engine', () => {
+describeDistributed('metrics of a distributed engine', () => {
   let services: IsolatedServices;
   let cluster: Cluster;
 

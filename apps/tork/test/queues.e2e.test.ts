@@ -1,10 +1,9 @@
 import {
+  describeWithDistributedServices,
   describeWithService,
-  dockerAvailable,
+  distributedServicesAvailable,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqManagementAvailable,
   rabbitMqManagementTestUrl,
   rabbitMqTestUrl,
@@ -16,11 +15,10 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const managementUrl = rabbitMqManagementTestUrl();
-const servicesAvailable =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
-const available = servicesAvailable && (await rabbitMqManagementAvailable(managementUrl));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
+const available =
+  (await distributedServicesAvailable({ docker: true })) &&
+  (await rabbitMqManagementAvailable(managementUrl));
 
 interface QueueBody {
   readonly name: string;
@@ -110,11 +108,7 @@ describeWithService(
 });
 
 // Without -rabbitmq-management-url: what AMQP can tell, for the queues the engine knows of.
-describeWithService(
-  'Docker, PostgreSQL and RabbitMQ',
-  servicesAvailable,
-  'bash .ci/run starts them',
-)('GET /queues in distributed mode without the management API', () => {
+describeDistributed('GET /queues in distributed mode without the management API', () => {
   let services: IsolatedServices;
   let coordinator: TorkProcess;
   let worker: TorkProcess;

@@ -1,11 +1,9 @@
 import { tickJobId } from '@tork/domain';
 import {
   Cluster,
-  describeWithService,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   sleep,
   startTork,
@@ -120,14 +118,9 @@ describe('scheduled jobs in standalone mode', () => {
   scheduleLifecycle(() => tork.baseUrl);
 });
 
-const distributed =
-  (await postgresAvailable(postgresTestDsn())) && (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: false });
 
-describeWithService(
-  'PostgreSQL and RabbitMQ',
-  distributed,
-  'both run on every development machine',
-)('scheduled jobs in distributed mode, with two schedulers', () => {
+describeDistributed('scheduled jobs in distributed mode, with two schedulers', () => {
   let services: IsolatedServices;
   let cluster: Cluster;
   let api: TorkProcess;

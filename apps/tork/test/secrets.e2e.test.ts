@@ -3,12 +3,9 @@ import { connect } from 'amqplib';
 import pg from 'pg';
 import {
   Cluster,
-  describeWithService,
-  dockerAvailable,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   startTork,
   waitForJob,
@@ -17,10 +14,7 @@ import {
 } from '@tork/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 const PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
 const TOKEN = `tok-${randomBytes(6).toString('hex')}`;
@@ -92,11 +86,7 @@ function expectNoPlaintext(text: string): void {
   for (const secret of PLAINTEXTS) expect(text).not.toContain(secret);
 }
 
-describeWithService(
-  'Docker, PostgreSQL and RabbitMQ',
-  available,
-  'bash .ci/run starts Docker; PostgreSQL and RabbitMQ run on every development machine',
-)('secrets encrypted at rest and in broker messages', () => {
+describeDistributed('secrets encrypted at rest and in broker messages', () => {
   let services: IsolatedServices;
   const started: TorkProcess[] = [];
   const oldKey = key('k2025');

@@ -1,10 +1,7 @@
 import {
-  describeWithService,
-  dockerAvailable,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   startTork,
   waitForJob,
@@ -13,18 +10,11 @@ import {
 } from '@tork/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 // The seed README's "Running in a distributed mode": a coordinator and a worker over RabbitMQ,
 // with the flags exactly as it types them (plus the test's own vhost in the URL).
-describeWithService(
-  'Docker and RabbitMQ',
-  available,
-  'bash .ci/run starts Docker; RabbitMQ runs on every development machine',
-)("the seed's distributed-mode commands", () => {
+describeDistributed("the seed's distributed-mode commands", () => {
   let services: IsolatedServices;
   let coordinator: TorkProcess;
   let worker: TorkProcess;

@@ -1,11 +1,8 @@
 import {
   Cluster,
-  describeWithService,
-  dockerAvailable,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   waitForJob,
   type IsolatedServices,
@@ -13,10 +10,7 @@ import {
 } from '@tork/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 const JOB = {
   name: 'prints, sleeps, prints',
@@ -62,11 +56,7 @@ async function readSse(response: Response, onEvent: (event: Received) => Promise
   }
 }
 
-describeWithService(
-  'Docker, PostgreSQL and RabbitMQ',
-  available,
-  'bash .ci/run starts Docker; PostgreSQL and RabbitMQ run on every development machine',
-)('live streams across API replicas (distributed mode)', () => {
+describeDistributed('live streams across API replicas (distributed mode)', () => {
   let services: IsolatedServices;
   let cluster: Cluster;
   let submitTo: TorkProcess;

@@ -1,24 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  describeWithService,
+  describeWithDistributedServices,
   describeWithTorkExamples,
-  dockerAvailable,
   ENGINE_MODES,
-  postgresAvailable,
-  postgresTestDsn,
-  rabbitMqAvailable,
-  rabbitMqTestUrl,
   startEngine,
   waitForJob,
   type Engine,
 } from '@tork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 interface Execution {
   readonly id: string;
@@ -51,11 +43,7 @@ interface Answer {
 // Tork's published example jobs, as published (read from beside the clone, never copied into it),
 // against the real Docker engine, in both modes.
 describeWithTorkExamples("Tork's example jobs", (examples) => {
-  describeWithService(
-    'Docker, PostgreSQL and RabbitMQ',
-    available,
-    'bash .ci/run starts Docker and builds the stand-in images; PostgreSQL and RabbitMQ run on every development machine',
-  )('against the engine', () => {
+  describeDistributed('against the engine', () => {
     describe.each(ENGINE_MODES)('%s', (mode) => {
       let engine: Engine;
 

@@ -1,10 +1,8 @@
 import {
   Cluster,
-  describeWithService,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   startTork,
   waitForJob,
@@ -19,14 +17,9 @@ const JOB = 'name: traced\ntasks:\n  - name: one\n    run: echo one\n';
 const SERVER = 2;
 const CONSUMER = 5;
 
-const available =
-  (await postgresAvailable(postgresTestDsn())) && (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: false });
 
-describeWithService(
-  'PostgreSQL and RabbitMQ',
-  available,
-  'both run on every development machine',
-)('tracing across the processes of a distributed engine', () => {
+describeDistributed('tracing across the processes of a distributed engine', () => {
   let services: IsolatedServices;
   let receiver: OtlpReceiver;
   let cluster: Cluster;

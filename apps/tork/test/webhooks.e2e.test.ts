@@ -3,15 +3,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createHmac } from 'node:crypto';
 import {
   Cluster,
-  describeWithService,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   startTork,
-  waitUntil,
   waitForJob,
+  waitUntil,
   type IsolatedServices,
   type TorkProcess,
 } from '@tork/testing';
@@ -216,14 +214,9 @@ describe('webhooks (standalone)', () => {
   });
 });
 
-const distributed =
-  (await postgresAvailable(postgresTestDsn())) && (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: false });
 
-describeWithService(
-  'PostgreSQL and RabbitMQ',
-  distributed,
-  'both run on every development machine',
-)('webhooks (distributed)', () => {
+describeDistributed('webhooks (distributed)', () => {
   let services: IsolatedServices;
   let cluster: Cluster;
   let receiver: Receiver;

@@ -1,21 +1,13 @@
 import {
-  describeWithService,
-  dockerAvailable,
+  describeWithDistributedServices,
   ENGINE_MODES,
-  postgresAvailable,
-  postgresTestDsn,
-  rabbitMqAvailable,
-  rabbitMqTestUrl,
   startEngine,
   waitForJob,
   type Engine,
 } from '@tork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 /** A job as `GET /jobs/{id}` shows it, as far as these tests look. */
 interface JobView {
@@ -49,11 +41,7 @@ interface Execution {
 }
 
 // The job language end to end, each feature against the real Docker engine, in both modes.
-describeWithService(
-  'Docker, PostgreSQL and RabbitMQ',
-  available,
-  'bash .ci/run starts Docker; PostgreSQL and RabbitMQ run on every development machine',
-)('the job language', () => {
+describeDistributed('the job language', () => {
   describe.each(ENGINE_MODES)('%s', (mode) => {
     let engine: Engine;
 

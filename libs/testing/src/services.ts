@@ -98,3 +98,39 @@ export function describeWithService(
   }
   return describe.skipIf(!available);
 }
+
+/** What a suite running a distributed engine needs besides the test PostgreSQL and RabbitMQ. */
+export interface DistributedNeeds {
+  /** The suite's tasks run in containers: it needs the Docker engine (and the test images). */
+  readonly docker: boolean;
+}
+
+/** True when the test PostgreSQL and RabbitMQ answer, and the Docker engine too when the suite needs it. */
+export async function distributedServicesAvailable(needs: DistributedNeeds): Promise<boolean> {
+  return (
+    (!needs.docker || (await dockerAvailable())) &&
+    (await postgresAvailable(postgresTestDsn())) &&
+    (await rabbitMqAvailable(rabbitMqTestUrl()))
+  );
+}
+
+/**
+ * {@link describeWithService} for suites that run a distributed engine on the test PostgreSQL and
+ * RabbitMQ (see {@link distributedServicesAvailable}): skipped with a hint, or failing under CI=true.
+ * The services are probed now, the verdict (warn or fail) given where the suite is declared: a suite
+ * that is never declared (nested in one without Tork's examples, say) does neither.
+ */
+export async function describeWithDistributedServices(
+  needs: DistributedNeeds,
+): Promise<(title: string, suite: () => void) => void> {
+  const available = await distributedServicesAvailable(needs);
+  const [name, hint] = needs.docker
+    ? [
+        'Docker, PostgreSQL and RabbitMQ',
+        'bash .ci/run starts Docker and builds the test images; PostgreSQL and RabbitMQ run on every development machine',
+      ]
+    : ['PostgreSQL and RabbitMQ', 'both run on every development machine'];
+  return (title, suite) => {
+    describeWithService(name, available, hint)(title, suite);
+  };
+}

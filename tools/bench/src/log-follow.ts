@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { SseParser } from '@tork/coordinator-api/sse';
 import { isolatedServices } from '@tork/testing/cluster';
 import {
   percentile,
@@ -11,7 +12,6 @@ import {
   waitForJob,
 } from './measure.js';
 import { IMAGE, POSTGRES, RABBITMQ, round2, type Outcome, type Sizes } from './scenarios.js';
-import { SseParser } from './sse.js';
 
 const MARK = 'tork-bench-line';
 /** Lines written before the stream connected are read back from the store: not what this measures. */

@@ -1,4 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
+import { SseParser } from './sse-format.js';
 
 /** One event as a client parses it. */
 export interface ReceivedEvent {
@@ -27,7 +28,7 @@ export function openSse(
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       let text = '';
-      let buffer = '';
+      const parser = new SseParser();
       const events: ReceivedEvent[] = [];
       const ended = new Promise<void>((done) => {
         res.on('end', done);
@@ -36,26 +37,8 @@ export function openSse(
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         text += chunk;
-        buffer += chunk;
-        let at = buffer.indexOf('\n\n');
-        while (at >= 0) {
-          const block = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          const fields = new Map<string, string>();
-          for (const line of block.split('\n'))
-            if (!line.startsWith(':')) {
-              const colon = line.indexOf(': ');
-              if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 2));
-            }
-          const data = fields.get('data');
-          if (data !== undefined)
-            events.push({
-              event: fields.get('event') ?? 'message',
-              id: fields.get('id'),
-              data: JSON.parse(data),
-            });
-          at = buffer.indexOf('\n\n');
-        }
+        for (const { event, id, data } of parser.push(chunk))
+          events.push({ event, id, data: JSON.parse(data) as unknown });
       });
       resolve({
         status: res.statusCode ?? 0,

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { formatSseEvent } from './sse-format.js';
 
 /** A comment line every so often keeps proxies and load balancers from closing an idle stream. */
 export const KEEP_ALIVE_MS = 15_000;
@@ -52,8 +53,7 @@ export class SseStream {
   /** Writes one event; `data` is sent as one line of JSON. */
   send(event: string, id: string | number | undefined, data: unknown): void {
     if (this.ended) return;
-    const idLine = id === undefined ? '' : `id: ${id}\n`;
-    this.raw.write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.raw.write(formatSseEvent(event, id, data));
   }
 
   end(): void {

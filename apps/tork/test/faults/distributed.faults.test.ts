@@ -3,12 +3,9 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import {
   Cluster,
-  describeWithService,
-  dockerAvailable,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   waitForJob,
   type IsolatedServices,
@@ -17,10 +14,7 @@ import {
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 // Fast liveness so that a dead worker is noticed in seconds, not the production 15 s. The APIs run
 // without a rate limit: (e) floods them with 200 submissions from one address on purpose.
@@ -30,11 +24,7 @@ const FAST = {
   api: ['-rate-limit', '0'],
 } as const;
 
-describeWithService(
-  'Docker, PostgreSQL and RabbitMQ',
-  available,
-  'bash .ci/run starts Docker; PostgreSQL and RabbitMQ run on every development machine',
-)('distributed mode under faults', () => {
+describeDistributed('distributed mode under faults', () => {
   let services: IsolatedServices;
   let cluster: Cluster;
 

@@ -1,12 +1,9 @@
 import pg from 'pg';
 import {
   Cluster,
-  describeWithService,
-  dockerAvailable,
+  describeWithDistributedServices,
   isolatedServices,
-  postgresAvailable,
   postgresTestDsn,
-  rabbitMqAvailable,
   rabbitMqTestUrl,
   waitForJob,
   type IsolatedServices,
@@ -14,10 +11,7 @@ import {
 } from '@tork/testing';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
-const available =
-  (await dockerAvailable()) &&
-  (await postgresAvailable(postgresTestDsn())) &&
-  (await rabbitMqAvailable(rabbitMqTestUrl()));
+const describeDistributed = await describeWithDistributedServices({ docker: true });
 
 const FAST = {
   worker: ['-heartbeat-interval', '500ms', '-queue', 'default:8'],
@@ -34,11 +28,7 @@ interface ChildRow {
 }
 
 // Composite tasks (each, parallel) survive a scheduler or a worker killed with SIGKILL mid-run.
-describeWithService(
-  'Docker, PostgreSQL and RabbitMQ',
-  available,
-  'bash .ci/run starts Docker; PostgreSQL and RabbitMQ run on every development machine',
-)('the task tree under faults (distributed)', () => {
+describeDistributed('the task tree under faults (distributed)', () => {
   let services: IsolatedServices;
   let cluster: Cluster;
   let db: pg.Client;

@@ -1,11 +1,24 @@
-/** One Server-Sent Event. */
+// The text/event-stream wire format, both directions: the API writes it, the command-line client and
+// the benchmarks read it (through the `@tork/coordinator-api/sse` subpath). No imports: clients
+// bundle this file alone.
+
+/** One Server-Sent Event: its `event:` name (default `message`) and its `data:` lines joined. */
 export interface SseEvent {
   readonly event: string;
   readonly data: string;
   readonly id?: string;
 }
 
-/** Splits a `text/event-stream` into events as its chunks arrive; comment lines are dropped. */
+/** One event as the API writes it: `data` as one line of JSON. */
+export function formatSseEvent(event: string, id: string | number | undefined, data: unknown): string {
+  const idLine = id === undefined ? '' : `id: ${id}\n`;
+  return `${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * Splits a Server-Sent Events text stream into events as chunks arrive. Comments (keep-alives) and
+ * events without data are dropped; a chunk may end anywhere, even inside a line.
+ */
 export class SseParser {
   private buffer = '';
 
@@ -38,5 +51,5 @@ function parseEvent(block: string): SseEvent | undefined {
     else if (field === 'id') id = value;
   }
   if (data.length === 0) return undefined;
-  return { event, data: data.join('\n'), ...(id === undefined ? {} : { id }) };
+  return id === undefined ? { event, data: data.join('\n') } : { event, data: data.join('\n'), id };
 }
