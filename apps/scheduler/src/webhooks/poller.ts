@@ -3,6 +3,10 @@ import { errorMessage, type Logger } from '@tork/domain';
 /**
  * Runs `pass` every `intervalMs`, and soon after `nudge()`; one pass at a time. A pass that fails is
  * logged and the next one tries again. `stop()` waits for the pass in flight.
+ *
+ * A nudge while idle runs a pass at once. Nudges during a pass run the next one `settleMs` after
+ * it ends: under load, handlers nudge all the time, and each pass then takes what many of them
+ * recorded instead of a few (a pass costs the same round trips whether it reads one event or 500).
  */
 export class Poller {
   private timer: NodeJS.Timeout | undefined;
@@ -15,6 +19,7 @@ export class Poller {
     private readonly intervalMs: number,
     private readonly pass: () => Promise<void>,
     private readonly logger: Logger,
+    private readonly settleMs = 0,
   ) {}
 
   start(): void {
@@ -53,7 +58,7 @@ export class Poller {
       })
       .finally(() => {
         this.running = undefined;
-        if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);
+        if (!this.stopped) this.schedule(this.again ? this.settleMs : this.intervalMs);
       });
   }
 }

@@ -15,6 +15,9 @@ export interface WebhookOptions {
   readonly random?: () => number;
 }
 
+/** Between two passes of a busy feed: at most this much added to a webhook's or topic event's wait. */
+const FEED_SETTLE_MS = 50;
+
 export interface RunningWebhooks {
   /** A state changed in this process: read the new events soon. */
   nudge(): void;
@@ -41,7 +44,13 @@ export function startWebhooks(ctx: SchedulerContext, options: WebhookOptions): R
     clock: options.clock ?? Date.now,
     random: options.random ?? Math.random,
   });
-  const feedPoller = new Poller('the job event feed', interval, () => feed.pass(), ctx.logger);
+  const feedPoller = new Poller(
+    'the job event feed',
+    interval,
+    () => feed.pass(),
+    ctx.logger,
+    FEED_SETTLE_MS,
+  );
   const senderPoller: Poller = new Poller(
     'the webhook sender',
     interval,
