@@ -1,28 +1,15 @@
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  NODE_LABEL,
-  decryptSecretEnv,
   DEFAULT_SECRET_POLICY,
-  errorMessage,
-  inSpan,
-  markActiveSpanFailed,
-  messageAttributes,
+  HEARTBEAT_INTERVAL_MS,
+  NODE_LABEL,
   newId,
   noopMetrics,
-  HEARTBEAT_INTERVAL_MS,
-  QUEUE,
-  redactText,
-  secretValues,
   setLongTimeout,
-  SpanKind,
   workerQueue,
-  type Attributes,
   type Broker,
-  type Delivery,
   type Keyring,
   type Logger,
-  type Message,
   type Metrics,
   type Runtime,
   type SecretPolicy,
@@ -30,16 +17,17 @@ import {
   type TaskRun,
   type WorkerPolicy,
 } from '@tork/domain';
-import { cpuMeter } from './cpu-meter.js';
 import { DeadWorkerCleanup } from './dead-worker-cleanup.js';
-import { LogShipper, type LogShipperOptions } from './log-shipper.js';
-import { failureOf } from './failure.js';
-import { ProgressReporter } from './progress-reporter.js';
+import { Heartbeats } from './heartbeats.js';
+import type { LogShipperOptions } from './log-shipper.js';
+import { OutcomeReports } from './outcome-reports.js';
 import { QueueOccupancy } from './queue-occupancy.js';
-import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task-runner.js';
-
-/** While its runtime is down, a worker asks it this often whether it is back. */
-export const RUNTIME_POLL_INTERVAL_MS = 3000;
+import { RunningTasks } from './running-tasks.js';
+import { RuntimeRecovery } from './runtime-recovery.js';
+import { TaskExecution } from './task-execution.js';
+import { WorkDeliveries } from './work-deliveries.js';
+import type { DefaultLimits } from './task-runner.js';
+import { WorkerCommands } from './worker-commands.js';
 
 export interface WorkerDeps {
   readonly broker: Broker;
@@ -96,299 +84,71 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
   const nodeId = options.nodeId ?? newId();
   const now = deps.now ?? (() => new Date().toISOString());
   const logger = deps.logger.child({ nodeId });
-  const running = new Map<string, AbortController>();
-  const defaults = options.defaultLimits ?? {};
+  const running = new RunningTasks();
   const occupancy = new QueueOccupancy(deps.metrics ?? noopMetrics, options.queues);
+  const reports = new OutcomeReports(deps.broker, logger);
 
-  const reports = new Set<Promise<void>>();
-  /** Publishes a task's outcome in the background; stop() waits for every report. */
-  const report = (queue: string, message: Message): void => {
-    const sent = deps.broker
-      .publish(queue, message)
-      .then(() => {
-        logger.info(
-          {
-            jobId: 'jobId' in message ? message.jobId : undefined,
-            taskId: 'taskId' in message ? message.taskId : undefined,
-            type: message.type,
-          },
-          'task reported',
-        );
-      })
-      .catch((error: unknown) => {
-        // After the broker's own outage wait: the task stays RUNNING until its deadline, if it has one.
-        logger.error({ type: message.type, err: errorMessage(error) }, 'could not report a task outcome');
-      })
-      .finally(() => reports.delete(sent));
-    reports.add(sent);
-  };
-
-  const secretPolicy = options.secretPolicy ?? DEFAULT_SECRET_POLICY;
-  let unavailable: string | undefined;
-  let stopping = false;
-
-  const execute = async (sealed: TaskRun, delivery: Delivery): Promise<void> => {
-    if (running.has(sealed.id)) return; // the same delivery twice on one worker
-    if (unavailable !== undefined) {
-      // Taken just before the runtime went down: back on its queue for a healthy worker, no attempt spent.
-      const priority = sealed.spec.priority;
-      await deps.broker.publish(
-        sealed.queue,
-        { type: 'task.run', task: sealed },
-        priority === undefined ? undefined : { priority },
-      );
-      delivery.ack();
-      return;
-    }
-    await options.testOnTaskArrived?.(sealed);
-    const controller = new AbortController();
-    running.set(sealed.id, controller);
-    occupancy.started(sealed.queue);
-    const ids = { jobId: sealed.jobId, taskId: sealed.id, nodeId };
-    const taskLog = logger.child({ jobId: sealed.jobId, taskId: sealed.id });
-    try {
-      let task: TaskRun;
-      let secrets: string[];
-      try {
-        const unsealed = decryptSecretEnv(sealed.spec, options.keyring);
-        task = { ...sealed, spec: unsealed.spec };
-        secrets = secretValues(unsealed.spec, secretPolicy, [...unsealed.secrets, ...(sealed.masks ?? [])]);
-      } catch (error) {
-        // The task as sent cannot run on this worker (no key, a wrong one): never retried.
-        const reason = errorMessage(error);
-        report(QUEUE.error, {
-          type: 'task.failed',
-          ...ids,
-          error: reason,
-          failure: failureOf({ error: new TaskAbort('rejected', reason) }),
-          at: now(),
-        });
-        return;
-      }
-      const startedAt = now();
-      const timeout = task.spec.timeout === undefined ? {} : { timeout: task.spec.timeout };
-      await deps.broker.publish(QUEUE.started, { type: 'task.started', ...ids, ...timeout, at: startedAt });
-      // The start is durable: should this worker die from here on, the scheduler's dead-worker sweep
-      // runs the task again; before it, the broker would have delivered it again.
-      delivery.ack();
-      taskLog.info({ queue: task.queue, image: task.spec.image }, 'task started');
-      const shipper = new LogShipper(deps.broker, task, secrets, taskLog, options.logs);
-      const progress = new ProgressReporter((percent) => {
-        report(QUEUE.progress, {
-          type: 'task.progress',
-          jobId: task.jobId,
-          taskId: task.id,
-          progress: percent,
-          at: now(),
-        });
-      });
-      let outcome: TaskOutcome;
-      try {
-        outcome = await runTask(deps.runtime, task, {
-          defaults,
-          ...(options.policy === undefined ? {} : { policy: options.policy }),
-          labels: { ...options.labels, [NODE_LABEL]: nodeId },
-          signal: controller.signal,
-          onOutput: (chunk) => {
-            shipper.write(chunk);
-          },
-          onProgress: (percent) => {
-            progress.update(percent);
-          },
-        });
-      } finally {
-        progress.close();
-        await shipper.close();
-      }
-      // Results and errors (with the task's last output lines) may print a secret: masked before they leave.
-      const steps = outcome.steps.map((step) =>
-        step.error === undefined ? step : { ...step, error: redactText(step.error, secrets) },
-      );
-      const message: Message = outcome.ok
-        ? {
-            type: 'task.completed',
-            ...ids,
-            result: redactText(outcome.result, secrets),
-            steps,
-            startedAt,
-            at: now(),
-          }
-        : {
-            type: 'task.failed',
-            ...ids,
-            error: redactText(outcome.error, secrets),
-            failure: outcome.failure,
-            steps,
-            startedAt,
-            at: now(),
-          };
-      // The slot is free once the container is done: the report goes on without holding it.
-      report(message.type === 'task.completed' ? QUEUE.completed : QUEUE.error, message);
-      if (message.type === 'task.failed') markActiveSpanFailed(message.error);
-      if (!outcome.ok && outcome.failure.kind === 'runtime') pauseWork(outcome.error);
-    } catch (error) {
-      if (error instanceof TaskAbort && error.kind === 'cancelled') {
-        taskLog.info({}, 'task cancelled');
-        return;
-      }
-      if (error instanceof TaskAbort && error.kind === 'shutdown') {
-        // Hand the task back: the scheduler runs it again on another worker at once.
-        const reason = `worker ${nodeId} shut down while running the task`;
-        await deps.broker.publish(QUEUE.error, {
-          type: 'task.failed',
-          ...ids,
-          error: reason,
-          failure: failureOf({ error }),
-          workerLost: true,
-          at: now(),
-        });
-        taskLog.info({}, 'task handed back');
-        return;
-      }
-      throw error;
-    } finally {
-      running.delete(sealed.id);
-      occupancy.ended(sealed.queue);
-    }
-  };
-
-  const onMessage = async (message: Message, delivery: Delivery): Promise<void> => {
-    if (message.type !== 'task.run') {
-      logger.warn({ type: message.type }, 'message of an unexpected type on a work queue; dropping it');
-      return;
-    }
-    const task = message.task;
-    await inSpan(
-      'worker run',
-      SpanKind.CONSUMER,
-      () => runAttributes(task, nodeId),
-      () => execute(task, delivery),
-    );
-  };
-
-  const cleanup = new DeadWorkerCleanup(deps.runtime, logger);
-
-  const commandQueue = workerQueue(nodeId);
-  const onCommand = (message: Message): Promise<void> =>
-    inSpan(
-      `worker ${message.type}`,
-      SpanKind.CONSUMER,
-      () => messageAttributes(commandQueue, message),
-      () => command(message),
-    );
-  const command = async (message: Message): Promise<void> => {
-    switch (message.type) {
-      case 'task.cancel':
-        running.get(message.taskId)?.abort(new TaskAbort('cancelled', 'task cancelled'));
-        return;
-      case 'node.lost':
-        await cleanup.nodeLost(message.nodeId);
-        return;
-      default:
-        logger.warn({ type: message.type }, 'message of an unexpected type on the worker queue; dropping it');
-    }
-  };
-
-  const commands = await deps.broker.subscribe(commandQueue, onCommand, {
-    concurrency: 1,
-    exclusive: true,
-  });
   const work: Subscription[] = [];
+  const closeWork = async (): Promise<void> => {
+    await Promise.all(work.splice(0).map((subscription) => subscription.close()));
+  };
+  const recovery = new RuntimeRecovery({
+    runtime: deps.runtime,
+    logger,
+    closeWork,
+    resumeWork: () => subscribeWork(),
+    pollIntervalMs: options.runtimePollIntervalMs,
+  });
+  const execution = new TaskExecution(
+    {
+      broker: deps.broker,
+      runtime: deps.runtime,
+      logger,
+      now,
+      nodeId,
+      running,
+      occupancy,
+      reports,
+      recovery,
+    },
+    {
+      defaults: options.defaultLimits ?? {},
+      policy: options.policy,
+      labels: { ...options.labels, [NODE_LABEL]: nodeId },
+      logs: options.logs,
+      secretPolicy: options.secretPolicy ?? DEFAULT_SECRET_POLICY,
+      keyring: options.keyring,
+      testOnTaskArrived: options.testOnTaskArrived,
+    },
+  );
+  const deliveries = new WorkDeliveries({ broker: deps.broker, logger, now, nodeId, execution });
   const subscribeWork = async (): Promise<void> => {
     for (const [queue, concurrency] of Object.entries(options.queues)) {
       work.push(
-        await deps.broker.subscribe(queue, onMessage, {
+        await deps.broker.subscribe(queue, (message, delivery) => deliveries.handle(message, delivery), {
           concurrency,
           // Acknowledged at the task's start, not its end: a task may run longer than RabbitMQ holds a delivery.
           ack: 'manual',
-          onGiveUp: async (message, error) => {
-            if (message.type !== 'task.run') return;
-            // Users see a stable reason; the broker's own words stay in this worker's log.
-            logger.error(
-              { jobId: message.task.jobId, taskId: message.task.id, err: errorMessage(error) },
-              'giving up on a task',
-            );
-            const reason = 'the worker could not start the task (its log has the details)';
-            await deps.broker.publish(QUEUE.error, {
-              type: 'task.failed',
-              jobId: message.task.jobId,
-              taskId: message.task.id,
-              nodeId,
-              error: reason,
-              at: now(),
-            });
-          },
+          onGiveUp: (message, error) => deliveries.giveUp(message, error),
         }),
       );
     }
   };
 
-  const recovery = new AbortController();
-  let recovering: Promise<void> | undefined;
-  /**
-   * The runtime is down (not the tasks' fault): take no tasks until it answers again. Called from a
-   * task's handler, so the work subscriptions' close (which waits for that handler) is not awaited.
-   */
-  const pauseWork = (reason: string): void => {
-    if (unavailable !== undefined || stopping) return;
-    unavailable = reason;
-    logger.warn({ err: reason }, 'runtime unavailable: taking no tasks until it answers again');
-    const closing = Promise.all(work.splice(0).map((subscription) => subscription.close()));
-    const waitForRuntime = async (): Promise<void> => {
-      for (;;) {
-        await sleep(options.runtimePollIntervalMs ?? RUNTIME_POLL_INTERVAL_MS, undefined, {
-          signal: recovery.signal,
-        });
-        try {
-          await deps.runtime.healthCheck();
-          return;
-        } catch (error) {
-          unavailable = errorMessage(error);
-        }
-      }
-    };
-    recovering = Promise.all([closing, waitForRuntime()])
-      .then(async () => {
-        unavailable = undefined;
-        if (stopping) return;
-        await subscribeWork();
-        logger.info({}, 'runtime available again: taking tasks');
-      })
-      .catch((error: unknown) => {
-        if (recovery.signal.aborted) return;
-        // Unhealthy for good: the health endpoint says so, and an orchestrator restarts the worker.
-        unavailable = `could not take tasks again: ${errorMessage(error)}`;
-        logger.error({ err: errorMessage(error) }, 'could not resume taking tasks');
-      })
-      .finally(() => {
-        recovering = undefined;
-      });
-  };
-
+  const cleanup = new DeadWorkerCleanup(deps.runtime, logger);
+  const commandQueue = workerQueue(nodeId);
+  const workerCommands = new WorkerCommands({ queue: commandQueue, running, cleanup, logger });
+  const commands = await deps.broker.subscribe(commandQueue, (message) => workerCommands.handle(message), {
+    concurrency: 1,
+    exclusive: true,
+  });
   await subscribeWork();
   const startedAt = now();
-  const measureCpu = cpuMeter();
-  const heartbeat = (): Promise<void> =>
-    deps.broker.publish(QUEUE.heartbeat, {
-      type: 'node.heartbeat',
-      node: {
-        id: nodeId,
-        hostname: hostname(),
-        queues: options.queues,
-        runningTasks: running.size,
-        cpuPercent: measureCpu(),
-        ...(options.version === undefined ? {} : { version: options.version }),
-        startedAt,
-        lastHeartbeatAt: now(),
-      },
-    });
-  const beat = (): void => {
-    heartbeat().catch((error: unknown) => {
-      logger.warn({ err: errorMessage(error) }, 'heartbeat failed');
-    });
-  };
-  beat();
-  const heartbeats = setInterval(beat, options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
+  const heartbeats = new Heartbeats(
+    { broker: deps.broker, logger, now, runningTasks: () => running.size },
+    { id: nodeId, queues: options.queues, version: options.version, startedAt },
+  );
+  heartbeats.start(options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
   logger.info({ queues: options.queues }, 'worker started');
 
   return {
@@ -396,44 +156,26 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     hostname: hostname(),
     startedAt,
     runningTasks: () => running.size,
-    healthCheck: () =>
-      unavailable === undefined
-        ? Promise.resolve()
-        : Promise.reject(new Error(`runtime unavailable: ${unavailable}`)),
+    healthCheck: () => recovery.healthCheck(),
     stop: async (stopOptions = {}) => {
-      stopping = true;
-      clearInterval(heartbeats);
+      heartbeats.stop();
       cleanup.stop();
-      recovery.abort();
-      const handBack = (): void => {
-        for (const controller of running.values())
-          controller.abort(new TaskAbort('shutdown', 'worker shutting down'));
-      };
+      recovery.stop();
       const drain =
         stopOptions.drainTimeoutMs === undefined
           ? undefined
-          : setLongTimeout(handBack, stopOptions.drainTimeoutMs);
-      if (stopOptions.abort === true) handBack();
-      await Promise.all(work.splice(0).map((subscription) => subscription.close()));
+          : setLongTimeout(() => {
+              running.handBackAll();
+            }, stopOptions.drainTimeoutMs);
+      if (stopOptions.abort === true) running.handBackAll();
+      await closeWork();
       drain?.clear();
       // A resume that began before the stop may have subscribed again.
-      await recovering;
-      await Promise.all(work.splice(0).map((subscription) => subscription.close()));
-      await Promise.allSettled([...reports]);
+      await recovery.settled();
+      await closeWork();
+      await reports.settled();
       await commands.close();
       logger.info({}, 'worker stopped');
     },
-  };
-}
-
-/** What the span of a task's run is tagged with. */
-function runAttributes(task: TaskRun, nodeId: string): Attributes {
-  return {
-    'messaging.destination.name': task.queue,
-    'tork.job.id': task.jobId,
-    'tork.task.id': task.id,
-    'tork.task.attempt': task.attempt,
-    'tork.node.id': nodeId,
-    ...(task.spec.image === undefined ? {} : { 'tork.task.image': task.spec.image }),
   };
 }
