@@ -3,7 +3,7 @@ export * from './errors.js';
 export * from './expressions/index.js';
 export * from './health.js';
 export * from './ids.js';
-export * from './job-spec.js';
+export * from './job-spec/index.js';
 export * from './job-spec.schema.js';
 export * from './job.js';
 export * from './job-list.js';

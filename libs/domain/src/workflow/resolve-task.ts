@@ -1,6 +1,6 @@
 import { TorkError, type Problem } from '../errors.js';
 import type { Job, JobContext } from '../job.js';
-import { checkQueueName } from '../job-spec.js';
+import { checkQueueName } from '../job-spec/validate-queue.js';
 import { SPEC_LIMITS, type AuxTaskSpec, type JobDefaults, type TaskSpec } from '../job-spec.schema.js';
 import type { LoopItem } from '../task.js';
 import { renderTemplate, type TemplateScope } from './templates.js';
