@@ -1,7 +1,7 @@
 import { formatDuration, parseDuration } from '../duration.js';
 import { errorMessage, type Problem } from '../errors.js';
-import { SPEC_LIMITS } from '../job-spec.schema.js';
 import { checkExpressionSyntax, checkTemplateSyntax, hasExpressions } from '../workflow/templates.js';
+import { SPEC_LIMITS } from './spec-limits.js';
 
 /*
  * Checks of single fields that every part of the spec uses. They work on the decoded body, before it

@@ -1,16 +1,12 @@
 import { Ajv } from 'ajv';
 import { TorkError, type Problem } from '../errors.js';
-import {
-  JobSpecSchema,
-  TaskSpecSchema,
-  type AuxTaskSpec,
-  type JobSpec,
-  type TaskSpec,
-} from '../job-spec.schema.js';
 import { policyProblems } from '../worker-policy.js';
 import { decodeSpecText, type JobSpecFormat } from './decode.js';
+import { JobSpecSchema } from './job.schema.js';
 import { engineProblems, type JobSpecPolicy } from './policy.js';
 import { findOversized, ProblemList } from './schema-problems.js';
+import { TaskSpecSchema } from './task.schema.js';
+import type { AuxTaskSpec, JobSpec, TaskSpec } from './types.js';
 import { checkSemantics } from './validate-job.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });

@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
-import { taskKind, type TaskSpec } from '../job-spec.schema.js';
 import type { RuntimeFeatures } from '../ports/runtime.js';
 import { policyProblems, unsupportedFieldProblems, type WorkerPolicy } from '../worker-policy.js';
+import { taskKind, type TaskSpec } from './types.js';
 
 /** What an operator allows beyond the schema's own rules. */
 export interface JobSpecPolicy {

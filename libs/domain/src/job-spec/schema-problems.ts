@@ -1,12 +1,9 @@
 import type { ErrorObject } from 'ajv';
 import { MAX_PROBLEMS, type Problem } from '../errors.js';
-import {
-  ENV_NAME_PATTERN,
-  HEADER_NAME_PATTERN,
-  TaskSpecSchema,
-  WEBHOOK_URL_PATTERN,
-} from '../job-spec.schema.js';
 import { isRecord } from './field-checks.js';
+import { ENV_NAME_PATTERN } from './fields.schema.js';
+import { TaskSpecSchema } from './task.schema.js';
+import { HEADER_NAME_PATTERN, WEBHOOK_URL_PATTERN } from './webhooks.schema.js';
 
 /*
  * The schema's errors (Ajv's) as problems a person reads: one per path and rule, at paths such as

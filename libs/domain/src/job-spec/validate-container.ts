@@ -1,12 +1,12 @@
 import { formatDuration, parseDuration } from '../duration.js';
 import type { Problem } from '../errors.js';
 import { ENVELOPE_PREFIX, isEncrypted } from '../keyring.js';
-import { TASK_FIELD_LIMITS } from '../task-fields.schema.js';
 import { hasExpressions } from '../workflow/templates.js';
+import { TASK_FIELD_LIMITS } from './container-fields.schema.js';
 import { checkTemplate, isRecord } from './field-checks.js';
 
 /**
- * What the schema cannot say about a task's container fields (task-fields.schema.ts): paths, a
+ * What the schema cannot say about a task's container fields (container-fields.schema.ts): paths, a
  * mount's source by its type, the size of all files together, sidecar names. These work on the
  * decoded body, before it is typed: a value of the wrong type is the schema's problem, skipped here.
  * Expressions: `cmd` is evaluated (resolve-task.ts), as in Tork; `entrypoint`, `workdir`, `gpus`

@@ -1,11 +1,12 @@
 import { formatDuration, parseDuration } from '../duration.js';
 import type { Problem } from '../errors.js';
-import { SPEC_LIMITS, type RetrySpec } from '../job-spec.schema.js';
 import { ENVELOPE_PREFIX, isEncrypted } from '../keyring.js';
 import { MAX_RETRY_INITIAL_DELAY_MS, MAX_RETRY_SCALING_FACTOR, totalRetryDelayMs } from '../retry-delay.js';
 import { parseCpus, parseSize } from '../size.js';
 import { checkDuration, checkTemplate, isRecord, isShort } from './field-checks.js';
 import type { JobSpecPolicy } from './policy.js';
+import { SPEC_LIMITS } from './spec-limits.js';
+import type { RetrySpec } from './types.js';
 import { checkQueue } from './validate-queue.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.js';
-import { SPEC_LIMITS } from '../job-spec.schema.js';
 import { checkDuration, checkExpression, checkStringMap, checkTemplate, isRecord } from './field-checks.js';
 import type { JobSpecPolicy } from './policy.js';
+import { SPEC_LIMITS } from './spec-limits.js';
 import { checkTaskContainer } from './validate-container.js';
 import { checkTaskFields } from './validate-task-fields.js';
 import { checkWebhooks } from './validate-webhooks.js';
