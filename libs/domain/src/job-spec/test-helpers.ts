@@ -29,7 +29,7 @@ export const oneTask = (fields: Record<string, unknown>): unknown => ({
   tasks: [{ image: 'busybox', ...fields }],
 });
 
-/** The problems a body is rejected with under a policy, as `path: message`; fails the test when it is accepted. */
+/** The problems a body is rejected with under a policy, as `path: message`; fails the test if accepted. */
 export function problemsUnder(body: unknown, policy: JobSpecPolicy = {}): string[] {
   try {
     parseJobSpec(body, policy);

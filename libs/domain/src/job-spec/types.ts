@@ -6,7 +6,7 @@ import type { AutoDeleteSchema, LimitsSpecSchema, RetrySpecSchema } from './fiel
 import type { JobDefaultsSchema } from './job.schema.js';
 import type { AuxTaskSpecSchema } from './task.schema.js';
 
-/** The job spec as the engine holds it once validated (parse.ts): its schemas' types, env values as strings. */
+/** The job spec as the engine holds it once validated (parse.ts): its schemas' types, env values strings. */
 
 export type EnvSpec = Record<string, string>;
 export type RetrySpec = Static<typeof RetrySpecSchema>;
