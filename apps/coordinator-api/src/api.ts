@@ -21,12 +21,13 @@ import { tasksRoutes } from './routes/tasks.routes.js';
 import { streamsRoutes } from './routes/streams.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { UI_PREFIX, uiRoutes } from './ui/ui.routes.js';
-import { NodeSchema, SHARED_SCHEMAS } from './schemas.js';
+import { NodeSchema } from './schemas/nodes.schemas.js';
+import { SHARED_SCHEMAS } from './schemas/shared-schemas.js';
 import {
   ScheduledJobPageSchema,
   ScheduledJobSchema,
   ScheduledJobSpecSchema,
-} from './scheduled-job.schemas.js';
+} from './schemas/scheduled-jobs.schemas.js';
 import { CredentialService } from './services/credential.service.js';
 import { JobService } from './services/job.service.js';
 import { QueueService } from './services/queue.service.js';

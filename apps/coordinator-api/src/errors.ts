@@ -8,7 +8,7 @@ import {
 } from '@tork/domain';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { unsupportedMediaType } from './media-types.js';
-import type { ErrorBody } from './schemas.js';
+import type { ErrorBody } from './schemas/common.schemas.js';
 
 /** The one place where errors become HTTP statuses. */
 const STATUS: Record<ErrorCode, number> = {

@@ -141,7 +141,8 @@ describe('GET /openapi.json', () => {
     expect(at(jobSpec, 'required')).toEqual(['tasks']);
     expect(at(jobSpec, 'properties', 'tasks', 'items', '$ref')).toBe('#/components/schemas/TaskSpec');
     const taskSpec = at(doc, 'components', 'schemas', 'TaskSpec');
-    // `image` is required unless the engine runs no images: job-spec.ts checks it, not the schema.
+    // `image` is required unless the engine runs no images: the domain checks it
+    // (job-spec/validate-task-tree.ts), not the schema.
     expect(at(taskSpec, 'properties', 'pre', 'items', 'required')).toBeUndefined();
     expect(Object.keys(at(taskSpec, 'properties', 'pre', 'items', 'properties') as Node)).toEqual(
       expect.arrayContaining(['image', 'registry', 'cmd', 'entrypoint', 'files', 'workdir', 'user']),

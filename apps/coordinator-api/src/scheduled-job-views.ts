@@ -7,7 +7,7 @@ import {
   type ScheduledJob,
   type SecretPolicy,
 } from '@tork/domain';
-import { NEXT_RUNS_SHOWN, type ScheduledJobView } from './scheduled-job.schemas.js';
+import { NEXT_RUNS_SHOWN, type ScheduledJobView } from './schemas/scheduled-jobs.schemas.js';
 import { jobSecrets } from './views.js';
 
 /** A scheduled job as the API shows it at `now`: Tork's shape, plus `schedule` and its next fire times. */

@@ -17,7 +17,9 @@ import {
   type TaskOverview,
   type TaskSpec,
 } from '@tork/domain';
-import type { JobSummary, JobView, LogPage, SubmittedJob, TaskPage, TaskView } from './schemas.js';
+import type { JobSummary, JobView, SubmittedJob } from './schemas/jobs.schemas.js';
+import type { LogPage } from './schemas/logs.schemas.js';
+import type { TaskPage, TaskView } from './schemas/tasks.schemas.js';
 
 /**
  * What the API shows of jobs and tasks. Pure: no I/O. Secret env values (by the policy, or

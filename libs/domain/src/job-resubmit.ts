@@ -1,5 +1,5 @@
 import type { Job } from './job.js';
-import type { JobSpec } from './job-spec.schema.js';
+import type { JobSpec } from './job-spec/types.js';
 import type { Keyring } from './keyring.js';
 import { isEncrypted } from './keyring.js';
 import { decryptSecretEnv } from './secret-env.js';

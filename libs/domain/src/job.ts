@@ -1,4 +1,4 @@
-import type { AutoDeleteSpec, JobDefaults, TaskSpec } from './job-spec.schema.js';
+import type { AutoDeleteSpec, JobDefaults, TaskSpec } from './job-spec/types.js';
 import type { CreatedBy, Permission } from './principal.js';
 import type { WebhookSpec } from './webhooks/webhook.js';
 

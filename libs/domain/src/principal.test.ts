@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TorkError } from './errors.js';
 import { newJob } from './workflow/executions.js';
-import { parseJobSpec } from './job-spec.js';
+import { parseJobSpec } from './job-spec/parse.js';
 import { isJobVisibleTo, type Permission } from './principal.js';
 
 const tasks = [{ image: 'busybox' }];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskSpec } from './job-spec.schema.js';
+import type { TaskSpec } from './job-spec/types.js';
 import {
   isSecretKey,
   REDACTED,

@@ -1,4 +1,4 @@
-import type { AuxTaskSpec, EnvSpec, TaskSpec } from './job-spec.schema.js';
+import type { AuxTaskSpec, EnvSpec, TaskSpec } from './job-spec/types.js';
 import { isEncrypted } from './keyring.js';
 import type { WebhookSpec } from './webhooks/webhook.js';
 

@@ -1,5 +1,5 @@
 import { parseDuration } from './duration.js';
-import type { RetrySpec } from './job-spec.schema.js';
+import type { RetrySpec } from './job-spec/types.js';
 
 export const MAX_RETRY_INITIAL_DELAY_MS = 5 * 60_000;
 export const MAX_RETRY_SCALING_FACTOR = 10;

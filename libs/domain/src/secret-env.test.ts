@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { JobSpec } from './job-spec.schema.js';
+import type { JobSpec } from './job-spec/types.js';
 import { isEncrypted, Keyring, parseEncryptionKey } from './keyring.js';
 import { DEFAULT_SECRET_POLICY } from './redact.js';
 import { decryptSecretEnv, encryptSecretEnv } from './secret-env.js';

@@ -1,5 +1,5 @@
 import { errorMessage, TorkError } from './errors.js';
-import type { AuxTaskSpec, EnvSpec, JobSpec, TaskSpec } from './job-spec.schema.js';
+import type { AuxTaskSpec, EnvSpec, JobSpec, TaskSpec } from './job-spec/types.js';
 import { isEncrypted, type Keyring } from './keyring.js';
 import { urlPasswords, type SecretPolicy } from './redact.js';
 import { encryptWebhookHeaders } from './webhooks/webhook-secrets.js';

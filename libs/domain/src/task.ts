@@ -1,4 +1,4 @@
-import type { AuxTaskSpec, TaskKind, TaskSpec } from './job-spec.schema.js';
+import type { AuxTaskSpec, TaskKind, TaskSpec } from './job-spec/types.js';
 
 export const TASK_STATES = [
   'CREATED',

@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import type { Problem } from './errors.js';
-import type { AuxTaskSpec, TaskSpec } from './job-spec.schema.js';
+import type { AuxTaskSpec, TaskSpec } from './job-spec/types.js';
 import type { RuntimeFeatures } from './ports/runtime.js';
 import { formatSize, parseCpus, parseSize } from './size.js';
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PRINCIPAL_NAME_PATTERN, ROLES, type Role } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { refs } from '../schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
 import type { CredentialService } from '../services/credential.service.js';
 
 const RoleSchema = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });

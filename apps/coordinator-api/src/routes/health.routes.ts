@@ -6,7 +6,8 @@ import {
   type HealthCheck,
 } from '@tork/domain';
 import type { FastifyInstance } from 'fastify';
-import { refs, type Health } from '../schemas.js';
+import type { Health } from '../schemas/health.schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
 
 export interface HealthRoutesOptions {
   readonly datastore: Datastore;

@@ -1,22 +1,18 @@
 import { JOB_STATES, TorkError, type JobSpecFormat, type JobState, type SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
+import type { Status } from '../schemas/common.schemas.js';
 import {
   JobIdParamsSchema,
   JobListQuerySchema,
-  LogQuerySchema,
-  refs,
-  TaskPageQuerySchema,
   type JobListQueryString,
   type JobPage,
   type JobView,
-  type LogPage,
-  type LogQueryString,
-  type Status,
   type SubmittedJob,
-  type TaskPage,
-  type TaskPageQueryString,
-} from '../schemas.js';
+} from '../schemas/jobs.schemas.js';
+import { LogQuerySchema, type LogPage, type LogQueryString } from '../schemas/logs.schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
+import { TaskPageQuerySchema, type TaskPage, type TaskPageQueryString } from '../schemas/tasks.schemas.js';
 import type { JobService } from '../services/job.service.js';
 import type { StreamService } from '../streams/stream.service.js';
 import { jobSecrets, toJobSummary, toJobView, toLogPage, toSubmittedJob, toTaskPage } from '../views.js';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { nodeStatus, type Datastore } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import type { NodeView } from '../schemas.js';
+import type { NodeView } from '../schemas/nodes.schemas.js';
 
 const listSchema: FastifySchema = {
   summary: 'List workers',

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { QueueInfo } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { refs } from '../schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
 import type { PurgeOutcome, QueueService } from '../services/queue.service.js';
 
 export const QueueInfoSchema = Type.Object(

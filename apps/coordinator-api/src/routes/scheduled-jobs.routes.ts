@@ -3,8 +3,9 @@ import type { JobSpecFormat, SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JOB_SPEC_MEDIA_TYPE_NAMES, JOB_SPEC_MEDIA_TYPES, unsupportedMediaType } from '../media-types.js';
 import { toScheduledJobView } from '../scheduled-job-views.js';
-import type { ScheduledJobPage, ScheduledJobView } from '../scheduled-job.schemas.js';
-import { PageQuerySchema, refs, type PageQueryString, type Status } from '../schemas.js';
+import type { ScheduledJobPage, ScheduledJobView } from '../schemas/scheduled-jobs.schemas.js';
+import { PageQuerySchema, type PageQueryString, type Status } from '../schemas/common.schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
 import type { ScheduleService } from '../services/schedule.service.js';
 
 export interface ScheduledJobsRoutesOptions {

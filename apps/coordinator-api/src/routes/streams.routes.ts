@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { refs } from '../schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
 import type { StreamService } from '../streams/stream.service.js';
 
 declare module 'fastify' {

@@ -1,14 +1,9 @@
 import { secretValues, type SecretPolicy } from '@tork/domain';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import {
-  LogQuerySchema,
-  refs,
-  TaskIdParamsSchema,
-  type LogPage,
-  type LogQueryString,
-  type Status,
-  type TaskView,
-} from '../schemas.js';
+import type { Status } from '../schemas/common.schemas.js';
+import { LogQuerySchema, type LogPage, type LogQueryString } from '../schemas/logs.schemas.js';
+import { refs } from '../schemas/shared-schemas.js';
+import { TaskIdParamsSchema, type TaskView } from '../schemas/tasks.schemas.js';
 import type { TaskService } from '../services/task.service.js';
 import type { StreamService } from '../streams/stream.service.js';
 import { jobSecrets, toLogPage, toTaskView } from '../views.js';

@@ -1,9 +1,12 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { JOB_PATCH_TYPES, TASK_PATCH_TYPES, type Database, type JobRow, type TaskRow } from './rows.js';
+import type { Database } from './rows/database.js';
+import { JOB_PATCH_TYPES, type JobRow } from './rows/jobs.js';
+import { TASK_PATCH_TYPES, type TaskRow } from './rows/tasks.js';
 
 /*
  * The statements behind the datastore's batched calls: each serves many calls of one shape at once
- * (see Batcher). Table and column names come from the fixed lists in rows.ts, never from input.
+ * (see Batcher). Table and column names come from the fixed lists in rows/jobs.ts and
+ * rows/tasks.ts, never from input.
  * A statement that sets a state also records it in job_events, in the same statement.
  */
 

@@ -16,15 +16,15 @@ import { Batcher } from './batcher.js';
 import { selectByIds, updateRows, type RowChange } from './batched-statements.js';
 import { MAX_BATCH, page, UNIQUE_VIOLATION } from './page.js';
 import { FINISHED_STATES, JOB_FINISHED_AT, JOB_SEARCH_DOCUMENT } from './migrations/0008-search-retention.js';
+import type { Database } from './rows/database.js';
 import {
   JOB_LIST_COLUMNS,
   jobFromRow,
   jobListItemFromRow,
   jobPatchToRow,
   jobToRow,
-  type Database,
   type JobRow,
-} from './rows.js';
+} from './rows/jobs.js';
 import { shapeOf, type ShapedBatchers } from './shapes.js';
 
 export class PgJobStore implements JobStore {

@@ -10,7 +10,10 @@ import type {
   TaskLogEntry,
 } from '@tork/domain';
 import { INSERT_BATCH, page } from './page.js';
-import { eventFromRow, logFromRow, logToRow, nodeFromRow, nodeToRow, type Database } from './rows.js';
+import type { Database } from './rows/database.js';
+import { eventFromRow } from './rows/job-events.js';
+import { nodeFromRow, nodeToRow } from './rows/nodes.js';
+import { logFromRow, logToRow } from './rows/task-logs.js';
 
 export class PgLogStore implements LogStore {
   constructor(private readonly db: Kysely<Database>) {}

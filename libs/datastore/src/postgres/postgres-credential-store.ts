@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { TorkError, type ApiKeyRecord, type CredentialStore, type UserRecord } from '@tork/domain';
-import { apiKeyFromRow, apiKeyToRow, userFromRow, userToRow, type Database } from './rows.js';
+import { apiKeyFromRow, apiKeyToRow, userFromRow, userToRow } from './rows/credentials.js';
+import type { Database } from './rows/database.js';
 
 const UNIQUE_VIOLATION = '23505';
 

@@ -4,7 +4,7 @@ import { openDatabase } from './connection.js';
 import { PgJobStore } from './job-store.js';
 import { PostgresCredentialStore } from './postgres-credential-store.js';
 import { PgJobEventStore, PgLogStore, PgNodeStore } from './log-store.js';
-import type { Database } from './rows.js';
+import type { Database } from './rows/database.js';
 import { PgScheduleStore } from './schedule-store.js';
 import { PgTaskStore } from './task-store.js';
 import { PgWebhookDeliveryStore } from './webhook-delivery-store.js';

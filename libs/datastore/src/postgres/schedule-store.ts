@@ -11,7 +11,9 @@ import {
   type ScheduleStore,
 } from '@tork/domain';
 import { page, UNIQUE_VIOLATION } from './page.js';
-import { jobToRow, scheduledJobFromRow, scheduledJobToRow, type Database } from './rows.js';
+import type { Database } from './rows/database.js';
+import { jobToRow } from './rows/jobs.js';
+import { scheduledJobFromRow, scheduledJobToRow } from './rows/scheduled-jobs.js';
 
 export class PgScheduleStore implements ScheduleStore {
   constructor(private readonly db: Kysely<Database>) {}

@@ -22,7 +22,8 @@ import {
   type SettleRow,
 } from './batched-statements.js';
 import { INSERT_BATCH, MAX_BATCH, page } from './page.js';
-import { taskFromRow, taskPatchToRow, taskToRow, type Database, type TaskRow } from './rows.js';
+import type { Database } from './rows/database.js';
+import { taskFromRow, taskPatchToRow, taskToRow, type TaskRow } from './rows/tasks.js';
 import { shapeOf, type ShapedBatchers } from './shapes.js';
 
 /** The unique index of executions, as ON CONFLICT names it. */

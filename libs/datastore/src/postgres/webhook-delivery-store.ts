@@ -6,7 +6,8 @@ import type {
   WebhookDelivery,
   WebhookDeliveryStore,
 } from '@tork/domain';
-import { webhookDeliveryFromRow, type Database } from './rows.js';
+import type { Database } from './rows/database.js';
+import { webhookDeliveryFromRow } from './rows/webhook-deliveries.js';
 
 const CURSOR = 'webhooks';
 

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { TorkError, type Problem } from '../errors.js';
+import { decodeSpecText, type JobSpecFormat } from '../job-spec/decode.js';
+import { parseJobSpec } from '../job-spec/parse.js';
+import type { JobSpecPolicy } from '../job-spec/policy.js';
+import type { JobSpec } from '../job-spec/types.js';
 import type { Job } from '../job.js';
-import type { JobSpec } from '../job-spec.schema.js';
-import { decodeSpecText, parseJobSpec, type JobSpecFormat, type JobSpecPolicy } from '../job-spec.js';
 import type { CreatedBy } from '../principal.js';
 import { newJob } from '../workflow/executions.js';
 import { cronProblem, timezoneProblem, type Schedule } from './schedule-ticks.js';

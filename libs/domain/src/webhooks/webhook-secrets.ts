@@ -1,4 +1,4 @@
-import type { JobSpec, TaskSpec } from '../job-spec.schema.js';
+import type { JobSpec, TaskSpec } from '../job-spec/types.js';
 import { isEncrypted, type Keyring } from '../keyring.js';
 import { urlPasswords, type SecretPolicy } from '../redact.js';
 import { renderTemplate, type TemplateScope } from '../workflow/templates.js';

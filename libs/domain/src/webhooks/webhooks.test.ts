@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isTorkError } from '../errors.js';
-import { parseJobSpec } from '../job-spec.js';
+import { parseJobSpec } from '../job-spec/parse.js';
 import { Keyring } from '../keyring.js';
 import { redactWebhooks } from '../redact.js';
 import { encryptSecretEnv } from '../secret-env.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../duration.js';
 import { newId } from '../ids.js';
 import type { Job, JobContext } from '../job.js';
-import { taskKind, type JobSpec, type TaskSpec } from '../job-spec.schema.js';
+import { taskKind, type JobSpec, type TaskSpec } from '../job-spec/types.js';
 import { DEFAULT_QUEUE } from '../queues.js';
 import type { CreatedBy } from '../principal.js';
 import type { LoopItem, Task, TaskState } from '../task.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJobSpec } from '../job-spec.js';
+import { parseJobSpec } from '../job-spec/parse.js';
 import type { Job, JobContext } from '../job.js';
 import type { Task } from '../task.js';
 import type { Effect } from './effects.js';

@@ -1,7 +1,7 @@
 import { parseDuration } from '../duration.js';
 import { errorMessage } from '../errors.js';
 import { isJobActive, type Job, type JobContext } from '../job.js';
-import { SPEC_LIMITS } from '../job-spec.schema.js';
+import { SPEC_LIMITS } from '../job-spec/spec-limits.js';
 import { QUEUE } from '../queues.js';
 import { isRetryable, isTaskDone, MAX_HAND_BACKS, type Task } from '../task.js';
 import { jobChange, taskChange, type JobTransition } from '../transitions.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TorkError } from '../errors.js';
-import type { TaskSpec } from '../job-spec.schema.js';
+import type { TaskSpec } from '../job-spec/types.js';
 import { resolveTaskSpec, taskScope } from './resolve-task.js';
 
 const scope = taskScope(

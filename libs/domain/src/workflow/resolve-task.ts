@@ -1,7 +1,8 @@
 import { TorkError, type Problem } from '../errors.js';
+import { SPEC_LIMITS } from '../job-spec/spec-limits.js';
+import type { AuxTaskSpec, JobDefaults, TaskSpec } from '../job-spec/types.js';
+import { checkQueueName } from '../job-spec/validate-queue.js';
 import type { Job, JobContext } from '../job.js';
-import { checkQueueName } from '../job-spec.js';
-import { SPEC_LIMITS, type AuxTaskSpec, type JobDefaults, type TaskSpec } from '../job-spec.schema.js';
 import type { LoopItem } from '../task.js';
 import { renderTemplate, type TemplateScope } from './templates.js';
 

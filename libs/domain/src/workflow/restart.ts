@@ -1,5 +1,5 @@
 import type { Job, JobContext } from '../job.js';
-import type { TaskSpec } from '../job-spec.schema.js';
+import type { TaskSpec } from '../job-spec/types.js';
 import { QUEUE } from '../queues.js';
 import { isTaskDone, type LoopItem, type Task } from '../task.js';
 import { jobChange, taskChange } from '../transitions.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJobSpec } from '../job-spec.js';
+import { parseJobSpec } from '../job-spec/parse.js';
 import { newExecution, newJob } from './executions.js';
 import { sealSecrets } from './seal-secrets.js';
 

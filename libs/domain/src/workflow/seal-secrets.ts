@@ -1,5 +1,5 @@
 import { REDACTED } from '../redact.js';
-import type { AuxTaskSpec, EnvSpec, TaskSpec } from '../job-spec.schema.js';
+import type { AuxTaskSpec, EnvSpec, TaskSpec } from '../job-spec/types.js';
 import type { Task } from '../task.js';
 
 /**

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { MountType } from './ports/runtime.js';
+import type { MountType } from '../ports/runtime.js';
 
 /**
  * The container fields of a task (reference §2 and §6): what a task's container runs, with what
  * files, mounts, networks, sidecars and credentials. Their limits are here; what the schema cannot
- * say (paths, a mount's source by type, a worker's policy) is checked in job-spec.ts and
+ * say (paths, a mount's source by type, a worker's policy) is checked in validate-container.ts and
  * worker-policy.ts.
  */
 export const TASK_FIELD_LIMITS = {

@@ -1,11 +1,12 @@
-import { formatDuration, parseDuration } from './duration.js';
-import { errorMessage, type Problem } from './errors.js';
-import { ENVELOPE_PREFIX, isEncrypted } from './keyring.js';
-import { TASK_FIELD_LIMITS } from './task-fields.schema.js';
-import { checkTemplateSyntax, hasExpressions } from './workflow/templates.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import type { Problem } from '../errors.js';
+import { ENVELOPE_PREFIX, isEncrypted } from '../keyring.js';
+import { hasExpressions } from '../workflow/templates.js';
+import { TASK_FIELD_LIMITS } from './container-fields.schema.js';
+import { checkTemplate, isRecord } from './field-checks.js';
 
 /**
- * What the schema cannot say about a task's container fields (task-fields.schema.ts): paths, a
+ * What the schema cannot say about a task's container fields (container-fields.schema.ts): paths, a
  * mount's source by its type, the size of all files together, sidecar names. These work on the
  * decoded body, before it is typed: a value of the wrong type is the schema's problem, skipped here.
  * Expressions: `cmd` is evaluated (resolve-task.ts), as in Tork; `entrypoint`, `workdir`, `gpus`
@@ -216,23 +217,10 @@ function normal(path: string): string {
   return `/${segments.join('/')}`;
 }
 
-function checkTemplate(value: unknown, path: string, problems: Problem[]): void {
-  if (typeof value !== 'string' || !hasExpressions(value)) return;
-  try {
-    checkTemplateSyntax(value);
-  } catch (error) {
-    problems.push({ path, message: errorMessage(error) });
-  }
-}
-
 function refuseExpressions(value: unknown, path: string, problems: Problem[]): void {
   if (typeof value === 'string' && hasExpressions(value))
     problems.push({
       path,
       message: 'expressions ({{ }}) are not evaluated here; pass values to the task through `env`',
     });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,36 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatProblem, TorkError } from './errors.js';
-import { parseJobSpec, parseJobSpecText, type JobSpecPolicy } from './job-spec.js';
-import { slug } from './job-spec-container.js';
-import type { RuntimeFeatures } from './ports/runtime.js';
-
-/** The problems a rejected body is reported with, as `path: message`; fails the test when it is accepted. */
-function problemsOf(body: unknown, policy: JobSpecPolicy = {}): string[] {
-  try {
-    parseJobSpec(body, policy);
-  } catch (error) {
-    expect(error).toBeInstanceOf(TorkError);
-    return (error as TorkError).problems.map(formatProblem);
-  }
-  throw new Error('expected the job spec to be rejected');
-}
-
-const oneTask = (fields: Record<string, unknown>): unknown => ({ tasks: [{ image: 'busybox', ...fields }] });
-
-const SHELL: RuntimeFeatures = {
-  images: false,
-  cmd: false,
-  entrypoint: false,
-  files: true,
-  workdir: false,
-  mounts: [],
-  networks: false,
-  sidecars: false,
-  registry: false,
-  gpus: false,
-  limits: false,
-  user: false,
-};
+import { parseJobSpec, parseJobSpecText } from './parse.js';
+import { oneTask, problemsUnder } from './test-helpers.js';
+import { slug } from './validate-container.js';
 
 describe('parseJobSpec: the container fields of a task', () => {
   it('accepts every field at once and keeps them as given', () => {
@@ -129,7 +100,7 @@ tasks:
   });
 
   it('names every bad mount: targets, sources by type, paths', () => {
-    const problems = problemsOf(
+    const problems = problemsUnder(
       oneTask({
         mounts: [
           { type: 'volume', target: 'relative' },
@@ -171,7 +142,7 @@ tasks:
   it('names bad working directories, file names and files too large together, in pre and post tasks too', () => {
     const big = 'x'.repeat(200 * 1024);
     const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}`, big]));
-    const problems = problemsOf(
+    const problems = problemsUnder(
       oneTask({
         workdir: 'work',
         files: { '..': 'up', 'a/b': 'slash' },
@@ -191,7 +162,7 @@ tasks:
   });
 
   it('refuses run with cmd, expressions where none are evaluated, and checks those of cmd', () => {
-    const problems = problemsOf(
+    const problems = problemsUnder(
       oneTask({
         run: 'echo',
         cmd: ['echo', '{{ inputs. }}'],
@@ -212,7 +183,7 @@ tasks:
   });
 
   it('requires sidecar names as host names, each once, and probe timeouts up to 1h', () => {
-    const problems = problemsOf(
+    const problems = problemsUnder(
       oneTask({
         sidecars: [
           { name: 'My DB', image: 'busybox' },
@@ -239,7 +210,7 @@ tasks:
   });
 
   it('refuses container fields on composite tasks, and registries, users and networks of the wrong shape', () => {
-    const problems = problemsOf({
+    const problems = problemsUnder({
       tasks: [
         {
           parallel: { tasks: [{ image: 'busybox' }] },
@@ -267,109 +238,5 @@ tasks:
     expect(slug('My DB')).toBe('my-db');
     expect(slug('--Web__Server 2--')).toBe('web-server-2');
     expect(slug('???')).toBe('sidecar');
-  });
-});
-
-describe("parseJobSpec: the engine's policy and runtime", () => {
-  const binds = oneTask({ mounts: [{ type: 'bind', source: '/srv/data', target: '/in' }] });
-
-  it('refuses binds unless allowed under a prefix, nested tasks included', () => {
-    const nested = {
-      tasks: [
-        {
-          each: {
-            list: '{{ [1] }}',
-            task: {
-              subjob: { tasks: [{ image: 'b', mounts: [{ type: 'bind', source: '/etc', target: '/x' }] }] },
-            },
-          },
-        },
-      ],
-    };
-
-    expect(problemsOf(binds, { worker: {} })).toEqual([
-      'tasks[0].mounts[0].source: bind mounts are not allowed on this engine (-mounts-bind-allowed)',
-    ]);
-    expect(problemsOf(nested, { worker: { bindPrefixes: ['/srv'] } })).toEqual([
-      'tasks[0].each.task.subjob.tasks[0].mounts[0].source: "/etc" is not under an allowed prefix (/srv)',
-    ]);
-    expect(parseJobSpec(binds, { worker: { bindPrefixes: ['/srv'] } }).tasks[0]?.mounts).toHaveLength(1);
-  });
-
-  it('refuses requests over the ceilings and under the CPU floor, in parallel tasks too', () => {
-    const body = {
-      tasks: [
-        {
-          parallel: {
-            tasks: [
-              { image: 'b', limits: { cpus: '0.000000001' } },
-              {
-                image: 'b',
-                limits: { cpus: 8, memory: '2g' },
-                timeout: '2h',
-                pre: [{ image: 'b', timeout: '3h' }],
-              },
-            ],
-          },
-        },
-      ],
-    };
-    const policy = { worker: { maxCpus: 4, maxMemoryBytes: 1024 ** 3, maxTimeoutMs: 3_600_000 } };
-
-    expect(problemsOf(body, policy)).toEqual([
-      'tasks[0].parallel.tasks[0].limits.cpus: must be at least 0.01',
-      "tasks[0].parallel.tasks[1].limits.cpus: 8 is over this engine's ceiling of 4 (-max-cpus)",
-      "tasks[0].parallel.tasks[1].limits.memory: 2g is over this engine's ceiling of 1g (-max-memory)",
-      "tasks[0].parallel.tasks[1].timeout: 2h is over this engine's ceiling of 1h (-max-timeout)",
-      "tasks[0].parallel.tasks[1].pre[0].timeout: 3h is over this engine's ceiling of 1h (-max-timeout)",
-    ]);
-  });
-
-  it('refuses fields the runtime cannot honour, and needs no image where it runs none', () => {
-    const body = {
-      tasks: [
-        { run: 'echo hi' },
-        {
-          image: 'busybox',
-          cmd: ['echo'],
-          networks: ['n'],
-          limits: { cpus: 1 },
-          pre: [{ run: 'x', registry: { username: 'u', password: 'p' } }],
-        },
-      ],
-    };
-
-    expect(problemsOf(body, { features: SHELL })).toEqual([
-      "tasks[1].cmd: this engine's runtime cannot honour `cmd`",
-      "tasks[1].networks: this engine's runtime cannot honour networks",
-      "tasks[1].limits: this engine's runtime cannot honour limits",
-      "tasks[1].pre[0].registry: this engine's runtime cannot honour a registry",
-      'tasks[0].image: required',
-      'tasks[1].pre[0].image: required',
-    ]);
-    expect(problemsOf(body, { features: SHELL, imagesOptional: true })).toHaveLength(4);
-    expect(
-      parseJobSpec(
-        { tasks: [{ run: 'echo hi', pre: [{ run: 'x' }] }] },
-        { features: SHELL, imagesOptional: true },
-      ),
-    ).toEqual({
-      tasks: [{ run: 'echo hi', pre: [{ run: 'x' }] }],
-    });
-  });
-
-  it("holds the job's defaults to the ceilings too", () => {
-    const body = { defaults: { limits: { cpus: 8 }, timeout: '2h' }, tasks: [{ image: 'b' }] };
-
-    expect(problemsOf(body, { worker: { maxCpus: 4, maxTimeoutMs: 3_600_000 } })).toEqual([
-      "defaults.limits.cpus: 8 is over this engine's ceiling of 4 (-max-cpus)",
-      "defaults.timeout: 2h is over this engine's ceiling of 1h (-max-timeout)",
-    ]);
-  });
-
-  it('still requires an image of every sidecar where images are optional', () => {
-    expect(
-      problemsOf({ tasks: [{ run: 'x', sidecars: [{ name: 's' }] }] }, { imagesOptional: true }),
-    ).toEqual(['tasks[0].sidecars[0].image: required']);
   });
 });

@@ -1,0 +1,11 @@
+export * from './container-fields.schema.js';
+export { decodeSpecText, type JobSpecFormat } from './decode.js';
+export { ENV_NAME_PATTERN, LimitsSpecSchema, RetrySpecSchema } from './fields.schema.js';
+export * from './job.schema.js';
+export { parseJobSpec, parseJobSpecText } from './parse.js';
+export type { JobSpecPolicy } from './policy.js';
+export { SPEC_LIMITS } from './spec-limits.js';
+export { AuxTaskSpecSchema, TASK_SPEC_FIELDS, TaskSpecRef, TaskSpecSchema } from './task.schema.js';
+export * from './types.js';
+export { checkQueueName } from './validate-queue.js';
+export { HEADER_NAME_PATTERN, WEBHOOK_URL_PATTERN, WebhookSpecSchema } from './webhooks.schema.js';
