@@ -44,7 +44,16 @@ describeWithService(
   beforeAll(async () => {
     [tork, browser, scratch] = await Promise.all([
       // One slot in `default`, so tasks visibly wait; heartbeats every second, so the Nodes page is live.
-      startTork(['-mode', 'standalone', '-runtime', 'shell', '-queue', 'default:1', '-heartbeat-interval', '1s']),
+      startTork([
+        '-mode',
+        'standalone',
+        '-runtime',
+        'shell',
+        '-queue',
+        'default:1',
+        '-heartbeat-interval',
+        '1s',
+      ]),
       launchChromium(),
       mkdtemp(join(tmpdir(), 'tork-web-')),
     ]);
@@ -125,6 +134,9 @@ describeWithService(
     const [node] = (await response.json()) as { id: string; version?: string }[];
     if (node === undefined) throw new Error('GET /nodes lists no node');
 
+    const running = page.locator('tbody tr td').nth(5);
+    // Idle: no task of this engine runs (a heartbeat from before the last test's task ended may linger).
+    await expect.poll(() => running.textContent(), { timeout: PAGE_ROUNDS_MS }).toBe('0');
     const cells = await cellsOf(page, 'tbody tr');
     expect(cells[0]).toBe(`${hostname()}${node.id}`);
     expect(cells[1]).toBe('UP');
@@ -139,7 +151,6 @@ describeWithService(
     const held = gate();
     const id = await submitJob(tork.baseUrl, oneTask('held', 'hold', held.wait), 'application/json');
     await waitForJob(tork.baseUrl, id, ['RUNNING']);
-    const running = page.locator('tbody tr td').nth(5);
     await expect.poll(() => running.textContent(), { timeout: PAGE_ROUNDS_MS }).toBe('1');
     await screenshot(page, 'nodes');
 
@@ -188,7 +199,7 @@ describeWithService(
       '    each:',
       "      list: '{{ sequence(0, 150) }}'",
       '      task:',
-      "        name: item {{ item.value }}",
+      '        name: item {{ item.value }}',
       '        image: busybox',
       `        run: '${held.wait}'`,
     ].join('\n');
@@ -223,7 +234,9 @@ describeWithService(
     expect(await page.getByRole('navigation', { name: 'Pages of children' }).textContent()).toContain(
       'Page 1 of 3 · 150 children',
     );
-    expect(await page.locator('.children .node-button').first().getAttribute('data-task-name')).toBe('item 0');
+    expect(await page.locator('.children .node-button').first().getAttribute('data-task-name')).toBe(
+      'item 0',
+    );
     await fold.getByRole('button', { name: 'Fold' }).click();
     await expect.poll(() => nodes.count()).toBe(1);
     expect(errors()).toEqual([]);
