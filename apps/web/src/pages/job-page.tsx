@@ -1,6 +1,6 @@
 import type { JobView } from '@tork/coordinator-api/types';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import { QueryError } from '../components/query-error.js';
@@ -15,6 +15,8 @@ import { navigate, useLocation, withQuery } from '../router.js';
 
 /** While a job runs its view is read this often. */
 const REFRESH_MS = 1000;
+/** How long a restarted job is read while it still shows the state it was restarted from. */
+const RESTART_WAIT_MS = 60_000;
 
 const isActive = (job: Pick<JobView, 'state'>) =>
   job.state === 'PENDING' || job.state === 'SCHEDULED' || job.state === 'RUNNING';
@@ -23,12 +25,23 @@ export function JobPage({ id }: { readonly id: string }) {
   const location = useLocation();
   const selected = location.search.get('task') ?? undefined;
   const queryClient = useQueryClient();
+  // A restart is carried out by the scheduler after the API answers: until the job leaves the
+  // state it was restarted from (or a minute passes), it is read again as if it ran.
+  const [restartedFrom, setRestartedFrom] = useState<{ state: string; until: number }>();
   const job = useQuery({
     queryKey: ['job', id],
     queryFn: () => api.job(id),
-    refetchInterval: (query) =>
-      query.state.data === undefined || isActive(query.state.data) ? REFRESH_MS : false,
+    refetchInterval: (query) => {
+      const data = query.state.data;
+      if (data === undefined || isActive(data)) return REFRESH_MS;
+      const waiting = restartedFrom !== undefined && data.state === restartedFrom.state;
+      return waiting && Date.now() < restartedFrom.until ? REFRESH_MS : false;
+    },
   });
+  const shownState = job.data?.state;
+  useEffect(() => {
+    if (restartedFrom !== undefined && shownState !== restartedFrom.state) setRestartedFrom(undefined);
+  }, [shownState, restartedFrom]);
   const active = job.data !== undefined && isActive(job.data);
   const now = useNow(active);
   const title = job.data?.name ?? id;
@@ -41,7 +54,14 @@ export function JobPage({ id }: { readonly id: string }) {
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['job', id] });
   const cancel = useMutation({ mutationFn: () => api.cancel(id), onSettled: refresh });
-  const restart = useMutation({ mutationFn: () => api.restart(id), onSettled: refresh });
+  const restart = useMutation({
+    mutationFn: () => api.restart(id),
+    onSuccess: () => {
+      if (job.data !== undefined)
+        setRestartedFrom({ state: job.data.state, until: Date.now() + RESTART_WAIT_MS });
+    },
+    onSettled: refresh,
+  });
   const again = useMutation({
     mutationFn: () => api.duplicate(id),
     onSuccess: (copy) => {
