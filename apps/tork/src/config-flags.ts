@@ -204,6 +204,12 @@ export const FLAGS: readonly FlagSpec[] = [
     secret: true,
   },
   {
+    name: 'webhook-lease',
+    value: 'DURATION',
+    help: 'how long a scheduler holds a webhook delivery it sends; one a dead scheduler held is sent again after this (at least 10s)',
+    default: '30s',
+  },
+  {
     name: 'webhook-allow-link-local',
     value: '',
     help: 'let webhooks connect to link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)',

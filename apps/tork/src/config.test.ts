@@ -541,4 +541,13 @@ describe('webhook flags', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('holds a delivery 30 s by default; -webhook-lease sets it, never under twice the request timeout', () => {
+    expect(loadConfig([], {}).webhookLeaseMs).toBe(30_000);
+    expect(loadConfig(['-webhook-lease', '10s'], {}).webhookLeaseMs).toBe(10_000);
+    expect(() => loadConfig(['-webhook-lease', '9s'], {})).toThrow(
+      '-webhook-lease must be at least 10s, twice a webhook request\'s timeout; got "9s"',
+    );
+    expect(() => loadConfig(['-webhook-lease', 'soon'], {})).toThrow('-webhook-lease must be a duration');
+  });
 });

@@ -9,6 +9,7 @@ import {
   parseSize,
   QUEUE_NAME_PATTERN,
   SecretPolicy,
+  WEBHOOK_RETRY,
   type EncryptionKey,
   type WorkerPolicy,
 } from '@tork/domain';
@@ -89,6 +90,8 @@ export interface TorkConfig {
   readonly webhookSecret?: string;
   /** Webhooks may connect to link-local and cloud metadata addresses. */
   readonly webhookAllowLinkLocal: boolean;
+  /** How long a scheduler holds a webhook delivery it sends. */
+  readonly webhookLeaseMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** When set, the only queues submitted tasks may use. */
@@ -199,6 +202,7 @@ export function loadConfig(
     ...optionalString('uiDir', get('ui-dir')),
     ...optionalString('webhookSecret', get('webhook-secret')),
     webhookAllowLinkLocal: get('webhook-allow-link-local') === 'true',
+    webhookLeaseMs: parseWebhookLease(get('webhook-lease') ?? '30s'),
     logLevel: oneOf(get('log-level'), LOG_LEVELS, 'log-level'),
     logFormat: oneOf(get('log-format'), LOG_FORMATS, 'log-format'),
     ...parseInputAndSecrets(flags),
@@ -322,6 +326,17 @@ function parseRetentionFlag(text: string, flag: string): number {
 function parseDurationFlag(text: string, flag: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new UsageError(`-${flag} must be a duration such as 30s or 5m; got "${text}"`);
+  return ms;
+}
+
+/** A claim must outlive the request it covers, or a second scheduler could send the delivery meanwhile. */
+function parseWebhookLease(text: string): number {
+  const ms = parseDurationFlag(text, 'webhook-lease');
+  const least = 2 * WEBHOOK_RETRY.requestTimeoutMs;
+  if (ms < least)
+    throw new UsageError(
+      `-webhook-lease must be at least ${least / 1000}s, twice a webhook request's timeout; got "${text}"`,
+    );
   return ms;
 }
 

@@ -142,9 +142,11 @@ describeDistributed('scheduled jobs in distributed mode, with two schedulers', (
 
   scheduleLifecycle(() => api.baseUrl);
 
-  it('two schedulers for 30 s create exactly one job per tick', async () => {
+  // Every tick is its own race: both schedulers wake at the fire time and the datastore's atomic fire
+  // lets one create the job. No lease or leader changes hands over time, so 15 ticks prove what 30 did.
+  it('two schedulers for 15 s create exactly one job per tick', async () => {
     const { id, createdAt } = await schedule(api.baseUrl);
-    await sleep(30_000);
+    await sleep(15_000);
     expect((await call(api.baseUrl, 'PUT', `/scheduled-jobs/${id}/pause`)).status).toBe(200);
     await sleep(SETTLE_MS);
     expect(cluster.of('scheduler')).toHaveLength(2);
@@ -163,6 +165,6 @@ describeDistributed('scheduled jobs in distributed mode, with two schedulers', (
     expect(times).toHaveLength(jobs.length);
     const span = (Date.parse(times.at(-1) ?? '') - Date.parse(times[0] ?? '')) / 1000 + 1;
     expect(times).toHaveLength(span);
-    expect(jobs.length).toBeGreaterThanOrEqual(25);
+    expect(jobs.length).toBeGreaterThanOrEqual(12);
   }, 90_000);
 });

@@ -478,6 +478,15 @@ describeWithService(
     await expect
       .poll(async () => (await job(first, id)).execution[0]?.state, { timeout: 15_000 })
       .toBe('RUNNING');
+    // RUNNING is reported before the volume and the container are made: kill once the container runs.
+    await expect
+      .poll(
+        () => docker_('ps', '--filter', `label=tork.standalone=${first.port}`, '--format', '{{.Names}}'),
+        {
+          timeout: 30_000,
+        },
+      )
+      .not.toEqual([]);
     await first.kill();
     expect(leftovers(first.port).length).toBeGreaterThan(0);
     const second = await startTork(['-mode', 'standalone'], { port: first.port });

@@ -226,7 +226,12 @@ describeDistributed('webhooks (distributed)', () => {
     receiver = new Receiver();
     url = await receiver.start();
     services = await isolatedServices(postgresTestDsn(), rabbitMqTestUrl());
-    cluster = new Cluster(services, { api: ['-runtime', 'shell'], worker: SHELL });
+    // The shortest lease allowed: a claim the killed scheduler held expires in 10 s rather than 30 s.
+    cluster = new Cluster(services, {
+      api: ['-runtime', 'shell'],
+      worker: SHELL,
+      scheduler: ['-webhook-lease', '10s'],
+    });
     await cluster.migrate();
   });
 
@@ -257,8 +262,8 @@ describeDistributed('webhooks (distributed)', () => {
     await scheduler.kill();
     receiver.answer = () => 200;
     await cluster.start('scheduler', env);
-    // A claim the killed scheduler held expires with its lease (30 s).
-    await waitUntil('the deliveries', () => receiver.delivered('/pending').length > 0, { timeoutMs: 60_000 });
+    // A claim the killed scheduler held expires with its lease (-webhook-lease 10s).
+    await waitUntil('the deliveries', () => receiver.delivered('/pending').length > 0, { timeoutMs: 40_000 });
 
     const taken = receiver.at('/pending').filter((r) => r.status === 200);
     expect(taken.map((r) => r.headers['tork-delivery'])).toEqual([before]);

@@ -31,6 +31,7 @@ export async function freePort(): Promise<number> {
 
 export interface StartTorkOptions {
   readonly waitForHealth?: boolean;
+  /** How long to wait for /health (default 60 s). */
   readonly timeoutMs?: number;
   /** The REST API's `-host` (default 127.0.0.1); the process is reached on 127.0.0.1 either way. */
   readonly host?: string;
@@ -76,7 +77,8 @@ export async function startTork(
     },
   };
   if (options.waitForHealth === false) return tork;
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  // Generous: it returns as soon as /health answers, and test files run side by side on a small machine.
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`tork exited with ${child.exitCode}:\n${output}`);
     try {

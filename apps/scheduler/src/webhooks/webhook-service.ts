@@ -10,6 +10,8 @@ export interface WebhookOptions {
   readonly allowLinkLocal?: boolean;
   /** How often the feed and the sender look for work when nothing nudges them. */
   readonly pollIntervalMs?: number;
+  /** How long a delivery being sent is held (default 30 s): a dead scheduler's claims are sent again after it. */
+  readonly leaseMs?: number;
   /** Tests move these. */
   readonly clock?: () => number;
   readonly random?: () => number;
@@ -40,7 +42,7 @@ export function startWebhooks(ctx: SchedulerContext, options: WebhookOptions): R
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     allowLinkLocal: options.allowLinkLocal ?? false,
     batch: 16,
-    leaseMs: 30_000,
+    leaseMs: options.leaseMs ?? 30_000,
     clock: options.clock ?? Date.now,
     random: options.random ?? Math.random,
   });

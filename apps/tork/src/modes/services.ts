@@ -105,6 +105,7 @@ export async function runScheduler(
       webhooks: {
         ...(config.webhookSecret === undefined ? {} : { secret: config.webhookSecret }),
         allowLinkLocal: config.webhookAllowLinkLocal,
+        leaseMs: config.webhookLeaseMs,
       },
     },
   );
