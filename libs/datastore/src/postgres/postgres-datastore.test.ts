@@ -35,6 +35,7 @@ const MIGRATIONS = [
   '0009-scheduled-jobs',
   '0010-webhooks',
   '0011-webhook-progress',
+  '0012-schedule-next-fire',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',
