@@ -74,6 +74,7 @@ async function tick(ctx: SchedulerContext, maxSleepMs: number): Promise<number> 
   const now = ctx.now();
   const due = await ctx.datastore.schedules.due(now, DUE_PER_LOOK);
   await Promise.all(due.map((scheduled) => fireDue(ctx, scheduled, now)));
+  // More may be due than one look reads: look again at once.
   if (due.length === DUE_PER_LOOK) return 0;
   const next = await ctx.datastore.schedules.nextFireAfter(now);
   if (next === undefined) return maxSleepMs;
