@@ -110,6 +110,29 @@ describe('the schedule ticker', () => {
     expect(jobs.totalItems).toBe(150);
   });
 
+  it('waits its usual sleep, not at once, when none of a full look could fire', async () => {
+    const many = Array.from({ length: 150 }, () => ({
+      ...scheduledJobFixture(),
+      activeSince: new Date(START).toISOString(),
+    }));
+    for (const scheduled of many) await datastore.schedules.create(scheduled);
+    clock = START + 1000;
+    let looks = 0;
+    const due = datastore.schedules.due.bind(datastore.schedules);
+    datastore.schedules.due = (now, limit) => {
+      looks += 1;
+      return due(now, limit);
+    };
+    datastore.schedules.fire = () => Promise.reject(new Error('the datastore refuses writes'));
+
+    startTicker(100);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    // One look, then one every 100 ms: a look again at once would make hundreds.
+    expect(looks).toBeLessThanOrEqual(8);
+    await waitUntil('the failed ones tried again', () => looks >= 2, { timeoutMs: 5_000 });
+    expect(queued).toEqual([]);
+  });
+
   it('sleeps until the next stored fire time, however long its longest sleep', async () => {
     // On the real clock, every second; due at once (as when just resumed): the first look moves it on.
     const now = new Date().toISOString();

@@ -73,15 +73,17 @@ const DUE_PER_LOOK = 100;
 async function tick(ctx: SchedulerContext, maxSleepMs: number): Promise<number> {
   const now = ctx.now();
   const due = await ctx.datastore.schedules.due(now, DUE_PER_LOOK);
-  await Promise.all(due.map((scheduled) => fireDue(ctx, scheduled, now)));
-  // More may be due than one look reads: look again at once.
-  if (due.length === DUE_PER_LOOK) return 0;
+  const movedOn = await Promise.all(due.map((scheduled) => fireDue(ctx, scheduled, now)));
+  // More may be due than one look reads: look again at once, unless none of this look's moved on
+  // (their fires failed: the next look, after the usual sleep, tries them again).
+  if (due.length === DUE_PER_LOOK && movedOn.some((moved) => moved)) return 0;
   const next = await ctx.datastore.schedules.nextFireAfter(now);
   if (next === undefined) return maxSleepMs;
   return Math.max(0, Math.min(maxSleepMs, Date.parse(next) - Date.parse(ctx.now()) + WAKE_AFTER_MS));
 }
 
-async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: string): Promise<void> {
+/** Fires or moves on a due scheduled job; answers false when that failed (it stays due). */
+async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: string): Promise<boolean> {
   const fireAt = dueTick(scheduled.schedule, tickBaseline(scheduled), now);
   const [nextFireAt] = nextFireTimes(scheduled.schedule, now, 1);
   try {
@@ -89,11 +91,11 @@ async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: stri
       // Due with no tick to fire (resumed, or from before next fire times were stored): it moves on.
       if (scheduled.nextFireAt !== undefined)
         await ctx.datastore.schedules.advance(scheduled.id, scheduled.nextFireAt, nextFireAt);
-      return;
+      return true;
     }
     const job = jobOfTick(scheduled, fireAt, ctx.now());
     // Not fired: another scheduler fired this tick, and moved its next fire time on.
-    if (!(await ctx.datastore.schedules.fire(scheduled.id, fireAt, job, nextFireAt))) return;
+    if (!(await ctx.datastore.schedules.fire(scheduled.id, fireAt, job, nextFireAt))) return true;
     ctx.logger.info({ scheduledJobId: scheduled.id, jobId: job.id, fireAt }, 'scheduled job fired');
     await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id }).catch((error: unknown) => {
       // The job is stored PENDING: the sweeper queues a job whose message never left.
@@ -102,11 +104,13 @@ async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: stri
         'scheduled job stored but not queued; the sweep will queue it',
       );
     });
+    return true;
   } catch (error) {
     // Not fired: it stays due, and the next look fires it, unless a later tick is due by then.
     ctx.logger.warn(
       { scheduledJobId: scheduled.id, fireAt, err: errorMessage(error) },
       'could not fire a scheduled job; trying again',
     );
+    return false;
   }
 }
