@@ -25,7 +25,7 @@ describe('the schedule ticker', () => {
     metrics: noopMetrics,
   });
   // Looks every few milliseconds: the injected clock, not the timer, decides which tick is due.
-  const startTicker = () => tickers.push(startScheduleTicker(context(), { maxSleepMs: 5 }));
+  const startTicker = (maxSleepMs = 5) => tickers.push(startScheduleTicker(context(), { maxSleepMs }));
   const scheduledJobs = async (scheduledJobId: string) =>
     (await datastore.jobs.list({ page: 1, size: 100, scheduledJobId })).items;
 
@@ -92,6 +92,60 @@ describe('the schedule ticker', () => {
     expect((await scheduledJobs(scheduled.id)).map((job) => job.id)).toEqual([
       tickJobId(scheduled.id, new Date(clock).toISOString()),
     ]);
+  });
+
+  it('fires every due one at once, more than one look reads', async () => {
+    const many = Array.from({ length: 150 }, () => ({
+      ...scheduledJobFixture(),
+      activeSince: new Date(START).toISOString(),
+    }));
+    for (const scheduled of many) await datastore.schedules.create(scheduled);
+    clock = START + 1000;
+
+    // A look a minute: the second look's jobs come only at once if the ticker does not wait for it.
+    startTicker(60_000);
+    await waitUntil('every due tick queued', () => queued.length === 150, { timeoutMs: 900 });
+
+    const jobs = await datastore.jobs.list({ page: 1, size: 1 });
+    expect(jobs.totalItems).toBe(150);
+  });
+
+  it('waits its usual sleep, not at once, when none of a full look could fire', async () => {
+    const many = Array.from({ length: 150 }, () => ({
+      ...scheduledJobFixture(),
+      activeSince: new Date(START).toISOString(),
+    }));
+    for (const scheduled of many) await datastore.schedules.create(scheduled);
+    clock = START + 1000;
+    let looks = 0;
+    const due = datastore.schedules.due.bind(datastore.schedules);
+    datastore.schedules.due = (now, limit) => {
+      looks += 1;
+      return due(now, limit);
+    };
+    datastore.schedules.fire = () => Promise.reject(new Error('the datastore refuses writes'));
+
+    startTicker(100);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    // One look, then one every 100 ms: a look again at once would make hundreds.
+    expect(looks).toBeLessThanOrEqual(8);
+    await waitUntil('the failed ones tried again', () => looks >= 2, { timeoutMs: 5_000 });
+    expect(queued).toEqual([]);
+  });
+
+  it('sleeps until the next stored fire time, however long its longest sleep', async () => {
+    // On the real clock, every second; due at once (as when just resumed): the first look moves it on.
+    const now = new Date().toISOString();
+    const scheduled = { ...scheduledJobFixture(), activeSince: now, nextFireAt: now };
+    await datastore.schedules.create(scheduled);
+    tickers.push(
+      startScheduleTicker({ ...context(), now: () => new Date().toISOString() }, { maxSleepMs: 60_000 }),
+    );
+
+    await waitUntil('its first tick queued', () => queued.length === 1, { timeoutMs: 1500 });
+    await waitUntil('its next tick queued', () => queued.length === 2, { timeoutMs: 1500 });
+    const jobs = await scheduledJobs(scheduled.id);
+    expect(jobs).toHaveLength(2);
   });
 
   it('creates one job per tick however many tickers run', async () => {

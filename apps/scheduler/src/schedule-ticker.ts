@@ -10,7 +10,7 @@ import {
 import type { SchedulerContext } from './scheduler-context.js';
 
 export interface ScheduleTickerOptions {
-  /** The longest sleep between two looks at the active scheduled jobs (default 1 s): a new or resumed one waits no longer. */
+  /** The longest sleep between two looks at the due scheduled jobs (default 1 s): a new or resumed one waits no longer. */
   readonly maxSleepMs: number;
 }
 
@@ -24,10 +24,11 @@ export interface RunningTicker {
 }
 
 /**
- * Fires the ticks of the active scheduled jobs: wakes at the next fire time (or after `maxSleepMs`),
- * and fires each scheduled job's due tick — the latest one since it last fired — through the
- * datastore's atomic fire, which lets one scheduler of many create the tick's job; that one queues
- * it as the API queues a submitted job. Every scheduler process runs one.
+ * Fires the ticks of the active scheduled jobs: wakes at the earliest stored next fire time (or after
+ * `maxSleepMs`), reads only the due scheduled jobs, and fires each one's due tick — the latest one
+ * since it last fired — through the datastore's atomic fire, which moves its next fire time on and
+ * lets one scheduler of many create the tick's job; that one queues it as the API queues a submitted
+ * job. Every scheduler process runs one.
  */
 export function startScheduleTicker(ctx: SchedulerContext, options: ScheduleTickerOptions): RunningTicker {
   const state = { stopped: false };
@@ -65,26 +66,36 @@ export function startScheduleTicker(ctx: SchedulerContext, options: ScheduleTick
   };
 }
 
+/** The most due scheduled jobs one look reads: more are read by the next look, at once. */
+const DUE_PER_LOOK = 100;
+
 /** Fires every due tick; answers how long to sleep until the next fire time, at most `maxSleepMs`. */
 async function tick(ctx: SchedulerContext, maxSleepMs: number): Promise<number> {
   const now = ctx.now();
-  const active = await ctx.datastore.schedules.active();
-  await Promise.all(active.map((scheduled) => fireDue(ctx, scheduled, now)));
-  let sleepMs = maxSleepMs;
-  for (const scheduled of active) {
-    const [next] = nextFireTimes(scheduled.schedule, now, 1);
-    if (next !== undefined)
-      sleepMs = Math.min(sleepMs, Date.parse(next) - Date.parse(ctx.now()) + WAKE_AFTER_MS);
-  }
-  return Math.max(0, sleepMs);
+  const due = await ctx.datastore.schedules.due(now, DUE_PER_LOOK);
+  const movedOn = await Promise.all(due.map((scheduled) => fireDue(ctx, scheduled, now)));
+  // More may be due than one look reads: look again at once, unless none of this look's moved on
+  // (their fires failed: the next look, after the usual sleep, tries them again).
+  if (due.length === DUE_PER_LOOK && movedOn.some((moved) => moved)) return 0;
+  const next = await ctx.datastore.schedules.nextFireAfter(now);
+  if (next === undefined) return maxSleepMs;
+  return Math.max(0, Math.min(maxSleepMs, Date.parse(next) - Date.parse(ctx.now()) + WAKE_AFTER_MS));
 }
 
-async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: string): Promise<void> {
+/** Fires or moves on a due scheduled job; answers false when that failed (it stays due). */
+async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: string): Promise<boolean> {
   const fireAt = dueTick(scheduled.schedule, tickBaseline(scheduled), now);
-  if (fireAt === undefined) return;
+  const [nextFireAt] = nextFireTimes(scheduled.schedule, now, 1);
   try {
+    if (fireAt === undefined) {
+      // Due with no tick to fire (resumed, or from before next fire times were stored): it moves on.
+      if (scheduled.nextFireAt !== undefined)
+        await ctx.datastore.schedules.advance(scheduled.id, scheduled.nextFireAt, nextFireAt);
+      return true;
+    }
     const job = jobOfTick(scheduled, fireAt, ctx.now());
-    if (!(await ctx.datastore.schedules.fire(scheduled.id, fireAt, job))) return;
+    // Not fired: another scheduler fired this tick, and moved its next fire time on.
+    if (!(await ctx.datastore.schedules.fire(scheduled.id, fireAt, job, nextFireAt))) return true;
     ctx.logger.info({ scheduledJobId: scheduled.id, jobId: job.id, fireAt }, 'scheduled job fired');
     await ctx.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id }).catch((error: unknown) => {
       // The job is stored PENDING: the sweeper queues a job whose message never left.
@@ -93,11 +104,13 @@ async function fireDue(ctx: SchedulerContext, scheduled: ScheduledJob, now: stri
         'scheduled job stored but not queued; the sweep will queue it',
       );
     });
+    return true;
   } catch (error) {
-    // Not fired: the next look fires it, unless a later tick is due by then.
+    // Not fired: it stays due, and the next look fires it, unless a later tick is due by then.
     ctx.logger.warn(
       { scheduledJobId: scheduled.id, fireAt, err: errorMessage(error) },
       'could not fire a scheduled job; trying again',
     );
+    return false;
   }
 }

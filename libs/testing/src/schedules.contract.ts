@@ -42,11 +42,19 @@ export function schedulesContract(store: () => Datastore): void {
     return scheduled;
   };
 
-  /** Fires the tick `seconds` after the base time, at that time. */
+  /** Fires the tick `seconds` after the base time, at that time; the next one is a second later. */
   const fire = (scheduled: ScheduledJob, seconds: number): Promise<boolean> => {
     const at = timestamp(seconds * 1000);
-    return store().schedules.fire(scheduled.id, at, jobOfTick(scheduled, at, at));
+    return store().schedules.fire(
+      scheduled.id,
+      at,
+      jobOfTick(scheduled, at, at),
+      timestamp(seconds * 1000 + 1000),
+    );
   };
+  /** The ids of the scheduled jobs due `seconds` after the base time, at most `limit`. */
+  const due = async (seconds: number, limit = 10): Promise<string[]> =>
+    (await store().schedules.due(timestamp(seconds * 1000), limit)).map((scheduled) => scheduled.id);
 
   describe('scheduled jobs', () => {
     it('stores a scheduled job as given, and refuses a second one with its id (CONFLICT)', async () => {
@@ -92,7 +100,7 @@ export function schedulesContract(store: () => Datastore): void {
 
       expect(await store().schedules.setState(scheduled.id, 'ACTIVE', 'PAUSED', timestamp(5000))).toBe(true);
       expect(await store().schedules.setState(scheduled.id, 'ACTIVE', 'PAUSED', timestamp(5000))).toBe(false);
-      expect((await store().schedules.active()).map((item) => item.id)).toEqual([other.id]);
+      expect(await due(60)).toEqual([other.id]);
       expect(await store().schedules.get(scheduled.id)).toMatchObject({
         state: 'PAUSED',
         activeSince: scheduled.activeSince,
@@ -103,9 +111,7 @@ export function schedulesContract(store: () => Datastore): void {
         state: 'ACTIVE',
         activeSince: timestamp(9000),
       });
-      expect((await store().schedules.active()).map((item) => item.id).sort()).toEqual(
-        [scheduled.id, other.id].sort(),
-      );
+      expect((await due(60)).sort()).toEqual([scheduled.id, other.id].sort());
       expect(await store().schedules.setState(newId(), 'PAUSED', 'ACTIVE', timestamp(9000))).toBe(false);
     });
 
@@ -155,6 +161,73 @@ export function schedulesContract(store: () => Datastore): void {
       expect(await fire(deleted, 3)).toBe(false);
       expect(await store().schedules.get(deleted.id)).toBeUndefined();
       expect((await store().jobs.list({ page: 1, size: 10 })).totalItems).toBe(0);
+    });
+
+    it('reads only the due ones, the earliest first, at most `limit`, and tells when the next is due', async () => {
+      // Every second: each one is next due at the first second after its creation.
+      const first = await stored({}, 0);
+      const last = await stored({}, 5000);
+      const second = await stored({}, 2000);
+
+      expect(first.nextFireAt).toBe(timestamp(1000));
+      expect(await due(0.5)).toEqual([]);
+      expect(await due(3)).toEqual([first.id, second.id]);
+      expect(await due(10)).toEqual([first.id, second.id, last.id]);
+      expect(await due(10, 2)).toEqual([first.id, second.id]);
+      expect(await store().schedules.nextFireAfter(timestamp(0))).toBe(timestamp(1000));
+      expect(await store().schedules.nextFireAfter(timestamp(1000))).toBe(timestamp(3000));
+      expect(await store().schedules.nextFireAfter(timestamp(6000))).toBeUndefined();
+    });
+
+    it('moves a fired one on to its next fire time: a scheduler that lost the tick no longer reads it', async () => {
+      const scheduled = await stored();
+      // Two schedulers read it due, and both fire its tick.
+      expect(await due(1)).toEqual([scheduled.id]);
+      expect(await due(1)).toEqual([scheduled.id]);
+
+      expect(await fire(scheduled, 1)).toBe(true);
+      expect(await fire(scheduled, 1)).toBe(false);
+
+      expect(await due(1.5)).toEqual([]);
+      expect(await store().schedules.get(scheduled.id)).toMatchObject({
+        lastFiredAt: timestamp(1000),
+        nextFireAt: timestamp(2000),
+      });
+      expect(await store().schedules.nextFireAfter(timestamp(1000))).toBe(timestamp(2000));
+      expect(await due(2)).toEqual([scheduled.id]);
+    });
+
+    it('never reads a paused one; a resumed one is due at once until moved on, by compare-and-set', async () => {
+      const scheduled = await stored();
+      await store().schedules.setState(scheduled.id, 'ACTIVE', 'PAUSED', timestamp(500));
+      expect(await due(60)).toEqual([]);
+      expect(await store().schedules.nextFireAfter(timestamp(0))).toBeUndefined();
+      expect(await store().schedules.advance(scheduled.id, timestamp(1000), timestamp(2000))).toBe(false);
+
+      await store().schedules.setState(scheduled.id, 'PAUSED', 'ACTIVE', timestamp(9000));
+      expect(await store().schedules.get(scheduled.id)).toMatchObject({ nextFireAt: timestamp(9000) });
+      expect(await due(9)).toEqual([scheduled.id]);
+      // Moved from a time it no longer has: another scheduler moved it first.
+      expect(await store().schedules.advance(scheduled.id, timestamp(8000), timestamp(10000))).toBe(false);
+      expect(await store().schedules.advance(scheduled.id, timestamp(9000), timestamp(10000))).toBe(true);
+      expect(await store().schedules.advance(scheduled.id, timestamp(9000), timestamp(10000))).toBe(false);
+      expect(await due(9.5)).toEqual([]);
+      expect(await store().schedules.get(scheduled.id)).toMatchObject({ nextFireAt: timestamp(10000) });
+      expect(await store().schedules.advance(newId(), timestamp(10000), timestamp(11000))).toBe(false);
+    });
+
+    it('never reads one with no tick to come', async () => {
+      const moved = await stored();
+      const fired = await stored({}, 1);
+
+      expect(await store().schedules.advance(moved.id, timestamp(1000), undefined)).toBe(true);
+      const at = timestamp(1000);
+      expect(await store().schedules.fire(fired.id, at, jobOfTick(fired, at, at), undefined)).toBe(true);
+
+      expect(await due(3600)).toEqual([]);
+      expect(await store().schedules.nextFireAfter(timestamp(0))).toBeUndefined();
+      expect((await store().schedules.get(moved.id))?.nextFireAt).toBeUndefined();
+      expect((await store().schedules.get(fired.id))?.nextFireAt).toBeUndefined();
     });
 
     it('keeps the jobs a deleted scheduled job created', async () => {

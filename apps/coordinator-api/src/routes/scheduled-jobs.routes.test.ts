@@ -184,7 +184,7 @@ describe('jobs a schedule created', () => {
     if (scheduled === undefined) throw new Error('not stored');
     const fireAt = new Date(Date.now() + 1000).toISOString();
     const job = jobOfTick(scheduled, fireAt, fireAt);
-    expect(await api.datastore.schedules.fire(id, fireAt, job)).toBe(true);
+    expect(await api.datastore.schedules.fire(id, fireAt, job, undefined)).toBe(true);
     await api.app.inject({
       method: 'POST',
       url: '/jobs',
@@ -233,7 +233,7 @@ tasks:\n`,
     if (scheduled === undefined) throw new Error('not stored');
     const fireAt = new Date(Date.now() + 1000).toISOString();
     const job = jobOfTick(scheduled, fireAt, fireAt);
-    expect(await api.datastore.schedules.fire(scheduled.id, fireAt, job)).toBe(true);
+    expect(await api.datastore.schedules.fire(scheduled.id, fireAt, job, undefined)).toBe(true);
 
     expect((await api.datastore.jobs.get(job.id))?.webhooks?.[0]?.headers).toEqual({
       Authorization: 'Bearer tok-123456',

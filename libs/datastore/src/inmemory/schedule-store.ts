@@ -10,7 +10,7 @@ import {
   type ScheduleStore,
 } from '@tork/domain';
 import type { InMemoryJobStore } from './job-store.js';
-import { copy, pageOf, type MemoryState } from './state.js';
+import { copy, pageOf, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryScheduleStore implements ScheduleStore {
   constructor(
@@ -48,11 +48,18 @@ export class InMemoryScheduleStore implements ScheduleStore {
     });
   }
 
-  active(): Promise<ScheduledJob[]> {
+  due(now: string, limit: number): Promise<ScheduledJob[]> {
     return this.state.run(() =>
-      [...this.state.scheduledJobs.values()]
-        .filter((scheduled) => scheduled.state === 'ACTIVE')
-        .map((scheduled) => structuredClone(scheduled)),
+      this.nextFireTimes()
+        .filter(({ at }) => at <= Date.parse(now))
+        .slice(0, limit)
+        .map(({ scheduled }) => structuredClone(scheduled)),
+    );
+  }
+
+  nextFireAfter(after: string): Promise<string | undefined> {
+    return this.state.run(
+      () => this.nextFireTimes().find(({ at }) => at > Date.parse(after))?.scheduled.nextFireAt,
     );
   }
 
@@ -63,7 +70,7 @@ export class InMemoryScheduleStore implements ScheduleStore {
       this.state.scheduledJobs.set(id, {
         ...scheduled,
         state: to,
-        ...(to === 'ACTIVE' ? { activeSince: at } : {}),
+        ...(to === 'ACTIVE' ? { activeSince: at, nextFireAt: at } : {}),
       });
       return true;
     });
@@ -73,17 +80,38 @@ export class InMemoryScheduleStore implements ScheduleStore {
     return this.state.run(() => this.state.scheduledJobs.delete(id));
   }
 
-  fire(id: string, fireAt: string, job: Job): Promise<boolean> {
+  fire(id: string, fireAt: string, job: Job, nextFireAt: string | undefined): Promise<boolean> {
     return this.state.run(() => {
       const scheduled = this.state.scheduledJobs.get(id);
       if (scheduled?.state !== 'ACTIVE') return false;
       const { lastFiredAt } = scheduled;
       if (lastFiredAt !== undefined && Date.parse(lastFiredAt) >= Date.parse(fireAt)) return false;
-      this.state.scheduledJobs.set(id, { ...scheduled, lastFiredAt: fireAt });
+      this.state.scheduledJobs.set(id, withoutUndefined({ ...scheduled, lastFiredAt: fireAt, nextFireAt }));
       // The tick's job exists already: it fired before (its id is derived from the tick).
       if (this.state.jobs.has(job.id)) return false;
       this.jobs.insert(job);
       return true;
     });
+  }
+
+  advance(id: string, from: string, to: string | undefined): Promise<boolean> {
+    return this.state.run(() => {
+      const scheduled = this.state.scheduledJobs.get(id);
+      if (scheduled?.state !== 'ACTIVE' || scheduled.nextFireAt === undefined) return false;
+      if (Date.parse(scheduled.nextFireAt) !== Date.parse(from)) return false;
+      this.state.scheduledJobs.set(id, withoutUndefined({ ...scheduled, nextFireAt: to }));
+      return true;
+    });
+  }
+
+  /** The ACTIVE scheduled jobs with a next fire time, the earliest first. */
+  private nextFireTimes(): { scheduled: ScheduledJob; at: number }[] {
+    return [...this.state.scheduledJobs.values()]
+      .flatMap((scheduled) =>
+        scheduled.state === 'ACTIVE' && scheduled.nextFireAt !== undefined
+          ? [{ scheduled, at: Date.parse(scheduled.nextFireAt) }]
+          : [],
+      )
+      .sort((a, b) => a.at - b.at);
   }
 }

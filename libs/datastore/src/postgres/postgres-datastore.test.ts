@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { jobChange, taskChange, type Datastore, type Task } from '@tork/domain';
+import { jobChange, jobOfTick, silentLogger, taskChange, type Datastore, type Task } from '@tork/domain';
 import {
   childFixture,
   createPostgresDatabase,
@@ -14,10 +14,13 @@ import {
   postgresAvailable,
   postgresTestDsn,
   richSpec,
+  scheduledJobFixture,
   taskFixture,
   timestamp,
   uniquePostgresName,
 } from '@tork/testing';
+import { openDatabase } from './connection.js';
+import * as scheduleNextFire from './migrations/0012-schedule-next-fire.js';
 import { migrate } from './migrations/migrate.js';
 import { PostgresDatastore } from './postgres-datastore.js';
 
@@ -35,6 +38,7 @@ const MIGRATIONS = [
   '0009-scheduled-jobs',
   '0010-webhooks',
   '0011-webhook-progress',
+  '0012-schedule-next-fire',
 ];
 const describePostgres = describeWithService(
   'PostgreSQL',
@@ -165,6 +169,35 @@ describePostgres('PostgresDatastore', () => {
       expect(await migrate({ dsn: database.dsn })).toEqual(MIGRATIONS);
       expect(await migrate({ dsn: database.dsn, schema: 'tenant_a' })).toEqual([]);
       expect(await executedMigrations(database.dsn, 'public')).toEqual(MIGRATIONS);
+    });
+
+    it('gives the active scheduled jobs of before 0012 a next fire time already past: due at the next look', async () => {
+      await migrate({ dsn: database.dsn });
+      const store = new PostgresDatastore({ dsn: database.dsn, poolSize: 1 });
+      const fired = scheduledJobFixture({}, 0);
+      const fresh = scheduledJobFixture({}, 1000);
+      const paused = scheduledJobFixture({}, 2000);
+      for (const scheduled of [fired, fresh, paused]) await store.schedules.create(scheduled);
+      const at = timestamp(5000);
+      await store.schedules.fire(fired.id, at, jobOfTick(fired, at, at), timestamp(6000));
+      await store.schedules.setState(paused.id, 'ACTIVE', 'PAUSED', timestamp(3000));
+      // Back to before 0012, then 0012 again.
+      const db = openDatabase<unknown>({ dsn: database.dsn, poolSize: 1, logger: silentLogger });
+      try {
+        await scheduleNextFire.down(db);
+        await scheduleNextFire.up(db);
+      } finally {
+        await db.destroy();
+      }
+
+      expect((await store.schedules.get(fired.id))?.nextFireAt).toBe(timestamp(5000));
+      expect((await store.schedules.get(fresh.id))?.nextFireAt).toBe(timestamp(1000));
+      expect((await store.schedules.get(paused.id))?.nextFireAt).toBeUndefined();
+      expect((await store.schedules.due(timestamp(10_000), 10)).map((scheduled) => scheduled.id)).toEqual([
+        fresh.id,
+        fired.id,
+      ]);
+      await store.close();
     });
 
     it('rejects a schema name that would need quoting, and a server it cannot reach', async () => {

@@ -58,19 +58,34 @@ export class PgScheduleStore implements ScheduleStore {
     return page(rows.map(scheduledJobFromRow), query, Number(total.count));
   }
 
-  async active(): Promise<ScheduledJob[]> {
+  async due(now: string, limit: number): Promise<ScheduledJob[]> {
     const rows = await this.db
       .selectFrom('scheduled_jobs')
       .selectAll()
       .where('state', '=', 'ACTIVE')
+      .where('next_fire_at', '<=', new Date(now))
+      .orderBy('next_fire_at')
+      .limit(limit)
       .execute();
     return rows.map(scheduledJobFromRow);
+  }
+
+  async nextFireAfter(after: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('scheduled_jobs')
+      .select('next_fire_at')
+      .where('state', '=', 'ACTIVE')
+      .where('next_fire_at', '>', new Date(after))
+      .orderBy('next_fire_at')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.next_fire_at?.toISOString();
   }
 
   async setState(id: string, from: ScheduledJobState, to: ScheduledJobState, at: string): Promise<boolean> {
     const updated = await this.db
       .updateTable('scheduled_jobs')
-      .set({ state: to, ...(to === 'ACTIVE' ? { active_since: at } : {}) })
+      .set({ state: to, ...(to === 'ACTIVE' ? { active_since: at, next_fire_at: at } : {}) })
       .where('id', '=', id)
       .where('state', '=', from)
       .returning('id')
@@ -83,12 +98,12 @@ export class PgScheduleStore implements ScheduleStore {
     return Number(result.numDeletedRows) > 0;
   }
 
-  fire(id: string, fireAt: string, job: Job): Promise<boolean> {
+  fire(id: string, fireAt: string, job: Job, nextFireAt: string | undefined): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       // The claim: a concurrent claim of the same tick waits on the row, then finds it fired.
       const claimed = await trx
         .updateTable('scheduled_jobs')
-        .set({ last_fired_at: fireAt })
+        .set({ last_fired_at: fireAt, next_fire_at: nextFireAt ?? null })
         .where('id', '=', id)
         .where('state', '=', 'ACTIVE')
         .where((eb) => eb.or([eb('last_fired_at', 'is', null), eb('last_fired_at', '<', new Date(fireAt))]))
@@ -110,6 +125,18 @@ export class PgScheduleStore implements ScheduleStore {
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     });
+  }
+
+  async advance(id: string, from: string, to: string | undefined): Promise<boolean> {
+    const moved = await this.db
+      .updateTable('scheduled_jobs')
+      .set({ next_fire_at: to ?? null })
+      .where('id', '=', id)
+      .where('state', '=', 'ACTIVE')
+      .where('next_fire_at', '=', new Date(from))
+      .returning('id')
+      .executeTakeFirst();
+    return moved !== undefined;
   }
 }
 

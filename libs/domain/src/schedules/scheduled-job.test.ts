@@ -67,6 +67,14 @@ describe('ticks', () => {
     { kind: 'key', name: 'ci' },
   );
 
+  it('is ACTIVE from its creation, next fired at its first tick after it', () => {
+    expect(scheduled).toMatchObject({
+      state: 'ACTIVE',
+      activeSince: '2024-01-01T00:00:00.000Z',
+      nextFireAt: '2024-01-01T00:00:01.000Z',
+    });
+  });
+
   it('creates a PENDING job from the spec, carrying its schedule and creator', () => {
     const job = jobOfTick(scheduled, '2024-01-01T00:00:05.000Z', '2024-01-01T00:00:05.010Z');
     expect(job).toMatchObject({

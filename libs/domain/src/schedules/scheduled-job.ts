@@ -7,7 +7,7 @@ import type { JobSpec } from '../job-spec/types.js';
 import type { Job } from '../job.js';
 import type { CreatedBy } from '../principal.js';
 import { newJob } from '../workflow/executions.js';
-import { cronProblem, timezoneProblem, type Schedule } from './schedule-ticks.js';
+import { cronProblem, nextFireTimes, timezoneProblem, type Schedule } from './schedule-ticks.js';
 
 export const SCHEDULED_JOB_STATES = ['ACTIVE', 'PAUSED'] as const;
 export type ScheduledJobState = (typeof SCHEDULED_JOB_STATES)[number];
@@ -25,6 +25,11 @@ export interface ScheduledJob {
   readonly activeSince: string;
   /** The fire time of the latest tick that created a job. */
   readonly lastFiredAt?: string;
+  /**
+   * When the schedulers look at it next (while ACTIVE): its next tick, or a time already past when
+   * that is still to be computed (just resumed). Absent when no tick is to come.
+   */
+  readonly nextFireAt?: string;
 }
 
 /** A validated `POST /scheduled-jobs` body. */
@@ -92,13 +97,14 @@ function scheduleProblems(schedule: unknown): Problem[] {
   return problems;
 }
 
-/** A new ACTIVE scheduled job. */
+/** A new ACTIVE scheduled job, next fired at the first tick after `now`. */
 export function newScheduledJob(
   parsed: ScheduledJobSpec,
   id: string,
   now: string,
   createdBy?: CreatedBy,
 ): ScheduledJob {
+  const [nextFireAt] = nextFireTimes(parsed.schedule, now, 1);
   return {
     id,
     spec: parsed.spec,
@@ -107,6 +113,7 @@ export function newScheduledJob(
     createdAt: now,
     ...(createdBy === undefined ? {} : { createdBy: { kind: createdBy.kind, name: createdBy.name } }),
     activeSince: now,
+    ...(nextFireAt === undefined ? {} : { nextFireAt }),
   };
 }
 

@@ -12,6 +12,7 @@ import * as searchRetention from './0008-search-retention.js';
 import * as scheduledJobs from './0009-scheduled-jobs.js';
 import * as webhooks from './0010-webhooks.js';
 import * as webhookProgress from './0011-webhook-progress.js';
+import * as scheduleNextFire from './0012-schedule-next-fire.js';
 
 /** Every migration by name; names sort in the order they apply. Append, never edit a released one. */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009-scheduled-jobs': scheduledJobs,
   '0010-webhooks': webhooks,
   '0011-webhook-progress': webhookProgress,
+  '0012-schedule-next-fire': scheduleNextFire,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

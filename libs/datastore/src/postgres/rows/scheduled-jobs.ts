@@ -22,6 +22,7 @@ export interface ScheduledJobsTable {
   created_by: OptionalJson;
   active_since: Timestamp;
   last_fired_at: OptionalTimestamp;
+  next_fire_at: OptionalTimestamp;
 }
 
 export function scheduledJobFromRow(row: Selectable<ScheduledJobsTable>): ScheduledJob {
@@ -34,6 +35,7 @@ export function scheduledJobFromRow(row: Selectable<ScheduledJobsTable>): Schedu
     ...optional('createdBy', row.created_by as CreatedBy | null),
     activeSince: iso(row.active_since),
     ...optional('lastFiredAt', isoOrNull(row.last_fired_at)),
+    ...optional('nextFireAt', isoOrNull(row.next_fire_at)),
   };
 }
 
@@ -48,5 +50,6 @@ export function scheduledJobToRow(scheduled: ScheduledJob): Insertable<Scheduled
     created_by: jsonOrNull(scheduled.createdBy),
     active_since: scheduled.activeSince,
     last_fired_at: scheduled.lastFiredAt ?? null,
+    next_fire_at: scheduled.nextFireAt ?? null,
   };
 }
