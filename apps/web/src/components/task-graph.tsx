@@ -3,13 +3,11 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/endpoints.js';
 import { elapsed, endedAt, formatDuration } from '../lib/format.js';
-import { buildTaskTree, childProgress, isFoldedByDefault, type TaskNode } from '../lib/task-tree.js';
+import { buildTaskTree, childProgress, isFoldable, isFoldedByDefault, type TaskNode } from '../lib/task-tree.js';
 import { Link } from '../router.js';
 import { Pager } from './pager.js';
 import { StateBadge, toneOf } from './state-badge.js';
 
-/** An `each` with more children than this is drawn folded (done/total) until opened. */
-export const FOLD_LIMIT = 12;
 const CHILD_PAGE_SIZE = 50;
 
 interface GraphProps {
@@ -39,7 +37,7 @@ export function TaskGraph(props: GraphProps) {
 function GraphNode(props: GraphProps & { readonly node: TaskNode }) {
   const { node, selected, onSelect, now } = props;
   const task = node.latest;
-  const [open, setOpen] = useState(!isFoldedByDefault(node, FOLD_LIMIT));
+  const [open, setOpen] = useState(!isFoldedByDefault(node));
   const composite = task.kind !== 'task';
   const progress = composite ? childProgress(node) : undefined;
   const duration = elapsed(task.startedAt, endedAt(task), now);
@@ -98,7 +96,7 @@ function ChildList(
   const complete = node.children.length >= total;
   return (
     <div className="children">
-      {total > FOLD_LIMIT && (
+      {isFoldable(node) && (
         <div className="fold">
           <span className="state-counts">
             {Object.entries(byState)

@@ -1,5 +1,8 @@
 import type { TaskView } from '@tork/coordinator-api/types';
 
+/** An `each` or `parallel` with more children than this can be folded (done/total) in the graph and timeline. */
+export const FOLD_LIMIT = 12;
+
 /** A task of the graph: its executions (attempts), the latest first shown, and what runs under it. */
 export interface TaskNode {
   /** Stable across refreshes: parent and position. */
@@ -63,12 +66,18 @@ export function childProgress(node: TaskNode): {
   return { done, total, byState };
 }
 
+/** An `each` or `parallel` with more children than `limit`: drawn with a control that folds it to done/total. */
+export function isFoldable(node: TaskNode, limit = FOLD_LIMIT): boolean {
+  const kind = node.latest.kind;
+  return (kind === 'each' || kind === 'parallel') && childProgress(node).total > limit;
+}
+
 /** An `each` with more children than `limit` is drawn folded, as done/total, until it is opened. */
-export function isFoldedByDefault(node: TaskNode, limit: number): boolean {
-  return node.latest.kind === 'each' && childProgress(node).total > limit;
+export function isFoldedByDefault(node: TaskNode, limit = FOLD_LIMIT): boolean {
+  return node.latest.kind === 'each' && isFoldable(node, limit);
 }
 
 /** Whether an execution has ended (its log will not grow). */
-export function hasEnded(task: Pick<TaskView, 'state'>): boolean {
+export function hasEnded(task: { readonly state: string }): boolean {
   return ENDED.includes(task.state);
 }
