@@ -216,6 +216,7 @@ describeWithService(
       .toBe('1 running · 149 scheduled');
     expect(await each.locator('.node-progress').textContent()).toBe('0/150 done');
     expect(await nodes.count()).toBe(1);
+    expect(await page.locator('.timeline-progress').textContent()).toBe('0/150 done');
     const unfold = fold.getByRole('button', { name: 'Show all 150' });
     expect(await unfold.getAttribute('aria-expanded')).toBe('false');
 
@@ -227,6 +228,23 @@ describeWithService(
     expect(await fold.locator('.state-counts').textContent()).toBe('150 completed');
     expect(await nodes.count()).toBe(1);
     await screenshot(page, 'each-folded');
+
+    // The timeline draws it as one row too, and opens it to the children the job view holds.
+    const timeline = page.getByRole('list', { name: 'Executions over time' });
+    const rows = timeline.locator('li');
+    expect(await rows.count()).toBe(1);
+    expect(await timeline.locator('.timeline-label').allTextContents()).toEqual(['items']);
+    expect(await timeline.locator('.timeline-progress').textContent()).toBe('150/150 done');
+    const view = (await (await fetch(`${tork.baseUrl}/jobs/${id}`)).json()) as {
+      execution: { parentId?: string }[];
+    };
+    const inView = view.execution.filter((task) => task.parentId !== undefined).length;
+    expect(inView).toBeGreaterThan(0);
+    await timeline.getByRole('button', { name: 'Show all 150 of items' }).click();
+    await expect.poll(() => rows.count()).toBe(1 + inView);
+    expect(await timeline.locator('.timeline-label').nth(1).textContent()).toBe('item 0');
+    await timeline.getByRole('button', { name: 'Fold items' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
 
     // Opened, the children come a page at a time.
     await unfold.click();

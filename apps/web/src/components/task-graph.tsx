@@ -3,7 +3,13 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/endpoints.js';
 import { elapsed, endedAt, formatDuration } from '../lib/format.js';
-import { buildTaskTree, childProgress, isFoldable, isFoldedByDefault, type TaskNode } from '../lib/task-tree.js';
+import {
+  buildTaskTree,
+  childProgress,
+  isFoldable,
+  isFoldedByDefault,
+  type TaskNode,
+} from '../lib/task-tree.js';
 import { Link } from '../router.js';
 import { Pager } from './pager.js';
 import { StateBadge, toneOf } from './state-badge.js';

@@ -26,7 +26,10 @@ const describeRow = (row: TimelineRow) =>
     : `${'  '.repeat(row.depth)}${row.task.name ?? ''}${row.task.attempt > 1 ? ` #${row.task.attempt}` : ''}`;
 
 /** An each of `count` items, item n started at second n and (when `ended`) ended a second later. */
-function eachOf(count: number, options: { readonly ended: number; readonly start?: number; readonly kind?: 'each' | 'parallel' }) {
+function eachOf(
+  count: number,
+  options: { readonly ended: number; readonly start?: number; readonly kind?: 'each' | 'parallel' },
+) {
   const start = options.start ?? 10;
   const each = execution({
     position: 2,

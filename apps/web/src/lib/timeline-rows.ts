@@ -86,7 +86,13 @@ export function timelineRows(
     const stamp = endedAt(task);
     const end = stamp === undefined ? undefined : Date.parse(stamp);
     const container = containerOf(task, new Set([task.id]));
-    add(members, container?.node.key ?? '', { kind: 'execution', task, start, end, depth: depthOf(container) });
+    add(members, container?.node.key ?? '', {
+      kind: 'execution',
+      task,
+      start,
+      end,
+      depth: depthOf(container),
+    });
     for (let group = container; group !== undefined; group = group.outer) {
       const span = spans.get(group);
       if (span === undefined) {
@@ -114,8 +120,20 @@ export function timelineRows(
             ? undefined
             : Math.max(span.end, own === undefined ? span.end : Date.parse(own));
         const open = isOpen(group.node);
-        const row: TimelineRow = { kind: 'group', node: group.node, open, done, total, start: span.start, end, depth };
-        return { start: span.start, rows: () => (open ? [row, ...levelRows(group.node.key, depth + 1)] : [row]) };
+        const row: TimelineRow = {
+          kind: 'group',
+          node: group.node,
+          open,
+          done,
+          total,
+          start: span.start,
+          end,
+          depth,
+        };
+        return {
+          start: span.start,
+          rows: () => (open ? [row, ...levelRows(group.node.key, depth + 1)] : [row]),
+        };
       }),
     ];
     // Stable: executions that started together keep the order the job view lists them in.
