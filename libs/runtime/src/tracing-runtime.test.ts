@@ -61,7 +61,7 @@ describe('TracingRuntime with an OpenTelemetry SDK', () => {
 
   it('leaves the image out for a runtime without images', async () => {
     const runtime = new TracingRuntime(new FakeRuntime(), 'shell');
-    const { image: _image, ...withoutImage } = spec;
+    const withoutImage: ContainerSpec = { name: 'c2', script: 'true', env: {}, mounts: [] };
 
     await inSpan('worker run', SpanKind.CONSUMER, noAttributes, () =>
       runtime.run(withoutImage, new AbortController().signal),
