@@ -16,6 +16,7 @@ const SHELL = ['-runtime', 'shell', '-shell-uid', '65534', '-shell-gid', '65534'
 const JOB = 'name: traced\ntasks:\n  - name: one\n    run: echo one\n';
 const SERVER = 2;
 const CONSUMER = 5;
+const CLIENT = 3;
 
 const describeDistributed = await describeWithDistributedServices({ docker: false });
 
@@ -85,6 +86,21 @@ describeDistributed('tracing across the processes of a distributed engine', () =
       'tork.job.id': id,
       'tork.task.id': run.attributes['tork.task.id'],
     });
+
+    // Inside the handlers: what the scheduler asked of PostgreSQL, and the worker of its runtime.
+    const jobs = trace.find((span) => span.spanId === run.parentSpanId);
+    const under = (parent: ReceivedSpan | undefined, prefix: string) =>
+      trace.filter((span) => span.parentSpanId === parent?.spanId && span.name.startsWith(prefix));
+    const reads = under(jobs, 'datastore ');
+    expect(reads.length, describe()).toBeGreaterThan(0);
+    for (const read of reads) {
+      expect(read).toMatchObject({ service: 'tork-scheduler', kind: CLIENT });
+      expect(read.attributes).toEqual({ 'db.system': 'postgresql' });
+    }
+    expect(
+      under(run, 'runtime ').map((span) => [span.service, span.name, span.kind, span.attributes]),
+      describe(),
+    ).toEqual([['tork-worker', 'runtime run', CLIENT, { 'tork.runtime': 'shell' }]]);
     expect(receiver.refused).toEqual([]);
   });
 });
@@ -110,16 +126,24 @@ describe('tracing of a standalone engine', () => {
 
       const submission = receiver.spans.find((span) => span.name === 'POST /jobs');
       const trace = receiver.spans.filter((span) => span.traceId === submission?.traceId);
-      expect(new Set(trace.map((span) => `${span.service} ${span.name}`))).toEqual(
+      const names = (spans: readonly ReceivedSpan[]) => spans.map((span) => `${span.service} ${span.name}`);
+      const [stored, other] = partition(trace, (span) => span.name.startsWith('datastore '));
+      expect(new Set(names(other))).toEqual(
         new Set([
           'tork-standalone POST /jobs',
           'tork-standalone scheduler jobs',
           'tork-standalone worker run',
+          'tork-standalone runtime run',
           'tork-standalone scheduler started',
           'tork-standalone scheduler logs',
           'tork-standalone scheduler completed',
         ]),
       );
+      // Which store calls a handler makes is the handler's business; that each is a child of a span in the trace is ours.
+      const ids = new Set(trace.map((span) => span.spanId));
+      expect(stored.length).toBeGreaterThan(0);
+      expect(stored.filter((span) => !ids.has(span.parentSpanId))).toEqual([]);
+      expect(new Set(stored.map((span) => span.attributes['db.system']))).toEqual(new Set(['memory']));
     } finally {
       await receiver.close();
     }
@@ -150,6 +174,14 @@ async function traceOfSubmission(
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The spans that match, and those that do not. */
+function partition(
+  spans: readonly ReceivedSpan[],
+  matches: (span: ReceivedSpan) => boolean,
+): [ReceivedSpan[], ReceivedSpan[]] {
+  return [spans.filter(matches), spans.filter((span) => !matches(span))];
 }
 
 function only(trace: readonly ReceivedSpan[], name: string, describe: () => string): ReceivedSpan {

@@ -68,6 +68,21 @@ export function inSpan<T>(
   });
 }
 
+/**
+ * {@link inSpan} when a span is active, else `fn` alone: for calls (the datastore's, the runtime's)
+ * that matter as parts of a request or a message's handling, where a poll outside any span would
+ * make a trace of one span each time.
+ */
+export function inChildSpan<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: () => Attributes,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (trace.getActiveSpan() === undefined) return fn();
+  return inSpan(name, kind, attributes, fn);
+}
+
 /** Marks the active span failed (a task that failed is handled fine, yet shows as failed). */
 export function markActiveSpanFailed(reason: string): void {
   trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: reason });

@@ -5,3 +5,4 @@ export { NoopRuntime } from './noop-runtime.js';
 export { ShellRuntime } from './shell-runtime.js';
 export type { ShellRuntimeOptions } from './shell-runtime.js';
 export { SidecarNotReadyError } from './sidecars.js';
+export { TracingRuntime } from './tracing-runtime.js';

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { errorMessage, type Broker, type Datastore, type Metrics, type Runtime } from '@tork/domain';
-import type { TorkConfig } from '../config.js';
+import type { DatabaseSystem } from '@tork/datastore';
+import type { DatastoreKind, TorkConfig } from '../config.js';
 
 // Each adapter library is imported only when a mode asks for one of its adapters, so that a process
 // loads the drivers it uses and no others: a worker no pg or kysely, an api or a scheduler no dockerode.
@@ -48,8 +49,22 @@ async function connectBroker(
   }
 }
 
-/** The datastore the flags name. */
+/** The datastore the flags name. With tracing on, its calls made inside a span get spans of their own. */
 export async function createDatastore(
+  config: TorkConfig,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<Datastore> {
+  const { TracingDatastore } = await import('@tork/datastore');
+  const datastore = await connectDatastore(config, logger, metrics);
+  if (config.tracing === undefined) return datastore;
+  return new TracingDatastore(datastore, DATABASE_SYSTEM[config.datastore]);
+}
+
+/** The `db.system` of each datastore's spans. */
+const DATABASE_SYSTEM: Record<DatastoreKind, DatabaseSystem> = { inmemory: 'memory', postgres: 'postgresql' };
+
+async function connectDatastore(
   config: TorkConfig,
   logger: Logger,
   metrics: Metrics,
@@ -70,9 +85,16 @@ export async function createDatastore(
 
 /**
  * The runtime the flags name. `logger` receives what the runtime cannot report to a task: containers,
- * volumes or networks it failed to remove, pulls.
+ * volumes or networks it failed to remove, pulls. With tracing on, its calls made inside a span (a
+ * task's run) get spans of their own.
  */
 export async function createRuntime(config: TorkConfig, logger: Logger): Promise<Runtime> {
+  const { TracingRuntime } = await import('@tork/runtime');
+  const runtime = await connectRuntime(config, logger);
+  return config.tracing === undefined ? runtime : new TracingRuntime(runtime, config.runtime);
+}
+
+async function connectRuntime(config: TorkConfig, logger: Logger): Promise<Runtime> {
   const { DockerRuntime, NoopRuntime, ShellRuntime } = await import('@tork/runtime');
   switch (config.runtime) {
     case 'noop':
