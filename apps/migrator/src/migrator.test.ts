@@ -66,6 +66,7 @@ describePostgres('runMigrations', () => {
       '0009-scheduled-jobs',
       '0010-webhooks',
       '0011-webhook-progress',
+      '0012-schedule-next-fire',
     ]);
     for (const migration of [
       '0001-initial',
@@ -79,13 +80,14 @@ describePostgres('runMigrations', () => {
       '0009-scheduled-jobs',
       '0010-webhooks',
       '0011-webhook-progress',
+      '0012-schedule-next-fire',
     ])
       expect(first).toContainEqual({
         level: 'info',
         fields: { migration },
         message: `applied migration ${migration}`,
       });
-    expect(first.at(-1)?.message).toBe('applied 11 migration(s)');
+    expect(first.at(-1)?.message).toBe('applied 12 migration(s)');
 
     const second: Line[] = [];
     expect(await runMigrations({ dsn, schema, logger: recordingLogger(second) })).toEqual([]);
