@@ -86,7 +86,7 @@ describe('npm start', () => {
       await Promise.all(processes.map((started) => healthy(started, 120_000)));
       const codes = await Promise.all(running.splice(0).map(stop));
       for (const started of processes) expect(started.output).not.toContain('ENOENT');
-      expect(codes).toEqual([0, 0, 0, 0]);
+      expect(codes, processes.map((started) => started.output).join('\n---\n')).toEqual([0, 0, 0, 0]);
     }
   }, 1_500_000);
 });
