@@ -5,4 +5,5 @@ export * from './reports.js';
 export * from './resolve-task.js';
 export * from './restart.js';
 export * from './seal-secrets.js';
+export * from './settle.js';
 export * from './templates.js';
