@@ -18,9 +18,8 @@ import { ensureTestImage } from './images.js';
 import { logFollow } from './log-follow.js';
 import type { Row } from './measure.js';
 import { graphileWorker, pgBoss } from './peers.js';
+import { amqpRaw, bullmq } from './redis-amqp-peers.js';
 import {
-  amqpRaw,
-  bullmq,
   distributed,
   dockerEngine,
   dockerRaw,

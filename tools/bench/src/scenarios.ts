@@ -1,7 +1,4 @@
-import { connect as connectTcp } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect as connectAmqp } from 'amqplib';
-import { Queue, Worker } from 'bullmq';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { isolatedServices } from '@tork/testing/cluster';
@@ -13,7 +10,6 @@ import {
   pool,
   row,
   rssSampler,
-  run,
   runTork,
   servicesEnv,
   startTork,
@@ -83,12 +79,11 @@ export const WORKER_NODE_FLAGS = ['--max-semi-space-size=4'];
 export const POSTGRES =
   process.env['TORK_TEST_POSTGRES_DSN'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const RABBITMQ = process.env['TORK_TEST_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
-const REDIS = { host: '127.0.0.1', port: 6379 };
 /** Submissions in flight at once, like a busy client. */
 export const SUBMITTERS = 32;
 
 /** A promise and the function that settles it. */
-function signal(): { done: Promise<void>; resolve: () => void } {
+export function signal(): { done: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => undefined;
   const done = new Promise<void>((settle) => (resolve = settle));
   return { done, resolve };
@@ -186,7 +181,9 @@ export async function distributed(size: Sizes): Promise<Outcome> {
       const perTask: Record<string, number> = {};
       Object.entries(processes).forEach(([name, process], i) => {
         perTask[`${name} CPU ms`] = round2((cpuMs(process.child.pid) - (cpuBefore[i] ?? 0)) / size.jobs);
-        perTask[`${name} writes`] = round2((writeCalls(process.child.pid) - (writesBefore[i] ?? 0)) / size.jobs);
+        perTask[`${name} writes`] = round2(
+          (writeCalls(process.child.pid) - (writesBefore[i] ?? 0)) / size.jobs,
+        );
       });
       perTask['PostgreSQL statements'] = round2(statements / size.jobs);
       Object.entries(serviceCpuMs()).forEach(([name, ms]) => {
@@ -210,100 +207,6 @@ export async function distributed(size: Sizes): Promise<Outcome> {
   } finally {
     await services.remove();
   }
-}
-
-/** Starts the local Redis (Debian's redis-server) when nothing answers on its port. */
-async function ensureRedis(): Promise<void> {
-  const up = (): Promise<boolean> =>
-    new Promise((resolve) => {
-      const socket = connectTcp(REDIS.port, REDIS.host);
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => {
-        resolve(false);
-      });
-    });
-  if (await up()) return;
-  process.stderr.write('starting redis-server...\n');
-  await run('redis-server', [
-    '--daemonize',
-    'yes',
-    '--bind',
-    REDIS.host,
-    '--port',
-    String(REDIS.port),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  for (let i = 0; i < 50 && !(await up()); i++) await sleep(100);
-}
-
-/** The peer: BullMQ on the local Redis, a no-op processor, the same jobs at the same concurrency. */
-export async function bullmq(size: Sizes): Promise<Outcome> {
-  await ensureRedis();
-  const name = `bench-${Date.now()}`;
-  const queue = new Queue(name, { connection: REDIS });
-  const latencies: number[] = [];
-  let completed = 0;
-  let first = Infinity;
-  let last = 0;
-  const { done, resolve } = signal();
-  const worker = new Worker(name, () => Promise.resolve(), {
-    connection: REDIS,
-    concurrency: size.concurrency,
-  });
-  worker.on('completed', (job) => {
-    latencies.push((job.processedOn ?? 0) - job.timestamp);
-    first = Math.min(first, job.timestamp);
-    last = Math.max(last, job.finishedOn ?? Date.now());
-    if (++completed === size.jobs) resolve();
-  });
-  const rss = rssSampler(process.pid);
-  try {
-    await pool(size.jobs, SUBMITTERS, (i) => queue.add('noop', { i }, { removeOnComplete: true }));
-    await done;
-    latencies.sort((a, b) => a - b);
-    return { rows: [row('bullmq', size.jobs, size.concurrency, (last - first) / 1000, latencies, rss())] };
-  } finally {
-    await worker.close();
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-}
-
-/** The broker's limit: persistent publishes with confirms, consumed and acknowledged. */
-export async function amqpRaw(size: Sizes): Promise<Outcome> {
-  const connection = await connectAmqp(RABBITMQ, { noDelay: true });
-  const queue = `bench-raw-${Date.now()}`;
-  const publisher = await connection.createConfirmChannel();
-  const consumer = await connection.createChannel();
-  await publisher.assertQueue(queue, { durable: true });
-  await consumer.prefetch(size.concurrency);
-  const latencies: number[] = [];
-  let received = 0;
-  const { done, resolve } = signal();
-  await consumer.consume(queue, (message) => {
-    if (message === null) return;
-    latencies.push(Date.now() - Number(message.content.toString()));
-    consumer.ack(message);
-    if (++received === size.jobs) resolve();
-  });
-  const started = Date.now();
-  await pool(size.jobs, SUBMITTERS, async () => {
-    publisher.sendToQueue(queue, Buffer.from(String(Date.now())), { persistent: true });
-    await publisher.waitForConfirms();
-  });
-  await done;
-  const seconds = (Date.now() - started) / 1000;
-  await consumer.close();
-  await publisher.deleteQueue(queue);
-  await connection.close();
-  latencies.sort((a, b) => a - b);
-  return { rows: [row('amqp-raw', size.jobs, size.concurrency, seconds, latencies, 0)] };
 }
 
 /**
