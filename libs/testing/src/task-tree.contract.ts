@@ -248,6 +248,39 @@ export function taskTreeContract(store: () => Datastore): void {
     });
   });
 
+    it('records RUNNING at its start time for a task that ends straight from SCHEDULED (start and end reported at once)', async () => {
+      const job = await storedJob();
+      const [completed, failed, cancelled] = await store().tasks.create([
+        taskFixture(job, 0, 1, timestamp(1)),
+        taskFixture(job, 1, 1, timestamp(1)),
+        taskFixture(job, 2, 1, timestamp(1)),
+      ]);
+      for (const task of [completed, failed, cancelled])
+        await store().tasks.update(must(task).id, taskChange('schedule', timestamp(2)));
+      await store().tasks.settle(must(completed).id, complete(timestamp(5), { startedAt: timestamp(4) }));
+      await store().tasks.update(
+        must(failed).id,
+        taskChange('fail', timestamp(7), { startedAt: timestamp(6), error: 'exit 1' }),
+      );
+      // Never started: no RUNNING.
+      await store().tasks.update(must(cancelled).id, taskChange('cancel', timestamp(8)));
+
+      const events = await store().events.list(job.id, { limit: 100 });
+      const after = (task: Task | undefined) =>
+        events.filter((event) => event.taskId === must(task).id && event.at > timestamp(2));
+      expect(after(completed).map((event) => [event.state, event.at])).toEqual([
+        ['RUNNING', timestamp(4)],
+        ['COMPLETED', timestamp(5)],
+      ]);
+      expect(after(failed).map((event) => [event.state, event.at])).toEqual([
+        ['RUNNING', timestamp(6)],
+        ['FAILED', timestamp(7)],
+      ]);
+      expect(after(cancelled).map((event) => event.state)).toEqual(['CANCELLED']);
+      const seqs = events.map((event) => event.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    });
+
   describe('deleting expired jobs', () => {
     it('deletes jobs whose deleteAt has passed, with their tasks, context, events and logs, and keeps the others', async () => {
       const expired = await storedJob();

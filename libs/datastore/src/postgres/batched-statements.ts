@@ -70,17 +70,19 @@ export async function updateRows<T extends Table>(
 ): Promise<({ id: string } | undefined)[]> {
   const ids = changes.map((change) => change.id);
   const { v, sets } = changeValues(table, columns, changes);
-  const events = columns.includes('state')
-    ? sql`, events as (
+  const events = !columns.includes('state')
+    ? sql``
+    : table === 'jobs'
+      ? sql`, events as (
         insert into job_events (job_id, task_id, state, at)
-        select ${table === 'jobs' ? sql`u.id, null` : sql`u.job_id, u.id`}, u.state, v.event_at
+        select u.id, null, u.state, v.event_at
         from updated u join v on v.id = u.id
       )`
-    : sql``;
+      : sql`, events as (${taskEvents('updated')})`;
   const { rows } = await sql<RowOf<T>>`
     with v as (${v}),
     locked as materialized (
-      select id from ${sql.raw(table)} where id = any(${ids}::text[]) order by id for update
+      select id, state from ${sql.raw(table)} where id = any(${ids}::text[]) order by id for update
     ),
     updated as (
       update ${sql.raw(table)} as t set ${sets}
@@ -113,7 +115,7 @@ export async function settleRows(
   const { rows } = await sql<SettleRow>`
     with v as (${v}),
     locked as materialized (
-      select id from tasks where id = any(${ids}::text[]) order by id for update
+      select id, state from tasks where id = any(${ids}::text[]) order by id for update
     ),
     changed as (
       update tasks as t set ${sets}
@@ -121,10 +123,7 @@ export async function settleRows(
       where t.id = v.id and t.id in (select id from locked) and t.state = any(${[...from]}::text[])
       returning t.*
     ),
-    events as (
-      insert into job_events (job_id, task_id, state, at)
-      select c.job_id, c.id, c.state, v.event_at from changed c join v on v.id = c.id
-    ),
+    events as (${taskEvents('changed')}),
     vars as (
       insert into job_vars (job_id, name, value)
       select distinct on (job_id, spec->>'var') job_id, spec->>'var', coalesce(result, '')
@@ -185,6 +184,25 @@ export async function markPublished(db: Kysely<Database>, marks: readonly Publis
     update tasks as t set published_at = v.at
     from unnest(${ids}::text[], ${ats}::timestamptz[]) as v(id, at)
     where t.id = v.id and t.id in (select id from locked) and t.state = 'SCHEDULED'`.execute(db);
+}
+
+/**
+ * The job_events of tasks a statement changed (the CTE `name`, joined with `v` and `locked`): each
+ * new state at its change's time. A task that ends straight from SCHEDULED with a start time ran
+ * without its start on record (its worker reported start and end at once, or the end overtook the
+ * start): its RUNNING goes first, at that time, so that its events read as it ran.
+ */
+function taskEvents(name: 'updated' | 'changed'): RawBuilder<unknown> {
+  const changed = sql.raw(name);
+  return sql`
+      insert into job_events (job_id, task_id, state, at)
+      select job_id, task_id, state, at from (
+        select c.job_id, c.id as task_id, 'RUNNING' as state, c.started_at as at, 0 as step
+        from ${changed} c join locked l on l.id = c.id
+        where l.state = 'SCHEDULED' and c.state in ('COMPLETED', 'FAILED') and c.started_at is not null
+        union all
+        select c.job_id, c.id, c.state, v.event_at, 1 from ${changed} c join v on v.id = c.id
+      ) e order by step`;
 }
 
 /** The changes as a relation `v(id, <columns>, event_at)`, and the SET list that reads it. */
