@@ -16,3 +16,8 @@ export function recordTaskChange(metrics: Metrics, task: Task): void {
   const ran = secondsBetween(task.startedAt, endedAt);
   if (ran !== undefined) metrics.observeTaskRunTime(task.queue, task.state, ran);
 }
+
+/** A task whose start its worker reported with its end: its RUNNING transition, before the end's. */
+export function recordStartWithEnd(metrics: Metrics, ended: Task): void {
+  if (ended.startedAt !== undefined) recordTaskChange(metrics, { ...ended, state: 'RUNNING' });
+}

@@ -18,7 +18,7 @@ import {
   type WorkflowEvent,
 } from '@tork/domain';
 import type { SchedulerContext } from './scheduler-context.js';
-import { recordTaskChange } from './transition-metrics.js';
+import { recordStartWithEnd, recordTaskChange } from './transition-metrics.js';
 import { noticeStates } from './stream-notices.js';
 
 /** Tasks stored per insert when an each or parallel task creates its children. */
@@ -232,8 +232,11 @@ export class WorkflowRunner {
           break;
         case 'updateJob': {
           const applied = await datastore.jobs.update(effect.jobId, effect.change);
-          if (applied && effect.change.patch.state !== undefined)
-            this.ctx.metrics.jobTransition(effect.change.patch.state);
+          const { state, startedAt } = effect.change.patch;
+          // A job that ends with its start time given started in this very change (see endJob).
+          if (applied && state !== undefined && state !== 'RUNNING' && startedAt !== undefined)
+            this.ctx.metrics.jobTransition('RUNNING');
+          if (applied && state !== undefined) this.ctx.metrics.jobTransition(state);
           if (!applied && effect.onMiss !== 'continue') {
             if (effect.onMiss !== undefined) await this.apply(effect.onMiss, events, touched);
             return;
@@ -251,6 +254,8 @@ export class WorkflowRunner {
           break;
         case 'updateTask': {
           const updated = await datastore.tasks.update(effect.taskId, effect.change);
+          if (updated !== undefined && effect.includesStart === true)
+            recordStartWithEnd(this.ctx.metrics, updated);
           if (updated !== undefined) recordTaskChange(this.ctx.metrics, updated);
           if (updated !== undefined) touched.add(updated.jobId);
           if (updated === undefined && effect.onMiss !== 'continue') {
@@ -261,6 +266,8 @@ export class WorkflowRunner {
         }
         case 'settleTask': {
           const settled = await datastore.tasks.settle(effect.taskId, effect.change);
+          if (settled.task !== undefined && effect.includesStart === true)
+            recordStartWithEnd(this.ctx.metrics, settled.task);
           if (settled.task !== undefined) recordTaskChange(this.ctx.metrics, settled.task);
           if (settled.promoted !== undefined) recordTaskChange(this.ctx.metrics, settled.promoted);
           events.push({

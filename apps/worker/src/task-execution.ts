@@ -22,6 +22,7 @@ import { ProgressReporter } from './progress-reporter.js';
 import type { QueueOccupancy } from './queue-occupancy.js';
 import type { RunningTasks } from './running-tasks.js';
 import type { RuntimeRecovery } from './runtime-recovery.js';
+import { START_REPORT_DELAY_MS, StartReport } from './start-report.js';
 import { runTask, TaskAbort, type DefaultLimits, type TaskOutcome } from './task-runner.js';
 
 export interface TaskExecutionDeps {
@@ -45,6 +46,8 @@ export interface TaskExecutionOptions {
   readonly secretPolicy: SecretPolicy;
   readonly keyring?: Keyring;
   readonly testOnTaskArrived?: (task: TaskRun) => Promise<void>;
+  /** How long a task runs before its start is reported on its own (default START_REPORT_DELAY_MS). */
+  readonly startReportDelayMs?: number;
 }
 
 /** The ids every report about one task carries. */
@@ -84,6 +87,7 @@ export class TaskExecution {
     occupancy.started(sealed.queue);
     const ids: TaskIds = { jobId: sealed.jobId, taskId: sealed.id, nodeId: this.deps.nodeId };
     const taskLog = this.deps.logger.child({ jobId: sealed.jobId, taskId: sealed.id });
+    let start: StartReport | undefined;
     try {
       let task: TaskRun;
       let secrets: string[];
@@ -102,16 +106,16 @@ export class TaskExecution {
         return;
       }
       const startedAt = now();
-      const timeout = task.spec.timeout === undefined ? {} : { timeout: task.spec.timeout };
-      await broker.publish(QUEUE.started, { type: 'task.started', ...ids, ...timeout, at: startedAt });
-      // The start is durable: should this worker die from here on, the scheduler's dead-worker sweep
-      // runs the task again; before it, the broker would have delivered it again.
-      delivery.ack();
+      start = this.reportStartLater(task, ids, startedAt, delivery, taskLog);
       taskLog.info({ queue: task.queue, image: task.spec.image }, 'task started');
       const outcome = await this.run(task, secrets, signal, taskLog);
-      const message = outcomeMessage(outcome, ids, secrets, startedAt, now());
-      // The slot is free once the container is done: the report goes on without holding it.
-      reports.send(message.type === 'task.completed' ? QUEUE.completed : QUEUE.error, message);
+      const includesStart = !(await start.ended());
+      const message = outcomeMessage(outcome, ids, secrets, startedAt, now(), includesStart);
+      const queue = message.type === 'task.completed' ? QUEUE.completed : QUEUE.error;
+      // Its start unreported, the task's delivery is let go of once its end is durable (this
+      // handler's return acknowledges it); else the slot is free now, the report goes on without it.
+      if (includesStart) await broker.publish(queue, message);
+      else reports.send(queue, message);
       if (message.type === 'task.failed') markActiveSpanFailed(message.error);
       if (!outcome.ok && outcome.failure.kind === 'runtime') recovery.pause(outcome.error);
     } catch (error) {
@@ -136,9 +140,39 @@ export class TaskExecution {
       }
       throw error;
     } finally {
+      start?.cancel();
       running.delete(sealed.id);
       occupancy.ended(sealed.queue);
     }
+  }
+
+  /**
+   * Reports the task's start once it has run `startReportDelayMs`, then acknowledges its delivery:
+   * from then on, should this worker die, the scheduler's dead-worker sweep runs the task again.
+   */
+  private reportStartLater(
+    task: TaskRun,
+    ids: TaskIds,
+    startedAt: string,
+    delivery: Delivery,
+    taskLog: Logger,
+  ): StartReport {
+    const timeout = task.spec.timeout === undefined ? {} : { timeout: task.spec.timeout };
+    const send = async (): Promise<void> => {
+      try {
+        await this.deps.broker.publish(QUEUE.started, {
+          type: 'task.started',
+          ...ids,
+          ...timeout,
+          at: startedAt,
+        });
+        delivery.ack();
+      } catch (error) {
+        // Its end reports it still; until then the delivery stays with this worker.
+        taskLog.warn({ err: errorMessage(error) }, 'could not report the task started');
+      }
+    };
+    return new StartReport(send, this.options.startReportDelayMs ?? START_REPORT_DELAY_MS);
   }
 
   /** Runs the task's containers, shipping its output and progress as they come. */
@@ -186,19 +220,21 @@ function outcomeMessage(
   secrets: readonly string[],
   startedAt: string,
   at: string,
+  includesStart: boolean,
 ): Message {
+  const start = includesStart ? { startedAt, includesStart: true as const } : { startedAt };
   const steps = outcome.steps.map((step) =>
     step.error === undefined ? step : { ...step, error: redactText(step.error, secrets) },
   );
   return outcome.ok
-    ? { type: 'task.completed', ...ids, result: redactText(outcome.result, secrets), steps, startedAt, at }
+    ? { type: 'task.completed', ...ids, result: redactText(outcome.result, secrets), steps, ...start, at }
     : {
         type: 'task.failed',
         ...ids,
         error: redactText(outcome.error, secrets),
         failure: outcome.failure,
         steps,
-        startedAt,
+        ...start,
         at,
       };
 }

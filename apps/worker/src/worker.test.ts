@@ -146,18 +146,44 @@ describe('worker', () => {
     expect(events.filter((event) => relevant.includes(event))).toEqual(relevant);
   });
 
-  it('reports started, then completed with the result', async () => {
-    runtime.setScript(() => ({ output: [out('hello world')] }));
+  it('reports started once the task has run 100 ms, then completed with the result', async () => {
+    runtime.setScript(() => ({ output: [out('hello world')], delayMs: 250 }));
     await start({ default: 1 });
     const task = await submit({ name: 'hello', image: IMAGE, run: 'echo' });
-    expect(await outcomeOf(task.id)).toMatchObject({
+    const completed = await outcomeOf(task.id);
+    expect(completed).toMatchObject({
       type: 'task.completed',
       taskId: task.id,
       jobId: task.jobId,
       result: 'hello world',
     });
+    expect(completed).not.toHaveProperty('includesStart');
     const started = reports.find((m) => m.type === 'task.started' && m.taskId === task.id);
     expect(started).toMatchObject({ nodeId: worker?.nodeId });
+    expect(started?.type === 'task.started' && started.at).toBe(
+      completed.type === 'task.completed' && completed.startedAt,
+    );
+  });
+
+  it('reports a task that ends within 100 ms once: its end, carrying its start', async () => {
+    runtime.setScript((spec) => (spec.script === 'fail' ? { exitCode: 2 } : { output: [out('quick')] }));
+    await start({ default: 1 });
+    const quick = await submit({ image: IMAGE, run: 'echo' });
+    expect(await outcomeOf(quick.id)).toMatchObject({
+      type: 'task.completed',
+      result: 'quick',
+      nodeId: worker?.nodeId,
+      includesStart: true,
+    });
+    expect(outcome(quick.id)).toHaveProperty('startedAt');
+    const failing = await submit({ image: IMAGE, run: 'fail' });
+    expect(await outcomeOf(failing.id)).toMatchObject({
+      type: 'task.failed',
+      failure: { kind: 'exit', exitCode: 2 },
+      includesStart: true,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reports.filter((m) => m.type === 'task.started')).toEqual([]);
   });
 
   it('reports a failing task with its exit code, last output and failure kind exit', async () => {
@@ -456,7 +482,7 @@ describe('worker', () => {
 
   it('on stop, lets running tasks finish within the drain timeout, then hands them back', async () => {
     runtime = scripted({
-      quick: { output: [out('finished')], delayMs: 100 },
+      quick: { output: [out('finished')], delayMs: 250 },
       slow: { delayMs: 30_000 },
     });
     const running = await start({ default: 2 });

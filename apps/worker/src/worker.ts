@@ -59,6 +59,8 @@ export interface WorkerOptions {
   readonly keyring?: Keyring;
   /** Test only: awaited when a task arrives, before its start is reported (a fault test kills the process here). */
   readonly testOnTaskArrived?: (task: TaskRun) => Promise<void>;
+  /** How long a task runs before its start is reported on its own; a shorter one reports it with its end (default 100 ms). */
+  readonly startReportDelayMs?: number;
 }
 
 export interface RunningWorker {
@@ -119,6 +121,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       secretPolicy: options.secretPolicy ?? DEFAULT_SECRET_POLICY,
       keyring: options.keyring,
       testOnTaskArrived: options.testOnTaskArrived,
+      startReportDelayMs: options.startReportDelayMs,
     },
   );
   const deliveries = new WorkDeliveries({ broker: deps.broker, logger, now, nodeId, execution });

@@ -27,6 +27,12 @@ export const MESSAGE_VERSION = 1;
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Timestamp = Type.String({ minLength: 1, maxLength: 40 });
 
+/**
+ * On a task's end: its worker sent no `task.started` (the task ended before its start was due to be
+ * reported), so this report is its start as well, at `startedAt`.
+ */
+const IncludesStart = Type.Literal(true);
+
 const StepSchema = Type.Object({
   kind: Type.Union([Type.Literal('pre'), Type.Literal('main'), Type.Literal('post')]),
   index: Type.Integer({ minimum: 0 }),
@@ -82,6 +88,7 @@ export const MESSAGE_SCHEMAS = {
     steps: Type.Optional(Type.Array(StepSchema)),
     /** When the task started: a completion may overtake its start message. */
     startedAt: Type.Optional(Timestamp),
+    includesStart: Type.Optional(IncludesStart),
     at: Timestamp,
   }),
   'task.failed': Type.Object({
@@ -96,6 +103,7 @@ export const MESSAGE_SCHEMAS = {
     workerLost: Type.Optional(Type.Boolean()),
     steps: Type.Optional(Type.Array(StepSchema)),
     startedAt: Type.Optional(Timestamp),
+    includesStart: Type.Optional(IncludesStart),
     at: Timestamp,
   }),
   'node.heartbeat': Type.Object({

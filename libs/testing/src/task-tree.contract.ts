@@ -246,10 +246,10 @@ export function taskTreeContract(store: () => Datastore): void {
       const rest = await store().events.list(job.id, { after: must(events[3]).seq, limit: 2 });
       expect(rest.map((event) => event.state)).toEqual(['RUNNING', 'COMPLETED']);
     });
-  });
 
     it('records RUNNING at its start time for a task that ends straight from SCHEDULED (start and end reported at once)', async () => {
-      const job = await storedJob();
+      const say = helloSpec().tasks[0];
+      const job = await storedJob({ tasks: [must(say), must(say), must(say)] });
       const [completed, failed, cancelled] = await store().tasks.create([
         taskFixture(job, 0, 1, timestamp(1)),
         taskFixture(job, 1, 1, timestamp(1)),
@@ -277,9 +277,24 @@ export function taskTreeContract(store: () => Datastore): void {
         ['FAILED', timestamp(7)],
       ]);
       expect(after(cancelled).map((event) => event.state)).toEqual(['CANCELLED']);
+
+      // Its job, still SCHEDULED, ends with its start time in the same change.
+      await store().jobs.update(job.id, jobChange('schedule', timestamp(2)));
+      await store().jobs.update(job.id, jobChange('complete', timestamp(9), { startedAt: timestamp(4) }));
+      const jobEvents = (await store().events.list(job.id, { limit: 100 })).filter(
+        (event) => event.taskId === undefined,
+      );
+      expect(jobEvents.map((event) => [event.state, event.at])).toEqual([
+        ['PENDING', job.createdAt],
+        ['SCHEDULED', timestamp(2)],
+        ['RUNNING', timestamp(4)],
+        ['COMPLETED', timestamp(9)],
+      ]);
+      expect(await store().jobs.get(job.id)).toMatchObject({ state: 'COMPLETED', startedAt: timestamp(4) });
       const seqs = events.map((event) => event.seq);
       expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     });
+  });
 
   describe('deleting expired jobs', () => {
     it('deletes jobs whose deleteAt has passed, with their tasks, context, events and logs, and keeps the others', async () => {

@@ -24,6 +24,12 @@ export interface JobEventFeedOptions {
 
 const TERMINAL: readonly JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
+/** Jobs without webhooks the feed remembers, so that their later events read nothing. */
+const PLAIN_JOBS_REMEMBERED = 10_000;
+
+/** What the feed needs of a job without webhooks: what its end's topic event carries. None of it changes. */
+type PlainJob = Pick<Job, 'id' | 'name' | 'parentId'>;
+
 /** The broker topic a job's end is published on: `job.completed`, `job.failed`, `job.cancelled`. */
 export const jobEndTopic = (state: JobState): string => `job.${state.toLowerCase()}`;
 
@@ -36,6 +42,12 @@ export const jobEndTopic = (state: JobState): string => `job.${state.toLowerCase
 export class JobEventFeed {
   /** First time each missing seq was noticed (this process's clock). */
   private readonly gaps = new Map<number, number>();
+  /**
+   * Jobs seen without webhooks, by id. A job's webhooks are part of its definition, which never
+   * changes: its further events need no read (a job is read for each pass its events fall in
+   * otherwise, four or more times over its life).
+   */
+  private readonly plain = new Map<string, PlainJob>();
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -54,10 +66,7 @@ export class JobEventFeed {
       const events = await datastore.events.since(cursor, this.options.batch);
       const readable = this.readableEvents(cursor, events);
       if (readable.length === 0) return;
-      // Read at once, the pass's jobs go to the datastore together (its reads are batched).
-      const ids = [...new Set(readable.map((event) => event.jobId))];
-      const read = await Promise.all(ids.map((id) => datastore.jobs.get(id)));
-      const jobs = new Map(ids.map((id, i) => [id, read[i]]));
+      const jobs = await this.jobsOf(readable);
       const deliveries: NewWebhookDelivery[] = [];
       for (const event of readable) deliveries.push(...(await this.handle(event, jobs)));
       const last = readable.at(-1)?.seq ?? cursor;
@@ -65,6 +74,35 @@ export class JobEventFeed {
       if (deliveries.length > 0) this.options.onEnqueued();
       if (events.length < this.options.batch || readable.length < events.length) return;
     }
+  }
+
+  /**
+   * The jobs of a pass's events: read at once, so they go to the datastore together (its reads are
+   * batched), but for jobs known to have no webhooks.
+   */
+  private async jobsOf(events: readonly JobEvent[]): Promise<Map<string, Job | PlainJob | undefined>> {
+    const jobs = new Map<string, Job | PlainJob | undefined>();
+    for (const event of events) {
+      const plain = this.plain.get(event.jobId);
+      if (plain !== undefined) jobs.set(event.jobId, plain);
+    }
+    const ids = [...new Set(events.map((event) => event.jobId))].filter((id) => !jobs.has(id));
+    const read = await Promise.all(ids.map((id) => this.ctx.datastore.jobs.get(id)));
+    ids.forEach((id, i) => {
+      const job = read[i];
+      jobs.set(id, job);
+      if (job !== undefined && !hasWebhooks(job)) this.remember(job);
+    });
+    return jobs;
+  }
+
+  private remember(job: Job): void {
+    if (this.plain.size >= PLAIN_JOBS_REMEMBERED) this.plain.delete(this.plain.keys().next().value ?? '');
+    this.plain.set(job.id, {
+      id: job.id,
+      ...(job.name === undefined ? {} : { name: job.name }),
+      ...(job.parentId === undefined ? {} : { parentId: job.parentId }),
+    });
   }
 
   /** The events up to the first missing seq that may still come. */
@@ -87,13 +125,13 @@ export class JobEventFeed {
 
   private async handle(
     event: JobEvent,
-    jobs: ReadonlyMap<string, Job | undefined>,
+    jobs: ReadonlyMap<string, Job | PlainJob | undefined>,
   ): Promise<NewWebhookDelivery[]> {
     const job = jobs.get(event.jobId);
     if (job === undefined) return [];
     if (event.taskId === undefined && TERMINAL.includes(event.state as JobState))
       await this.publishEnd(job, event);
-    if (job.webhooks === undefined || job.webhooks.length === 0) return [];
+    if (!('state' in job) || !hasWebhooks(job)) return [];
     const task = event.taskId === undefined ? undefined : await this.ctx.datastore.tasks.get(event.taskId);
     if (event.taskId !== undefined && task === undefined) return [];
     return this.deliveriesFor(job, event, task);
@@ -117,7 +155,7 @@ export class JobEventFeed {
     }));
   }
 
-  private async publishEnd(job: Job, event: JobEvent): Promise<void> {
+  private async publishEnd(job: PlainJob, event: JobEvent): Promise<void> {
     try {
       await this.ctx.broker.publishEvent(jobEndTopic(event.state as JobState), {
         jobId: job.id,
@@ -132,4 +170,8 @@ export class JobEventFeed {
       this.ctx.logger.debug({ jobId: job.id, err: errorMessage(error) }, 'could not publish a job event');
     }
   }
+}
+
+function hasWebhooks(job: Job): boolean {
+  return job.webhooks !== undefined && job.webhooks.length > 0;
 }

@@ -156,6 +156,35 @@ describe('job event feed and webhook sender', () => {
     ]);
   });
 
+  it('reads a job without webhooks once over all its events, and one with webhooks for each pass', async () => {
+    const topics: string[] = [];
+    await broker.subscribeEvents('job.*', (topic) => topics.push(topic));
+    const plain = await storedJob([]);
+    const hooked = await storedJob([{ url, event: 'job.StateChange' }]);
+    const reads: string[] = [];
+    const get = datastore.jobs.get.bind(datastore.jobs);
+    datastore.jobs.get = (id) => {
+      reads.push(id);
+      return get(id);
+    };
+    const events = feed();
+    const at = (ms: number) => new Date(clock + ms).toISOString();
+    for (const [transition, ms] of [
+      ['schedule', 1],
+      ['start', 2],
+      ['complete', 3],
+    ] as const) {
+      for (const job of [plain, hooked]) await datastore.jobs.update(job.id, jobChange(transition, at(ms)));
+      await events.pass();
+    }
+
+    expect(reads.filter((id) => id === plain.id)).toHaveLength(1);
+    expect(reads.filter((id) => id === hooked.id)).toHaveLength(3);
+    // The end of a job read once is still published, with what it carries.
+    expect(topics).toEqual(['job.completed', 'job.completed']);
+    expect((await datastore.webhooks.listByJob(hooked.id)).length).toBe(4);
+  });
+
   it('records progress deliveries, one waiting per webhook and task, and sends the latest progress', async () => {
     const job = await storedJob([
       { url, event: 'task.Progress' },

@@ -107,6 +107,8 @@ export class InMemoryJobStore implements JobStore {
       if (changed === undefined) return false;
       const updated = withoutUndefined(changed);
       this.state.jobs.set(id, updated);
+      if (job !== undefined && ranUnrecorded(job, updated))
+        this.state.record(id, 'RUNNING', updated.startedAt);
       if (change.patch.state !== undefined) {
         this.state.record(id, updated.state, change.at ?? new Date().toISOString());
         this.trackFinished(updated);
@@ -182,4 +184,17 @@ export function executionKey(task: {
   attempt: number;
 }): string {
   return `${task.parentId ?? task.jobId}/${String(task.index)}/${String(task.attempt)}`;
+}
+
+/**
+ * A job that ends straight from SCHEDULED with a start time ran without its start on record (its
+ * only task reported start and end at once): its RUNNING is recorded too, at that time, first. As
+ * the PostgreSQL store's statements do.
+ */
+function ranUnrecorded(before: Job, after: Job): after is Job & { startedAt: string } {
+  return (
+    before.state === 'SCHEDULED' &&
+    after.startedAt !== undefined &&
+    (after.state === 'COMPLETED' || after.state === 'FAILED')
+  );
 }

@@ -73,11 +73,7 @@ export async function updateRows<T extends Table>(
   const events = !columns.includes('state')
     ? sql``
     : table === 'jobs'
-      ? sql`, events as (
-        insert into job_events (job_id, task_id, state, at)
-        select u.id, null, u.state, v.event_at
-        from updated u join v on v.id = u.id
-      )`
+      ? sql`, events as (${jobEvents(columns.includes('started_at'))})`
       : sql`, events as (${taskEvents('updated')})`;
   const { rows } = await sql<RowOf<T>>`
     with v as (${v}),
@@ -202,6 +198,28 @@ function taskEvents(name: 'updated' | 'changed'): RawBuilder<unknown> {
         where l.state = 'SCHEDULED' and c.state in ('COMPLETED', 'FAILED') and c.started_at is not null
         union all
         select c.job_id, c.id, c.state, v.event_at, 1 from ${changed} c join v on v.id = c.id
+      ) e order by step`;
+}
+
+/**
+ * The job_events of jobs updateRows changed: each new state at its change's time. A job that ends
+ * straight from SCHEDULED with a start time (its only task reported start and end at once) gets
+ * its RUNNING first, at that time, as a task does in {@link taskEvents}.
+ */
+function jobEvents(setsStart: boolean): RawBuilder<unknown> {
+  const ended = sql`select u.id, null::text, u.state, v.event_at, 1 from updated u join v on v.id = u.id`;
+  if (!setsStart)
+    return sql`
+      insert into job_events (job_id, task_id, state, at)
+      select u.id, null, u.state, v.event_at from updated u join v on v.id = u.id`;
+  return sql`
+      insert into job_events (job_id, task_id, state, at)
+      select job_id, task_id, state, at from (
+        select u.id as job_id, null::text as task_id, 'RUNNING' as state, v.started_at as at, 0 as step
+        from updated u join v on v.id = u.id join locked l on l.id = u.id
+        where l.state = 'SCHEDULED' and u.state in ('COMPLETED', 'FAILED')
+        union all
+        ${ended}
       ) e order by step`;
 }
 

@@ -44,6 +44,8 @@ export type Effect =
       readonly taskId: string;
       readonly change: TaskChange;
       readonly onMiss?: 'continue' | readonly Effect[];
+      /** The change ends a task whose start was reported with its end: its start counts too. */
+      readonly includesStart?: true;
     }
   /**
    * Ends a task well (COMPLETED or SKIPPED) with the fan-in: the datastore stores its `var` and
@@ -55,6 +57,8 @@ export type Effect =
       readonly taskId: string;
       readonly jobId: string;
       readonly change: TaskChange;
+      /** As for updateTask: the task's start was reported with its end. */
+      readonly includesStart?: true;
     }
   /** Cancels every active task of a job; running containers are stopped and sub-jobs cancelled. */
   | { readonly type: 'cancelTasks'; readonly jobId: string }

@@ -234,6 +234,48 @@ describe('after a task settled', () => {
     expect(effectsOf(effects, 'then')).toEqual([]);
   });
 
+  it('starts a job still SCHEDULED (its task reported start and end at once): apart when it goes on, in its end when it ends', () => {
+    const startedAt = '2026-01-01T00:00:00.250Z';
+    const scheduled = { ...job, state: 'SCHEDULED' as const };
+    const first = reduce(
+      {
+        type: 'task.settled',
+        job: scheduled,
+        task: taskOf(job, 0, { state: 'COMPLETED', startedAt }),
+        context: CONTEXT,
+      },
+      NOW,
+    );
+    expect(effectsOf(first, 'updateJob').map((effect) => effect.change.patch)).toEqual([
+      { state: 'RUNNING', startedAt },
+      { position: 2 },
+    ]);
+    const last = reduce(
+      {
+        type: 'task.settled',
+        job: scheduled,
+        task: taskOf(job, 1, { state: 'COMPLETED', result: '42', startedAt }),
+        context: { ...CONTEXT, tasks: { last: '42' } },
+      },
+      NOW,
+    );
+    // One change: the store records RUNNING at startedAt before COMPLETED.
+    expect(effectsOf(last, 'updateJob').map((effect) => effect.change.patch)).toEqual([
+      expect.objectContaining({ state: 'COMPLETED', startedAt, result: 'result: 42' }),
+    ]);
+    // A job that was RUNNING keeps its own start.
+    const running = reduce(
+      {
+        type: 'task.settled',
+        job,
+        task: taskOf(job, 1, { state: 'COMPLETED', result: '42', startedAt }),
+        context: { ...CONTEXT, tasks: { last: '42' } },
+      },
+      NOW,
+    );
+    expect(effectsOf(running, 'updateJob')[0]?.change.patch).not.toHaveProperty('startedAt');
+  });
+
   it("ends a sub-job that completes with job.ended, which completes its parent's task", () => {
     const sub = { ...job, parentId: 'parent-task' };
     const effects = reduce(

@@ -99,6 +99,38 @@ describe("workers' reports", () => {
     });
   });
 
+  it('starts the job first when a short task reports its failure with its start, and marks the end as including it', () => {
+    const startedAt = '2026-01-01T00:00:00.500Z';
+    const ids = { jobId: job.id, taskId: task.id, nodeId: 'n1', startedAt, includesStart: true as const };
+    const completed = onTaskCompleted({ type: 'task.completed', ...ids, result: 'hi', at: NOW }, NOW);
+    // A completion's job starts once it is read, with its end when it ends there (afterTaskSettled).
+    expect(completed).toMatchObject([
+      { type: 'settleTask', taskId: task.id, includesStart: true, change: { patch: { startedAt } } },
+    ]);
+    expect(completed).toHaveLength(1);
+    const failed = onTaskFailed({ type: 'task.failed', ...ids, error: 'exit code 1', at: NOW }, NOW);
+    expect(failed.map((effect) => effect.type)).toEqual(['markJobRunning', 'updateTask', 'then']);
+    expect(failed[1]).toMatchObject({
+      includesStart: true,
+      change: { patch: { state: 'FAILED', startedAt } },
+    });
+    // A report after a task.started of its own changes the task alone.
+    const alone = onTaskCompleted(
+      {
+        type: 'task.completed',
+        jobId: job.id,
+        taskId: task.id,
+        nodeId: 'n1',
+        startedAt,
+        result: '',
+        at: NOW,
+      },
+      NOW,
+    );
+    expect(alone.map((effect) => effect.type)).toEqual(['settleTask']);
+    expect(alone[0]).not.toHaveProperty('includesStart');
+  });
+
   it("fails a task, as the worker's failure kind says; a lost worker's task is a worker-lost failure", () => {
     const base = {
       type: 'task.failed' as const,

@@ -70,6 +70,7 @@ export function checkStart(
 }
 
 export function onTaskCompleted(message: TaskCompleted, now: string): Effect[] {
+  // A start that came with the end starts the job once the job is read (see afterTaskSettled).
   return [
     {
       type: 'settleTask',
@@ -81,6 +82,7 @@ export function onTaskCompleted(message: TaskCompleted, now: string): Effect[] {
         ...(message.steps === undefined ? {} : { steps: message.steps }),
         ...(message.startedAt === undefined ? {} : { startedAt: message.startedAt }),
       }),
+      ...includesStart(message),
     },
   ];
 }
@@ -89,6 +91,7 @@ export function onTaskFailed(message: TaskFailed, now: string): Effect[] {
   const failure =
     message.failure ?? (message.workerLost === true ? { kind: 'worker-lost' as const } : undefined);
   return [
+    ...startWithEnd(message),
     {
       type: 'updateTask',
       taskId: message.taskId,
@@ -101,9 +104,24 @@ export function onTaskFailed(message: TaskFailed, now: string): Effect[] {
       }),
       // A redelivered failure finishes what the first delivery began.
       onMiss: 'continue',
+      ...includesStart(message),
     },
     { type: 'then', event: { type: 'task.failed', jobId: message.jobId, taskId: message.taskId } },
   ];
+}
+
+/**
+ * A short task that failed reports its start with its end (`includesStart`): its job starts here,
+ * as on a `task.started`, before the failure is applied. The task's own RUNNING is recorded by the
+ * datastore with its end.
+ */
+function startWithEnd(message: TaskFailed): Effect[] {
+  if (message.includesStart !== true || message.startedAt === undefined) return [];
+  return [{ type: 'markJobRunning', jobId: message.jobId, change: jobChange('start', message.startedAt) }];
+}
+
+function includesStart(message: TaskCompleted | TaskFailed): { includesStart?: true } {
+  return message.includesStart === true && message.startedAt !== undefined ? { includesStart: true } : {};
 }
 
 /** Whether {@link checkStart} reads the job for this task: only when it runs on the node. */

@@ -94,17 +94,20 @@ export function afterTaskSettled(
   if (!isTaskDone(task.state)) return [];
   if (!isJobActive(job.state) || context === undefined) return [];
   const effects: Effect[] = [];
-  if (job.state === 'SCHEDULED') {
-    // The completion overtook its start message: the job started when the task did.
+  const nextIndex = task.index + 1;
+  const nextSpec = job.tasks[nextIndex];
+  // Its first task's start came with its end (or overtook it): the job started when the task did.
+  const startedAt = task.startedAt ?? now;
+  if (job.state === 'SCHEDULED' && nextSpec !== undefined) {
     effects.push({
       type: 'updateJob',
       jobId: job.id,
-      change: jobChange('start', task.startedAt ?? now),
+      change: jobChange('start', startedAt),
       onMiss: 'continue',
     });
   }
-  const nextIndex = task.index + 1;
-  const nextSpec = job.tasks[nextIndex];
+  // A job that ends here records its start in the same change (see endJob).
+  const start = job.state === 'SCHEDULED' ? { startedAt } : {};
   if (nextSpec !== undefined) {
     const next = newExecution({ job, index: nextIndex, spec: nextSpec, context, now });
     effects.push(
@@ -122,10 +125,13 @@ export function afterTaskSettled(
     try {
       result = renderTemplate(job.output, taskScope(job, context));
     } catch (error) {
-      return [...effects, ...endJob(job, 'fail', now, { error: `output: ${errorMessage(error)}` })];
+      return [...effects, ...endJob(job, 'fail', now, { error: `output: ${errorMessage(error)}`, ...start })];
     }
   }
-  return [...effects, ...endJob(job, 'complete', now, result === undefined ? {} : { result })];
+  return [
+    ...effects,
+    ...endJob(job, 'complete', now, { ...(result === undefined ? {} : { result }), ...start }),
+  ];
 }
 
 /**
@@ -133,13 +139,15 @@ export function afterTaskSettled(
  * tells a sub-job's parent task; it runs even when the change was applied before (a redelivery).
  * A top-level job that completes leaves nothing to stop and no parent to tell, so `job.ended`
  * follows only when its change did not apply (the job had ended otherwise, and that end may have
- * been cut short): the common path reads the job once less.
+ * been cut short): the common path reads the job once less. A job that ends still SCHEDULED (its
+ * only task's start came with its end) is given `startedAt` here: one change instead of two, and
+ * the datastore records its RUNNING before its end.
  */
 export function endJob(
   job: Pick<Job, 'id' | 'autoDelete' | 'parentId'>,
   outcome: Extract<JobTransition, 'complete' | 'fail' | 'cancel'>,
   now: string,
-  fields: { result?: string; error?: string } = {},
+  fields: { result?: string; error?: string; startedAt?: string } = {},
 ): Effect[] {
   const after = job.autoDelete === undefined ? undefined : parseDuration(job.autoDelete.after);
   const deleteAt = after === undefined ? {} : { deleteAt: new Date(Date.parse(now) + after).toISOString() };
