@@ -378,8 +378,9 @@ export class WorkflowRunner {
   }
 
   /**
-   * Sends a SCHEDULED task to its work queue, then records that the broker confirmed it. Should this
-   * process stop in between, the sweeper sends it again (a duplicate start is refused).
+   * Sends a SCHEDULED task to its work queue, then records that the broker confirmed it, without
+   * waiting: the store may hold the record a moment to send it with others. Should this process
+   * stop before it lands, the sweeper sends the task again (a duplicate start is refused).
    */
   async send(task: Task): Promise<void> {
     await this.ctx.broker.publish(
@@ -397,7 +398,12 @@ export class WorkflowRunner {
       },
       task.spec.priority === undefined ? undefined : { priority: task.spec.priority },
     );
-    await this.ctx.datastore.tasks.markPublished(task.id, this.ctx.now());
+    this.ctx.datastore.tasks.markPublished(task.id, this.ctx.now()).catch((error: unknown) => {
+      this.ctx.logger.warn(
+        { jobId: task.jobId, taskId: task.id, err: errorMessage(error) },
+        'could not record that a task was sent; the sweeper sends it again',
+      );
+    });
   }
 
   /** Cancels what is active of a job: running containers are stopped, sub-jobs cancelled. */

@@ -168,14 +168,15 @@ export interface PublishedMark {
 /**
  * Sets `published_at` of the tasks still SCHEDULED, answering nothing: one small statement per
  * batch on the path of every task. Rows are locked in id order first, as updateRows does, since a
- * batch of starts may hold the same tasks.
+ * batch of starts may hold the same tasks; only those still SCHEDULED, so the many that have
+ * moved on by then are neither locked nor written.
  */
 export async function markPublished(db: Kysely<Database>, marks: readonly PublishedMark[]): Promise<void> {
   const ids = marks.map((mark) => mark.id);
   const ats = marks.map((mark) => mark.at);
   await sql`
     with locked as materialized (
-      select id from tasks where id = any(${ids}::text[]) order by id for update
+      select id from tasks where id = any(${ids}::text[]) and state = 'SCHEDULED' order by id for update
     )
     update tasks as t set published_at = v.at
     from unnest(${ids}::text[], ${ats}::timestamptz[]) as v(id, at)

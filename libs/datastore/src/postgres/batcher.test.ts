@@ -94,4 +94,28 @@ describe('Batcher', () => {
     ]);
     expect(batches).toEqual([['a'], ['b', 'bad', 'c'], ['b'], ['bad'], ['c']]);
   });
+
+  it('with a linger, holds an idle first call for the others to join it; drain sends what it holds at once', async () => {
+    const { batches, execute, release } = recorder();
+    const batcher = new Batcher(execute, keyOf, 100, 60_000);
+
+    const calls = ['a', 'b', 'c'].map((input) => batcher.submit(input));
+    await settled();
+    expect(batches).toEqual([]);
+    const drained = batcher.drain();
+    expect(batches).toEqual([['a', 'b', 'c']]);
+    release();
+    await drained;
+    expect(await Promise.all(calls)).toEqual(['done a', 'done b', 'done c']);
+  });
+
+  it('with a short linger, sends the held calls together when it ends', async () => {
+    const { batches, execute, release } = recorder();
+    const batcher = new Batcher(execute, keyOf, 100, 20);
+    const calls = ['a', 'b'].map((input) => batcher.submit(input));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(batches).toEqual([['a', 'b']]);
+    release();
+    await Promise.all(calls);
+  });
 });

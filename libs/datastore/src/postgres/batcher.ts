@@ -12,24 +12,42 @@ export class Batcher<In, Out> {
   private readonly waiting: Entry<In, Out>[] = [];
   private inFlight = false;
 
+  private lingering: NodeJS.Timeout | undefined;
+
   /**
    * @param execute runs one batch; answers with one output per input, in the inputs' order.
    * @param keyOf the row a call changes; calls with one key never share a batch.
+   * @param lingerMs how long an idle batcher holds a first call for others to join it: 0 (the
+   *   default) sends it at once; more suits a statement whose callers do not wait for it.
    */
   constructor(
     private readonly execute: (inputs: readonly In[]) => Promise<readonly Out[]>,
     private readonly keyOf: (input: In) => string,
     private readonly maxSize: number,
+    private readonly lingerMs = 0,
   ) {}
 
   submit(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
-      if (!this.inFlight) void this.flush();
+      if (this.inFlight) return;
+      this.inFlight = true;
+      if (this.lingerMs === 0) void this.flush();
+      else this.lingering = setTimeout(() => void this.flush(), this.lingerMs);
     });
   }
 
+  /** Sends what lingers now, and resolves once nothing is waiting or in flight (before a close). */
+  async drain(): Promise<void> {
+    if (this.lingering !== undefined) {
+      clearTimeout(this.lingering);
+      await this.flush();
+    }
+    while (this.inFlight) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
   private async flush(): Promise<void> {
+    this.lingering = undefined;
     this.inFlight = true;
     try {
       while (this.waiting.length > 0) await this.runBatch(this.takeBatch());

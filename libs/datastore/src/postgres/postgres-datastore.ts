@@ -86,7 +86,7 @@ export class PostgresDatastore implements Datastore {
 
   /** Ends the pool once in-flight queries are done; later calls reject. Safe to call again. */
   close(): Promise<void> {
-    this.closing ??= this.db.destroy();
+    this.closing ??= this.tasks.drain().finally(() => this.db.destroy());
     return this.closing;
   }
 }

@@ -27,6 +27,12 @@ import { taskFromRow, taskPatchToRow, taskToRow, type TaskRow } from './rows/tas
 import { shapeOf, type ShapedBatchers } from './shapes.js';
 
 /** The unique index of executions, as ON CONFLICT names it. */
+/**
+ * How long a `published_at` waits to go with others. Its callers do not wait for it, and most tasks
+ * have moved on from SCHEDULED by then (their worker was quicker), so the statement changes few rows.
+ */
+const PUBLISHED_MARK_LINGER_MS = 500;
+
 const EXECUTION_KEY = sql`(coalesce(parent_id, job_id)), sibling_index, attempt`;
 
 export class PgTaskStore implements TaskStore {
@@ -50,7 +56,13 @@ export class PgTaskStore implements TaskStore {
       },
       (mark) => mark.id,
       MAX_BATCH,
+      PUBLISHED_MARK_LINGER_MS,
     );
+  }
+
+  /** Sends the `published_at` marks still held (before the store closes). */
+  drain(): Promise<void> {
+    return this.publishedMarks.drain();
   }
 
   async create(tasks: readonly Task[]): Promise<Task[]> {

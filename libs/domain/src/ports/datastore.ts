@@ -109,7 +109,8 @@ export interface TaskStore {
   /**
    * Records that the broker confirmed a SCHEDULED task's `task.run` (its `publishedAt`). Not a state
    * change: a task that has moved on (its worker was quicker) is left as it is. On the hot path of
-   * every task, so it answers nothing.
+   * every task, so it answers nothing, and a store may hold it a moment to batch it (it resolves
+   * once recorded; callers need not wait).
    */
   markPublished(id: string, at: string): Promise<void>;
   /**
