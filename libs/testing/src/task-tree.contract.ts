@@ -206,6 +206,10 @@ export function taskTreeContract(store: () => Datastore): void {
       );
       await store().tasks.settle(must(children[1]).id, complete());
       const elsewhere = must((await store().tasks.create([taskFixture(other)]))[0]);
+      await store().jobs.update(other.id, jobChange('cancel', timestamp(299)));
+      // Only once the job ended: a job restarted meanwhile keeps what its new run started.
+      expect(await store().tasks.cancelActive(job.id, timestamp(300))).toEqual([]);
+      await store().jobs.update(job.id, jobChange('cancel', timestamp(300)));
 
       const cancelled = await store().tasks.cancelActive(job.id, timestamp(300));
       expect(cancelled.map((task) => task.id).sort()).toEqual(

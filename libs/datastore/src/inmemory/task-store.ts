@@ -120,8 +120,11 @@ export class InMemoryTaskStore implements TaskStore {
   }
 
   cancelActive(jobId: string, at: string): Promise<Task[]> {
-    return this.state.run(() =>
-      (this.state.taskIdsByJob.get(jobId) ?? []).flatMap((id) => {
+    return this.state.run(() => {
+      const state = this.state.jobs.get(jobId)?.state;
+      // A restart overtook the end that asked: what is active now is the restarted run's.
+      if (state !== 'FAILED' && state !== 'CANCELLED') return [];
+      return (this.state.taskIdsByJob.get(jobId) ?? []).flatMap((id) => {
         if (!this.state.activeTaskIds.has(id)) return [];
         const cancelled = this.apply(id, {
           from: ['CREATED', 'PENDING', 'SCHEDULED', 'RUNNING'],
@@ -129,8 +132,8 @@ export class InMemoryTaskStore implements TaskStore {
           at,
         });
         return cancelled === undefined ? [] : [structuredClone(cancelled)];
-      }),
-    );
+      });
+    });
   }
 
   async markPublished(id: string, at: string): Promise<void> {

@@ -190,6 +190,8 @@ export class PgTaskStore implements TaskStore {
       with locked as materialized (
         select id from tasks
         where job_id = ${jobId} and state in ('CREATED', 'PENDING', 'SCHEDULED', 'RUNNING')
+          -- A restart overtook the end that asked: what is active now is the restarted run's.
+          and exists (select 1 from jobs where id = ${jobId} and state in ('FAILED', 'CANCELLED'))
         order by id for update
       ),
       cancelled as (

@@ -104,7 +104,11 @@ export interface TaskStore {
    * one sees zero.
    */
   settle(id: string, change: TaskChange): Promise<Settled>;
-  /** Cancels every CREATED, PENDING, SCHEDULED or RUNNING task of a job; answers the tasks cancelled. */
+  /**
+   * Cancels every CREATED, PENDING, SCHEDULED or RUNNING task of a FAILED or CANCELLED job; answers
+   * the tasks cancelled. A job in any other state (a restart overtook the end that asked) keeps its
+   * tasks: what runs is the restarted run's.
+   */
   cancelActive(jobId: string, at: string): Promise<Task[]>;
   /**
    * Records that the broker confirmed a SCHEDULED task's `task.run` (its `publishedAt`). Not a state

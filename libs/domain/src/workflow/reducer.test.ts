@@ -526,6 +526,24 @@ describe('restarting a job', () => {
     ]);
   });
 
+  it('stops first what the job\u2019s end has not stopped yet (a restart right after a cancel), then reruns it', () => {
+    const cancelled = jobOf({ tasks: [{ image: 'a' }, { image: 'b' }] }, { state: 'CANCELLED' });
+    const tasks = [
+      taskOf(cancelled, 0, { state: 'COMPLETED' }),
+      taskOf(cancelled, 1, { state: 'RUNNING', startedAt: NOW }),
+    ];
+    const effects = reduce({ type: 'job.restart', job: cancelled, tasks, context: CONTEXT }, NOW);
+    expect(effects.slice(0, 2).map((effect) => effect.type)).toEqual(['cancelTasks', 'updateJob']);
+    expect(created(effects)[0]).toMatchObject({ index: 1, attempt: 2, state: 'PENDING' });
+
+    const settled = [
+      taskOf(cancelled, 0, { state: 'COMPLETED' }),
+      taskOf(cancelled, 1, { state: 'CANCELLED' }),
+    ];
+    const plain = reduce({ type: 'job.restart', job: cancelled, tasks: settled, context: CONTEXT }, NOW);
+    expect(effectsOf(plain, 'cancelTasks')).toEqual([]);
+  });
+
   it('does nothing for a job that is not FAILED or CANCELLED', () => {
     expect(
       reduce({ type: 'job.restart', job: { ...job, state: 'RUNNING' }, tasks: [], context: CONTEXT }, NOW),

@@ -1,7 +1,7 @@
 import type { Job, JobContext } from '../job.js';
 import type { TaskSpec } from '../job-spec/types.js';
 import { QUEUE } from '../queues.js';
-import { isTaskDone, type LoopItem, type Task } from '../task.js';
+import { isTaskActive, isTaskDone, type LoopItem, type Task } from '../task.js';
 import { jobChange, taskChange } from '../transitions.js';
 import type { Effect } from './effects.js';
 import { newExecution, nextAttempt } from './executions.js';
@@ -24,7 +24,11 @@ export function restartJob(job: Job, tasks: readonly Task[], context: JobContext
   if (spec === undefined) return [];
   // What follows runs in the job as restarted.
   const running: Job = { ...job, state: 'RUNNING', position: index + 1 };
+  // The end that stopped the job has not stopped all of it yet (the restart came at once): this
+  // restart does, while the job is still ended, before its own run starts.
+  const stillActive = tasks.some((task) => isTaskActive(task.state));
   return [
+    ...(stillActive ? [{ type: 'cancelTasks' as const, jobId: job.id }] : []),
     {
       type: 'updateJob',
       jobId: job.id,
