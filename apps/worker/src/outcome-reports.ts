@@ -10,8 +10,9 @@ export class OutcomeReports {
   ) {}
 
   send(queue: string, message: Message): void {
+    // Reports of many tasks at the same moment travel together (the scheduler's handlers are idempotent).
     const sent = this.broker
-      .publish(queue, message)
+      .publish(queue, message, { coalesce: true })
       .then(() => {
         this.logger.info(
           {

@@ -114,7 +114,7 @@ export class TaskExecution {
       const queue = message.type === 'task.completed' ? QUEUE.completed : QUEUE.error;
       // Its start unreported, the task's delivery is let go of once its end is durable (this
       // handler's return acknowledges it); else the slot is free now, the report goes on without it.
-      if (includesStart) await broker.publish(queue, message);
+      if (includesStart) await broker.publish(queue, message, { coalesce: true });
       else reports.send(queue, message);
       if (message.type === 'task.failed') markActiveSpanFailed(message.error);
       if (!outcome.ok && outcome.failure.kind === 'runtime') recovery.pause(outcome.error);

@@ -48,6 +48,7 @@ import {
   type Unsubscribe,
 } from '@tork/domain';
 import { coalesceWrites } from './coalesce-writes.js';
+import { CoalescingPublisher } from './rabbitmq/coalescing-publisher.js';
 import { closedError, closeQuietly } from './rabbitmq/channels.js';
 import { ConfirmPublisher } from './rabbitmq/confirm-publisher.js';
 import { EventBus } from './rabbitmq/event-bus.js';
@@ -88,6 +89,7 @@ export class RabbitMqBroker implements Broker {
   private readonly events: EventBus;
   private connection: ChannelModel | undefined;
   private readonly publisher: ConfirmPublisher;
+  private readonly coalescing: CoalescingPublisher;
   private readonly queueViews: RabbitMqQueues;
   private readonly consumers = new Set<QueueConsumer>();
   /** Told whenever the connection comes or the broker closes: publishes waiting out an outage. */
@@ -141,6 +143,9 @@ export class RabbitMqBroker implements Broker {
       connected: (deadline) => this.connected(deadline),
       isClosed: () => this.closed,
     });
+    this.coalescing = new CoalescingPublisher((queue, type, body) =>
+      this.publisher.send(queue, type, body, 1, 0, undefined),
+    );
     this.events = new EventBus({
       logger: this.logger,
       exchange: `${this.settings.queuePrefix}${EVENTS_EXCHANGE}`,
@@ -158,6 +163,14 @@ export class RabbitMqBroker implements Broker {
 
   async publish(queue: string, message: Message, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw closedError();
+    const alone =
+      options.coalesce !== true ||
+      (options.priority ?? 0) !== 0 ||
+      Object.keys(options.headers ?? {}).length > 0;
+    if (!alone) {
+      await this.coalescing.publish(queue, message);
+      return;
+    }
     await this.publisher.send(
       queue,
       message.type,

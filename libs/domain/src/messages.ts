@@ -180,14 +180,54 @@ export function encodeMessage(message: Message): Buffer {
 export type Decoded =
   { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reason: string };
 
+/**
+ * The bytes several messages for one queue travel as together (a broker may coalesce messages
+ * published at the same moment): a JSON array of what {@link encodeMessage} writes.
+ */
+export function encodeMessages(messages: readonly Message[]): Buffer {
+  return Buffer.from(JSON.stringify(messages.map((message) => ({ v: MESSAGE_VERSION, ...message }))));
+}
+
+export type DecodedMany =
+  | { readonly ok: true; readonly messages: readonly Message[] }
+  | { readonly ok: false; readonly reason: string };
+
+/** Reads one message, or the several of {@link encodeMessages}: all of them, or the first reason one is refused. */
+export function decodeMessages(bytes: Buffer | string): DecodedMany {
+  const value = parseJson(bytes);
+  if (value === NOT_JSON) return { ok: false, reason: 'not JSON' };
+  if (!Array.isArray(value)) {
+    const one = checkMessage(value);
+    return one.ok ? { ok: true, messages: [one.message] } : one;
+  }
+  if (value.length === 0) return { ok: false, reason: 'an empty list of messages' };
+  const messages: Message[] = [];
+  for (const [index, item] of value.entries()) {
+    const one = checkMessage(item);
+    if (!one.ok) return { ok: false, reason: `message ${String(index)}: ${one.reason}` };
+    messages.push(one.message);
+  }
+  return { ok: true, messages };
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseJson(bytes: Buffer | string): unknown {
+  try {
+    return JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** Reads a message, refusing anything that is not one of the catalog's, of this version, as its schema says. */
 export function decodeMessage(bytes: Buffer | string): Decoded {
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
+  const value = parseJson(bytes);
+  if (value === NOT_JSON) return { ok: false, reason: 'not JSON' };
+  return checkMessage(value);
+}
+
+function checkMessage(value: unknown): Decoded {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, reason: 'not an object' };
   const { v, ...fields } = value as Record<string, unknown>;

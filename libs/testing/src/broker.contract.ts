@@ -236,6 +236,54 @@ export function brokerContract(
       expect(givenUp).toEqual([]);
     });
 
+    it('hands each of many messages published at once with coalesce to its handler once, whole', async () => {
+      const queue = queueName('coalesced');
+      const handled: Message[] = [];
+      await broker.subscribe(
+        queue,
+        (message) => {
+          handled.push(message);
+          return Promise.resolve();
+        },
+        { concurrency: 4 },
+      );
+      const sent = Array.from({ length: 60 }, (_, n) => jobMessage(n));
+      await Promise.all(sent.map((message) => broker.publish(queue, message, { coalesce: true })));
+      await waitUntil('every message handled', () => handled.length >= sent.length);
+      await sleep(QUIET_MS);
+
+      const key = (message: Message): string => JSON.stringify(message);
+      expect(handled.map(key).sort()).toEqual(sent.map(key).sort());
+    });
+
+    it('delivers again every message that travelled with one whose handler failed (coalesce), then none', async () => {
+      const queue = queueName('coalesced-retry');
+      const attempts = new Map<string, number[]>();
+      await broker.subscribe(
+        queue,
+        (message, delivery) => {
+          const id = message.type === 'job.submitted' ? message.jobId : '';
+          attempts.set(id, [...(attempts.get(id) ?? []), delivery.attempt]);
+          return id === 'job-flaky' && delivery.attempt === 1
+            ? Promise.reject(new Error('transient failure'))
+            : Promise.resolve();
+        },
+        { concurrency: 1, maxDeliveries: 3 },
+      );
+      const sent = ['a', 'flaky', 'b', 'c'].map((n) => jobMessage(n));
+      await Promise.all(sent.map((message) => broker.publish(queue, message, { coalesce: true })));
+      await waitUntil('the flaky message handled', () => (attempts.get('job-flaky') ?? []).includes(2));
+      await sleep(QUIET_MS);
+
+      // Whatever travelled with it is handled again (handlers are idempotent); nothing a third time.
+      expect(attempts.get('job-flaky')).toEqual([1, 2]);
+      for (const id of ['job-a', 'job-b', 'job-c']) {
+        const seen = attempts.get(id) ?? [];
+        expect(seen[0]).toBe(1);
+        expect(seen.length).toBeLessThanOrEqual(2);
+      }
+    });
+
     it('gives up after maxDeliveries failed handlings: onGiveUp hears of it once and the message is gone', async () => {
       const queue = queueName('give-up');
       const attempts: number[] = [];

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from './repo-root.js';
 
@@ -25,6 +26,8 @@ const TORK = join(repoRoot(), 'apps/tork/dist/main.js');
  * TORK_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof).
  */
 const NODE_FLAGS = (process.env['TORK_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+/** A folder to keep each `tork` process's output in (`<mode>-<pid>.log`, written when it stops); none by default. */
+const LOGS_DIR = process.env['TORK_BENCH_LOGS'];
 
 // ---------------------------------------------------------------- HTTP
 
@@ -347,9 +350,14 @@ export async function startTork(
     client,
     stop: async () => {
       client.close();
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (LOGS_DIR !== undefined) {
+        const mode = flags[flags.indexOf('-mode') + 1] ?? 'tork';
+        await writeFile(join(LOGS_DIR, `${mode}-${String(child.pid)}.log`), output);
+      }
     },
   };
   for (let i = 0; i < 200; i++) {

@@ -94,7 +94,12 @@ export class JobService {
     const job = newJob(spec, new Date().toISOString(), { createdBy: principal });
     await this.deps.datastore.jobs.create(job);
     try {
-      await this.deps.broker.publish(QUEUE.jobs, { type: 'job.submitted', jobId: job.id });
+      // Submissions at the same moment travel together to the scheduler (its handler is idempotent).
+      await this.deps.broker.publish(
+        QUEUE.jobs,
+        { type: 'job.submitted', jobId: job.id },
+        { coalesce: true },
+      );
     } catch (error) {
       // The job is stored: the scheduler's sweep sends a PENDING job whose message never left.
       // Answering an error here would invite a retry, and with it a second job.

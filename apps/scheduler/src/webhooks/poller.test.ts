@@ -49,4 +49,24 @@ describe('Poller', () => {
     expect(starts).toEqual([t0, t0 + 60]);
     await poller.stop();
   });
+
+  it('keeps nudges that come while it waits out settleMs for that pass, rather than running at once', async () => {
+    const { starts, pass } = passes(10);
+    const poller = new Poller('test', 1_000, pass, silentLogger, 50);
+    const t0 = Date.now();
+    poller.start();
+    await vi.advanceTimersByTimeAsync(5);
+    poller.nudge(); // during the first pass: the next one is due at 60
+    await vi.advanceTimersByTimeAsync(15); // at 20, waiting
+    poller.nudge();
+    poller.nudge();
+    await vi.advanceTimersByTimeAsync(30); // at 50
+    expect(starts).toEqual([t0]);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(starts).toEqual([t0, t0 + 60]);
+    // That pass took every nudge before it: nothing more until the interval.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(starts).toEqual([t0, t0 + 60]);
+    await poller.stop();
+  });
 });

@@ -12,6 +12,8 @@ export class Poller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** The next pass is due `settleMs` after a busy one: nudges meanwhile wait for it. */
+  private settling = false;
   private stopped = false;
 
   constructor(
@@ -33,6 +35,7 @@ export class Poller {
       this.again = true;
       return;
     }
+    if (this.settling) return;
     this.schedule(0);
   }
 
@@ -42,8 +45,9 @@ export class Poller {
     await this.running;
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(delayMs: number, settling = false): void {
     clearTimeout(this.timer);
+    this.settling = settling;
     this.timer = setTimeout(() => {
       this.runPass();
     }, delayMs);
@@ -52,13 +56,16 @@ export class Poller {
   private runPass(): void {
     if (this.stopped || this.running !== undefined) return;
     this.again = false;
+    this.settling = false;
     this.running = this.pass()
       .catch((error: unknown) => {
         this.logger.warn({ err: errorMessage(error) }, `${this.name} failed; trying again`);
       })
       .finally(() => {
         this.running = undefined;
-        if (!this.stopped) this.schedule(this.again ? this.settleMs : this.intervalMs);
+        if (this.stopped) return;
+        if (this.again) this.schedule(this.settleMs, true);
+        else this.schedule(this.intervalMs);
       });
   }
 }

@@ -17,8 +17,12 @@ export interface WebhookOptions {
   readonly random?: () => number;
 }
 
-/** Between two passes of a busy feed: at most this much added to a webhook's or topic event's wait. */
-const FEED_SETTLE_MS = 50;
+/**
+ * Between two passes of a busy feed: at most this much added to a webhook's or topic event's wait.
+ * A pass costs about eight round trips whatever it reads; under load one pass every 200 ms takes
+ * hundreds of events at once.
+ */
+const FEED_SETTLE_MS = 200;
 
 export interface RunningWebhooks {
   /** A state changed in this process: read the new events soon. */

@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import {
-  decodeMessage,
+  decodeMessages,
   errorMessage,
   maskPayload,
   type Logger,
@@ -9,6 +9,7 @@ import {
   type SubscribeOptions,
 } from '@tork/domain';
 import { closeQuietly } from './channels.js';
+import { COALESCED_TYPE } from './coalescing-publisher.js';
 import type { QueueShape } from './topology.js';
 import { declareQueue } from './topology.js';
 
@@ -256,7 +257,7 @@ export class QueueConsumer {
   }
 
   private async handle(live: Live, delivery: ConsumeMessage): Promise<void> {
-    const decoded = decodeMessage(delivery.content);
+    const decoded = decodeMessages(delivery.content);
     if (!decoded.ok) {
       // Never handled, never the cause of an unrelated failure: kept where an operator can look.
       this.logger.error(
@@ -276,7 +277,14 @@ export class QueueConsumer {
       }
       return;
     }
-    const message = decoded.message;
+    const { messages } = decoded;
+    const [message] = messages;
+    if (message === undefined) return;
+    // Messages published together (PublishOptions.coalesce) are handled together, then acknowledged.
+    if (messages.length > 1) {
+      await this.handleMany(live, delivery, messages);
+      return;
+    }
     let attempt = attemptOf(delivery);
     if (delivery.fields.redelivered) {
       // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
@@ -318,6 +326,49 @@ export class QueueConsumer {
       await this.giveUp(message, error);
     }
     ack();
+  }
+
+  /**
+   * A delivery of several messages: each handled at once, as if each had come alone; it is
+   * acknowledged once all were, or queued again whole (the handlers are idempotent). At the last
+   * attempt, those that failed are given up on; the rest were handled.
+   */
+  private async handleMany(
+    live: Live,
+    delivery: ConsumeMessage,
+    messages: readonly Message[],
+  ): Promise<void> {
+    let attempt = attemptOf(delivery);
+    if (delivery.fields.redelivered) {
+      attempt += 1;
+      if (attempt > this.maxDeliveries) {
+        const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
+        for (const message of messages) await this.giveUp(message, new Error(reason));
+        this.settle(live, delivery, 'ack');
+      } else {
+        await this.requeue(live, delivery, COALESCED_TYPE, attempt);
+      }
+      return;
+    }
+    const headers = headersOf(delivery);
+    const outcomes = await Promise.allSettled(
+      messages.map((message) => this.handler(message, { attempt, headers, ack: () => undefined })),
+    );
+    const failed = outcomes.flatMap((outcome, index) =>
+      outcome.status === 'rejected'
+        ? [{ message: messages[index] as Message, error: outcome.reason as unknown }]
+        : [],
+    );
+    if (failed.length > 0) {
+      for (const { message, error } of failed)
+        this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
+      if (attempt < this.maxDeliveries) {
+        await this.requeue(live, delivery, COALESCED_TYPE, attempt + 1);
+        return;
+      }
+      for (const { message, error } of failed) await this.giveUp(message, error);
+    }
+    this.settle(live, delivery, 'ack');
   }
 
   /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */

@@ -65,6 +65,15 @@ export interface PublishOptions {
   readonly priority?: number;
   /** Carried beside the message (AMQP headers), never in its body; e.g. W3C trace context. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The message may travel with others published to the same queue at the same moment: while a
+   * publish to that queue awaits the broker's confirm, the next ones wait and go as one broker
+   * message (an idle queue's goes at once). Its consumer still handles each message on its own,
+   * the several at once, and they are acknowledged, or delivered again, together: only for queues
+   * whose handlers are idempotent and acknowledge after handling. A message with a priority or
+   * headers travels alone.
+   */
+  readonly coalesce?: boolean;
 }
 
 /** A fan-out notice: JSON-serialisable data, not a work item. */
