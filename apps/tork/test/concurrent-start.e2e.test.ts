@@ -33,6 +33,18 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map(stop));
 });
 
+/**
+ * The environment of a start as a user's shell gives it. Under `nx run tork:test`, Nx marks this
+ * process as part of its run (`NX_INVOCATION_ROOT_PID`, `NX_TASK_*`): two starts that both build
+ * `web` would then be taken for a task invoking itself, and the second refused ("Recursive task
+ * invocation detected"), which is Nx guarding its own run, not the engine's start racing.
+ */
+function ownInvocation(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => name !== 'NX_INVOCATION_ROOT_PID' && !name.startsWith('NX_TASK_')),
+  );
+}
+
 /** What `npm start -- ARGS` runs: the prestart script, then the start script (without npm around it). */
 function npmStart(args: readonly string[], port: number, env: Record<string, string>): Started {
   const prestart = scripts['prestart'] ?? '';
@@ -40,7 +52,7 @@ function npmStart(args: readonly string[], port: number, env: Record<string, str
   const child = spawn('sh', ['-c', `${prestart} && exec ${start} ${args.join(' ')} -port ${port}`], {
     cwd: WORKSPACE,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...ownInvocation(process.env), ...env },
   });
   const started: Started = { child, port, output: '' };
   child.stdout.on('data', (chunk: Buffer) => (started.output += chunk.toString()));

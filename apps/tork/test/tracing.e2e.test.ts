@@ -14,6 +14,8 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-
 // Tasks run in the shell runtime, as nobody: this test is about where spans go, not containers.
 const SHELL = ['-runtime', 'shell', '-shell-uid', '65534', '-shell-gid', '65534'];
 const JOB = 'name: traced\ntasks:\n  - name: one\n    run: echo one\n';
+/** Runs past the 100 ms after which a worker reports a start on its own (a quicker task's end carries it). */
+const SLOWER_JOB = 'name: traced\ntasks:\n  - name: one\n    run: echo one; sleep 0.4\n';
 const SERVER = 2;
 const CONSUMER = 5;
 const CLIENT = 3;
@@ -115,7 +117,7 @@ describe('tracing of a standalone engine', () => {
       });
       const response = await fetch(`${tork.baseUrl}/jobs`, {
         method: 'POST',
-        body: JOB,
+        body: SLOWER_JOB,
         headers: { 'content-type': 'text/yaml' },
       });
       const { id } = (await response.json()) as { id: string };
