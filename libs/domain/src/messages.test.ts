@@ -28,10 +28,9 @@ describe('the message catalog on the wire', () => {
       { v: 1, ...submitted },
       { v: 1, type: 'job.submitted' },
     ]);
-    expect(decodeMessages(wrong)).toMatchObject({
-      ok: false,
-      reason: expect.stringMatching(/^message 1: job.submitted/),
-    });
+    const refused = decodeMessages(wrong);
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.reason).toMatch(/^message 1: job.submitted/);
     expect(decodeMessages(JSON.stringify([{ v: 2, ...submitted }]))).toEqual({
       ok: false,
       reason: 'message 0: unknown version 2',
