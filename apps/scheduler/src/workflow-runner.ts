@@ -311,9 +311,20 @@ export class WorkflowRunner {
   ): Promise<void> {
     let chunk: Task[] = [];
     const flush = async (): Promise<void> => {
-      const stored = await this.ctx.datastore.tasks.create(chunk.map((task) => this.sealed(task)));
+      const sendNow = new Set<string>();
+      const toStore = chunk.map((task) => {
+        const sent = this.scheduledAtCreation(effect, task);
+        if (sent !== task) sendNow.add(task.id);
+        return this.sealed(sent);
+      });
+      let stored = await this.ctx.datastore.tasks.create(toStore);
       chunk = [];
       for (const task of stored) touched.add(task.jobId);
+      // Stored SCHEDULED by this very call (a redelivery's are the earlier ones, with their own ids).
+      const created = stored.filter((task) => sendNow.has(task.id));
+      for (const task of created) recordTaskChange(this.ctx.metrics, task);
+      await forEachConcurrently(created, DISPATCH_CONCURRENCY, (task) => this.send(task));
+      stored = stored.filter((task) => !sendNow.has(task.id));
       for (const task of stored)
         if (task.state === 'FAILED') events.push({ type: 'task.failed', jobId: task.jobId, taskId: task.id });
       const live = stored.filter(
@@ -335,6 +346,20 @@ export class WorkflowRunner {
       if (chunk.length >= CREATE_CHUNK) await flush();
     }
     if (chunk.length > 0) await flush();
+  }
+
+  /**
+   * A regular task created to be dispatched at once, which dispatching would only schedule, is
+   * stored SCHEDULED in its creation and sent: one statement and one row version fewer than
+   * creating it PENDING and scheduling it. Anything else is stored as it is.
+   */
+  private scheduledAtCreation(effect: Extract<Effect, { type: 'createTasks' }>, task: Task): Task {
+    if (effect.dispatch === 'queue' || task.kind !== 'task' || task.state !== 'PENDING') return task;
+    const now = this.ctx.now();
+    const effects = dispatchTask(effect.dispatch.job, task, effect.dispatch.context, now);
+    const [only] = effects;
+    if (effects.length !== 1 || only?.type !== 'scheduleTask') return task;
+    return { ...task, state: 'SCHEDULED', scheduledAt: now };
   }
 
   /** A task handed on in this process: the caller loaded its job. */

@@ -251,6 +251,24 @@ export function taskTreeContract(store: () => Datastore): void {
       expect(rest.map((event) => event.state)).toEqual(['RUNNING', 'COMPLETED']);
     });
 
+    it('records a task stored already SCHEDULED (sent at once) as PENDING at its creation, then SCHEDULED', async () => {
+      const job = await storedJob();
+      const [task] = await store().tasks.create([
+        { ...taskFixture(job, 0, 1, timestamp(1)), state: 'SCHEDULED', scheduledAt: timestamp(2) },
+      ]);
+      const events = await store().events.list(job.id, { limit: 100 });
+      expect(
+        events.filter((event) => event.taskId === must(task).id).map((event) => [event.state, event.at]),
+      ).toEqual([
+        ['PENDING', timestamp(1)],
+        ['SCHEDULED', timestamp(2)],
+      ]);
+      expect(await store().tasks.get(must(task).id)).toMatchObject({
+        state: 'SCHEDULED',
+        scheduledAt: timestamp(2),
+      });
+    });
+
     it('records RUNNING at its start time for a task that ends straight from SCHEDULED (start and end reported at once)', async () => {
       const say = helloSpec().tasks[0];
       const job = await storedJob({ tasks: [must(say), must(say), must(say)] });

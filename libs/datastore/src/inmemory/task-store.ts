@@ -177,7 +177,11 @@ export class InMemoryTaskStore implements TaskStore {
       }
     }
     if (isTaskActive(task.state)) this.state.activeTaskIds.add(task.id);
-    this.state.record(task.jobId, task.state, task.createdAt, task.id);
+    if (task.state === 'SCHEDULED' && task.scheduledAt !== undefined) {
+      // Stored already SCHEDULED (sent at once): it was PENDING at its creation first.
+      this.state.record(task.jobId, 'PENDING', task.createdAt, task.id);
+      this.state.record(task.jobId, 'SCHEDULED', task.scheduledAt, task.id);
+    } else this.state.record(task.jobId, task.state, task.createdAt, task.id);
     return structuredClone(stored);
   }
 

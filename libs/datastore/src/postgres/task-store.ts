@@ -240,11 +240,22 @@ export class PgTaskStore implements TaskStore {
           .onConflict((oc) => oc.expression(EXECUTION_KEY).doNothing())
           .returningAll(),
       )
+      // A task stored already SCHEDULED (sent at once) was PENDING at its creation first.
       .with('events', (qb) =>
         qb
           .insertInto('job_events')
           .columns(['job_id', 'task_id', 'state', 'at'])
-          .expression((eb) => eb.selectFrom('inserted').select(['job_id', 'id', 'state', 'created_at'])),
+          .expression(
+            sql`select job_id, id, state, at from (
+              select job_id, id,
+                case when state = 'SCHEDULED' and scheduled_at is not null then 'PENDING' else state end as state,
+                created_at as at, 0 as step
+              from inserted
+              union all
+              select job_id, id, state, scheduled_at, 1 from inserted
+              where state = 'SCHEDULED' and scheduled_at is not null
+            ) e order by step`,
+          ),
       )
       .selectFrom('inserted')
       .selectAll()
