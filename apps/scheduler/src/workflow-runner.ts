@@ -2,11 +2,9 @@ import {
   dispatchPromoted,
   dispatchTask,
   errorMessage,
-  isEncrypted,
   isTorkError,
   QUEUE,
   reduce,
-  sealSecrets,
   startCheckNeedsJob,
   taskChange,
   workerQueue,
@@ -18,6 +16,8 @@ import {
   type WorkflowEvent,
 } from '@tork/domain';
 import type { SchedulerContext } from './scheduler-context.js';
+import { forEachConcurrently } from './for-each-concurrently.js';
+import { JobSecrets } from './job-secrets.js';
 import { recordStartWithEnd, recordTaskChange } from './transition-metrics.js';
 import { noticeStates } from './stream-notices.js';
 
@@ -27,12 +27,8 @@ const CREATE_CHUNK = 1_000;
 const DISPATCH_CONCURRENCY = 64;
 /** A plan whose events keep leading to more is a bug, not a workflow: it stops with an error. */
 const MAX_STEPS = 10_000;
-/** Jobs whose secrets a scheduler keeps in clear at once (the jobs it is moving on). */
-const SECRETS_REMEMBERED = 1000;
 /** Jobs this process remembers as past SCHEDULED (see `markJobRunning`). */
 const RUNNING_REMEMBERED = 10_000;
-/** What a secret reads as without the key to decrypt it (as in Tork). */
-const ENCRYPTED = '[encrypted]';
 
 /**
  * Carries out what the workflow reducer decides: loads the records an event concerns, asks the
@@ -40,12 +36,14 @@ const ENCRYPTED = '[encrypted]';
  * handles the events they lead to. Nothing here decides a state.
  */
 export class WorkflowRunner {
-  /** Jobs' secrets in clear, by job id, for the tasks this process evaluates. */
-  private readonly secrets = new Map<string, Record<string, string>>();
+  /** Jobs' secrets in clear, for the tasks this process evaluates. */
+  private readonly secrets: JobSecrets;
   /** Jobs seen past SCHEDULED: they never return to it, so starting them again is skipped. */
   private readonly running = new Set<string>();
 
-  constructor(private readonly ctx: SchedulerContext) {}
+  constructor(private readonly ctx: SchedulerContext) {
+    this.secrets = new JobSecrets(ctx.keyring);
+  }
 
   /** Handles an event, and every event it leads to. */
   handle(event: WorkflowEvent): Promise<void> {
@@ -167,47 +165,7 @@ export class WorkflowRunner {
   }
 
   private contextWith(job: Job, vars: Readonly<Record<string, string>>): JobContext {
-    return { inputs: job.inputs ?? {}, secrets: this.secretsOf(job), tasks: vars };
-  }
-
-  /** A job's secrets in clear, for its expressions; remembered, as they never change. */
-  private secretsOf(job: Job): Record<string, string> {
-    const known = this.secrets.get(job.id);
-    if (known !== undefined) return known;
-    const { keyring } = this.ctx;
-    const secrets = Object.fromEntries(
-      Object.entries(job.secrets ?? {}).map(([name, value]) => {
-        if (!isEncrypted(value)) return [name, value];
-        // Without the key, as Tork reads them: the value never leaves its envelope here.
-        if (keyring === undefined) return [name, ENCRYPTED];
-        return [name, keyring.decrypt(value)];
-      }),
-    );
-    if (this.secrets.size >= SECRETS_REMEMBERED) this.secrets.delete(this.secrets.keys().next().value ?? '');
-    this.secrets.set(job.id, secrets);
-    return secrets;
-  }
-
-  /** A sub-job's secrets, evaluated in clear, are encrypted before it is stored, as the API does. */
-  private sealedJob(job: Job): Job {
-    const { keyring } = this.ctx;
-    if (keyring === undefined || job.secrets === undefined) return job;
-    const secrets = Object.fromEntries(
-      Object.entries(job.secrets).map(([name, value]) => [
-        name,
-        isEncrypted(value) ? value : keyring.encrypt(value),
-      ]),
-    );
-    return { ...job, secrets };
-  }
-
-  /** Encrypts (or lists for masking) the job's secrets a new task's env holds, before it is stored. */
-  private sealed(task: Task): Task {
-    const secrets = this.secrets.get(task.jobId);
-    if (secrets === undefined) return task;
-    const { keyring } = this.ctx;
-    const values = Object.values(secrets).filter((value) => value !== ENCRYPTED);
-    return sealSecrets(task, values, keyring === undefined ? undefined : (value) => keyring.encrypt(value));
+    return { inputs: job.inputs ?? {}, secrets: this.secrets.inClear(job), tasks: vars };
   }
 
   private async apply(
@@ -224,7 +182,7 @@ export class WorkflowRunner {
           break;
         case 'createJob':
           try {
-            await datastore.jobs.create(this.sealedJob(effect.job));
+            await datastore.jobs.create(this.secrets.sealJob(effect.job));
           } catch (error) {
             // A redelivery: the job was created the first time.
             if (!isTorkError(error) || error.code !== 'CONFLICT') throw error;
@@ -315,7 +273,7 @@ export class WorkflowRunner {
       const toStore = chunk.map((task) => {
         const sent = this.scheduledAtCreation(effect, task);
         if (sent !== task) sendNow.add(task.id);
-        return this.sealed(sent);
+        return this.secrets.sealTask(sent);
       });
       let stored = await this.ctx.datastore.tasks.create(toStore);
       chunk = [];
@@ -456,18 +414,3 @@ export class WorkflowRunner {
 
 const EMPTY_CONTEXT: JobContext = { inputs: {}, secrets: {}, tasks: {} };
 const NO_VARS: Readonly<Record<string, string>> = {};
-
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
-}
