@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { errorMessage, TorkError, type Logger, type Metrics } from '@tork/domain';
 import { asError, closedError, isRefusal } from './channels.js';
-import { ATTEMPT_HEADER, type Settings } from './queue-consumer.js';
+import { ATTEMPT_HEADER } from './delivery-properties.js';
+import type { Settings } from './queue-consumer.js';
 import { declareQueue, queueShape } from './topology.js';
 
 const CONTENT_TYPE = 'application/json';

@@ -10,11 +10,10 @@ import {
 } from '@tork/domain';
 import { closeQuietly } from './channels.js';
 import { COALESCED_TYPE } from './coalescing-publisher.js';
+import { attemptOf, headersOf, priorityOf } from './delivery-properties.js';
 import type { QueueShape } from './topology.js';
 import { declareQueue } from './topology.js';
 
-/** Carries a message's delivery attempt (1 when absent). */
-export const ATTEMPT_HEADER = 'x-tork-attempt';
 const DEFAULT_MAX_DELIVERIES = 5;
 
 export interface Settings {
@@ -280,22 +279,15 @@ export class QueueConsumer {
     const { messages } = decoded;
     const [message] = messages;
     if (message === undefined) return;
-    // Messages published together (PublishOptions.coalesce) are handled together, then acknowledged.
-    if (messages.length > 1) {
-      await this.handleMany(live, delivery, messages);
-      return;
-    }
-    let attempt = attemptOf(delivery);
+    const attempt = attemptOf(delivery);
     if (delivery.fields.redelivered) {
       // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
-      attempt += 1;
-      if (attempt > this.maxDeliveries) {
-        const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
-        await this.giveUp(message, new Error(reason));
-        this.settle(live, delivery, 'ack');
-      } else {
-        await this.requeue(live, delivery, message.type, attempt);
-      }
+      await this.redelivered(live, delivery, messages, attempt + 1);
+      return;
+    }
+    // Messages published together (PublishOptions.coalesce) are handled together, then acknowledged.
+    if (messages.length > 1) {
+      await this.handleMany(live, delivery, messages, attempt);
       return;
     }
     const settled = { acknowledged: false };
@@ -337,19 +329,8 @@ export class QueueConsumer {
     live: Live,
     delivery: ConsumeMessage,
     messages: readonly Message[],
+    attempt: number,
   ): Promise<void> {
-    let attempt = attemptOf(delivery);
-    if (delivery.fields.redelivered) {
-      attempt += 1;
-      if (attempt > this.maxDeliveries) {
-        const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
-        for (const message of messages) await this.giveUp(message, new Error(reason));
-        this.settle(live, delivery, 'ack');
-      } else {
-        await this.requeue(live, delivery, COALESCED_TYPE, attempt);
-      }
-      return;
-    }
     const headers = headersOf(delivery);
     const outcomes = await Promise.allSettled(
       messages.map((message) => this.handler(message, { attempt, headers, ack: () => undefined })),
@@ -369,6 +350,23 @@ export class QueueConsumer {
       for (const { message, error } of failed) await this.giveUp(message, error);
     }
     this.settle(live, delivery, 'ack');
+  }
+
+  /** A delivery a consumer died holding: given up on past maxDeliveries, else queued again as `attempt`. */
+  private async redelivered(
+    live: Live,
+    delivery: ConsumeMessage,
+    messages: readonly Message[],
+    attempt: number,
+  ): Promise<void> {
+    if (attempt > this.maxDeliveries) {
+      const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
+      for (const message of messages) await this.giveUp(message, new Error(reason));
+      this.settle(live, delivery, 'ack');
+      return;
+    }
+    const type = messages.length === 1 ? (messages[0] as Message).type : COALESCED_TYPE;
+    await this.requeue(live, delivery, type, attempt);
   }
 
   /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */
@@ -413,22 +411,4 @@ export class QueueConsumer {
       this.logger.debug({ err: errorMessage(error) }, 'could not settle a delivery: its channel is closing');
     }
   }
-}
-
-function priorityOf(delivery: ConsumeMessage): number {
-  const value: unknown = delivery.properties.priority;
-  return typeof value === 'number' && Number.isInteger(value) ? value : 0;
-}
-
-export function attemptOf(delivery: ConsumeMessage): number {
-  const value: unknown = delivery.properties.headers?.[ATTEMPT_HEADER];
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : 1;
-}
-
-/** The publisher's headers: string values only, without the engine's own. */
-export function headersOf(delivery: ConsumeMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(delivery.properties.headers ?? {}))
-    if (typeof value === 'string' && !key.startsWith('x-tork-')) headers[key] = value;
-  return headers;
 }
