@@ -15,7 +15,7 @@ import {
   type JobStore,
   type Page,
 } from '@tork/domain';
-import { copy, withoutUndefined, type MemoryState } from './state.js';
+import { copy, endedStraightFromScheduled, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryJobStore implements JobStore {
   /** @param maxFinishedJobs finished jobs kept; the earliest finished are deleted beyond it. */
@@ -107,7 +107,7 @@ export class InMemoryJobStore implements JobStore {
       if (changed === undefined) return false;
       const updated = withoutUndefined(changed);
       this.state.jobs.set(id, updated);
-      if (job !== undefined && ranUnrecorded(job, updated))
+      if (job !== undefined && endedStraightFromScheduled(job, updated))
         this.state.record(id, 'RUNNING', updated.startedAt);
       if (change.patch.state !== undefined) {
         this.state.record(id, updated.state, change.at ?? new Date().toISOString());
@@ -184,17 +184,4 @@ export function executionKey(task: {
   attempt: number;
 }): string {
   return `${task.parentId ?? task.jobId}/${String(task.index)}/${String(task.attempt)}`;
-}
-
-/**
- * A job that ends straight from SCHEDULED with a start time ran without its start on record (its
- * only task reported start and end at once): its RUNNING is recorded too, at that time, first. As
- * the PostgreSQL store's statements do.
- */
-function ranUnrecorded(before: Job, after: Job): after is Job & { startedAt: string } {
-  return (
-    before.state === 'SCHEDULED' &&
-    after.startedAt !== undefined &&
-    (after.state === 'COMPLETED' || after.state === 'FAILED')
-  );
 }

@@ -85,3 +85,19 @@ export function pageOf<T>(all: readonly T[], query: PageQuery): Page<T> {
     totalItems: all.length,
   };
 }
+
+/**
+ * A task or job that ends straight from SCHEDULED with a start time ran without its start on
+ * record (its worker reported start and end at once, or the end overtook the start): its RUNNING
+ * is recorded too, at that time, before its end. As the PostgreSQL store's statements do.
+ */
+export function endedStraightFromScheduled<T extends { state: string; startedAt?: string }>(
+  before: T,
+  after: T,
+): after is T & { startedAt: string } {
+  return (
+    before.state === 'SCHEDULED' &&
+    after.startedAt !== undefined &&
+    (after.state === 'COMPLETED' || after.state === 'FAILED')
+  );
+}

@@ -14,7 +14,7 @@ import {
   type TaskStore,
 } from '@tork/domain';
 import { executionKey } from './job-store.js';
-import { copy, pageOf, withoutUndefined, type MemoryState } from './state.js';
+import { copy, endedStraightFromScheduled, pageOf, withoutUndefined, type MemoryState } from './state.js';
 
 export class InMemoryTaskStore implements TaskStore {
   /** Per composite task, its CREATED children in index order and how far promotion got. */
@@ -194,7 +194,7 @@ export class InMemoryTaskStore implements TaskStore {
     this.state.tasks.set(id, updated);
     if (isTaskActive(updated.state)) this.state.activeTaskIds.add(id);
     else this.state.activeTaskIds.delete(id);
-    if (task !== undefined && ranUnreported(task, updated))
+    if (task !== undefined && endedStraightFromScheduled(task, updated))
       this.state.record(updated.jobId, 'RUNNING', updated.startedAt, id);
     if (change.patch.state !== undefined)
       this.state.record(updated.jobId, updated.state, change.at ?? new Date().toISOString(), id);
@@ -254,17 +254,4 @@ function matches(task: Task, query: TaskQuery): boolean {
 
 function isQueuedState(state: TaskState): state is QueuedTaskCount['state'] {
   return state === 'PENDING' || state === 'SCHEDULED' || state === 'RUNNING';
-}
-
-/**
- * A task that ends straight from SCHEDULED with a start time ran without its start on record (its
- * worker reported start and end at once, or the end overtook the start): its RUNNING is recorded
- * too, at that time, so its events read as it ran. As the PostgreSQL store's statements do.
- */
-function ranUnreported(before: Task, after: Task): after is Task & { startedAt: string } {
-  return (
-    before.state === 'SCHEDULED' &&
-    after.startedAt !== undefined &&
-    (after.state === 'COMPLETED' || after.state === 'FAILED')
-  );
 }
