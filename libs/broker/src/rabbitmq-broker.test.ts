@@ -519,6 +519,40 @@ describeWithService(
           .toMatchObject({ messages: '0', messages_unacknowledged: '0' });
       });
 
+      it('with manual ack, a task acknowledged at its start keeps its slot: the next waits in the queue for a free consumer', async () => {
+        const tasks = queue('default');
+        const busy = await open({ connectionName: `${prefix}busy` });
+        const { deliveries, gate } = await longTasks(busy, tasks, Promise.resolve());
+        await busy.publish(tasks, jobMessage('long'));
+        await waitUntil('the long task', () => deliveries.length === 1);
+        await busy.publish(tasks, jobMessage('next'));
+        await sleep(QUIET_MS);
+        // Not sent to the busy worker, whose acknowledgement freed RabbitMQ's count but not its slot.
+        expect(await queueFacts(`${prefix}${tasks}`)).toMatchObject({
+          messages: '1',
+          messages_unacknowledged: '0',
+        });
+
+        const idle = await open({ connectionName: `${prefix}idle` });
+        const elsewhere: string[] = [];
+        await idle.subscribe(
+          tasks,
+          (message, delivery) => {
+            elsewhere.push(
+              `${message.type === 'job.submitted' ? message.jobId : message.type}#${delivery.attempt}`,
+            );
+            return Promise.resolve();
+          },
+          { concurrency: 1, ack: 'manual' },
+        );
+        await waitUntil('the next task, on the idle worker', () => elsewhere.length === 1);
+        expect(elsewhere).toEqual(['job-next#1']);
+        gate.resolve();
+        await busy.publish(tasks, jobMessage('last'));
+        await waitUntil('the last task', () => deliveries.length + elsewhere.length === 3);
+        expect([...deliveries, ...elsewhere].sort()).toEqual(['job-last#1', 'job-long#1', 'job-next#1']);
+      });
+
       it('declares durable queues, the heartbeat queue with a message TTL, worker queues auto-deleted', async () => {
         const broker = await open({ heartbeatQueueTtlMs: 45_000 });
         await broker.publish(queue(QUEUE.jobs), jobMessage(1));

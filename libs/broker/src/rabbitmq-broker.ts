@@ -11,7 +11,7 @@
  * task's start is durable, and the delivery is never held for the length of the task. A worker that
  * dies before that gets the task delivered again; one that dies after leaves it to the scheduler's
  * dead-worker sweep. Since acknowledged deliveries no longer count against the prefetch, such a
- * consumer is turned off while every slot is busy.
+ * consumer's prefetch follows its free slots (see QueueConsumer).
  *
  * Concerns live in ./rabbitmq/: topology (how each queue is declared), confirm-publisher,
  * queue-consumer (one subscription and its delivery attempts), event-bus (publish/subscribe of

@@ -239,6 +239,35 @@ export function brokerRetriesContract(
       expect(later).toEqual([]);
     });
 
+    it('with manual ack, handlers that have not acknowledged yet run up to the concurrency at once', async () => {
+      const queue = queueName('manual-ack-unacked');
+      const gate = deferred();
+      let running = 0;
+      let mostAtOnce = 0;
+      const done: Message[] = [];
+      await broker.subscribe(
+        queue,
+        async (message, delivery) => {
+          running++;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await gate.promise;
+          delivery.ack();
+          running--;
+          done.push(message);
+        },
+        { concurrency: 3, ack: 'manual' },
+      );
+      for (let n = 0; n < 5; n++) await broker.publish(queue, jobMessage(n));
+      // A worker's quick tasks keep their delivery until their end is reported: none waits for another's.
+      await waitUntil('three handlers running', () => running === 3);
+      await sleep(QUIET_MS);
+      expect(mostAtOnce).toBe(3);
+
+      gate.resolve();
+      await waitUntil('five handled messages', () => done.length === 5);
+      expect(mostAtOnce).toBe(3);
+    });
+
     it('with manual ack, handlers that acknowledged still count against the concurrency', async () => {
       const queue = queueName('manual-ack-concurrency');
       const gate = deferred();

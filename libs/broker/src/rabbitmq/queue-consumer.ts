@@ -47,14 +47,27 @@ interface Live {
   readonly channel: Channel;
   open: boolean;
   consumerTag: string | undefined;
-  /** Deliveries of a manual-ack subscription that came while every slot was busy (at most the prefetch, 1). */
+  /** The prefetch the current consumer started with. */
+  prefetch: number;
+  /** Deliveries not yet acknowledged or returned, by the consumer they came to. */
+  readonly unsettled: Map<string, number>;
+  /** Acknowledgements by manual-ack handlers still running, sent once the consumer is off (see sync). */
+  readonly earlyAcks: ConsumeMessage[];
+  /** Deliveries that came with no free slot (while closing): returned to the queue. */
   readonly held: ConsumeMessage[];
 }
 
 /**
- * One subscription: a channel of its own with prefetch, re-opened after the channel or connection
- * dies. A manual-ack subscription turns its consumer off while every slot is busy, since prefetch
- * only bounds unacknowledged deliveries.
+ * One subscription: a channel of its own, re-opened after the channel or connection dies.
+ *
+ * A manual-ack subscription keeps RabbitMQ's credit for its consumer (prefetch less the deliveries
+ * it has not settled) at most its free slots, so a delivery always finds a slot and RabbitMQ keeps
+ * the rest, in priority order, for whichever consumer is free. Handlers that settle at their end
+ * keep credit and slots in step by themselves. An acknowledgement by a handler that still runs
+ * would raise the credit and not the free slots: it is sent with the consumer off, and a consumer
+ * starts again with the slots then free (as it does when slots free up that an earlier consumer's
+ * deliveries held). That costs a cancel, a prefetch and a consume per early acknowledgement; quick
+ * handlers cost none.
  */
 export class QueueConsumer {
   private live: Live | undefined;
@@ -145,7 +158,15 @@ export class QueueConsumer {
     // A work queue is declared first on a channel of its own: a refusal would close this one.
     if (this.shape.priority) await declareQueue(connection, this.name, this.shape, this.logger);
     const channel = await connection.createChannel();
-    const live: Live = { channel, open: true, consumerTag: undefined, held: [] };
+    const live: Live = {
+      channel,
+      open: true,
+      consumerTag: undefined,
+      prefetch: 0,
+      unsettled: new Map(),
+      earlyAcks: [],
+      held: [],
+    };
     channel.on('error', (error: unknown) => {
       this.logger.warn({ err: errorMessage(error) }, 'consumer channel error');
     });
@@ -154,7 +175,7 @@ export class QueueConsumer {
     });
     try {
       if (!this.shape.priority) await channel.assertQueue(this.name, this.shape.options);
-      await channel.prefetch(this.manualAck ? 1 : this.options.concurrency);
+      if (!this.manualAck) await channel.prefetch(this.options.concurrency);
     } catch (error) {
       await closeQuietly(channel);
       throw error;
@@ -169,6 +190,7 @@ export class QueueConsumer {
     live.open = false;
     live.consumerTag = undefined;
     live.held.length = 0;
+    live.earlyAcks.length = 0;
     if (this.live !== live) return;
     this.live = undefined;
     if (this.closing) return;
@@ -184,33 +206,66 @@ export class QueueConsumer {
       });
   }
 
-  /** Turns the consumer on or off as wanted: off when closing, or (manual ack) when every slot is busy. */
+  /**
+   * Turns the consumer on or off as wanted: off when closing; for manual ack, off to send early
+   * acknowledgements, and started again with the free slots as its prefetch.
+   */
   private async sync(): Promise<void> {
     for (;;) {
       const live = this.live;
       if (live?.open !== true) return;
-      this.startHeld(live);
-      const wanted = !this.closing && (!this.manualAck || this.inFlight.size < this.options.concurrency);
       const consuming = live.consumerTag !== undefined;
-      if (wanted === consuming) {
-        if (!wanted) this.returnHeld(live);
+      if (this.closing) {
+        if (consuming) {
+          await this.cancel(live);
+          continue;
+        }
+        this.sendEarlyAcks(live);
+        this.returnHeld(live);
         return;
       }
-      if (wanted) {
-        const { consumerTag } = await live.channel.consume(
-          this.name,
-          (delivery) => {
-            this.onDelivery(live, delivery);
-          },
-          { noAck: false },
-        );
-        live.consumerTag = consumerTag;
-      } else if (live.consumerTag !== undefined) {
-        const tag = live.consumerTag;
-        live.consumerTag = undefined;
-        await live.channel.cancel(tag);
+      if (!this.manualAck) {
+        if (!consuming) await this.consume(live, this.options.concurrency);
+        return;
       }
+      const free = this.options.concurrency - this.inFlight.size;
+      const credit = live.prefetch - (live.unsettled.get(live.consumerTag ?? '') ?? 0);
+      if (consuming && (live.earlyAcks.length > 0 || free > credit)) {
+        await this.cancel(live);
+        continue;
+      }
+      if (!consuming) {
+        this.sendEarlyAcks(live);
+        if (free > 0) await this.consume(live, free);
+      }
+      return;
     }
+  }
+
+  private async consume(live: Live, prefetch: number): Promise<void> {
+    // A prefetch applies to the consumers started after it.
+    if (this.manualAck) await live.channel.prefetch(prefetch);
+    const { consumerTag } = await live.channel.consume(
+      this.name,
+      (delivery) => {
+        this.onDelivery(live, delivery);
+      },
+      { noAck: false },
+    );
+    live.consumerTag = consumerTag;
+    live.prefetch = prefetch;
+  }
+
+  /** Cancels the consumer: after cancel-ok nothing more comes to it. */
+  private async cancel(live: Live): Promise<void> {
+    const tag = live.consumerTag;
+    if (tag === undefined) return;
+    live.consumerTag = undefined;
+    await live.channel.cancel(tag);
+  }
+
+  private sendEarlyAcks(live: Live): void {
+    for (const delivery of live.earlyAcks.splice(0)) this.settle(live, delivery, 'ack');
   }
 
   private onDelivery(live: Live, delivery: ConsumeMessage | null): void {
@@ -221,9 +276,10 @@ export class QueueConsumer {
       void closeQuietly(live.channel);
       return;
     }
+    const tag = delivery.fields.consumerTag;
+    live.unsettled.set(tag, (live.unsettled.get(tag) ?? 0) + 1);
     if (this.manualAck && (this.closing || this.inFlight.size >= this.options.concurrency)) {
       live.held.push(delivery);
-      this.requestSync();
       return;
     }
     this.start(live, delivery);
@@ -236,21 +292,24 @@ export class QueueConsumer {
       })
       .finally(() => {
         this.inFlight.delete(run);
+        // The slot is free on whichever channel is current: this delivery's may be gone.
+        const current = this.live;
+        if (current === undefined) return;
+        this.startHeld(current);
         if (this.manualAck) this.requestSync();
       });
     this.inFlight.add(run);
-    if (this.manualAck) this.requestSync();
   }
 
   private startHeld(live: Live): void {
-    while (!this.closing && this.inFlight.size < this.options.concurrency) {
+    while (live.open && !this.closing && this.inFlight.size < this.options.concurrency) {
       const next = live.held.shift();
       if (next === undefined) return;
       this.start(live, next);
     }
   }
 
-  /** Gives deliveries held for a slot back to the queue, once the consumer is off. */
+  /** Gives deliveries that came while closing back to the queue, once the consumer is off. */
   private returnHeld(live: Live): void {
     for (const delivery of live.held.splice(0)) this.settle(live, delivery, 'requeue');
   }
@@ -290,11 +349,17 @@ export class QueueConsumer {
       await this.handleMany(live, delivery, messages, attempt);
       return;
     }
-    const settled = { acknowledged: false };
+    const settled = { acknowledged: false, handling: true };
     const ack = (): void => {
       if (settled.acknowledged) return;
       settled.acknowledged = true;
-      this.settle(live, delivery, 'ack');
+      if (!settled.handling) {
+        this.settle(live, delivery, 'ack');
+        return;
+      }
+      // The handler runs on in its slot: RabbitMQ hears of it once it can send no more for it.
+      live.earlyAcks.push(delivery);
+      this.requestSync();
     };
     try {
       await this.handler(message, {
@@ -302,7 +367,9 @@ export class QueueConsumer {
         headers: headersOf(delivery),
         ack: this.manualAck ? ack : () => undefined,
       });
+      settled.handling = false;
     } catch (error) {
+      settled.handling = false;
       if (settled.acknowledged) {
         this.logger.error(
           { type: message.type, attempt, err: errorMessage(error) },
@@ -404,6 +471,10 @@ export class QueueConsumer {
    */
   private settle(live: Live, delivery: ConsumeMessage, how: 'ack' | 'requeue'): void {
     if (!live.open) return;
+    const tag = delivery.fields.consumerTag;
+    const left = (live.unsettled.get(tag) ?? 1) - 1;
+    if (left > 0) live.unsettled.set(tag, left);
+    else live.unsettled.delete(tag);
     try {
       if (how === 'ack') live.channel.ack(delivery);
       else live.channel.nack(delivery, false, true);
