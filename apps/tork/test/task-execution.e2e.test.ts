@@ -204,7 +204,7 @@ tasks:
     ).toBeGreaterThanOrEqual(400);
   });
 
-  it('cancels a running task: 200 OK, its container is gone within about a second, task and job CANCELLED', async () => {
+  it('cancels a running task: 200 OK, its container is gone within seconds, task and job CANCELLED', async () => {
     const id = await submit(
       'name: long\ntasks:\n  - name: sleep\n    image: ubuntu:mantic\n    run: sleep 30\n  - name: never\n    image: ubuntu:mantic\n    run: echo never\n',
     );
@@ -220,7 +220,9 @@ tasks:
         timeout: 5000,
       })
       .toEqual([]);
-    expect(Date.now() - begin).toBeLessThan(3000);
+    // Killed, not stopped with Docker's 10 s grace nor left to its 30 s sleep; about a second on an
+    // idle machine, 3.3 s seen while CI ran four engines' builds beside it.
+    expect(Date.now() - begin).toBeLessThan(5000);
     const job = await waitForJob(tork.baseUrl, id, ['CANCELLED']);
     expect(job.execution.map((task) => [task.name, task.state])).toEqual([['sleep', 'CANCELLED']]);
     expect(await put(`/tasks/${taskId}/cancel`)).toEqual({

@@ -132,9 +132,12 @@ export class QueueConsumer {
     this.requestSync();
     await this.syncing;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.syncing;
     const live = this.live;
     this.live = undefined;
     if (live?.open === true) {
+      // Handlers that acknowledged while draining: the consumer is off, so they go now.
+      this.sendEarlyAcks(live);
       this.returnHeld(live);
       await closeQuietly(live.channel);
     }
