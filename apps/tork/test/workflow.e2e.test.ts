@@ -294,14 +294,16 @@ describeDistributed('the job language', () => {
           { name: 'long', image: 'busybox', run: 'sleep 60' },
         ],
       });
-      const cancel = async (): Promise<void> => {
-        await waitForTaskRunning(id, 'long');
+      // Each round waits for its own attempt: the last one may still show RUNNING a moment after
+      // its job was CANCELLED (the job's end and its tasks' cancellation are two changes).
+      const cancel = async (attempt: number): Promise<void> => {
+        await waitForTaskRunning(id, 'long', attempt);
         expect((await fetch(`${engine.baseUrl}/jobs/${id}/cancel`, { method: 'PUT' })).status).toBe(200);
         await waitForJob(engine.baseUrl, id, ['CANCELLED']);
       };
-      await cancel();
+      await cancel(1);
       expect((await fetch(`${engine.baseUrl}/job/${id}/restart`, { method: 'PUT' })).status).toBe(200);
-      await cancel();
+      await cancel(2);
       const job = await view(id);
       expect(job.execution.map((task) => [task.name, task.attempt, task.state])).toEqual([
         ['first', 1, 'COMPLETED'],
@@ -311,7 +313,7 @@ describeDistributed('the job language', () => {
       expect(job.context.tasks).toEqual({ first: 'one' });
       const again = await fetch(`${engine.baseUrl}/jobs/${id}/restart`, { method: 'PUT' });
       expect(again.status).toBe(200);
-      await waitForTaskRunning(id, 'long');
+      await waitForTaskRunning(id, 'long', 3);
       await fetch(`${engine.baseUrl}/jobs/${id}/cancel`, { method: 'PUT' });
     });
 
@@ -353,12 +355,16 @@ describeDistributed('the job language', () => {
         .toBe('first line\nsecond line\n');
     });
 
-    async function waitForTaskRunning(id: string, name: string): Promise<void> {
+    async function waitForTaskRunning(id: string, name: string, attempt?: number): Promise<void> {
       await expect
         .poll(
           async () =>
-            (await view(id)).execution.filter((task) => task.name === name && task.state === 'RUNNING')
-              .length,
+            (await view(id)).execution.filter(
+              (task) =>
+                task.name === name &&
+                task.state === 'RUNNING' &&
+                (attempt === undefined || task.attempt === attempt),
+            ).length,
           {
             timeout: 30_000,
           },
