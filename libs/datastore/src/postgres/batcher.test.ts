@@ -118,4 +118,23 @@ describe('Batcher', () => {
     release();
     await Promise.all(calls);
   });
+
+  it('drain resolves only once the batch in flight and those waiting behind it are done', async () => {
+    const { batches, execute, release } = recorder();
+    const batcher = new Batcher(execute, keyOf, 100);
+    const first = batcher.submit('a');
+    const second = batcher.submit('b');
+    let drained = false;
+    const draining = batcher.drain().then(() => (drained = true));
+    await settled();
+    expect(drained).toBe(false);
+    release();
+    await first;
+    await settled();
+    expect(batches).toEqual([['a'], ['b']]);
+    expect(drained).toBe(false);
+    release();
+    await draining;
+    expect(await second).toBe('done b');
+  });
 });

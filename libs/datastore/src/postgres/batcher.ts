@@ -10,7 +10,10 @@
  */
 export class Batcher<In, Out> {
   private readonly waiting: Entry<In, Out>[] = [];
-  private inFlight = false;
+  /** A batch is lingering or in flight: calls that come now wait for the next one. */
+  private busy = false;
+  /** The flush running now, for drain() to wait on. */
+  private flushing: Promise<void> | undefined;
 
   private lingering: NodeJS.Timeout | undefined;
 
@@ -30,10 +33,13 @@ export class Batcher<In, Out> {
   submit(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
-      if (this.inFlight) return;
-      this.inFlight = true;
-      if (this.lingerMs === 0) void this.flush();
-      else this.lingering = setTimeout(() => void this.flush(), this.lingerMs);
+      if (this.busy) return;
+      this.busy = true;
+      if (this.lingerMs === 0) this.startFlush();
+      else
+        this.lingering = setTimeout(() => {
+          this.startFlush();
+        }, this.lingerMs);
     });
   }
 
@@ -41,18 +47,26 @@ export class Batcher<In, Out> {
   async drain(): Promise<void> {
     if (this.lingering !== undefined) {
       clearTimeout(this.lingering);
-      await this.flush();
+      this.startFlush();
     }
-    while (this.inFlight) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.flushing !== undefined) await this.flushing;
+  }
+
+  private startFlush(): void {
+    this.lingering = undefined;
+    const flushing = this.flush();
+    this.flushing = flushing;
+    void flushing.finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
   }
 
   private async flush(): Promise<void> {
-    this.lingering = undefined;
-    this.inFlight = true;
     try {
       while (this.waiting.length > 0) await this.runBatch(this.takeBatch());
     } finally {
-      this.inFlight = false;
+      // In the same turn as the loop's last check: a call that comes after it starts a new flush.
+      this.busy = false;
     }
   }
 
