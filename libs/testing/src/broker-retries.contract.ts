@@ -239,8 +239,12 @@ export function brokerRetriesContract(
       expect(later).toEqual([]);
     });
 
-    it('with manual ack, handlers that have not acknowledged yet run up to the concurrency at once', async () => {
-      const queue = queueName('manual-ack-unacked');
+    /**
+     * Five messages to handlers that acknowledge at their start or at their end and wait at a gate:
+     * at most `concurrency` run at once, and that many do.
+     */
+    async function handlersAtOnce(name: string, concurrency: number, ackAt: 'start' | 'end'): Promise<void> {
+      const queue = queueName(name);
       const gate = deferred();
       let running = 0;
       let mostAtOnce = 0;
@@ -248,52 +252,33 @@ export function brokerRetriesContract(
       await broker.subscribe(
         queue,
         async (message, delivery) => {
+          if (ackAt === 'start') delivery.ack();
           running++;
           mostAtOnce = Math.max(mostAtOnce, running);
           await gate.promise;
-          delivery.ack();
+          if (ackAt === 'end') delivery.ack();
           running--;
           done.push(message);
         },
-        { concurrency: 3, ack: 'manual' },
+        { concurrency, ack: 'manual' },
       );
       for (let n = 0; n < 5; n++) await broker.publish(queue, jobMessage(n));
-      // A worker's quick tasks keep their delivery until their end is reported: none waits for another's.
-      await waitUntil('three handlers running', () => running === 3);
+      await waitUntil(`${String(concurrency)} handlers running`, () => running === concurrency);
       await sleep(QUIET_MS);
-      expect(mostAtOnce).toBe(3);
+      expect(mostAtOnce).toBe(concurrency);
 
       gate.resolve();
       await waitUntil('five handled messages', () => done.length === 5);
-      expect(mostAtOnce).toBe(3);
+      expect(mostAtOnce).toBe(concurrency);
+    }
+
+    it('with manual ack, handlers that have not acknowledged yet run up to the concurrency at once', async () => {
+      // A worker's quick tasks keep their delivery until their end is reported: none waits for another's.
+      await handlersAtOnce('manual-ack-unacked', 3, 'end');
     });
 
     it('with manual ack, handlers that acknowledged still count against the concurrency', async () => {
-      const queue = queueName('manual-ack-concurrency');
-      const gate = deferred();
-      let running = 0;
-      let mostAtOnce = 0;
-      const done: Message[] = [];
-      await broker.subscribe(
-        queue,
-        async (message, delivery) => {
-          delivery.ack();
-          running++;
-          mostAtOnce = Math.max(mostAtOnce, running);
-          await gate.promise;
-          running--;
-          done.push(message);
-        },
-        { concurrency: 2, ack: 'manual' },
-      );
-      for (let n = 0; n < 5; n++) await broker.publish(queue, jobMessage(n));
-      await waitUntil('two handlers running', () => running === 2);
-      await sleep(QUIET_MS);
-      expect(mostAtOnce).toBe(2);
-
-      gate.resolve();
-      await waitUntil('five handled messages', () => done.length === 5);
-      expect(mostAtOnce).toBe(2);
+      await handlersAtOnce('manual-ack-concurrency', 2, 'start');
     });
 
     it('without manual ack, ack() changes nothing: a handler failing after it gets its message again', async () => {
