@@ -10,7 +10,8 @@ import {
 } from '@tork/domain';
 import { closeQuietly } from './channels.js';
 import { COALESCED_TYPE } from './coalescing-publisher.js';
-import { attemptOf, headersOf, priorityOf } from './delivery-properties.js';
+import { DeliveryAttempts, type Settle } from './delivery-attempts.js';
+import { attemptOf, headersOf } from './delivery-properties.js';
 import type { QueueShape } from './topology.js';
 import { declareQueue } from './topology.js';
 
@@ -79,7 +80,7 @@ export class QueueConsumer {
   private retryDelayMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly manualAck: boolean;
-  private readonly maxDeliveries: number;
+  private readonly attempts: DeliveryAttempts;
   private readonly logger: Logger;
   /** The queue's name on the server. */
   private readonly name: string;
@@ -93,9 +94,15 @@ export class QueueConsumer {
   ) {
     this.name = `${host.settings.queuePrefix}${queue}`;
     this.manualAck = options.ack === 'manual';
-    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
     this.retryDelayMs = host.settings.initialDelayMs;
     this.logger = host.logger.child({ queue: this.name });
+    this.attempts = new DeliveryAttempts({
+      queue,
+      republish: (...args) => host.republish(...args),
+      logger: this.logger,
+      maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+      ...(options.onGiveUp === undefined ? {} : { onGiveUp: options.onGiveUp }),
+    });
   }
 
   /** Opens a channel, declares the queue and starts consuming; nothing while attached or disconnected. */
@@ -344,7 +351,7 @@ export class QueueConsumer {
     const attempt = attemptOf(delivery);
     if (delivery.fields.redelivered) {
       // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
-      await this.redelivered(live, delivery, messages, attempt + 1);
+      await this.attempts.redelivered(delivery, messages, attempt + 1, this.settler(live, delivery));
       return;
     }
     // Messages published together (PublishOptions.coalesce) are handled together, then acknowledged.
@@ -381,11 +388,11 @@ export class QueueConsumer {
         return;
       }
       this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
-      if (attempt < this.maxDeliveries) {
-        await this.requeue(live, delivery, message.type, attempt + 1);
+      if (attempt < this.attempts.maxDeliveries) {
+        await this.attempts.requeue(delivery, message.type, attempt + 1, this.settler(live, delivery));
         return;
       }
-      await this.giveUp(message, error);
+      await this.attempts.giveUp(message, error);
     }
     ack();
   }
@@ -413,59 +420,19 @@ export class QueueConsumer {
     if (failed.length > 0) {
       for (const { message, error } of failed)
         this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
-      if (attempt < this.maxDeliveries) {
-        await this.requeue(live, delivery, COALESCED_TYPE, attempt + 1);
+      if (attempt < this.attempts.maxDeliveries) {
+        await this.attempts.requeue(delivery, COALESCED_TYPE, attempt + 1, this.settler(live, delivery));
         return;
       }
-      for (const { message, error } of failed) await this.giveUp(message, error);
+      for (const { message, error } of failed) await this.attempts.giveUp(message, error);
     }
     this.settle(live, delivery, 'ack');
   }
 
-  /** A delivery a consumer died holding: given up on past maxDeliveries, else queued again as `attempt`. */
-  private async redelivered(
-    live: Live,
-    delivery: ConsumeMessage,
-    messages: readonly Message[],
-    attempt: number,
-  ): Promise<void> {
-    if (attempt > this.maxDeliveries) {
-      const reason = `delivered ${this.maxDeliveries} times; the last consumer stopped before acknowledging it`;
-      for (const message of messages) await this.giveUp(message, new Error(reason));
-      this.settle(live, delivery, 'ack');
-      return;
-    }
-    const type = messages.length === 1 ? (messages[0] as Message).type : COALESCED_TYPE;
-    await this.requeue(live, delivery, type, attempt);
-  }
-
-  /** Publishes a copy carrying `attempt` to the back of the queue, then acknowledges the original. */
-  private async requeue(live: Live, delivery: ConsumeMessage, type: string, attempt: number): Promise<void> {
-    try {
-      await this.host.republish(this.queue, type, delivery.content, {
-        attempt,
-        priority: priorityOf(delivery),
-        headers: headersOf(delivery),
-      });
-    } catch (error) {
-      // Back to RabbitMQ, which delivers it again marked redelivered: counted as a further attempt.
-      this.logger.warn(
-        { type, attempt, err: errorMessage(error) },
-        'could not queue a copy; returning the message',
-      );
-      this.settle(live, delivery, 'requeue');
-      return;
-    }
-    this.settle(live, delivery, 'ack');
-  }
-
-  private async giveUp(message: Message, error: unknown): Promise<void> {
-    this.logger.warn({ type: message.type, err: errorMessage(error) }, 'giving up on a message');
-    try {
-      await this.options.onGiveUp?.(message, error);
-    } catch (giveUpError) {
-      this.logger.error({ type: message.type, err: errorMessage(giveUpError) }, 'giving up failed');
-    }
+  private settler(live: Live, delivery: ConsumeMessage): Settle {
+    return (how) => {
+      this.settle(live, delivery, how);
+    };
   }
 
   /**
