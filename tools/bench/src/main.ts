@@ -4,7 +4,7 @@
 //   npm run bench -- --quick              # every scenario, small: well under a minute
 //   npm run bench -- --json out.json      # also write the rows as JSON
 //   npm run bench -- --only standalone,bullmq
-//   npm run bench -- --only distributed,graphile-worker,pg-boss
+//   npm run bench -- --only distributed,graphile-worker,pg-boss,http-floor
 //   npm run bench -- --only log-follow          # log line latency, container → SSE client
 //
 // The docker scenarios build the local test image first (tools/test-images.sh) when it is missing.
@@ -14,6 +14,7 @@
 // → completedAt, read back over the API); RSS is the largest VmRSS seen while a scenario ran.
 import { writeFileSync } from 'node:fs';
 import { composite } from './composite.js';
+import { httpFloor } from './http-floor.js';
 import { ensureTestImage } from './images.js';
 import { logFollow } from './log-follow.js';
 import type { Row } from './measure.js';
@@ -69,6 +70,8 @@ const SCENARIOS: Readonly<Record<string, (size: Sizes) => Promise<Outcome>>> = {
   // The durable peers on PostgreSQL, each in a database of its own.
   'graphile-worker': graphileWorker,
   'pg-boss': pgBoss,
+  // HTTP alone: the client and a route that stores nothing, a floor under the engine's cost per task.
+  'http-floor': httpFloor,
   'amqp-raw': amqpRaw,
   'docker-engine': dockerEngine('default'),
   'docker-raw': dockerRaw('default'),

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as connectAmqp } from 'amqplib';
 import { Queue, Worker } from 'bullmq';
 import { pool, row, rssSampler, run } from './measure.js';
-import { RABBITMQ, signal, SUBMITTERS, type Outcome, type Sizes } from './scenarios.js';
+import { RABBITMQ, round2, serviceCpuMs, signal, SUBMITTERS, type Outcome, type Sizes } from './scenarios.js';
 
 // The in-process peers on the other services: BullMQ on Redis, and RabbitMQ's own limit.
 
@@ -72,7 +72,11 @@ export async function bullmq(size: Sizes): Promise<Outcome> {
   }
 }
 
-/** The broker's limit: persistent publishes with confirms, consumed and acknowledged. */
+/**
+ * The broker's limit: persistent publishes with confirms, consumed and acknowledged. Per message it
+ * reports the CPU of this process (publisher and consumer) and of RabbitMQ: what one hop of a task
+ * costs at least, the engine's `default` queue being such a hop.
+ */
 export async function amqpRaw(size: Sizes): Promise<Outcome> {
   const connection = await connectAmqp(RABBITMQ, { noDelay: true });
   const queue = `bench-raw-${Date.now()}`;
@@ -89,6 +93,7 @@ export async function amqpRaw(size: Sizes): Promise<Outcome> {
     consumer.ack(message);
     if (++received === size.jobs) resolve();
   });
+  const before = serviceCpuMs();
   const started = Date.now();
   await pool(size.jobs, SUBMITTERS, async () => {
     publisher.sendToQueue(queue, Buffer.from(String(Date.now())), { persistent: true });
@@ -96,9 +101,14 @@ export async function amqpRaw(size: Sizes): Promise<Outcome> {
   });
   await done;
   const seconds = (Date.now() - started) / 1000;
+  const after = serviceCpuMs();
+  const per = (name: string): number => round2(((after[name] ?? 0) - (before[name] ?? 0)) / size.jobs);
   await consumer.close();
   await publisher.deleteQueue(queue);
   await connection.close();
   latencies.sort((a, b) => a - b);
-  return { rows: [row('amqp-raw', size.jobs, size.concurrency, seconds, latencies, 0)] };
+  return {
+    rows: [row('amqp-raw', size.jobs, size.concurrency, seconds, latencies, 0)],
+    perTask: { 'client CPU ms': per('bench'), 'RabbitMQ CPU ms': per('RabbitMQ') },
+  };
 }

@@ -105,7 +105,7 @@ export function serviceCpuMs(): Record<string, number> {
   };
 }
 
-const noopJob = (i: number): unknown => ({
+export const noopJob = (i: number): unknown => ({
   name: `bench ${i}`,
   tasks: [{ name: 'noop', image: IMAGE, run: 'true' }],
 });
