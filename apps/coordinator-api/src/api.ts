@@ -67,7 +67,7 @@ export interface ApiDeps {
   readonly auth?: AuthSettings;
   /** HTTP requests are counted in it, and `GET /metrics` renders it for Prometheus; without it, only Tork's JSON. */
   readonly metrics?: ExposedMetrics;
-  /** Live streams (SSE): how many one process serves at once, and the secret stream tokens are signed with (shared by every replica). */
+  /** Live streams (SSE): how many one process serves at once, and the secret stream tokens are signed with (shared by every replica); `timing.pollMs` also paces a submission's `wait`. */
   readonly streams?: {
     readonly maxStreams?: number;
     readonly tokenSecret?: string;
@@ -137,6 +137,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     secretPolicy,
     ...(deps.jobSpecPolicy === undefined ? {} : { policy: deps.jobSpecPolicy }),
     ...(deps.keyring === undefined ? {} : { keyring: deps.keyring }),
+    ...(deps.streams?.timing?.pollMs === undefined ? {} : { waitPollMs: deps.streams.timing.pollMs }),
   });
   const schedules = new ScheduleService({
     datastore: deps.datastore,

@@ -61,4 +61,20 @@ describeDistributed("the seed's distributed-mode commands", () => {
     const nodes = (await (await fetch(`${coordinator.baseUrl}/nodes`)).json()) as { status: string }[];
     expect(nodes.map((node) => node.status)).toEqual(['UP']);
   });
+
+  it('answers a submission with `wait` once the job has ended, with the whole job', async () => {
+    const response = await fetch(`${coordinator.baseUrl}/jobs`, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'waited',
+        wait: { timeout: '1m' },
+        tasks: [{ name: 'say hello', image: 'ubuntu:mantic', run: 'echo -n waited for' }],
+      }),
+      headers: { 'Content-type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    const job = (await response.json()) as { state: string; execution: { result?: string }[] };
+    expect(job.state).toBe('COMPLETED');
+    expect(job.execution[0]?.result).toBe('waited for');
+  });
 });

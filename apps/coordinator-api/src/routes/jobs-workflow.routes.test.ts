@@ -1,6 +1,6 @@
 import { childFixture, taskFixture } from '@tork/testing';
-import { jobChange, QUEUE, REDACTED, type Task } from '@tork/domain';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jobChange, QUEUE, REDACTED, stateTopic, type Task } from '@tork/domain';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collect, json, startTestApi, submitJob, type TestApi } from '../api.fixture.js';
 
 /** What the API offers for the job language: restart, the task tree, a job's log, and `wait`. */
@@ -135,6 +135,31 @@ describe('jobs: restart, tasks, log and wait', () => {
       result: 'done',
       execution: [],
     });
+  });
+
+  it("answers a waiting submission when the scheduler's notice comes, reading the job only then", async () => {
+    await api.app.close();
+    // Without a notice the job would be read again only after a minute.
+    api = await startTestApi({ streams: { timing: { pollMs: 60_000 } } });
+    const reads = vi.spyOn(api.datastore.events, 'list');
+    const pending = submitJob(
+      api,
+      JSON.stringify({ wait: { timeout: '1m' }, tasks: [{ image: 'busybox' }] }),
+      'application/json',
+      '/jobs',
+    );
+    // The wait listens before its first read.
+    await expect.poll(() => reads.mock.calls.length).toBe(1);
+    const [job] = (await api.datastore.jobs.list({ page: 1, size: 1 })).items;
+    const now = new Date().toISOString();
+    await api.datastore.jobs.update(job!.id, jobChange('schedule', now));
+    await api.datastore.jobs.update(job!.id, jobChange('complete', now, { result: 'done' }));
+    await api.broker.publishEvent(stateTopic(job!.id), { jobId: job!.id });
+
+    const response = await pending;
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)).toMatchObject({ id: job!.id, state: 'COMPLETED', result: 'done' });
+    expect(reads).toHaveBeenCalledTimes(2);
   });
 
   it("answers 408 with the job's id when `wait` times out, and the job keeps running", async () => {

@@ -148,7 +148,9 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRoutesOptions): Pr
         if (body === undefined) throw unsupportedMediaType(request.headers['content-type']);
         const { job, waitMs } = await jobs.submit(request.principal, body.text, body.format);
         if (waitMs === undefined) return toSubmittedJob(job, secretPolicy);
-        const ended = await jobs.waitForEnd(job.id, waitMs);
+        // A client that leaves ends the wait (the job runs on).
+        const gone = new Promise<void>((resolve) => reply.raw.once('close', resolve));
+        const ended = await jobs.waitForEnd(job.id, waitMs, gone);
         if (ended === undefined) {
           void reply.status(408);
           return { error: 'wait timed out', id: job.id } as unknown as SubmittedJob;

@@ -8,6 +8,7 @@ import {
   parseJobSpec,
   parseJobSpecText,
   resubmittableSpec,
+  stateTopic,
   QUEUE,
   TorkError,
   type Broker,
@@ -28,13 +29,15 @@ import {
   type TaskLogEntry,
   type TaskOverview,
 } from '@tork/domain';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { listen, Waker } from '../streams/notices.js';
 import { visibleJob } from './access.js';
 import { checkPermissionUsers } from './permission-users.js';
 
 /** Children shown per composite task in a job view; the rest are paged. */
 export const CHILDREN_SHOWN = 100;
-const WAIT_POLL_MS = 100;
+/** How often a waiting submission reads its job's events without a notice (notices are best effort). */
+const WAIT_POLL_MS = 1_000;
+const EVENTS_READ = 1_000;
 const TERMINAL_JOB_STATES: readonly JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 /** A job as its view shows it: itself, its executions (bounded) and its context's vars. */
@@ -53,6 +56,8 @@ export interface JobServiceDeps {
   readonly secretPolicy: SecretPolicy;
   /** Encrypts secret env values before a job is stored; the API never decrypts. */
   readonly keyring?: Keyring;
+  /** How often a submission's `wait` reads the job without a notice (default 1 s). */
+  readonly waitPollMs?: number;
 }
 
 /** Jobs as a caller sees them: submission, reads, cancellation and lists, each checked against the job's permissions. */
@@ -119,26 +124,38 @@ export class JobService {
   }
 
   /**
-   * Waits until a job ends, reading its events (any API replica sees them), and answers it; undefined
-   * when `timeoutMs` passes first (the job keeps running).
+   * Waits until a job ends, reading its events (any API replica sees them) when the scheduler's
+   * notice of a state change comes, or every `waitPollMs` without one, and answers it; undefined when
+   * `timeoutMs` passes first or `gone` settles (the caller left): the job keeps running either way.
    */
-  async waitForEnd(id: string, timeoutMs: number): Promise<JobDetails | undefined> {
+  async waitForEnd(id: string, timeoutMs: number, gone: Promise<unknown>): Promise<JobDetails | undefined> {
     const deadline = Date.now() + timeoutMs;
-    let after = 0;
-    for (;;) {
-      const events = await this.deps.datastore.events.list(id, { after, limit: 1000 });
-      after = events.at(-1)?.seq ?? after;
-      const ended = events.some(
-        (event) => event.taskId === undefined && TERMINAL_JOB_STATES.includes(event.state as JobState),
-      );
-      if (ended) {
-        const job = await this.deps.datastore.jobs.get(id);
-        if (job !== undefined && !isJobActive(job.state)) return this.details(job);
+    const waker = new Waker();
+    const unsubscribe = await listen(this.deps.broker, [stateTopic(id)], waker.notify);
+    const caller = { left: false };
+    const leaving = gone.then(() => {
+      caller.left = true;
+    });
+    try {
+      let after = 0;
+      for (;;) {
+        const events = await this.deps.datastore.events.list(id, { after, limit: EVENTS_READ });
+        after = events.at(-1)?.seq ?? after;
+        const ended = events.some(
+          (event) => event.taskId === undefined && TERMINAL_JOB_STATES.includes(event.state as JobState),
+        );
+        if (ended) {
+          const job = await this.deps.datastore.jobs.get(id);
+          if (job !== undefined && !isJobActive(job.state)) return await this.details(job);
+        }
+        const wait = deadline - Date.now();
+        if (wait <= 0 || caller.left) return undefined;
+        // A full page: read on at once.
+        if (events.length < EVENTS_READ)
+          await waker.wait(Math.min(this.deps.waitPollMs ?? WAIT_POLL_MS, wait), leaving);
       }
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      // Many events at once: read on at once; else wait a little.
-      if (events.length < 1000) await sleep(Math.min(WAIT_POLL_MS, left));
+    } finally {
+      await unsubscribe();
     }
   }
 

@@ -13,9 +13,9 @@ import {
   type PageQuery,
   type Task,
   type TaskLogEntry,
-  type Unsubscribe,
 } from '@tork/domain';
 import { toLogPage } from '../views.js';
+import { listen, Waker } from './notices.js';
 import type { SseStream } from './sse-stream.js';
 
 export interface FollowDeps {
@@ -29,38 +29,6 @@ export interface FollowDeps {
 
 const READ_SIZE = 100;
 const EVENTS_READ = 1000;
-
-/**
- * Wakes a stream when a notice comes, when the poll interval passes, or when the client leaves.
- * Notices only say "read again": the datastore is the record, so a lost notice delays, never loses.
- */
-class Waker {
-  private pending = false;
-  private wake: (() => void) | undefined;
-
-  notify = (): void => {
-    this.pending = true;
-    this.wake?.();
-  };
-
-  async wait(stream: SseStream, pollMs: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return;
-    }
-    const controller = new AbortController();
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        this.wake = resolve;
-      }),
-      sleep(pollMs, undefined, { signal: controller.signal }).catch(() => undefined),
-      stream.closed,
-    ]);
-    controller.abort();
-    this.wake = undefined;
-    this.pending = false;
-  }
-}
 
 /** The entries of a paged log from a 0-based offset on, page by page. */
 async function* entriesFrom(
@@ -172,7 +140,7 @@ async function followLog(follow: LogFollow): Promise<void> {
         stream.send('end', undefined, {});
         return;
       }
-      await waker.wait(stream, deps.pollMs ?? 2000);
+      await waker.wait(deps.pollMs ?? 2000, stream.closed);
     }
   } finally {
     await unsubscribe();
@@ -214,7 +182,7 @@ export async function followJobEvents(
         stream.send('end', undefined, { state: current?.state });
         return;
       }
-      await waker.wait(stream, deps.pollMs ?? 2000);
+      await waker.wait(deps.pollMs ?? 2000, stream.closed);
     }
   } finally {
     await unsubscribe();
@@ -229,18 +197,5 @@ function stateData(event: JobEvent): Record<string, string> {
     ...(event.taskId === undefined ? {} : { taskId: event.taskId }),
     state: event.state,
     at: event.at,
-  };
-}
-
-async function listen(broker: Broker, topics: readonly string[], notify: () => void): Promise<Unsubscribe> {
-  const stops: Unsubscribe[] = [];
-  try {
-    for (const topic of topics) stops.push(await broker.subscribeEvents(topic, notify));
-  } catch (error) {
-    await Promise.allSettled(stops.map((stop) => stop()));
-    throw error;
-  }
-  return async () => {
-    await Promise.allSettled(stops.map((stop) => stop()));
   };
 }
