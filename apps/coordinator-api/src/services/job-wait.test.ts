@@ -1,6 +1,6 @@
 import { InMemoryBroker } from '@tork/broker';
 import { InMemoryDatastore } from '@tork/datastore';
-import { DEFAULT_SECRET_POLICY, newJob, silentLogger } from '@tork/domain';
+import { DEFAULT_SECRET_POLICY, jobChange, newJob, silentLogger } from '@tork/domain';
 import { describe, expect, it, vi } from 'vitest';
 import { JobService } from './job.service.js';
 
@@ -35,5 +35,27 @@ describe('a submission waiting for its job', () => {
     await expect(waiting).resolves.toBeUndefined();
     expect(unsubscribed).toHaveBeenCalledWith(`events.${job.id}`);
     expect((await datastore.jobs.get(job.id))?.state).toBe('PENDING');
+  });
+
+  it('still answers once the job has ended when the broker cannot deliver notices', async () => {
+    const datastore = new InMemoryDatastore();
+    const broker = new InMemoryBroker();
+    vi.spyOn(broker, 'subscribeEvents').mockRejectedValue(new Error('the broker is away'));
+    const jobs = new JobService({
+      datastore,
+      broker,
+      logger: silentLogger,
+      secretPolicy: DEFAULT_SECRET_POLICY,
+      waitPollMs: 20,
+    });
+    const job = newJob({ tasks: [{ image: 'busybox' }] }, new Date().toISOString());
+    await datastore.jobs.create(job);
+
+    const waiting = jobs.waitForEnd(job.id, 60_000, new Promise(() => undefined));
+    const now = new Date().toISOString();
+    await datastore.jobs.update(job.id, jobChange('schedule', now));
+    await datastore.jobs.update(job.id, jobChange('complete', now, { result: 'done' }));
+
+    expect((await waiting)?.job).toMatchObject({ id: job.id, state: 'COMPLETED', result: 'done' });
   });
 });
