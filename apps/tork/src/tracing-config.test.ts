@@ -7,12 +7,13 @@ describe('tracing configuration (OpenTelemetry variables)', () => {
     expect(loadConfig(['-mode', 'standalone'], {}).tracing).toBeUndefined();
   });
 
-  it('is on with OTEL_EXPORTER_OTLP_ENDPOINT, sending to its /v1/traces as tork-<mode>', () => {
+  it('is on with OTEL_EXPORTER_OTLP_ENDPOINT, sending protobuf to its /v1/traces as tork-<mode>', () => {
     const config = loadConfig(['-mode', 'worker', '-broker', 'rabbitmq'], {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
     });
     expect(config.tracing).toEqual({
       endpoint: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
       serviceName: 'tork-worker',
     });
     expect(config.warnings).toEqual([]);
@@ -26,8 +27,23 @@ describe('tracing configuration (OpenTelemetry variables)', () => {
     });
     expect(config.tracing).toEqual({
       endpoint: 'https://traces.example.com/otlp/v1/traces',
+      protocol: 'http/protobuf',
       serviceName: 'tork-eu-1',
     });
+  });
+
+  it('sends JSON when OTEL_EXPORTER_OTLP_PROTOCOL asks, and OTEL_EXPORTER_OTLP_TRACES_PROTOCOL wins over it', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(loadConfig([], { ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing?.protocol).toBe(
+      'http/json',
+    );
+    const both = loadConfig([], {
+      ...endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+    });
+    expect(both.tracing?.protocol).toBe('http/protobuf');
+    expect(both.warnings).toEqual([]);
   });
 
   it.each([
@@ -39,16 +55,16 @@ describe('tracing configuration (OpenTelemetry variables)', () => {
     ).toBeUndefined();
   });
 
-  it('warns of a protocol or exporter it does not speak, and exports OTLP/HTTP JSON anyway', () => {
+  it('warns of a protocol or exporter it does not speak, and exports OTLP/HTTP protobuf anyway', () => {
     const config = loadConfig([], {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_TRACES_EXPORTER: 'zipkin',
     });
-    expect(config.tracing).toBeDefined();
+    expect(config.tracing?.protocol).toBe('http/protobuf');
     expect(config.warnings).toEqual([
       'OTEL_TRACES_EXPORTER=zipkin: only otlp is supported; spans go over OTLP/HTTP',
-      'OTEL_EXPORTER_OTLP_PROTOCOL=grpc: spans are sent as http/json (OTLP/HTTP with JSON bodies)',
+      'OTEL_EXPORTER_OTLP_PROTOCOL=grpc: only http/protobuf and http/json are supported; spans are sent as http/protobuf',
     ]);
   });
 

@@ -2,16 +2,22 @@ import { UsageError } from './flags.js';
 import { maskCredentials } from './mask-credentials.js';
 import type { Mode } from './config-flags.js';
 
+/** The OTLP/HTTP encodings this build sends spans in. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
 /** Spans go to an OTLP/HTTP collector; the exporter reads its endpoint, headers and timeout from the standard OTEL_* variables itself. */
 export interface TracingConfig {
   /** Where spans go (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces), for the log. */
   readonly endpoint: string;
+  /** OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf (OpenTelemetry's default). */
+  readonly protocol: OtlpProtocol;
   /** OTEL_SERVICE_NAME, else `tork-<mode>`. */
   readonly serviceName: string;
 }
 
-/** The protocol this build exports in; other OTEL_EXPORTER_OTLP_PROTOCOL values get a warning. */
-const PROTOCOL = 'http/json';
+/** OpenTelemetry's default protocol; one this build does not send (grpc) gets a warning and this. */
+const DEFAULT_PROTOCOL: OtlpProtocol = 'http/protobuf';
+const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'] satisfies readonly OtlpProtocol[];
 
 /**
  * Tracing as the standard OpenTelemetry variables ask: on when an OTLP endpoint is set, unless
@@ -40,16 +46,21 @@ export function parseTracingEnv(
     value('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') === undefined
       ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
       : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
-  const protocol = value(protocolVariable);
-  if (protocol !== undefined && protocol !== PROTOCOL)
+  const asked = value(protocolVariable);
+  let protocol = DEFAULT_PROTOCOL;
+  if (asked !== undefined && PROTOCOLS.includes(asked)) protocol = asked as OtlpProtocol;
+  else if (asked !== undefined)
     warnings.push(
-      `${protocolVariable}=${protocol}: spans are sent as ${PROTOCOL} (OTLP/HTTP with JSON bodies)`,
+      `${protocolVariable}=${asked}: only http/protobuf and http/json are supported; spans are sent as ${DEFAULT_PROTOCOL}`,
     );
   const endpoint =
     tracesEndpoint === undefined
       ? `${httpUrl(baseEndpoint ?? '', 'OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/$/, '')}/v1/traces`
       : httpUrl(tracesEndpoint, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  return { tracing: { endpoint, serviceName: value('OTEL_SERVICE_NAME') ?? `tork-${mode}` }, warnings };
+  return {
+    tracing: { endpoint, protocol, serviceName: value('OTEL_SERVICE_NAME') ?? `tork-${mode}` },
+    warnings,
+  };
 }
 
 function httpUrl(text: string, variable: string): string {

@@ -8,14 +8,16 @@ import { VERSION } from './version.js';
 
 /**
  * Registers the OpenTelemetry SDK for this process: spans batched (BatchSpanProcessor) to the
- * OTLP/HTTP exporter, which reads OTEL_EXPORTER_OTLP_* itself, as the SDK reads OTEL_TRACES_SAMPLER,
+ * OTLP/HTTP exporter of the configured encoding (protobuf or JSON), which reads OTEL_EXPORTER_OTLP_* itself, as the SDK reads OTEL_TRACES_SAMPLER,
  * OTEL_BSP_* and OTEL_RESOURCE_ATTRIBUTES. Resolves to the stop that flushes what is still batched.
  * The SDK is loaded only here, so a process without tracing never loads it.
  */
 export async function startTracing(config: TracingConfig, logger: Logger): Promise<Stop> {
   const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
+    config.protocol === 'http/json'
+      ? import('@opentelemetry/exporter-trace-otlp-http')
+      : import('@opentelemetry/exporter-trace-otlp-proto'),
     import('@opentelemetry/resources'),
   ]);
   // The SDK's own troubles (a collector that does not answer) reach the log, not the void.
@@ -33,7 +35,11 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
   // Also installs the W3C trace-context propagator and the async-local-storage context manager.
   provider.register();
   logger.info(
-    { endpoint: maskCredentials(config.endpoint), serviceName: config.serviceName },
+    {
+      endpoint: maskCredentials(config.endpoint),
+      protocol: config.protocol,
+      serviceName: config.serviceName,
+    },
     'tracing: exporting spans over OTLP/HTTP',
   );
   // Spans are not worth a failed stop: a collector that does not answer costs them, within OTEL_EXPORTER_OTLP_TIMEOUT.

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { decodeTraceExport, type OtlpAttribute, type OtlpExport } from './otlp-protobuf.js';
 
-/** One span as an OTLP/HTTP JSON export carries it, with the service that sent it. */
+/** One span as an OTLP/HTTP export carries it, with the service that sent it. */
 export interface ReceivedSpan {
   readonly service: string;
   readonly traceId: string;
@@ -15,55 +16,35 @@ export interface ReceivedSpan {
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** A collector stand-in: accepts `POST /v1/traces` in OTLP/HTTP JSON and keeps every span. */
+/** A collector stand-in: accepts `POST /v1/traces` in OTLP/HTTP protobuf or JSON and keeps every span. */
 export interface OtlpReceiver {
   /** What processes take as OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly endpoint: string;
   readonly spans: readonly ReceivedSpan[];
+  /** The content types of the exports it accepted. */
+  readonly contentTypes: ReadonlySet<string>;
   /** Requests it refused, with why, for a failing test's message. */
   readonly refused: readonly string[];
   close(): Promise<void>;
 }
 
-interface OtlpValue {
-  readonly stringValue?: string;
-  readonly intValue?: string | number;
-  readonly doubleValue?: number;
-  readonly boolValue?: boolean;
-}
-interface OtlpAttribute {
-  readonly key: string;
-  readonly value: OtlpValue;
-}
-interface OtlpExport {
-  readonly resourceSpans?: readonly {
-    readonly resource?: { readonly attributes?: readonly OtlpAttribute[] };
-    readonly scopeSpans?: readonly {
-      readonly spans?: readonly {
-        readonly traceId: string;
-        readonly spanId: string;
-        readonly parentSpanId?: string;
-        readonly name: string;
-        readonly kind: number;
-        readonly attributes?: readonly OtlpAttribute[];
-      }[];
-    }[];
-  }[];
-}
-
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const refused: string[] = [];
+  const contentTypes = new Set<string>();
   const server: Server = createServer((request, response) => {
     void body(request).then((bytes) => {
-      const type = request.headers['content-type'] ?? '';
-      if (request.method !== 'POST' || request.url !== '/v1/traces' || !type.startsWith('application/json')) {
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      const decode = DECODERS[type];
+      if (request.method !== 'POST' || request.url !== '/v1/traces' || decode === undefined) {
         refused.push(`${request.method ?? ''} ${request.url ?? ''} (${type})`);
         response.writeHead(request.url === '/v1/traces' ? 415 : 404).end();
         return;
       }
-      spans.push(...spansOf(JSON.parse(bytes.toString('utf8')) as OtlpExport));
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      contentTypes.add(type);
+      spans.push(...spansOf(decode(bytes)));
+      // An empty ExportTraceServiceResponse, in the request's encoding.
+      response.writeHead(200, { 'content-type': type }).end(type === 'application/json' ? '{}' : '');
     });
   });
   server.listen(0, '127.0.0.1');
@@ -73,6 +54,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     spans,
+    contentTypes,
     refused,
     close: async () => {
       server.closeAllConnections();
@@ -81,6 +63,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     },
   };
 }
+
+/** The two encodings of OTLP/HTTP, by content type. */
+const DECODERS: Readonly<Record<string, (bytes: Buffer) => OtlpExport>> = {
+  'application/x-protobuf': decodeTraceExport,
+  'application/json': (bytes) => JSON.parse(bytes.toString('utf8')) as OtlpExport,
+};
 
 async function body(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -104,16 +104,22 @@ describeDistributed('tracing across the processes of a distributed engine', () =
       describe(),
     ).toEqual([['tork-worker', 'runtime run', CLIENT, { 'tork.runtime': 'shell' }]]);
     expect(receiver.refused).toEqual([]);
+    // OpenTelemetry's default encoding, as no OTEL_EXPORTER_OTLP_PROTOCOL was set.
+    expect(receiver.contentTypes).toEqual(new Set(['application/x-protobuf']));
   });
 });
 
 describe('tracing of a standalone engine', () => {
-  it('sends the spans still batched when the process stops', async () => {
+  it('sends the spans still batched when the process stops, in JSON when asked', async () => {
     const receiver = await startOtlpReceiver();
     try {
       // Batches would leave only after an hour: what arrives was flushed by the graceful stop.
       const tork = await startTork(['-mode', 'standalone', ...SHELL], {
-        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '3600000' },
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+          OTEL_BSP_SCHEDULE_DELAY: '3600000',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        },
       });
       const response = await fetch(`${tork.baseUrl}/jobs`, {
         method: 'POST',
@@ -146,6 +152,7 @@ describe('tracing of a standalone engine', () => {
       expect(stored.length).toBeGreaterThan(0);
       expect(stored.filter((span) => !ids.has(span.parentSpanId))).toEqual([]);
       expect(new Set(stored.map((span) => span.attributes['db.system']))).toEqual(new Set(['memory']));
+      expect(receiver.contentTypes).toEqual(new Set(['application/json']));
     } finally {
       await receiver.close();
     }
