@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContainerSpec, Logger, RegistryAuth } from '@tork/domain';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-node';
+import { inSpan, SpanKind, type ContainerSpec, type Logger, type RegistryAuth } from '@tork/domain';
 // Test helpers are test code: adapters depend on @tork/testing from their tests only, never from src.
 import {
   describeWithService,
@@ -13,6 +20,7 @@ import {
 import { DockerRuntime } from './docker-runtime.js';
 import type { PullPolicy } from './images.js';
 import { registryAddress } from './images.js';
+import { TracingRuntime } from './tracing-runtime.js';
 
 const SUITE = randomUUID().slice(0, 8);
 const RIGHT: RegistryAuth = { username: TEST_REGISTRY.username, password: TEST_REGISTRY.password };
@@ -161,5 +169,66 @@ describeRegistry('authenticated pulls (real engine, local registry)', () => {
     expect(error).toMatchObject({ kind: 'image' });
     expect((error as Error).message).toMatch(/^image \S+: pull failed: .*unauthorized/);
     expect(chainText(error)).not.toContain(WRONG.password);
+  });
+
+  describe('with an OpenTelemetry SDK', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    /** A run as a worker makes it: inside the task's own span. */
+    const runInTask = (traced: TracingRuntime, registry: RegistryAuth): Promise<unknown> =>
+      inSpan(
+        'worker run',
+        SpanKind.CONSUMER,
+        () => ({}),
+        () => traced.run(spec(registry), never()),
+      );
+    const named = (name: string): ReadableSpan[] =>
+      exporter.getFinishedSpans().filter((span) => span.name === name);
+    const parentOf = (span: ReadableSpan): ReadableSpan | undefined =>
+      exporter
+        .getFinishedSpans()
+        .find((other) => other.spanContext().spanId === span.parentSpanContext?.spanId);
+
+    beforeAll(() => {
+      provider.register();
+    });
+
+    afterAll(async () => {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    });
+
+    beforeEach(() => {
+      exporter.reset();
+    });
+
+    it("shows the pull each task waited for in that task's trace, its own or one under way", async () => {
+      const traced = new TracingRuntime(runtime(), 'docker');
+      await Promise.all([runInTask(traced, RIGHT), runInTask(traced, RIGHT)]);
+
+      const pulls = named('runtime pull');
+      expect(pulls.map((span) => span.attributes['tork.pull.joined']).sort()).toEqual([false, true]);
+      for (const pull of pulls) {
+        expect(pull.kind).toBe(SpanKind.CLIENT);
+        expect(pull.attributes['container.image.name']).toBe(TEST_REGISTRY.image);
+        expect(pull.status.code).not.toBe(SpanStatusCode.ERROR);
+        expect(parentOf(pull)?.name).toBe('runtime run');
+      }
+      expect(new Set(pulls.map((span) => span.spanContext().traceId)).size).toBe(2);
+    });
+
+    it('marks the pull span failed when the pull fails, the password nowhere in it', async () => {
+      await expect(runInTask(new TracingRuntime(runtime(), 'docker'), WRONG)).rejects.toMatchObject({
+        kind: 'image',
+      });
+
+      const [pull] = named('runtime pull');
+      expect(pull?.status.code).toBe(SpanStatusCode.ERROR);
+      expect(pull?.status.message).toMatch(/pull failed/);
+      expect(JSON.stringify(pull?.attributes)).not.toContain(WRONG.password);
+      expect(pull?.status.message).not.toContain(WRONG.password);
+    });
   });
 });

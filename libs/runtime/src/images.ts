@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { ImageInspectInfo } from 'dockerode';
-import { RuntimeError } from '@tork/domain';
+import { inChildSpan, RuntimeError, SpanKind } from '@tork/domain';
 import type { RegistryAuth } from '@tork/domain';
 import { isRootUser } from './container-spec.js';
 import { engineMessage, isConnectionError, isRecord, statusCodeOf } from './engine-errors.js';
@@ -86,14 +86,26 @@ export class ImagePuller {
     return this.call('inspect the image', () => this.docker.getImage(image).inspect());
   }
 
-  private async pull(image: string, auth: RegistryAuth | undefined, policy = this.pullPolicy): Promise<void> {
+  /**
+   * Pulls an image, or waits for the same pull under way; with tracing on, the wait is a CLIENT span
+   * `runtime pull` of the task's trace (`tork.pull.joined` when another task's pull was under way),
+   * failed when the pull fails.
+   */
+  private pull(image: string, auth: RegistryAuth | undefined, policy = this.pullPolicy): Promise<void> {
     const key = pullKey(image, auth);
     let pulling = this.pulls.get(key);
+    const joined = pulling !== undefined;
     if (pulling === undefined) {
       pulling = this.pullOnce(image, auth, policy).finally(() => this.pulls.delete(key));
       this.pulls.set(key, pulling);
     }
-    await pulling;
+    const done = pulling;
+    return inChildSpan(
+      'runtime pull',
+      SpanKind.CLIENT,
+      () => ({ 'container.image.name': image, 'tork.pull.joined': joined }),
+      () => done,
+    );
   }
 
   private async pullOnce(image: string, auth: RegistryAuth | undefined, policy: PullPolicy): Promise<void> {
