@@ -1,38 +1,19 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { InMemoryBroker, TraceContextBroker } from '@tork/broker';
 import { InMemoryDatastore } from '@tork/datastore';
 import { SpanKind } from '@tork/domain';
-import { waitUntil } from '@tork/testing';
+import { waitUntil, withTestTracer } from '@tork/testing';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HELLO_YAML } from './api.fixture.js';
 import { buildApi } from './api.js';
 
 describe('HTTP tracing with an OpenTelemetry SDK', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracer = withTestTracer();
   let app: FastifyInstance;
   let published: Record<string, string>[];
 
-  beforeAll(() => {
-    provider.register();
-  });
-
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
-
   beforeEach(async () => {
-    exporter.reset();
     const broker = new TraceContextBroker(new InMemoryBroker());
     published = [];
     await broker.subscribe(
@@ -51,7 +32,7 @@ describe('HTTP tracing with an OpenTelemetry SDK', () => {
   });
 
   function serverSpans(): ReadableSpan[] {
-    return exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER);
+    return tracer.spans().filter((span) => span.kind === SpanKind.SERVER);
   }
 
   it('gives a submission a SERVER span named by its route, and the queued job carries it as traceparent', async () => {

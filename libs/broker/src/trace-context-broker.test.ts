@@ -1,13 +1,7 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { inSpan, SpanKind } from '@tork/domain';
-import { brokerContract, jobMessage, waitUntil } from '@tork/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { brokerContract, jobMessage, waitUntil, withTestTracer } from '@tork/testing';
+import { describe, expect, it } from 'vitest';
 import { InMemoryBroker } from './inmemory-broker.js';
 import { TraceContextBroker } from './trace-context-broker.js';
 
@@ -19,23 +13,7 @@ brokerContract('TraceContextBroker over InMemoryBroker', () =>
 const noAttributes = () => ({});
 
 describe('TraceContextBroker with an OpenTelemetry SDK', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-  beforeAll(() => {
-    provider.register();
-  });
-
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
-
-  beforeEach(() => {
-    exporter.reset();
-  });
+  const tracer = withTestTracer();
 
   /** Subscribes a handler that handles each message inside a span of its own, as the services do. */
   async function consume(broker: TraceContextBroker, queue: string, seen: Record<string, string>[]) {
@@ -51,7 +29,7 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
   }
 
   function spanNamed(name: string): ReadableSpan {
-    const span = exporter.getFinishedSpans().find((candidate) => candidate.name === name);
+    const span = tracer.spans().find((candidate) => candidate.name === name);
     if (span === undefined) throw new Error(`no span ${name}`);
     return span;
   }
@@ -64,7 +42,7 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
     await inSpan('submit', SpanKind.SERVER, noAttributes, () =>
       broker.publish('jobs', jobMessage(1), { headers: { kept: 'yes' } }),
     );
-    await waitUntil('the handler span', () => exporter.getFinishedSpans().length === 2);
+    await waitUntil('the handler span', () => tracer.spans().length === 2);
 
     const submit = spanNamed('submit');
     const handle = spanNamed('handle jobs');
@@ -87,10 +65,10 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
     await broker.publish('pending', jobMessage(2));
     // Published past the decorator while a span is active: whatever context the delivery runs in, the message carries none.
     await inSpan('unrelated', SpanKind.INTERNAL, noAttributes, () => inner.publish('pending', jobMessage(3)));
-    await waitUntil('the handler spans', () => exporter.getFinishedSpans().length === 3);
+    await waitUntil('the handler spans', () => tracer.spans().length === 3);
 
     expect(seen).toEqual([{}, {}]);
-    const handled = exporter.getFinishedSpans().filter((span) => span.name === 'handle pending');
+    const handled = tracer.spans().filter((span) => span.name === 'handle pending');
     expect(handled.map((span) => span.parentSpanContext)).toEqual([undefined, undefined]);
     await broker.close();
   });
@@ -107,7 +85,7 @@ describe('TraceContextBroker with an OpenTelemetry SDK', () => {
     );
 
     await broker.publish('error', jobMessage(3));
-    await waitUntil('the handler span', () => exporter.getFinishedSpans().length === 1);
+    await waitUntil('the handler span', () => tracer.spans().length === 1);
 
     expect(spanNamed('handle error').status).toEqual({ code: 2, message: 'datastore down' });
     await broker.close();

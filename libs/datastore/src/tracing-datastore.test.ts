@@ -1,13 +1,7 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { inSpan, SpanKind, type Datastore } from '@tork/domain';
-import { credentialStoreContract, datastoreContract, jobFixture } from '@tork/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { credentialStoreContract, datastoreContract, jobFixture, withTestTracer } from '@tork/testing';
+import { describe, expect, it } from 'vitest';
 import { InMemoryDatastore } from './inmemory-datastore.js';
 import { TracingDatastore } from './tracing-datastore.js';
 
@@ -22,26 +16,10 @@ credentialStoreContract('TracingDatastore over InMemoryDatastore', () =>
 const noAttributes = () => ({});
 
 describe('TracingDatastore with an OpenTelemetry SDK', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-  beforeAll(() => {
-    provider.register();
-  });
-
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
-
-  beforeEach(() => {
-    exporter.reset();
-  });
+  const tracer = withTestTracer();
 
   function spansNamed(name: string): ReadableSpan[] {
-    return exporter.getFinishedSpans().filter((span) => span.name === name);
+    return tracer.spans().filter((span) => span.name === name);
   }
 
   it('gives a call made in a span a CLIENT span of its own, a child of that span', async () => {
@@ -57,7 +35,7 @@ describe('TracingDatastore with an OpenTelemetry SDK', () => {
     const [handle] = spansNamed('handle');
     const [create] = spansNamed('datastore jobs.create');
     const [get] = spansNamed('datastore jobs.get');
-    expect(exporter.getFinishedSpans()).toHaveLength(3);
+    expect(tracer.spans()).toHaveLength(3);
     for (const span of [create, get]) {
       expect(span?.kind).toBe(SpanKind.CLIENT);
       expect(span?.attributes).toEqual({ 'db.system': 'postgresql' });
@@ -90,6 +68,6 @@ describe('TracingDatastore with an OpenTelemetry SDK', () => {
       expect(await store.runExclusive('sweep', () => Promise.resolve())).toBe(true);
     });
 
-    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['handle']);
+    expect(tracer.spans().map((span) => span.name)).toEqual(['handle']);
   });
 });

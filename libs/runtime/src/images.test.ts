@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { inSpan, SpanKind, type ContainerSpec, type Logger, type RegistryAuth } from '@tork/domain';
 // Test helpers are test code: adapters depend on @tork/testing from their tests only, never from src.
 import {
@@ -16,6 +10,7 @@ import {
   registryAvailable,
   TEST_REGISTRY,
   TEST_REGISTRY_HINT,
+  withTestTracer,
 } from '@tork/testing';
 import { DockerRuntime } from './docker-runtime.js';
 import type { PullPolicy } from './images.js';
@@ -172,8 +167,7 @@ describeRegistry('authenticated pulls (real engine, local registry)', () => {
   });
 
   describe('with an OpenTelemetry SDK', () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = withTestTracer();
     /** A run as a worker makes it: inside the task's own span. */
     const runInTask = (traced: TracingRuntime, registry: RegistryAuth): Promise<unknown> =>
       inSpan(
@@ -182,39 +176,18 @@ describeRegistry('authenticated pulls (real engine, local registry)', () => {
         () => ({}),
         () => traced.run(spec(registry), never()),
       );
-    const named = (name: string): ReadableSpan[] =>
-      exporter.getFinishedSpans().filter((span) => span.name === name);
-    const parentOf = (span: ReadableSpan): ReadableSpan | undefined =>
-      exporter
-        .getFinishedSpans()
-        .find((other) => other.spanContext().spanId === span.parentSpanContext?.spanId);
-
-    beforeAll(() => {
-      provider.register();
-    });
-
-    afterAll(async () => {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
-    });
-
-    beforeEach(() => {
-      exporter.reset();
-    });
 
     it("shows the pull each task waited for in that task's trace, its own or one under way", async () => {
       const traced = new TracingRuntime(runtime(), 'docker');
       await Promise.all([runInTask(traced, RIGHT), runInTask(traced, RIGHT)]);
 
-      const pulls = named('runtime pull');
+      const pulls = tracer.named('runtime pull');
       expect(pulls.map((span) => span.attributes['tork.pull.joined']).sort()).toEqual([false, true]);
       for (const pull of pulls) {
         expect(pull.kind).toBe(SpanKind.CLIENT);
         expect(pull.attributes['container.image.name']).toBe(TEST_REGISTRY.image);
         expect(pull.status.code).not.toBe(SpanStatusCode.ERROR);
-        expect(parentOf(pull)?.name).toBe('runtime run');
+        expect(tracer.parentOf(pull)?.name).toBe('runtime run');
       }
       expect(new Set(pulls.map((span) => span.spanContext().traceId)).size).toBe(2);
     });
@@ -224,7 +197,7 @@ describeRegistry('authenticated pulls (real engine, local registry)', () => {
         kind: 'image',
       });
 
-      const [pull] = named('runtime pull');
+      const [pull] = tracer.named('runtime pull');
       expect(pull?.status.code).toBe(SpanStatusCode.ERROR);
       expect(pull?.status.message).toMatch(/pull failed/);
       expect(JSON.stringify(pull?.attributes)).not.toContain(WRONG.password);

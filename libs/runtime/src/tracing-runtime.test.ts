@@ -1,13 +1,7 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import {
-  InMemorySpanExporter,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { inSpan, RuntimeError, SpanKind, type ContainerSpec } from '@tork/domain';
-import { FakeRuntime, runtimeContract } from '@tork/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeRuntime, runtimeContract, withTestTracer } from '@tork/testing';
+import { describe, expect, it } from 'vitest';
 import { ShellRuntime } from './shell-runtime.js';
 import { TracingRuntime } from './tracing-runtime.js';
 
@@ -18,26 +12,10 @@ const noAttributes = () => ({});
 const spec: ContainerSpec = { name: 'c1', image: 'alpine:3', script: 'true', env: {}, mounts: [] };
 
 describe('TracingRuntime with an OpenTelemetry SDK', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-  beforeAll(() => {
-    provider.register();
-  });
-
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
-
-  beforeEach(() => {
-    exporter.reset();
-  });
+  const tracer = withTestTracer();
 
   function only(name: string): ReadableSpan {
-    const spans = exporter.getFinishedSpans().filter((span) => span.name === name);
+    const spans = tracer.spans().filter((span) => span.name === name);
     if (spans.length !== 1) throw new Error(`${String(spans.length)} spans named ${name}`);
     return spans[0] as ReadableSpan;
   }
@@ -94,7 +72,7 @@ describe('TracingRuntime with an OpenTelemetry SDK', () => {
       await runtime.removeVolume(volume);
     });
 
-    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual([
+    expect(tracer.spans().map((span) => span.name)).toEqual([
       'runtime createVolume',
       'runtime removeVolume',
       'worker run',

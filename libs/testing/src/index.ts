@@ -14,3 +14,4 @@ export * from './runtime.contract.js';
 export * from './registry.js';
 export * from './fake-runtime.js';
 export * from './tork-examples.js';
+export * from './test-tracer.js';
