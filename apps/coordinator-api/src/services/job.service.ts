@@ -130,7 +130,12 @@ export class JobService {
    */
   async waitForEnd(id: string, timeoutMs: number, gone: Promise<unknown>): Promise<JobDetails | undefined> {
     const deadline = Date.now() + timeoutMs;
-    const waker = new Waker();
+    const caller = { left: false };
+    const waker = new Waker(
+      gone.then(() => {
+        caller.left = true;
+      }),
+    );
     // Without notices (the broker is away) the wait still reads the job every waitPollMs.
     const unsubscribe = await listen(this.deps.broker, [stateTopic(id)], waker.notify).catch(
       (error: unknown) => {
@@ -138,10 +143,6 @@ export class JobService {
         return () => Promise.resolve();
       },
     );
-    const caller = { left: false };
-    const leaving = gone.then(() => {
-      caller.left = true;
-    });
     try {
       let after = 0;
       for (;;) {
@@ -158,7 +159,7 @@ export class JobService {
         if (wait <= 0 || caller.left) return undefined;
         // A full page: read on at once.
         if (events.length < EVENTS_READ)
-          await waker.wait(Math.min(this.deps.waitPollMs ?? WAIT_POLL_MS, wait), leaving);
+          await waker.wait(Math.min(this.deps.waitPollMs ?? WAIT_POLL_MS, wait));
       }
     } finally {
       await unsubscribe();

@@ -114,7 +114,7 @@ export function followJobLog(
 
 async function followLog(follow: LogFollow): Promise<void> {
   const { stream, deps } = follow;
-  const waker = new Waker();
+  const waker = new Waker(stream.closed);
   const unsubscribe = await listen(deps.broker, follow.topics, waker.notify);
   let sent = follow.from;
   const drain = async (): Promise<void> => {
@@ -140,7 +140,7 @@ async function followLog(follow: LogFollow): Promise<void> {
         stream.send('end', undefined, {});
         return;
       }
-      await waker.wait(deps.pollMs ?? 2000, stream.closed);
+      await waker.wait(deps.pollMs ?? 2000);
     }
   } finally {
     await unsubscribe();
@@ -158,7 +158,7 @@ export async function followJobEvents(
   job: Job,
   lastEventId: number,
 ): Promise<void> {
-  const waker = new Waker();
+  const waker = new Waker(stream.closed);
   const unsubscribe = await listen(deps.broker, [stateTopic(job.id)], waker.notify);
   let after = lastEventId;
   try {
@@ -182,7 +182,7 @@ export async function followJobEvents(
         stream.send('end', undefined, { state: current?.state });
         return;
       }
-      await waker.wait(deps.pollMs ?? 2000, stream.closed);
+      await waker.wait(deps.pollMs ?? 2000);
     }
   } finally {
     await unsubscribe();

@@ -6,10 +6,22 @@ import type { Broker, Unsubscribe } from '@tork/domain';
  * datastore again": it is the record, so a lost notice delays a reader by one poll, never loses.
  */
 
-/** Wakes a reader when a notice comes, when the poll interval passes, or when `until` settles. */
+/**
+ * Wakes a reader when a notice comes, when the poll interval passes, or once `until` has settled
+ * (the reader's client left): from then on every wait returns at once.
+ */
 export class Waker {
   private pending = false;
+  private ended = false;
   private wake: (() => void) | undefined;
+
+  constructor(until: Promise<unknown>) {
+    // Watched once here, not raced in every wait: a long follow would pile up a reaction per wait.
+    void until.finally(() => {
+      this.ended = true;
+      this.wake?.();
+    });
+  }
 
   notify = (): void => {
     this.pending = true;
@@ -17,8 +29,8 @@ export class Waker {
   };
 
   /** Returns at once when a notice came since the last wait. */
-  async wait(pollMs: number, until: Promise<unknown>): Promise<void> {
-    if (this.pending) {
+  async wait(pollMs: number): Promise<void> {
+    if (this.pending || this.ended) {
       this.pending = false;
       return;
     }
@@ -28,7 +40,6 @@ export class Waker {
         this.wake = resolve;
       }),
       sleep(pollMs, undefined, { signal: controller.signal }).catch(() => undefined),
-      until,
     ]);
     controller.abort();
     this.wake = undefined;
