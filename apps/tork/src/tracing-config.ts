@@ -17,7 +17,9 @@ export interface TracingConfig {
 
 /** OpenTelemetry's default protocol; one this build does not send (grpc) gets a warning and this. */
 const DEFAULT_PROTOCOL: OtlpProtocol = 'http/protobuf';
-const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'] satisfies readonly OtlpProtocol[];
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+const isOtlpProtocol = (text: string): text is OtlpProtocol =>
+  (PROTOCOLS as readonly string[]).includes(text);
 
 /**
  * Tracing as the standard OpenTelemetry variables ask: on when an OTLP endpoint is set, unless
@@ -47,9 +49,8 @@ export function parseTracingEnv(
       ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
       : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
   const asked = value(protocolVariable);
-  let protocol = DEFAULT_PROTOCOL;
-  if (asked !== undefined && PROTOCOLS.includes(asked)) protocol = asked as OtlpProtocol;
-  else if (asked !== undefined)
+  const protocol = asked !== undefined && isOtlpProtocol(asked) ? asked : DEFAULT_PROTOCOL;
+  if (asked !== undefined && asked !== protocol)
     warnings.push(
       `${protocolVariable}=${asked}: only http/protobuf and http/json are supported; spans are sent as ${DEFAULT_PROTOCOL}`,
     );

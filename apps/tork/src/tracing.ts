@@ -8,8 +8,9 @@ import { VERSION } from './version.js';
 
 /**
  * Registers the OpenTelemetry SDK for this process: spans batched (BatchSpanProcessor) to the
- * OTLP/HTTP exporter of the configured encoding (protobuf or JSON), which reads OTEL_EXPORTER_OTLP_* itself, as the SDK reads OTEL_TRACES_SAMPLER,
- * OTEL_BSP_* and OTEL_RESOURCE_ATTRIBUTES. Resolves to the stop that flushes what is still batched.
+ * OTLP/HTTP exporter of the configured encoding (protobuf or JSON), which reads
+ * OTEL_EXPORTER_OTLP_* itself, as the SDK reads OTEL_TRACES_SAMPLER, OTEL_BSP_* and
+ * OTEL_RESOURCE_ATTRIBUTES. Resolves to the stop that flushes what is still batched.
  * The SDK is loaded only here, so a process without tracing never loads it.
  */
 export async function startTracing(config: TracingConfig, logger: Logger): Promise<Stop> {
