@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { httpFloor } from './http-floor.js';
-import type { Sizes } from './scenarios.js';
+import { smallSizes } from './sizes.fixture.js';
 
-const SIZE: Sizes = {
-  jobs: 200,
-  docker: 1,
-  longJob: 1,
-  concurrency: 16,
-  dockerConcurrency: 1,
-  eachItems: 1,
-  parallelTasks: 1,
-  logLines: 1,
-};
+const SIZE = smallSizes(200);
 
 describe('http-floor', () => {
   it('answers every submission and reports what one request cost the client and the server', async () => {

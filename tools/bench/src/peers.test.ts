@@ -2,17 +2,9 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { graphileWorker, pgBoss } from './peers.js';
 import { POSTGRES, type Outcome, type Sizes } from './scenarios.js';
+import { smallSizes } from './sizes.fixture.js';
 
-const SIZE: Sizes = {
-  jobs: 60,
-  docker: 1,
-  longJob: 1,
-  concurrency: 16,
-  dockerConcurrency: 1,
-  eachItems: 1,
-  parallelTasks: 1,
-  logLines: 1,
-};
+const SIZE = smallSizes(60);
 
 async function benchDatabases(): Promise<string[]> {
   const client = new pg.Client({ connectionString: POSTGRES });

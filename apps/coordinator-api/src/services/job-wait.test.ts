@@ -4,19 +4,25 @@ import { DEFAULT_SECRET_POLICY, jobChange, newJob, silentLogger } from '@tork/do
 import { describe, expect, it, vi } from 'vitest';
 import { JobService } from './job.service.js';
 
+/** A job service on in-memory adapters, and a PENDING job stored in it. */
+async function serviceWithJob(waitPollMs: number, broker = new InMemoryBroker()) {
+  const datastore = new InMemoryDatastore();
+  const jobs = new JobService({
+    datastore,
+    broker,
+    logger: silentLogger,
+    secretPolicy: DEFAULT_SECRET_POLICY,
+    waitPollMs,
+  });
+  const job = newJob({ tasks: [{ image: 'busybox' }] }, new Date().toISOString());
+  await datastore.jobs.create(job);
+  return { datastore, jobs, job };
+}
+
 describe('a submission waiting for its job', () => {
   it('stops waiting and stops listening once its caller has left; the job is untouched', async () => {
-    const datastore = new InMemoryDatastore();
     const broker = new InMemoryBroker();
-    const jobs = new JobService({
-      datastore,
-      broker,
-      logger: silentLogger,
-      secretPolicy: DEFAULT_SECRET_POLICY,
-      waitPollMs: 60_000,
-    });
-    const job = newJob({ tasks: [{ image: 'busybox' }] }, new Date().toISOString());
-    await datastore.jobs.create(job);
+    const { datastore, jobs, job } = await serviceWithJob(60_000, broker);
     const unsubscribed = vi.fn();
     const subscribe = broker.subscribeEvents.bind(broker);
     vi.spyOn(broker, 'subscribeEvents').mockImplementation(async (pattern, handler) => {
@@ -38,18 +44,9 @@ describe('a submission waiting for its job', () => {
   });
 
   it('still answers once the job has ended when the broker cannot deliver notices', async () => {
-    const datastore = new InMemoryDatastore();
     const broker = new InMemoryBroker();
     vi.spyOn(broker, 'subscribeEvents').mockRejectedValue(new Error('the broker is away'));
-    const jobs = new JobService({
-      datastore,
-      broker,
-      logger: silentLogger,
-      secretPolicy: DEFAULT_SECRET_POLICY,
-      waitPollMs: 20,
-    });
-    const job = newJob({ tasks: [{ image: 'busybox' }] }, new Date().toISOString());
-    await datastore.jobs.create(job);
+    const { datastore, jobs, job } = await serviceWithJob(20, broker);
 
     const waiting = jobs.waitForEnd(job.id, 60_000, new Promise(() => undefined));
     const now = new Date().toISOString();
