@@ -405,6 +405,36 @@ describeWithService(
         expect(seen[0]).toBe(1);
       });
 
+      it('follows many topics through one queue per connection, a binding per pattern, gone with its last listener', async () => {
+        const publisher = await open({ connectionName: `${prefix}topics-publisher` });
+        const listener = await open({ connectionName: `${prefix}topics-listener` });
+        const seen: string[] = [];
+        const stops: (() => Promise<void>)[] = [];
+        for (let job = 0; job < 20; job++)
+          stops.push(await listener.subscribeEvents(`${prefix}events.j${job}`, (topic) => seen.push(topic)));
+        const again = await listener.subscribeEvents(`${prefix}events.j5`, (topic) =>
+          seen.push(`again ${topic}`),
+        );
+
+        await publisher.publishEvent(`${prefix}events.j5`, { jobId: 'j5' });
+        await waitUntil('the event, to both listeners of j5', () => seen.length === 2);
+        expect(new Set(seen)).toEqual(new Set([`${prefix}events.j5`, `again ${prefix}events.j5`]));
+        const inbox = await ownQueues(`${prefix}topics-listener`);
+        expect(inbox).toHaveLength(1);
+        const bindings = () => eventBindings(`${prefix}tork.events`, inbox[0] ?? '');
+        expect(await bindings()).toHaveLength(20);
+
+        await again();
+        expect(await bindings()).toHaveLength(20);
+        await stops[5]?.();
+        expect(await bindings()).not.toContain(`${prefix}events.j5`);
+        expect(await bindings()).toHaveLength(19);
+        await publisher.publishEvent(`${prefix}events.j5`, { jobId: 'j5' });
+        await publisher.publishEvent(`${prefix}events.j6`, { jobId: 'j6' });
+        await waitUntil('the event of j6', () => seen.length === 3);
+        expect(seen[2]).toBe(`${prefix}events.j6`);
+      });
+
       it('survives a broker-side connection kill: the publisher reconnects, the subscriber resumes, nothing is lost', async () => {
         const jobs = queue(QUEUE.jobs);
         const logs: LogEntry[] = [];
@@ -656,6 +686,37 @@ async function killConnections(...names: string[]): Promise<number> {
     .map((line) => line.split('\t')[0] ?? '');
   for (const pid of pids) await rabbitmqctl('close_connection', pid, 'killed by a test');
   return pids.length;
+}
+
+/** The names of the queues owned by the connection with this name (exclusive queues). */
+async function ownQueues(connectionName: string): Promise<string[]> {
+  const connections = await rabbitmqctl('list_connections', '--no-table-headers', 'pid', 'client_properties');
+  const pid = connections
+    .split('\n')
+    .find((line) => line.includes(`{"connection_name","${connectionName}"}`))
+    ?.split('\t')[0];
+  const queues = await rabbitmqctl('list_queues', '--no-table-headers', 'name', 'owner_pid');
+  return queues
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((cells) => pid !== undefined && cells[1] === pid)
+    .map((cells) => cells[0] ?? '');
+}
+
+/** The routing keys that bind a queue to an exchange. */
+async function eventBindings(exchange: string, queue: string): Promise<string[]> {
+  const listing = await rabbitmqctl(
+    'list_bindings',
+    '--no-table-headers',
+    'source_name',
+    'destination_name',
+    'routing_key',
+  );
+  return listing
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((cells) => cells[0] === exchange && cells[1] === queue)
+    .map((cells) => cells[2] ?? '');
 }
 
 /** One queue's row of `rabbitmqctl list_queues`, by column. */

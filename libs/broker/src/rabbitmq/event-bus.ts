@@ -7,6 +7,7 @@ import {
   type Unsubscribe,
 } from '@tork/domain';
 import { closeQuietly } from './channels.js';
+import { isExactTopic, topicMatches } from './topic-pattern.js';
 
 /** What the event bus needs from its broker. */
 export interface EventBusHost {
@@ -21,21 +22,33 @@ export interface EventBusHost {
 interface Listener {
   readonly pattern: string;
   readonly handler: EventHandler;
-  /** The server-named exclusive queue of the current connection, if bound. */
-  queue: string | undefined;
-  consumerTag: string | undefined;
+}
+
+/** The one queue of this process's listeners on a connection, and what it is bound to. */
+interface Inbox {
+  readonly channel: Channel;
+  readonly queue: string;
 }
 
 /**
- * Fan-out notices over one topic exchange: every listener gets an exclusive, auto-deleted queue of
- * its own bound to its pattern, consumed without acks. Nothing is durable: a notice published while
- * nobody listens, or during an outage, is dropped (the port promises best effort only).
+ * Fan-out notices over one topic exchange. The listeners of a process share one exclusive queue
+ * per connection, consumed without acks, with one binding per pattern that some listener follows:
+ * following a job's stream costs RabbitMQ a binding, not a queue. A delivery goes to every listener
+ * whose pattern matches its routing key. Nothing is durable: a notice published while nobody
+ * listens, or during an outage, is dropped (the port promises best effort only).
  */
 export class EventBus {
   /** One channel per connection for publishing and consuming notices. */
   private channel: Promise<Channel> | undefined;
   private channelOf: ChannelModel | undefined;
-  private readonly listeners = new Set<Listener>();
+  /** Declared on the first subscription of a connection (a process that only publishes has none). */
+  private inbox: Promise<Inbox> | undefined;
+  private inboxOf: ChannelModel | undefined;
+  /** The patterns bound to the current inbox's queue, or being bound. */
+  private bound = new Map<string, Promise<void>>();
+  /** Listeners by their exact topic, and those whose pattern has wildcards. */
+  private readonly exact = new Map<string, Set<Listener>>();
+  private readonly wildcard = new Set<Listener>();
 
   constructor(private readonly host: EventBusHost) {}
 
@@ -54,72 +67,134 @@ export class EventBus {
   }
 
   async subscribe(pattern: string, handler: EventHandler): Promise<Unsubscribe> {
-    const listener: Listener = { pattern, handler, queue: undefined, consumerTag: undefined };
+    const listener: Listener = { pattern, handler };
     const connection = await this.host.connected();
-    this.listeners.add(listener);
+    this.add(listener);
     try {
-      await this.bind(connection, listener);
+      await this.bind(connection, pattern);
     } catch (error) {
-      this.listeners.delete(listener);
+      this.remove(listener);
       throw error;
     }
     return async () => {
-      if (!this.listeners.delete(listener)) return;
-      const tag = listener.consumerTag;
-      listener.consumerTag = undefined;
-      const current = this.host.connection();
-      if (tag === undefined || current === undefined) return;
-      // The exclusive queue goes with its consumer (auto-delete).
-      await this.channelFor(current)
-        .then((channel) => channel.cancel(tag))
+      if (!this.remove(listener) || this.follows(pattern) || !this.bound.delete(pattern)) return;
+      // The last listener of its pattern: the binding goes (a subscription made meanwhile binds again after it).
+      const inbox = this.inbox;
+      if (inbox === undefined || this.inboxOf !== this.host.connection()) return;
+      await inbox
+        .then(({ channel, queue }) => channel.unbindQueue(queue, this.host.exchange, pattern))
         .catch(() => undefined);
     };
   }
 
-  /** After a reconnection: every listener gets a queue on the new connection. */
+  /** After a reconnection: a new queue, bound to every pattern followed. */
   reattach(connection: ChannelModel): void {
-    for (const listener of this.listeners) {
-      this.bind(connection, listener).catch((error: unknown) => {
-        this.host.logger.warn(
-          { pattern: listener.pattern, err: errorMessage(error) },
-          'could not listen again',
-        );
+    for (const pattern of this.patterns()) {
+      this.bind(connection, pattern).catch((error: unknown) => {
+        this.host.logger.warn({ pattern, err: errorMessage(error) }, 'could not listen again');
       });
     }
   }
 
   clear(): void {
-    this.listeners.clear();
+    this.exact.clear();
+    this.wildcard.clear();
+    this.bound = new Map();
+    this.inbox = undefined;
+    this.inboxOf = undefined;
     this.channel = undefined;
     this.channelOf = undefined;
   }
 
-  private async bind(connection: ChannelModel, listener: Listener): Promise<void> {
-    const channel = await this.channelFor(connection);
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
-    await channel.bindQueue(queue, this.host.exchange, listener.pattern);
-    const { consumerTag } = await channel.consume(
-      queue,
-      (delivery: ConsumeMessage | null) => {
-        if (delivery === null || !this.listeners.has(listener)) return;
-        this.deliver(listener, delivery);
-      },
-      { noAck: true, exclusive: true },
-    );
-    listener.queue = queue;
-    listener.consumerTag = consumerTag;
+  private bind(connection: ChannelModel, pattern: string): Promise<void> {
+    const inbox = this.inboxFor(connection);
+    let binding = this.bound.get(pattern);
+    if (binding === undefined) {
+      const bound = this.bound;
+      binding = inbox.then(async ({ channel, queue }) => {
+        await channel.bindQueue(queue, this.host.exchange, pattern);
+      });
+      bound.set(pattern, binding);
+      binding.catch(() => {
+        if (bound.get(pattern) === binding) bound.delete(pattern);
+      });
+    }
+    return binding;
   }
 
-  private deliver(listener: Listener, delivery: ConsumeMessage): void {
-    try {
-      const event = JSON.parse(delivery.content.toString('utf8')) as BrokerEvent;
-      listener.handler(delivery.fields.routingKey, event);
-    } catch (error) {
-      this.host.logger.warn(
-        { pattern: listener.pattern, err: errorMessage(error) },
-        'an event could not be handled',
+  private inboxFor(connection: ChannelModel): Promise<Inbox> {
+    if (this.inbox !== undefined && this.inboxOf === connection) return this.inbox;
+    const created = this.channelFor(connection).then(async (channel) => {
+      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+      await channel.consume(
+        queue,
+        (delivery: ConsumeMessage | null) => {
+          if (delivery !== null) this.deliver(delivery);
+        },
+        { noAck: true, exclusive: true },
       );
+      return { channel, queue };
+    });
+    created.catch(() => {
+      if (this.inbox === created) this.inbox = undefined;
+    });
+    this.inbox = created;
+    this.inboxOf = connection;
+    this.bound = new Map();
+    return created;
+  }
+
+  private deliver(delivery: ConsumeMessage): void {
+    const topic = delivery.fields.routingKey;
+    const listeners = [
+      ...(this.exact.get(topic) ?? []),
+      ...[...this.wildcard].filter((listener) => topicMatches(listener.pattern, topic)),
+    ];
+    if (listeners.length === 0) return;
+    let event: BrokerEvent;
+    try {
+      event = JSON.parse(delivery.content.toString('utf8')) as BrokerEvent;
+    } catch (error) {
+      this.host.logger.warn({ topic, err: errorMessage(error) }, 'an event could not be read');
+      return;
     }
+    for (const listener of listeners) {
+      try {
+        listener.handler(topic, event);
+      } catch (error) {
+        this.host.logger.warn(
+          { pattern: listener.pattern, err: errorMessage(error) },
+          'an event could not be handled',
+        );
+      }
+    }
+  }
+
+  private add(listener: Listener): void {
+    if (!isExactTopic(listener.pattern)) {
+      this.wildcard.add(listener);
+      return;
+    }
+    const same = this.exact.get(listener.pattern) ?? new Set<Listener>();
+    same.add(listener);
+    this.exact.set(listener.pattern, same);
+  }
+
+  /** Whether it was still listening. */
+  private remove(listener: Listener): boolean {
+    if (this.wildcard.delete(listener)) return true;
+    const same = this.exact.get(listener.pattern);
+    if (same === undefined || !same.delete(listener)) return false;
+    if (same.size === 0) this.exact.delete(listener.pattern);
+    return true;
+  }
+
+  private follows(pattern: string): boolean {
+    return this.exact.has(pattern) || [...this.wildcard].some((listener) => listener.pattern === pattern);
+  }
+
+  private patterns(): Set<string> {
+    return new Set([...this.exact.keys(), ...[...this.wildcard].map((listener) => listener.pattern)]);
   }
 
   private channelFor(connection: ChannelModel): Promise<Channel> {
@@ -131,6 +206,7 @@ export class EventBus {
       channel.on('close', () => {
         if (this.channel !== created) return;
         this.channel = undefined;
+        this.inbox = undefined;
         // A channel lost on a live connection: listen again on a fresh one.
         const live = this.host.connection();
         if (live === connection) this.reattach(live);
