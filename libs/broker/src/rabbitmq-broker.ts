@@ -14,8 +14,10 @@
  * consumer's prefetch follows its free slots (see QueueConsumer).
  *
  * Concerns live in ./rabbitmq/: topology (how each queue is declared), confirm-publisher,
- * queue-consumer (one subscription and its delivery attempts), event-bus (publish/subscribe of
- * notices), channels (closing and error helpers); this file holds the connection and reconnection.
+ * queue-consumer (one subscription: its channel and the flow of deliveries), delivery-handler (one
+ * delivery: decoding, handlers, settling), delivery-attempts (trying again, giving up), event-bus
+ * (publish/subscribe of notices, topic-pattern), channels (closing and error helpers); this file
+ * holds the connection and reconnection.
  *
  * Delivery counting: a message carries its attempt in the `x-tork-attempt` header (1 when absent).
  * When a handler rejects, a copy with the header incremented is published (and confirmed) before the

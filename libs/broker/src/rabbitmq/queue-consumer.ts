@@ -1,21 +1,9 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import {
-  decodeMessages,
-  errorMessage,
-  maskPayload,
-  type Logger,
-  type Message,
-  type MessageHandler,
-  type SubscribeOptions,
-} from '@tork/domain';
+import { errorMessage, type Logger, type MessageHandler, type SubscribeOptions } from '@tork/domain';
 import { closeQuietly } from './channels.js';
-import { COALESCED_TYPE } from './coalescing-publisher.js';
-import { DeliveryAttempts, type Settle } from './delivery-attempts.js';
-import { attemptOf, headersOf } from './delivery-properties.js';
+import { DeliveryHandler, type DeliverySettlement } from './delivery-handler.js';
 import type { QueueShape } from './topology.js';
 import { declareQueue } from './topology.js';
-
-const DEFAULT_MAX_DELIVERIES = 5;
 
 export interface Settings {
   readonly url: string;
@@ -59,7 +47,8 @@ interface Live {
 }
 
 /**
- * One subscription: a channel of its own, re-opened after the channel or connection dies.
+ * One subscription: a channel of its own, re-opened after the channel or connection dies, and the
+ * flow of deliveries to its handlers (DeliveryHandler handles each one).
  *
  * A manual-ack subscription keeps RabbitMQ's credit for its consumer (prefetch less the deliveries
  * it has not settled) at most its free slots, so a delivery always finds a slot and RabbitMQ keeps
@@ -80,29 +69,23 @@ export class QueueConsumer {
   private retryDelayMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly manualAck: boolean;
-  private readonly attempts: DeliveryAttempts;
+  private readonly deliveries: DeliveryHandler;
   private readonly logger: Logger;
   /** The queue's name on the server. */
   private readonly name: string;
 
   constructor(
     private readonly host: ConsumerHost,
-    private readonly queue: string,
+    queue: string,
     private readonly shape: QueueShape,
-    private readonly handler: MessageHandler,
+    handler: MessageHandler,
     private readonly options: SubscribeOptions,
   ) {
     this.name = `${host.settings.queuePrefix}${queue}`;
     this.manualAck = options.ack === 'manual';
     this.retryDelayMs = host.settings.initialDelayMs;
     this.logger = host.logger.child({ queue: this.name });
-    this.attempts = new DeliveryAttempts({
-      queue,
-      republish: (...args) => host.republish(...args),
-      logger: this.logger,
-      maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
-      ...(options.onGiveUp === undefined ? {} : { onGiveUp: options.onGiveUp }),
-    });
+    this.deliveries = new DeliveryHandler({ queue, host, handler, options, logger: this.logger });
   }
 
   /** Opens a channel, declares the queue and starts consuming; nothing while attached or disconnected. */
@@ -296,7 +279,8 @@ export class QueueConsumer {
   }
 
   private start(live: Live, delivery: ConsumeMessage): void {
-    const run: Promise<void> = this.handle(live, delivery)
+    const run: Promise<void> = this.deliveries
+      .handle(delivery, this.settlement(live, delivery))
       .catch((error: unknown) => {
         this.logger.error({ err: errorMessage(error) }, 'handling a delivery failed');
       })
@@ -324,114 +308,16 @@ export class QueueConsumer {
     for (const delivery of live.held.splice(0)) this.settle(live, delivery, 'requeue');
   }
 
-  private async handle(live: Live, delivery: ConsumeMessage): Promise<void> {
-    const decoded = decodeMessages(delivery.content);
-    if (!decoded.ok) {
-      // Never handled, never the cause of an unrelated failure: kept where an operator can look.
-      this.logger.error(
-        {
-          type: delivery.properties.type as unknown,
-          reason: decoded.reason,
-          payload: maskPayload(delivery.content),
-        },
-        'a delivery that is not a message of this version goes to the dead-letter queue',
-      );
-      try {
-        await this.host.deadLetter(this.queue, delivery.content, decoded.reason);
-        this.settle(live, delivery, 'ack');
-      } catch (error) {
-        this.logger.warn({ err: errorMessage(error) }, 'could not keep a dead letter; returning it');
-        this.settle(live, delivery, 'requeue');
-      }
-      return;
-    }
-    const { messages } = decoded;
-    const [message] = messages;
-    if (message === undefined) return;
-    const attempt = attemptOf(delivery);
-    if (delivery.fields.redelivered) {
-      // A consumer died holding it: that was an attempt as well. Count it in the message before handling it.
-      await this.attempts.redelivered(delivery, messages, attempt + 1, this.settler(live, delivery));
-      return;
-    }
-    // Messages published together (PublishOptions.coalesce) are handled together, then acknowledged.
-    if (messages.length > 1) {
-      await this.handleMany(live, delivery, messages, attempt);
-      return;
-    }
-    const settled = { acknowledged: false, handling: true };
-    const ack = (): void => {
-      if (settled.acknowledged) return;
-      settled.acknowledged = true;
-      if (!settled.handling) {
-        this.settle(live, delivery, 'ack');
-        return;
-      }
-      // The handler runs on in its slot: RabbitMQ hears of it once it can send no more for it.
-      live.earlyAcks.push(delivery);
-      this.requestSync();
-    };
-    try {
-      await this.handler(message, {
-        attempt,
-        headers: headersOf(delivery),
-        ack: this.manualAck ? ack : () => undefined,
-      });
-      settled.handling = false;
-    } catch (error) {
-      settled.handling = false;
-      if (settled.acknowledged) {
-        this.logger.error(
-          { type: message.type, attempt, err: errorMessage(error) },
-          'handler failed after acknowledging its message, which is not delivered again',
-        );
-        return;
-      }
-      this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
-      if (attempt < this.attempts.maxDeliveries) {
-        await this.attempts.requeue(delivery, message.type, attempt + 1, this.settler(live, delivery));
-        return;
-      }
-      await this.attempts.giveUp(message, error);
-    }
-    ack();
-  }
-
-  /**
-   * A delivery of several messages: each handled at once, as if each had come alone; it is
-   * acknowledged once all were, or queued again whole (the handlers are idempotent). At the last
-   * attempt, those that failed are given up on; the rest were handled.
-   */
-  private async handleMany(
-    live: Live,
-    delivery: ConsumeMessage,
-    messages: readonly Message[],
-    attempt: number,
-  ): Promise<void> {
-    const headers = headersOf(delivery);
-    const outcomes = await Promise.allSettled(
-      messages.map((message) => this.handler(message, { attempt, headers, ack: () => undefined })),
-    );
-    const failed = outcomes.flatMap((outcome, index) =>
-      outcome.status === 'rejected'
-        ? [{ message: messages[index] as Message, error: outcome.reason as unknown }]
-        : [],
-    );
-    if (failed.length > 0) {
-      for (const { message, error } of failed)
-        this.logger.warn({ type: message.type, attempt, err: errorMessage(error) }, 'handler failed');
-      if (attempt < this.attempts.maxDeliveries) {
-        await this.attempts.requeue(delivery, COALESCED_TYPE, attempt + 1, this.settler(live, delivery));
-        return;
-      }
-      for (const { message, error } of failed) await this.attempts.giveUp(message, error);
-    }
-    this.settle(live, delivery, 'ack');
-  }
-
-  private settler(live: Live, delivery: ConsumeMessage): Settle {
-    return (how) => {
-      this.settle(live, delivery, how);
+  /** What the handling of a delivery settles it with: on its own channel, early acks through sync. */
+  private settlement(live: Live, delivery: ConsumeMessage): DeliverySettlement {
+    return {
+      settle: (how) => {
+        this.settle(live, delivery, how);
+      },
+      ackEarly: () => {
+        live.earlyAcks.push(delivery);
+        this.requestSync();
+      },
     };
   }
 
