@@ -130,12 +130,7 @@ export class JobService {
    */
   async waitForEnd(id: string, timeoutMs: number, gone: Promise<unknown>): Promise<JobDetails | undefined> {
     const deadline = Date.now() + timeoutMs;
-    const caller = { left: false };
-    const waker = new Waker(
-      gone.then(() => {
-        caller.left = true;
-      }),
-    );
+    const waker = new Waker(gone);
     // Without notices (the broker is away) the wait still reads the job every waitPollMs.
     const unsubscribe = await listen(this.deps.broker, [stateTopic(id)], waker.notify).catch(
       (error: unknown) => {
@@ -156,7 +151,7 @@ export class JobService {
           if (job !== undefined && !isJobActive(job.state)) return await this.details(job);
         }
         const wait = deadline - Date.now();
-        if (wait <= 0 || caller.left) return undefined;
+        if (wait <= 0 || waker.gone) return undefined;
         // A full page: read on at once.
         if (events.length < EVENTS_READ)
           await waker.wait(Math.min(this.deps.waitPollMs ?? WAIT_POLL_MS, wait));

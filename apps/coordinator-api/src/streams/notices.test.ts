@@ -27,6 +27,7 @@ describe('Waker', () => {
     const waiting = waker.wait(MINUTE);
     leave();
     await waiting;
+    expect(waker.gone).toBe(true);
     await waker.wait(MINUTE);
     await waker.wait(MINUTE);
   });

@@ -12,15 +12,20 @@ import type { Broker, Unsubscribe } from '@tork/domain';
  */
 export class Waker {
   private pending = false;
-  private ended = false;
+  private readerGone = false;
   private wake: (() => void) | undefined;
 
   constructor(until: Promise<unknown>) {
     // Watched once here, not raced in every wait: a long follow would pile up a reaction per wait.
     void until.finally(() => {
-      this.ended = true;
+      this.readerGone = true;
       this.wake?.();
     });
+  }
+
+  /** Whether `until` has settled. */
+  get gone(): boolean {
+    return this.readerGone;
   }
 
   notify = (): void => {
@@ -30,7 +35,7 @@ export class Waker {
 
   /** Returns at once when a notice came since the last wait. */
   async wait(pollMs: number): Promise<void> {
-    if (this.pending || this.ended) {
+    if (this.pending || this.readerGone) {
       this.pending = false;
       return;
     }
